@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class MonographsConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "monographs"
+    verbose_name = _("Formulary")
+
+    def ready(self):
+        from . import versioning  # noqa: F401  registers models with django-reversion

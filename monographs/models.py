@@ -1,0 +1,322 @@
+"""Storage of the formulary's working copy: entries, their monograph sections,
+products and strengths.
+
+Every rule a user can break lives here, as field validators and database
+constraints, so the admin, the importer and any API refuse the same input with
+the same message. Writes go through `services`; public reads go through
+`selectors`, which only see published editions.
+"""
+
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Coalesce
+from django.utils.translation import gettext_lazy as _
+
+from .vocabulary import (
+    DosageForm,
+    FormularyStatus,
+    LegalClass,
+    ProductKind,
+    Route,
+    SaleRequirement,
+    SectionKind,
+    Unit,
+)
+
+REGISTRATION_NUMBER_PATTERN = r"^HK-[0-9]{5}$"
+# ATC codes may be given at any of the five levels: A, A10, A10B, A10BA, A10BA02.
+ATC_PATTERN = r"^[A-Z]([0-9]{2}([A-Z]([A-Z]([0-9]{2})?)?)?)?$"
+
+validate_registration_number = RegexValidator(
+    REGISTRATION_NUMBER_PATTERN,
+    _("Enter a Hong Kong registration number as HK- followed by 5 digits, e.g. HK-12345."),
+    code="registration_number",
+)
+validate_atc_code = RegexValidator(
+    ATC_PATTERN,
+    _("Enter an ATC code such as L04AX04 (letter, 2 digits, 2 letters, 2 digits), or a shorter level of it."),
+    code="atc_code",
+)
+
+
+class Entry(models.Model):
+    """One formulary entry: an active ingredient or a fixed combination."""
+
+    generic_name = models.CharField(
+        _("generic name"),
+        max_length=200,
+        unique=True,
+        help_text=_("International non-proprietary name, e.g. Lenalidomide."),
+    )
+    slug = models.SlugField(
+        _("slug"),
+        max_length=200,
+        unique=True,
+        help_text=_("Web address part of the public page, e.g. lenalidomide."),
+    )
+    synonyms = models.TextField(
+        _("synonyms"),
+        blank=True,
+        help_text=_("Other names and spellings, one per line. Search finds the entry by these."),
+    )
+    drug_class = models.CharField(
+        _("drug class"),
+        max_length=200,
+        blank=True,
+        help_text=_("Pharmacological class, e.g. immunomodulatory imide drug."),
+    )
+    atc_code = models.CharField(
+        _("ATC code"),
+        max_length=7,
+        blank=True,
+        validators=[validate_atc_code],
+        help_text=_("WHO Anatomical Therapeutic Chemical code, e.g. L04AX04. Optional."),
+    )
+    notes = models.TextField(
+        _("internal notes"),
+        blank=True,
+        help_text=_("Notes for pharmacists; never shown on public pages."),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, help_text=_("When the entry was created."))
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True, help_text=_("When the working copy last changed."))
+
+    class Meta:
+        ordering = ["generic_name"]
+        verbose_name = _("formulary entry")
+        verbose_name_plural = _("formulary entries")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(atc_code="") | Q(atc_code__regex=ATC_PATTERN),
+                name="entry_atc_code_shape",
+                violation_error_message=validate_atc_code.message,
+            ),
+        ]
+
+    def __str__(self):
+        return self.generic_name
+
+    @property
+    def synonym_list(self):
+        return [line.strip() for line in self.synonyms.splitlines() if line.strip()]
+
+
+class Section(models.Model):
+    """One section of an entry's monograph, in an explicit order."""
+
+    entry = models.ForeignKey(
+        Entry,
+        on_delete=models.CASCADE,
+        related_name="sections",
+        help_text=_("The entry whose monograph this section belongs to."),
+    )
+    kind = models.CharField(
+        _("kind"),
+        max_length=32,
+        choices=SectionKind.choices,
+        help_text=_("What the section is about; decides its standard heading."),
+    )
+    heading = models.CharField(
+        _("heading"),
+        max_length=200,
+        blank=True,
+        help_text=_("Own heading. Required for kind 'Other'; otherwise replaces the standard heading if given."),
+    )
+    position = models.PositiveIntegerField(
+        _("position"),
+        default=0,
+        help_text=_("Order of the section in the monograph; lower comes first."),
+    )
+    body = models.TextField(
+        _("body"),
+        help_text=_(
+            "Paragraphs separated by a blank line; bullet list items start with '- '. "
+            "**bold** and *italic* are allowed; HTML is not."
+        ),
+    )
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name = _("monograph section")
+        verbose_name_plural = _("monograph sections")
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(kind=SectionKind.OTHER) | ~Q(heading=""),
+                name="section_other_has_heading",
+                violation_error_message=_("A section of kind 'Other' needs its own heading."),
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def title(self):
+        return self.heading or self.get_kind_display()
+
+
+class Product(models.Model):
+    """A brand or generic product of an entry's active ingredient."""
+
+    entry = models.ForeignKey(
+        Entry,
+        on_delete=models.CASCADE,
+        related_name="products",
+        help_text=_("The active ingredient this product contains."),
+    )
+    name = models.CharField(_("product name"), max_length=200, help_text=_("Name as registered, e.g. Revlimid."))
+    kind = models.CharField(
+        _("brand or generic"),
+        max_length=16,
+        choices=ProductKind.choices,
+        help_text=_("Originator brand or generic product."),
+    )
+    certificate_holder = models.CharField(
+        _("certificate holder"),
+        max_length=200,
+        help_text=_("Holder of the Hong Kong registration (marketing-authorisation holder)."),
+    )
+    legal_classification = models.CharField(
+        _("legal classification"),
+        max_length=32,
+        choices=LegalClass.choices,
+        help_text=_("Legal classification as the Drug Office lists it."),
+    )
+    sale_requirement = models.CharField(
+        _("sale requirement"),
+        max_length=16,
+        choices=SaleRequirement.choices,
+        help_text=_("Who may supply it: prescription only, pharmacy only or over the counter."),
+    )
+    formulary_status = models.CharField(
+        _("HA formulary status"),
+        max_length=32,
+        choices=FormularyStatus.choices,
+        help_text=_("Hospital Authority Drug Formulary category."),
+    )
+    notes = models.TextField(_("notes"), blank=True, help_text=_("Notes shown with the product."))
+
+    class Meta:
+        ordering = ["kind", "name", "id"]
+        verbose_name = _("product")
+        verbose_name_plural = _("products")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["entry", "name", "certificate_holder"],
+                name="product_unique_per_holder",
+                violation_error_message=_("This entry already has a product of that name from that certificate holder."),
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class Strength(models.Model):
+    """A registered presentation of a product: amount and unit, optionally per
+    an amount of vehicle (250 mg per 5 mL), in one dosage form.
+
+    In Hong Kong each strength and form carries its own registration number.
+    """
+
+    product = models.ForeignKey(
+        Product,
+        on_delete=models.CASCADE,
+        related_name="strengths",
+        help_text=_("The product this presentation belongs to."),
+    )
+    amount = models.DecimalField(
+        _("amount"),
+        max_digits=12,
+        decimal_places=4,
+        help_text=_("Amount of active ingredient, a positive number, e.g. 2.5."),
+    )
+    unit = models.CharField(_("unit"), max_length=8, choices=Unit.choices, help_text=_("Unit of the amount."))
+    per_amount = models.DecimalField(
+        _("per amount"),
+        max_digits=12,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        help_text=_("Amount of vehicle the strength is given per, e.g. 5 in '250 mg per 5 mL'. Leave empty for a unit dose."),
+    )
+    per_unit = models.CharField(
+        _("per unit"),
+        max_length=8,
+        choices=Unit.choices,
+        blank=True,
+        help_text=_("Unit of the vehicle amount, e.g. mL. Required when a per amount is given."),
+    )
+    dosage_form = models.CharField(
+        _("dosage form"), max_length=32, choices=DosageForm.choices, help_text=_("Pharmaceutical form.")
+    )
+    route = models.CharField(_("route"), max_length=16, choices=Route.choices, help_text=_("Route of administration."))
+    appearance = models.CharField(
+        _("appearance"),
+        max_length=300,
+        blank=True,
+        help_text=_("How to recognise it, e.g. 'white-green capsule marked REV 2.5 mg'."),
+    )
+    pack_size = models.CharField(
+        _("pack size"), max_length=100, blank=True, help_text=_("Pack as supplied, e.g. '21 capsules'.")
+    )
+    registration_number = models.CharField(
+        _("HK registration number"),
+        max_length=8,
+        blank=True,
+        validators=[validate_registration_number],
+        help_text=_(
+            "Hong Kong registration number, HK- and 5 digits. Leave empty for hospital-prepared or "
+            "specially imported items."
+        ),
+    )
+
+    class Meta:
+        ordering = ["dosage_form", "amount", "id"]
+        verbose_name = _("strength")
+        verbose_name_plural = _("strengths")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__gt=0),
+                name="strength_amount_positive",
+                violation_error_message=_("The amount must be greater than zero."),
+            ),
+            models.CheckConstraint(
+                condition=Q(per_amount__isnull=True, per_unit="") | Q(per_amount__gt=0) & ~Q(per_unit=""),
+                name="strength_per_amount_with_unit",
+                violation_error_message=_("Give both a per amount (greater than zero) and its unit, or neither."),
+            ),
+            models.CheckConstraint(
+                condition=Q(registration_number="") | Q(registration_number__regex=REGISTRATION_NUMBER_PATTERN),
+                name="strength_registration_number_shape",
+                violation_error_message=validate_registration_number.message,
+            ),
+            models.UniqueConstraint(
+                fields=["registration_number"],
+                condition=~Q(registration_number=""),
+                name="strength_registration_number_unique",
+                violation_error_message=_("Another strength already has this registration number."),
+            ),
+            # A missing per amount counts as one value, so two unit-dose strengths
+            # of 5 mg collide (plain NULLs would never be equal).
+            models.UniqueConstraint(
+                "product",
+                "amount",
+                "unit",
+                Coalesce("per_amount", 0, output_field=models.DecimalField(max_digits=12, decimal_places=4)),
+                "per_unit",
+                "dosage_form",
+                name="strength_unique_per_product",
+                violation_error_message=_("This product already has this strength in this dosage form."),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.display_strength} {self.get_dosage_form_display()}"
+
+    @property
+    def display_strength(self):
+        text = f"{self.amount.normalize():f} {self.unit}"
+        if self.per_amount is not None:
+            text += f" per {self.per_amount.normalize():f} {self.per_unit}"
+        return text

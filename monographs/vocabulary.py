@@ -1,0 +1,100 @@
+"""Fixed vocabularies of the formulary.
+
+Kept apart from the models so the importer, the admin filters and the public
+pages share one list, and a new choice never needs a schema change elsewhere.
+"""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class SectionKind(models.TextChoices):
+    # Order here is the usual reading order of a published monograph.
+    OVERVIEW = "overview", _("Overview")
+    DRUG_CLASS = "drug_class", _("Drug class")
+    AVAILABILITY = "availability", _("Availability in Hong Kong")
+    USES = "uses", _("Uses and indications")
+    MECHANISM = "mechanism", _("How it works")
+    SIDE_EFFECTS = "side_effects", _("Side effects")
+    SEEK_HELP = "seek_help", _("When to seek medical help")
+    CONTRAINDICATIONS = "contraindications", _("Contraindications")
+    INTERACTIONS = "interactions", _("Interactions")
+    STORAGE = "storage", _("Storage and duration")
+    DISCLAIMER = "disclaimer", _("Disclaimer")
+    OTHER = "other", _("Other")
+
+
+class ProductKind(models.TextChoices):
+    BRAND = "brand", _("Brand")
+    GENERIC = "generic", _("Generic")
+
+
+class LegalClass(models.TextChoices):
+    # Wording as the Drug Office of the Department of Health writes it.
+    P1S1S3 = "p1s1s3", _("Part 1, Schedule 1 & Schedule 3 Poison")
+    P1S1 = "p1s1", _("Part 1, Schedule 1 Poison")
+    P1S3 = "p1s3", _("Part 1, Schedule 3 Poison")
+    P1 = "p1", _("Part 1 Poison")
+    P2 = "p2", _("Part 2 Poison")
+    ANTIBIOTIC = "antibiotic", _("Antibiotic")
+    DANGEROUS_DRUG = "dangerous_drug", _("Dangerous Drug")
+    NOT_POISON = "not_poison", _("Non-poison")
+
+
+class SaleRequirement(models.TextChoices):
+    PRESCRIPTION = "prescription", _("Prescription only")
+    PHARMACY = "pharmacy", _("Pharmacy only (sale under supervision of a pharmacist)")
+    OTC = "otc", _("Over the counter")
+
+
+class FormularyStatus(models.TextChoices):
+    # Hospital Authority Drug Formulary categories.
+    GENERAL = "general", _("General drug")
+    SPECIAL = "special", _("Special drug")
+    SFI_SAFETY_NET = "sfi_safety_net", _("Self-financed item with safety net")
+    SFI = "sfi", _("Self-financed item without safety net")
+    NON_FORMULARY = "non_formulary", _("Non-formulary")
+
+
+class Unit(models.TextChoices):
+    MG = "mg", "mg"
+    G = "g", "g"
+    MCG = "mcg", "microgram"
+    NG = "ng", "nanogram"
+    ML = "mL", "mL"
+    L = "L", "L"
+    IU = "IU", _("international units")
+    UNIT = "unit", _("units")
+    MMOL = "mmol", "mmol"
+    PERCENT = "%", "%"
+    DOSE = "dose", _("dose")
+
+
+class DosageForm(models.TextChoices):
+    CAPSULE = "capsule", _("Capsule")
+    TABLET = "tablet", _("Tablet")
+    FILM_COATED_TABLET = "film_coated_tablet", _("Film-coated tablet")
+    MODIFIED_RELEASE_TABLET = "mr_tablet", _("Modified-release tablet")
+    INJECTION = "injection", _("Injection")
+    INFUSION = "infusion", _("Concentrate for infusion")
+    ORAL_SOLUTION = "oral_solution", _("Oral solution")
+    ORAL_SUSPENSION = "oral_suspension", _("Oral suspension")
+    SYRUP = "syrup", _("Syrup")
+    CREAM = "cream", _("Cream")
+    OINTMENT = "ointment", _("Ointment")
+    EYE_DROPS = "eye_drops", _("Eye drops")
+    INHALER = "inhaler", _("Inhaler")
+    PATCH = "patch", _("Transdermal patch")
+    SUPPOSITORY = "suppository", _("Suppository")
+
+
+class Route(models.TextChoices):
+    ORAL = "oral", _("Oral")
+    IV = "iv", _("Intravenous")
+    IM = "im", _("Intramuscular")
+    SC = "sc", _("Subcutaneous")
+    TOPICAL = "topical", _("Topical")
+    OPHTHALMIC = "ophthalmic", _("Ophthalmic")
+    INHALATION = "inhalation", _("Inhalation")
+    TRANSDERMAL = "transdermal", _("Transdermal")
+    RECTAL = "rectal", _("Rectal")
