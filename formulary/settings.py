@@ -110,3 +110,6 @@ LOGIN_URL = "admin:login"
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="formulary@localhost")
+
+# A hospital may move the admin off the well-known path.
+ADMIN_URL = env.str("ADMIN_URL", default="admin/")

@@ -79,7 +79,9 @@ class Entry(models.Model):
         help_text=_("Notes for pharmacists; never shown on public pages."),
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True, help_text=_("When the entry was created."))
-    updated_at = models.DateTimeField(_("updated at"), auto_now=True, help_text=_("When the working copy last changed."))
+    updated_at = models.DateTimeField(
+        _("updated at"), auto_now=True, help_text=_("When the working copy last changed.")
+    )
 
     class Meta:
         ordering = ["generic_name"]
@@ -204,7 +206,9 @@ class Product(models.Model):
             models.UniqueConstraint(
                 fields=["entry", "name", "certificate_holder"],
                 name="product_unique_per_holder",
-                violation_error_message=_("This entry already has a product of that name from that certificate holder."),
+                violation_error_message=_(
+                    "This entry already has a product of that name from that certificate holder."
+                ),
             ),
         ]
 
@@ -238,7 +242,9 @@ class Strength(models.Model):
         decimal_places=4,
         null=True,
         blank=True,
-        help_text=_("Amount of vehicle the strength is given per, e.g. 5 in '250 mg per 5 mL'. Leave empty for a unit dose."),
+        help_text=_(
+            "Amount of vehicle the strength is given per, e.g. 5 in '250 mg per 5 mL'. Leave empty for a unit dose."
+        ),
     )
     per_unit = models.CharField(
         _("per unit"),

@@ -1,0 +1,138 @@
+"""Validation rules: each bad input is refused with its own message, by the
+model (what the admin and importer call) and by the database itself."""
+
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from monographs.models import Entry, Product, Section, Strength
+
+
+@pytest.fixture
+def product(db):
+    entry = Entry.objects.create(generic_name="Lenalidomide", slug="lenalidomide")
+    return Product.objects.create(
+        entry=entry,
+        name="Revlimid",
+        kind="brand",
+        certificate_holder="BMS",
+        legal_classification="p1s1s3",
+        sale_requirement="prescription",
+        formulary_status="special",
+    )
+
+
+def strength(product, **overrides):
+    fields = {"amount": Decimal("5"), "unit": "mg", "dosage_form": "capsule", "route": "oral"}
+    fields.update(overrides)
+    return Strength(product=product, **fields)
+
+
+def messages(exc_info):
+    return " ".join(exc_info.value.messages)
+
+
+@pytest.mark.parametrize("number", ["HK-1234", "HK-123456", "hk-12345", "HK12345", "HK-1234A", "12345"])
+def test_bad_registration_number_is_refused_with_its_format(product, number):
+    with pytest.raises(ValidationError) as exc_info:
+        strength(product, registration_number=number).full_clean()
+    assert "HK- followed by 5 digits" in messages(exc_info)
+
+
+def test_good_registration_number_and_none_are_accepted(product):
+    strength(product, registration_number="HK-12345").full_clean()
+    strength(product, amount=Decimal("10"), registration_number="").full_clean()
+
+
+@pytest.mark.parametrize("amount", [Decimal("0"), Decimal("-5"), Decimal("-0.01")])
+def test_zero_or_negative_amount_is_refused(product, amount):
+    with pytest.raises(ValidationError) as exc_info:
+        strength(product, amount=amount).full_clean()
+    assert "greater than zero" in messages(exc_info)
+
+
+def test_unknown_unit_is_refused(product):
+    with pytest.raises(ValidationError) as exc_info:
+        strength(product, unit="spoonful").full_clean()
+    assert "spoonful" in messages(exc_info)
+    assert "is not a valid choice" in messages(exc_info)
+
+
+def test_duplicate_strength_for_one_product_is_refused(product):
+    strength(product).save()
+    with pytest.raises(ValidationError) as exc_info:
+        strength(product).full_clean()
+    assert "already has this strength" in messages(exc_info)
+
+
+def test_same_amount_in_another_form_or_per_volume_is_not_a_duplicate(product):
+    strength(product).save()
+    strength(product, dosage_form="tablet").full_clean()
+    strength(product, unit="mg", per_amount=Decimal("5"), per_unit="mL", dosage_form="capsule").full_clean()
+
+
+def test_registration_number_is_unique_across_products(product):
+    strength(product, registration_number="HK-55555").save()
+    other = Product.objects.create(
+        entry=product.entry,
+        name="Generic",
+        kind="generic",
+        certificate_holder="X",
+        legal_classification="p1s1s3",
+        sale_requirement="prescription",
+        formulary_status="special",
+    )
+    with pytest.raises(ValidationError) as exc_info:
+        strength(other, registration_number="HK-55555").full_clean()
+    assert "already has this registration number" in messages(exc_info)
+
+
+def test_per_amount_needs_its_unit(product):
+    with pytest.raises(ValidationError) as exc_info:
+        strength(product, per_amount=Decimal("5")).full_clean()
+    assert "per amount" in messages(exc_info)
+
+
+def test_atc_code_shape(db):
+    entry = Entry(generic_name="X", slug="x", atc_code="L04-AX")
+    with pytest.raises(ValidationError) as exc_info:
+        entry.full_clean()
+    assert "ATC code" in messages(exc_info)
+    Entry(generic_name="Y", slug="y", atc_code="L04AX04").full_clean()
+
+
+def test_other_section_needs_a_heading(product):
+    with pytest.raises(ValidationError) as exc_info:
+        Section(entry=product.entry, kind="other", body="Text").full_clean()
+    assert "needs its own heading" in messages(exc_info)
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"amount": Decimal("-1")},
+        {"registration_number": "HK-1"},
+        {"per_amount": Decimal("5")},
+    ],
+)
+def test_database_refuses_what_validation_refuses(product, overrides):
+    # A write that skips full_clean() (raw scripts, a future bug) still cannot store bad data.
+    with pytest.raises(IntegrityError), transaction.atomic():
+        strength(product, **overrides).save()
+
+
+def test_database_refuses_duplicate_unit_dose_strength(product):
+    strength(product).save()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        strength(product).save()
+
+
+def test_chinese_text_round_trips(product):
+    product.entry.synonyms = "來那度胺"
+    product.entry.save()
+    Section.objects.create(entry=product.entry, kind="overview", body="來那度胺是一種免疫調節藥物。")
+    entry = Entry.objects.get(pk=product.entry.pk)
+    assert entry.synonym_list == ["來那度胺"]
+    assert entry.sections.get().body == "來那度胺是一種免疫調節藥物。"
