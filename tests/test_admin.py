@@ -1,0 +1,132 @@
+"""The pharmacists' admin: every save is one revision of the whole entry, with
+the user and a required reason, and an earlier version can be restored."""
+
+import pytest
+from django.urls import reverse
+from reversion.models import Version
+
+from monographs.models import Entry, Section, Strength
+
+from .admin_forms import change_form_data
+
+
+@pytest.fixture
+def admin_client_chief(client, superuser):
+    client.force_login(superuser)
+    return client
+
+
+def entry_url(entry, action="change"):
+    return reverse(f"admin:monographs_entry_{action}", args=[entry.pk])
+
+
+def test_one_admin_save_makes_one_revision_with_the_whole_entry(admin_client_chief, superuser, lenalidomide):
+    before = Version.objects.get_for_object(lenalidomide).count()
+    data = change_form_data(admin_client_chief.get(entry_url(lenalidomide)))
+    data["drug_class"] = "Immunomodulator (thalidomide analogue)"
+    data["change_reason"] = "Clarify drug class wording"
+
+    response = admin_client_chief.post(entry_url(lenalidomide), data)
+
+    assert response.status_code == 302, response.context["adminform"].form.errors if response.context else ""
+    versions = Version.objects.get_for_object(lenalidomide)
+    assert versions.count() == before + 1
+    revision = versions.first().revision
+    assert revision.user == superuser
+    assert revision.comment == "Clarify drug class wording"
+    held = {(v.content_type.model, v.object_id) for v in revision.version_set.all()}
+    expected = {("entry", str(lenalidomide.pk))}
+    expected |= {("section", str(pk)) for pk in lenalidomide.sections.values_list("pk", flat=True)}
+    expected |= {("product", str(pk)) for pk in lenalidomide.products.values_list("pk", flat=True)}
+    expected |= {
+        ("strength", str(pk)) for pk in Strength.objects.filter(product__entry=lenalidomide).values_list("pk", flat=True)
+    }
+    assert held == expected
+    assert len(expected) == 1 + 11 + 3 + 18
+
+
+def test_save_without_reason_is_refused_and_changes_nothing(admin_client_chief, lenalidomide):
+    before = Version.objects.get_for_object(lenalidomide).count()
+    data = change_form_data(admin_client_chief.get(entry_url(lenalidomide)))
+    data["drug_class"] = "Something else"
+    data.pop("change_reason", None)
+
+    response = admin_client_chief.post(entry_url(lenalidomide), data)
+
+    assert response.status_code == 200
+    assert "change_reason" in response.context["adminform"].form.errors
+    lenalidomide.refresh_from_db()
+    assert lenalidomide.drug_class == "Immunomodulatory imide drug"
+    assert Version.objects.get_for_object(lenalidomide).count() == before
+
+
+def test_saving_a_product_page_also_versions_the_whole_entry(admin_client_chief, lenalidomide):
+    product = lenalidomide.products.get(name="Revlimid")
+    url = reverse("admin:monographs_product_change", args=[product.pk])
+    data = change_form_data(admin_client_chief.get(url))
+    data["strengths-0-appearance"] = "new appearance"
+    data["change_reason"] = "Manufacturer changed capsule colour"
+
+    assert admin_client_chief.post(url, data).status_code == 302
+
+    revision = Version.objects.get_for_object(lenalidomide).first().revision
+    assert revision.comment == "Manufacturer changed capsule colour"
+    assert revision.version_set.filter(content_type__model="section").count() == 11
+
+
+def test_restore_brings_back_earlier_section_and_strength_text(admin_client_chief, lenalidomide):
+    section = lenalidomide.sections.get(kind="storage")
+    old_body = section.body
+    strength = Strength.objects.get(product__name="Revlimid", amount=5)
+    old_appearance = strength.appearance
+    old_version = Version.objects.get_for_object(lenalidomide).first()
+
+    data = change_form_data(admin_client_chief.get(entry_url(lenalidomide)))
+    index = next(i for i in range(11) if data[f"sections-{i}-id"] == section.pk)
+    data[f"sections-{index}-body"] = "Store below 25 °C. 儲存於攝氏25度以下。"
+    data["change_reason"] = "New storage advice"
+    assert admin_client_chief.post(entry_url(lenalidomide), data).status_code == 302
+    product_url = reverse("admin:monographs_product_change", args=[strength.product_id])
+    data = change_form_data(admin_client_chief.get(product_url))
+    index = next(i for i in range(6) if data[f"strengths-{i}-id"] == strength.pk)
+    data[f"strengths-{index}-appearance"] = "orange capsule"
+    data["change_reason"] = "New capsule colour"
+    assert admin_client_chief.post(product_url, data).status_code == 302
+    assert Section.objects.get(pk=section.pk).body.endswith("儲存於攝氏25度以下。")
+
+    history = admin_client_chief.get(entry_url(lenalidomide, "history"))
+    assert "New storage advice" in history.content.decode()
+    revert_url = reverse("admin:monographs_entry_revision", args=[lenalidomide.pk, old_version.pk])
+    data = change_form_data(admin_client_chief.get(revert_url))
+    data["change_reason"] = "Storage advice was premature"
+    response = admin_client_chief.post(revert_url, data)
+
+    assert response.status_code == 302
+    assert Section.objects.get(pk=section.pk).body == old_body
+    assert Strength.objects.get(pk=strength.pk).appearance == old_appearance
+    latest = Version.objects.get_for_object(lenalidomide).first().revision
+    assert "Storage advice was premature" in latest.comment
+    # History is never rewritten: the restore is a new revision on top.
+    assert Version.objects.get_for_object(lenalidomide).count() >= 4
+
+
+def test_entry_changelist_filters_and_search(admin_client_chief, lenalidomide):
+    url = reverse("admin:monographs_entry_changelist")
+    assert "Lenalidomide" in admin_client_chief.get(url, {"q": "Revlimid"}).content.decode()
+    assert "Lenalidomide" in admin_client_chief.get(url, {"q": "來那度胺"}).content.decode()
+    assert "0 formulary entries" in admin_client_chief.get(url, {"q": "paracetamol"}).content.decode()
+    response = admin_client_chief.get(url, {"products__formulary_status__exact": "non_formulary"})
+    assert response.context["cl"].result_count == 0
+    response = admin_client_chief.get(url, {"products__kind__exact": "brand"})
+    assert response.context["cl"].result_count == 1
+
+
+def test_chinese_text_round_trips_through_the_admin(admin_client_chief, lenalidomide):
+    data = change_form_data(admin_client_chief.get(entry_url(lenalidomide)))
+    data["synonyms"] = "來那度胺\nLenalidomid"
+    data["change_reason"] = "加入中文名稱"
+    assert admin_client_chief.post(entry_url(lenalidomide), data).status_code == 302
+    page = admin_client_chief.get(entry_url(lenalidomide)).content.decode()
+    assert "來那度胺" in page
+    assert Entry.objects.get(pk=lenalidomide.pk).synonym_list == ["來那度胺", "Lenalidomid"]
+    assert Version.objects.get_for_object(lenalidomide).first().revision.comment == "加入中文名稱"
