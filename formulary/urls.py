@@ -8,4 +8,5 @@ admin.site.site_title = "Formulary admin"
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path(settings.ADMIN_URL, admin.site.urls),
+    path("", include("monographs.urls")),
 ]

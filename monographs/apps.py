@@ -8,4 +8,5 @@ class MonographsConfig(AppConfig):
     verbose_name = _("Formulary")
 
     def ready(self):
-        from . import versioning  # noqa: F401  registers models with django-reversion
+        # Imported for their side effects: reversion registration and signal receivers.
+        from . import notifications, versioning, workflow  # noqa: F401

@@ -183,7 +183,7 @@ def _blocks(text):
         else:
             current = [line_no, False, line]
             blocks.append(current)
-        if line.endswith(SENTENCE_END):
+        if line.endswith(SENTENCE_END) or line.rstrip(":").strip().lower() in HEADINGS:
             current = None
     return blocks
 

@@ -7,6 +7,7 @@ the same message. Writes go through `services`; public reads go through
 `selectors`, which only see published editions.
 """
 
+from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
@@ -326,3 +327,212 @@ class Strength(models.Model):
         if self.per_amount is not None:
             text += f" per {self.per_amount.normalize():f} {self.per_unit}"
         return text
+
+
+class State(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    IN_REVIEW = "in_review", _("In review")
+    PUBLISHED = "published", _("Published")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+class EntryState(models.Model):
+    """Where an entry's working copy stands in review, and which edition is live.
+
+    Kept outside the versioned Entry so restoring an old version can never
+    restore an old workflow state. Changed only by `monographs.workflow`.
+    """
+
+    entry = models.OneToOneField(
+        Entry,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="state",
+        help_text=_("The entry whose review state this is."),
+    )
+    state = models.CharField(
+        _("state"),
+        max_length=16,
+        choices=State.choices,
+        default=State.DRAFT,
+        help_text=_("Review state of the working copy."),
+    )
+    submitted_revision = models.ForeignKey(
+        "reversion.Revision",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("The revision under review; frozen from submission until approval or rejection."),
+    )
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("Who submitted the revision under review."),
+    )
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True, help_text=_("When it was submitted."))
+    live_edition = models.OneToOneField(
+        "Edition",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="live_state",
+        help_text=_("The published edition public pages show; empty when never published or withdrawn."),
+    )
+    next_review_due = models.DateField(
+        _("next review due"),
+        null=True,
+        blank=True,
+        help_text=_("Date by which the published monograph should be reviewed again."),
+    )
+
+    class Meta:
+        verbose_name = _("review state")
+        verbose_name_plural = _("review states")
+        permissions = [
+            ("submit_entry", _("Can submit entries for review")),
+            ("review_entry", _("Can approve or reject entries")),
+            ("withdraw_entry", _("Can withdraw published entries")),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(state=State.IN_REVIEW) | Q(submitted_revision__isnull=False),
+                name="state_in_review_has_revision",
+            ),
+            models.CheckConstraint(
+                condition=~Q(state=State.PUBLISHED) | Q(live_edition__isnull=False),
+                name="state_published_has_live_edition",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.entry}: {self.get_state_display()}"
+
+
+class EditionQuerySet(models.QuerySet):
+    def live(self):
+        return self.filter(live_state__isnull=False)
+
+
+class Edition(models.Model):
+    """An immutable snapshot of exactly the revision a reviewer approved.
+
+    Public pages and search read only from editions, so what the public sees
+    is by construction what was reviewed, whatever happens to the working copy.
+    """
+
+    entry = models.ForeignKey(
+        Entry, on_delete=models.PROTECT, related_name="editions", help_text=_("The entry this edition publishes.")
+    )
+    number = models.PositiveIntegerField(_("edition number"), help_text=_("1 for the first publication, then 2, 3…"))
+    revision = models.ForeignKey(
+        "reversion.Revision",
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("The reviewed revision this edition was made from."),
+    )
+    generic_name = models.CharField(_("generic name"), max_length=200, help_text=_("Copied from the snapshot for listing."))
+    slug = models.SlugField(_("slug"), max_length=200, help_text=_("Copied from the snapshot for the public address."))
+    drug_class = models.CharField(_("drug class"), max_length=200, blank=True, help_text=_("Copied for browsing."))
+    content = models.JSONField(
+        _("content"), help_text=_("The entry with its sections, products and strengths as approved.")
+    )
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("The reviewer who approved it."),
+    )
+    approved_at = models.DateTimeField(_("approved at"), help_text=_("When it was approved and published."))
+    next_review_due = models.DateField(_("next review due"), help_text=_("Review-by date set at approval."))
+
+    objects = EditionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["entry", "-number"]
+        verbose_name = _("published edition")
+        verbose_name_plural = _("published editions")
+        constraints = [
+            models.UniqueConstraint(fields=["entry", "number"], name="edition_number_unique_per_entry"),
+        ]
+        indexes = [models.Index(fields=["slug"], name="edition_slug_idx")]
+
+    def __str__(self):
+        return f"{self.generic_name}, edition {self.number}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise ImmutableRecordError("Published editions cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ImmutableRecordError("Published editions cannot be deleted.")
+
+
+class ImmutableRecordError(Exception):
+    """Raised on an attempt to change or delete an append-only record."""
+
+
+class AuditEvent(models.Model):
+    """Append-only record of a workflow transition or publication."""
+
+    class Action(models.TextChoices):
+        SUBMITTED = "submitted", _("Submitted for review")
+        APPROVED = "approved", _("Approved and published")
+        REJECTED = "rejected", _("Rejected")
+        WITHDRAWN = "withdrawn", _("Withdrawn from public pages")
+        EDITED = "edited", _("Edited")
+
+    entry = models.ForeignKey(
+        Entry, on_delete=models.PROTECT, related_name="audit_events", help_text=_("The entry concerned.")
+    )
+    action = models.CharField(_("action"), max_length=16, choices=Action.choices, help_text=_("What happened."))
+    from_state = models.CharField(
+        _("from state"), max_length=16, choices=State.choices, help_text=_("State before the event.")
+    )
+    to_state = models.CharField(_("to state"), max_length=16, choices=State.choices, help_text=_("State after it."))
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("Who did it; empty for system imports."),
+    )
+    comment = models.TextField(_("comment"), blank=True, help_text=_("Reason or review comment given."))
+    revision = models.ForeignKey(
+        "reversion.Revision",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("The revision the event concerns."),
+    )
+    edition = models.ForeignKey(
+        Edition,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("The edition published, when the event published one."),
+    )
+    created_at = models.DateTimeField(_("when"), auto_now_add=True, help_text=_("When it happened."))
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit log")
+
+    def __str__(self):
+        return f"{self.entry}: {self.get_action_display()}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise ImmutableRecordError("The audit log is append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ImmutableRecordError("The audit log is append-only.")

@@ -21,4 +21,4 @@ _markdown = MarkdownIt("zero", {"html": False, "breaks": False}).enable(
 def render_body(text):
     """Return sanitised HTML for a section body written in the Markdown subset."""
     html = _markdown.render(text or "")
-    return mark_safe(nh3.clean(html, tags=ALLOWED_TAGS, attributes={}, url_schemes=set()))  # noqa: S308 sanitised by nh3
+    return mark_safe(nh3.clean(html, tags=ALLOWED_TAGS, attributes={"ol": {"start"}}, url_schemes=set()))  # noqa: S308 sanitised by nh3

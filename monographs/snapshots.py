@@ -1,0 +1,72 @@
+"""The content of an entry as it stood in one django-reversion revision.
+
+One plain, JSON-ready shape serves three purposes: a published edition stores
+it, the compare view diffs two of them, and the public pages render it.
+"""
+
+from decimal import Decimal
+
+from reversion.models import Revision, Version
+
+from .models import Entry, Product, Section, Strength
+
+ENTRY_FIELDS = ["generic_name", "slug", "synonyms", "drug_class", "atc_code"]
+SECTION_FIELDS = ["kind", "heading", "position", "body"]
+PRODUCT_FIELDS = [
+    "name", "kind", "certificate_holder", "legal_classification", "sale_requirement", "formulary_status", "notes",
+]
+STRENGTH_FIELDS = [
+    "amount", "unit", "per_amount", "per_unit", "dosage_form", "route", "appearance", "pack_size",
+    "registration_number",
+]
+
+
+def _plain(value):
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    return value
+
+
+def _pick(field_dict, fields):
+    return {name: _plain(field_dict.get(name)) for name in fields}
+
+
+def latest_revision(entry):
+    version = Version.objects.get_for_object(entry).select_related("revision").first()
+    return version.revision if version else None
+
+
+def snapshot_of_revision(revision: Revision, entry_id):
+    """Return the entry with its sections, products and strengths as in `revision`."""
+    by_model = {Entry: {}, Section: {}, Product: {}, Strength: {}}
+    for version in revision.version_set.select_related("content_type"):
+        model = version.content_type.model_class()
+        if model in by_model:
+            by_model[model][int(version.object_id)] = version.field_dict
+    entry = by_model[Entry].get(int(entry_id))
+    if entry is None:
+        raise LookupError(f"Revision {revision.pk} does not hold entry {entry_id}.")
+
+    sections = sorted(
+        (
+            {"id": pk, **_pick(fields, SECTION_FIELDS)}
+            for pk, fields in by_model[Section].items()
+            if fields["entry_id"] == int(entry_id)
+        ),
+        key=lambda s: (s["position"], s["id"]),
+    )
+    products = []
+    for pk, fields in by_model[Product].items():
+        if fields["entry_id"] != int(entry_id):
+            continue
+        strengths = sorted(
+            (
+                {"id": spk, **_pick(sfields, STRENGTH_FIELDS)}
+                for spk, sfields in by_model[Strength].items()
+                if sfields["product_id"] == pk
+            ),
+            key=lambda s: (s["dosage_form"], Decimal(s["amount"]), s["id"]),
+        )
+        products.append({"id": pk, **_pick(fields, PRODUCT_FIELDS), "strengths": strengths})
+    products.sort(key=lambda p: (p["kind"], p["name"].lower(), p["id"]))
+    return {"id": int(entry_id), **_pick(entry, ENTRY_FIELDS), "sections": sections, "products": products}

@@ -1,0 +1,222 @@
+"""Every state change of an entry, with its permission check, in one place.
+
+Each transition runs in one transaction with the entry's state row locked,
+checks who may do it, changes the state, writes one AuditEvent and sends its
+signal once the transaction commits. The admin, views and commands call these
+functions; none of them re-implements a rule.
+"""
+
+import datetime
+from functools import partial
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models.signals import post_save
+from django.dispatch import receiver
+from django.utils import timezone
+from reversion.models import Version
+from reversion.signals import post_revision_commit
+
+from . import signals
+from .models import AuditEvent, Edition, Entry, EntryState, State
+from .snapshots import latest_revision, snapshot_of_revision
+
+Action = AuditEvent.Action
+
+
+class TransitionError(Exception):
+    """The entry is not in a state that allows this transition; the message says why."""
+
+
+def review_interval():
+    return datetime.timedelta(days=getattr(settings, "FORMULARY_REVIEW_INTERVAL_DAYS", 730))
+
+
+def _locked_state(entry):
+    return EntryState.objects.select_for_update().get_or_create(entry=entry)[0]
+
+
+def _require(user, perm, message):
+    if not (user and user.is_active and user.has_perm(f"monographs.{perm}")):
+        raise PermissionDenied(message)
+
+
+def _record(state, *, action, from_state, user, comment="", revision=None, edition=None, signal=None):
+    event = AuditEvent.objects.create(
+        entry=state.entry,
+        action=action,
+        from_state=from_state,
+        to_state=state.state,
+        actor=user,
+        comment=comment,
+        revision=revision,
+        edition=edition,
+    )
+    if signal is not None:
+        transaction.on_commit(
+            partial(signal.send, sender=Entry, entry=state.entry, user=user, comment=comment, event=event)
+        )
+    return event
+
+
+def _require_comment(comment, what):
+    comment = (comment or "").strip()
+    if not comment:
+        raise TransitionError(f"A comment is required to {what}.")
+    return comment
+
+
+def authors_since_publication(entry, up_to_revision):
+    """Users who made any revision of the entry after the edition before `up_to_revision`, up to it.
+
+    These are the people who edited what the next approval would publish.
+    """
+    last = Edition.objects.filter(entry=entry, revision_id__lt=up_to_revision.pk).order_by("-number").first()
+    return set(
+        Version.objects.get_for_object(entry)
+        .filter(revision_id__gt=last.revision_id if last else 0, revision_id__lte=up_to_revision.pk)
+        .exclude(revision__user=None)
+        .values_list("revision__user_id", flat=True)
+    )
+
+
+def submit(*, entry, user, comment=""):
+    """Send the current working copy for review; it is frozen from now on."""
+    _require(user, "submit_entry", "Only editors can submit entries for review.")
+    with transaction.atomic():
+        state = _locked_state(entry)
+        if state.state == State.IN_REVIEW:
+            raise TransitionError("This entry is already in review.")
+        if state.state == State.PUBLISHED:
+            raise TransitionError("Nothing to submit: the working copy is the published edition.")
+        revision = latest_revision(entry)
+        if revision is None:
+            raise TransitionError("This entry has no saved version to submit.")
+        from_state = state.state
+        state.state = State.IN_REVIEW
+        state.submitted_revision = revision
+        state.submitted_by = user
+        state.submitted_at = timezone.now()
+        state.save()
+        return _record(
+            state, action=Action.SUBMITTED, from_state=from_state, user=user, comment=comment, revision=revision,
+            signal=signals.entry_submitted,
+        )
+
+
+def _check_reviewable(state, user, *, verb):
+    _require(user, "review_entry", f"Only reviewers can {verb} entries.")
+    if state.state != State.IN_REVIEW:
+        raise TransitionError(f"Only a version submitted for review can be {verb}d; this entry is {state.get_state_display().lower()}.")
+
+
+def approve(*, entry, user, comment):
+    """Publish the submitted revision as a new edition (four-eyes enforced)."""
+    with transaction.atomic():
+        state = _locked_state(entry)
+        _check_reviewable(state, user, verb="approve")
+        comment = _require_comment(comment, "approve")
+        revision = state.submitted_revision
+        if latest_revision(entry).pk != revision.pk:
+            raise TransitionError("The entry changed after it was submitted; the new draft needs its own review.")
+        if user.pk in authors_since_publication(entry, revision) and not getattr(
+            settings, "FORMULARY_ALLOW_SELF_APPROVAL", False
+        ):
+            raise PermissionDenied("You edited this version, so another reviewer must approve it (four-eyes rule).")
+
+        now = timezone.now()
+        content = snapshot_of_revision(revision, entry.pk)
+        last_number = Edition.objects.filter(entry=entry).order_by("-number").values_list("number", flat=True).first()
+        edition = Edition.objects.create(
+            entry=entry,
+            number=(last_number or 0) + 1,
+            revision=revision,
+            generic_name=content["generic_name"],
+            slug=content["slug"],
+            drug_class=content["drug_class"],
+            content=content,
+            approved_by=user,
+            approved_at=now,
+            next_review_due=timezone.localdate(now) + review_interval(),
+        )
+        from_state = state.state
+        state.state = State.PUBLISHED
+        state.live_edition = edition
+        state.next_review_due = edition.next_review_due
+        state.submitted_revision = None
+        state.save()
+        return _record(
+            state, action=Action.APPROVED, from_state=from_state, user=user, comment=comment, revision=revision,
+            edition=edition, signal=signals.entry_approved,
+        )
+
+
+def reject(*, entry, user, comment):
+    """Send the submitted version back to its author with the reviewer's comment."""
+    with transaction.atomic():
+        state = _locked_state(entry)
+        _check_reviewable(state, user, verb="reject")
+        comment = _require_comment(comment, "reject")
+        revision = state.submitted_revision
+        from_state = state.state
+        state.state = State.DRAFT
+        state.submitted_revision = None
+        state.save()
+        return _record(
+            state, action=Action.REJECTED, from_state=from_state, user=user, comment=comment, revision=revision,
+            signal=signals.entry_rejected,
+        )
+
+
+def withdraw(*, entry, user, comment):
+    """Take the entry off the public pages; approval of a version publishes it again."""
+    _require(user, "withdraw_entry", "Only reviewers can withdraw published entries.")
+    with transaction.atomic():
+        state = _locked_state(entry)
+        if state.live_edition is None:
+            raise TransitionError("This entry is not on the public pages.")
+        comment = _require_comment(comment, "withdraw")
+        edition = state.live_edition
+        from_state = state.state
+        state.live_edition = None
+        if state.state == State.PUBLISHED:
+            state.state = State.WITHDRAWN
+        state.save()
+        return _record(
+            state, action=Action.WITHDRAWN, from_state=from_state, user=user, comment=comment,
+            revision=edition.revision, edition=edition, signal=signals.entry_withdrawn,
+        )
+
+
+def record_edit(*, entry, revision):
+    """A new revision of the working copy: it is a draft until reviewed.
+
+    An edit during review ends that review, because the reviewer would
+    otherwise approve something other than what they saw.
+    """
+    with transaction.atomic():
+        state = _locked_state(entry)
+        if state.state not in (State.IN_REVIEW, State.PUBLISHED, State.WITHDRAWN):
+            return None
+        from_state = state.state
+        state.state = State.DRAFT
+        state.submitted_revision = None
+        state.save()
+        comment = "Edited after submission; the submission was withdrawn." if from_state == State.IN_REVIEW else ""
+        return _record(
+            state, action=Action.EDITED, from_state=from_state, user=revision.user, comment=comment, revision=revision
+        )
+
+
+@receiver(post_save, sender=Entry, dispatch_uid="monographs_entry_state")
+def _create_state(sender, instance, created, raw=False, **kwargs):
+    if created and not raw:
+        EntryState.objects.get_or_create(entry=instance)
+
+
+@receiver(post_revision_commit, dispatch_uid="monographs_record_edit")
+def _on_revision(sender, revision, versions, **kwargs):
+    for version in versions:
+        if version.content_type.model_class() is Entry:
+            record_edit(entry=Entry.objects.get(pk=version.object_id), revision=revision)

@@ -1,0 +1,169 @@
+"""`manage.py import_monograph`: the seed becomes one entry with its sections in
+reading order, re-importing changes nothing twice but leaves a trace, and a bad
+file is refused with a message instead of a traceback."""
+
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import CommandError, call_command
+from reversion.models import Version
+
+from monographs.models import Entry, Section
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+SEED = BASE_DIR / "monographs" / "seeds" / "lenalidomide.txt"
+
+SEED_KINDS = [
+    "overview",
+    "drug_class",
+    "availability",
+    "uses",
+    "mechanism",
+    "side_effects",
+    "seek_help",
+    "contraindications",
+    "interactions",
+    "storage",
+    "disclaimer",
+]
+
+
+def run_import(path, **options):
+    stdout, stderr = io.StringIO(), io.StringIO()
+    call_command("import_monograph", str(path), stdout=stdout, stderr=stderr, **options)
+    return stdout.getvalue(), stderr.getvalue()
+
+
+@pytest.fixture
+def bad_file(tmp_path):
+    path = tmp_path / "lenalidomide-big5.txt"
+    path.write_bytes("來那度胺是一種免疫調節藥物。\n".encode("big5"))
+    return path
+
+
+def test_import_creates_one_entry_with_sections_in_reading_order(db):
+    stdout, stderr = run_import(SEED, name="Lenalidomide")
+
+    entry = Entry.objects.get()
+    assert entry.generic_name == "Lenalidomide"
+    assert entry.slug == "lenalidomide"
+    sections = list(Section.objects.filter(entry=entry).order_by("position"))
+    assert [s.kind for s in sections] == SEED_KINDS
+    positions = [s.position for s in sections]
+    assert positions == sorted(set(positions))
+    # The seed's first and last paragraphs open and close the monograph.
+    assert sections[0].body.startswith("Lenalidomide modulates immune system activity")
+    assert "We disclaim all liability" in sections[-1].body
+
+    assert "Created Lenalidomide: 15 paragraphs in 11 sections." in stdout
+    assert "Line 7" in stderr
+    assert "no list items follow" in stderr
+    assert "Line 7" not in stdout
+
+
+def test_import_twice_changes_nothing_twice_but_keeps_both_revisions(db):
+    run_import(SEED, name="Lenalidomide")
+    first_bodies = list(Section.objects.order_by("position").values_list("kind", "body"))
+
+    stdout, _ = run_import(SEED, name="lenalidomide")  # the name matches whatever its case
+
+    assert Entry.objects.count() == 1
+    entry = Entry.objects.get()
+    assert entry.generic_name == "Lenalidomide"
+    assert entry.sections.count() == 11
+    assert Section.objects.count() == 11
+    assert list(Section.objects.order_by("position").values_list("kind", "body")) == first_bodies
+    assert "Updated Lenalidomide" in stdout
+
+    versions = Version.objects.get_for_object(entry)
+    assert versions.count() == 2
+    assert all(v.revision.comment == "Imported from lenalidomide.txt" for v in versions)
+
+
+def test_import_records_the_user_and_reason_in_the_history(db):
+    pharmacist = get_user_model().objects.create_user("pharmacist", password="pw-pharm-123")
+    run_import(SEED, name="Lenalidomide", user="pharmacist", reason="Initial monograph from the seed")
+    revision = Version.objects.get_for_object(Entry.objects.get()).get().revision
+    assert revision.user == pharmacist
+    assert revision.comment == "Initial monograph from the seed"
+
+
+def test_unknown_user_is_refused_and_nothing_is_created(db):
+    with pytest.raises(CommandError, match="No user named 'nobody'"):
+        run_import(SEED, name="Lenalidomide", user="nobody")
+    assert not Entry.objects.exists()
+
+
+def test_non_utf8_file_is_refused_with_a_clear_message_and_nothing_is_created(db, bad_file):
+    with pytest.raises(CommandError) as exc_info:
+        run_import(bad_file, name="Lenalidomide")
+    message = str(exc_info.value)
+    assert str(bad_file) in message
+    assert "not valid UTF-8" in message
+    assert "save it as UTF-8" in message
+    assert not Entry.objects.exists()
+    assert not Section.objects.exists()
+    assert not Version.objects.exists()
+
+
+def test_bad_file_does_not_touch_an_existing_entry(db, bad_file):
+    run_import(SEED, name="Lenalidomide")
+    with pytest.raises(CommandError):
+        run_import(bad_file, name="Lenalidomide")
+    entry = Entry.objects.get()
+    assert entry.sections.count() == 11
+    assert Version.objects.get_for_object(entry).count() == 1
+
+
+def test_missing_file_is_refused_with_a_clear_message(db, tmp_path):
+    missing = tmp_path / "no-such-monograph.txt"
+    with pytest.raises(CommandError) as exc_info:
+        run_import(missing, name="Lenalidomide")
+    assert str(exc_info.value) == f"Cannot read {missing}: No such file or directory."
+    assert not Entry.objects.exists()
+
+
+def test_directory_instead_of_file_is_refused(db, tmp_path):
+    with pytest.raises(CommandError, match="Cannot read .*: Is a directory"):
+        run_import(tmp_path, name="Lenalidomide")
+
+
+@pytest.mark.parametrize(
+    "name, content, expected",
+    [
+        (
+            "bad.txt",
+            b"L\xe9nalidomide\n",
+            "bad.txt: The file is not valid UTF-8 (byte 1: b'\\xe9'); save it as UTF-8 and try again.",
+        ),
+        ("empty.txt", b"\n \n", "empty.txt: The file is empty."),
+        ("missing.txt", None, "missing.txt: No such file or directory."),
+    ],
+)
+def test_command_line_exits_with_status_1_and_a_message_not_a_traceback(tmp_path, name, content, expected):
+    path = tmp_path / name
+    if content is not None:
+        path.write_bytes(content)
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    database = tmp_path / "db.sqlite3"
+    env["DATABASE_URL"] = f"sqlite:///{database}"
+    completed = subprocess.run(
+        [sys.executable, "manage.py", "import_monograph", str(path), "--name", "X"],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert completed.returncode == 1
+    assert completed.stderr.startswith("CommandError: ")
+    assert expected in completed.stderr
+    assert "Traceback" not in completed.stderr
+    assert completed.stdout == ""
+    # The file was refused before anything touched a database.
+    assert not database.exists()

@@ -1,0 +1,262 @@
+"""The plain-text importer: what a pharmacist pastes in comes out as ordered
+sections, nothing is lost, and bad files are refused with a reason.
+
+Pure functions only; no database.
+"""
+
+from pathlib import Path
+
+import pytest
+
+from monographs.importing import OTHER_HEADING, MonographTextError, decode_text, parse_monograph
+
+SEED = Path(__file__).resolve().parent.parent / "monographs" / "seeds" / "lenalidomide.txt"
+
+SEED_KINDS = [
+    "overview",
+    "drug_class",
+    "availability",
+    "uses",
+    "mechanism",
+    "side_effects",
+    "seek_help",
+    "contraindications",
+    "interactions",
+    "storage",
+    "disclaimer",
+]
+
+
+@pytest.fixture(scope="module")
+def seed_text():
+    return decode_text(SEED.read_bytes())
+
+
+@pytest.fixture(scope="module")
+def seed(seed_text):
+    return parse_monograph(seed_text, generic_name="Lenalidomide")
+
+
+def kinds(parsed):
+    return [section.kind for section in parsed.sections]
+
+
+def section_of(parsed, kind):
+    (section,) = [s for s in parsed.sections if s.kind == kind]
+    return section
+
+
+# The seed monograph
+
+
+def test_seed_parses_into_the_expected_sections_in_reading_order(seed):
+    assert kinds(seed) == SEED_KINDS
+    assert all(section.heading == "" for section in seed.sections)
+
+
+def test_seed_loses_no_paragraph(seed_text, seed):
+    lines = [line.strip() for line in seed_text.splitlines() if line.strip()]
+    assert len(lines) == 15
+    assert seed.paragraph_count == 15
+    for line in lines:
+        assert any(line in section.body for section in seed.sections), f"lost: {line[:60]}"
+    # Each paragraph is kept once, as a paragraph of its own.
+    paragraphs = [p for section in seed.sections for p in section.body.split("\n\n")]
+    assert paragraphs == lines
+
+
+def test_seed_list_without_items_is_reported_with_its_line(seed):
+    assert len(seed.warnings) == 1
+    warning = seed.warnings[0]
+    assert "Line 7" in warning
+    assert "indicated for:" in warning
+    # The introducing line is kept, in the uses section.
+    assert "this substance is indicated for:" in section_of(seed, "uses").body
+
+
+# Layout of the text
+
+
+def test_hard_wrapped_paragraphs_separated_by_blank_lines_are_joined():
+    text = (
+        "Lenalidomide is an oral medicine\n"
+        "that doctors use for certain blood\n"
+        "cancers.\n"
+        "\n"
+        "Patients often notice fatigue\n"
+        "and mild nausea during the first\n"
+        "weeks of use.\n"
+    )
+    parsed = parse_monograph(text, generic_name="Lenalidomide")
+    assert kinds(parsed) == ["overview", "side_effects"]
+    assert section_of(parsed, "overview").body == (
+        "Lenalidomide is an oral medicine that doctors use for certain blood cancers."
+    )
+    assert section_of(parsed, "side_effects").body == (
+        "Patients often notice fatigue and mild nausea during the first weeks of use."
+    )
+    assert parsed.paragraph_count == 2
+    assert parsed.warnings == []
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="Known bug: in hard-wrapped text a line that happens to end at a full stop ends the paragraph, "
+    "so the rest of the paragraph is split off (here into an 'Additional information' section).",
+)
+def test_hard_wrapped_paragraph_wrapped_at_a_full_stop_stays_one_paragraph():
+    text = (
+        "Patients often notice fatigue and mild nausea.\n"
+        "Some also report a rash in the\n"
+        "first weeks.\n"
+        "\n"
+        "Store below 25 degrees, away from sunlight.\n"
+    )
+    parsed = parse_monograph(text)
+    assert section_of(parsed, "side_effects").body == (
+        "Patients often notice fatigue and mild nausea. Some also report a rash in the first weeks."
+    )
+    assert parsed.paragraph_count == 2
+
+
+@pytest.mark.parametrize("marker", ["- ", "* ", "• ", "1. "])
+def test_list_items_join_the_section_of_the_paragraph_before_them(marker):
+    text = (
+        "Lenalidomide modulates immune system activity.\n"
+        "Beyond its role in myeloma, this substance is indicated for:\n"
+        f"{marker}myelodysplastic syndromes\n"
+        f"{marker}mantle cell lymphoma\n"
+        "Patients often notice fatigue.\n"
+    )
+    parsed = parse_monograph(text, generic_name="Lenalidomide")
+    assert kinds(parsed) == ["overview", "uses", "side_effects"]
+    assert section_of(parsed, "uses").body == (
+        "Beyond its role in myeloma, this substance is indicated for:\n"
+        "\n"
+        "- myelodysplastic syndromes\n"
+        "- mantle cell lymphoma"
+    )
+    # The items really follow the introducing line, so there is nothing to warn about.
+    assert parsed.warnings == []
+    # Items are not counted as paragraphs.
+    assert parsed.paragraph_count == 3
+
+
+def test_mixed_list_markers_form_one_list():
+    text = "This substance is indicated for:\n- myeloma\n* lymphoma\n• anaemia\n2. amyloidosis\n"
+    parsed = parse_monograph(text)
+    assert section_of(parsed, "uses").body == (
+        "This substance is indicated for:\n\n- myeloma\n- lymphoma\n- anaemia\n- amyloidosis"
+    )
+    assert parsed.warnings == []
+
+
+def test_text_after_a_list_is_a_paragraph_of_its_own():
+    text = "This substance is indicated for:\n- myeloma\n- lymphoma\nIt is also used to treat anaemia.\n"
+    parsed = parse_monograph(text)
+    assert kinds(parsed) == ["uses"]
+    assert section_of(parsed, "uses").body == (
+        "This substance is indicated for:\n\n- myeloma\n- lymphoma\n\nIt is also used to treat anaemia."
+    )
+
+
+def test_hyphenated_or_numeric_text_is_not_taken_for_a_list_item():
+    parsed = parse_monograph("-20 degrees is too cold for storage.\n2.5 mg capsules are stored dry.\n")
+    bodies = " ".join(section.body for section in parsed.sections)
+    assert "- " not in bodies
+    assert parsed.paragraph_count == 2
+
+
+# Section kinds
+
+
+@pytest.mark.parametrize("separator", ["\n\n", "\n"], ids=["blank line after heading", "heading on its own line"])
+@pytest.mark.parametrize(
+    "heading, kind",
+    [("Side effects", "side_effects"), ("Storage:", "storage"), ("OVERVIEW", "overview")],
+)
+def test_heading_line_sets_the_kind_of_the_following_paragraph(heading, kind, separator):
+    # The paragraph alone would be read as something else (or nothing).
+    paragraph = "Some people feel tired in the first weeks."
+    parsed = parse_monograph(f"{heading}{separator}{paragraph}\n")
+    assert kinds(parsed) == [kind]
+    # The heading line is not part of the text.
+    assert parsed.sections[0].body == paragraph
+    assert parsed.paragraph_count == 1
+
+
+def test_unrecognisable_paragraph_goes_to_other_with_a_heading():
+    text = "Lenalidomide is an oral medicine.\nThe quick brown fox jumps over the lazy dog.\n"
+    parsed = parse_monograph(text, generic_name="Lenalidomide")
+    assert kinds(parsed) == ["overview", "other"]
+    other = section_of(parsed, "other")
+    assert other.heading == OTHER_HEADING
+    assert other.heading.strip()
+    assert other.body == "The quick brown fox jumps over the lazy dog."
+
+
+def test_chinese_paragraph_is_kept_intact():
+    chinese = "來那度胺是一種免疫調節藥物，用於治療多發性骨髓瘤。請勿在懷孕期間服用。"
+    text = f"Lenalidomide is an oral medicine.\n{chinese}\n"
+    parsed = parse_monograph(text, generic_name="Lenalidomide")
+    assert parsed.paragraph_count == 2
+    assert [p for s in parsed.sections for p in s.body.split("\n\n")] == [
+        "Lenalidomide is an oral medicine.",
+        chinese,
+    ]
+    # Not recognised, so it gets a heading of its own rather than being dropped.
+    assert section_of(parsed, "other").heading == OTHER_HEADING
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="Known bug: wrapped lines are joined with a space, which Chinese text does not use.",
+)
+def test_hard_wrapped_chinese_is_joined_without_a_space():
+    parsed = parse_monograph("來那度胺是一種免疫調節藥物，\n用於治療多發性骨髓瘤。\n")
+    assert parsed.sections[0].body == "來那度胺是一種免疫調節藥物，用於治療多發性骨髓瘤。"
+
+
+# Decoding the file
+
+
+@pytest.mark.parametrize(
+    "raw, message",
+    [
+        (b"", "empty"),
+        (b"   \n\t\r\n  ", "empty"),
+        ("\ufeff \n".encode(), "empty"),
+        ("\u3000\n".encode(), "empty"),
+        (b"PK\x03\x04\x00\x00binary\x00", "binary"),
+        ("Lenalidomide".encode("utf-16"), "binary"),
+        ("來那度胺是一種免疫調節藥物".encode("big5"), "not valid UTF-8"),
+        ("Lénalidomide".encode("latin-1"), "not valid UTF-8"),
+    ],
+    ids=["empty", "whitespace", "bom-only", "ideographic-space", "nul-bytes", "utf-16", "big5", "latin-1"],
+)
+def test_decode_text_refuses_what_is_not_a_text_monograph(raw, message):
+    with pytest.raises(MonographTextError) as exc_info:
+        decode_text(raw)
+    assert message in str(exc_info.value)
+
+
+def test_decode_text_says_where_the_bad_byte_is_and_what_to_do():
+    with pytest.raises(MonographTextError) as exc_info:
+        decode_text("Lénalidomide".encode("latin-1"))
+    message = str(exc_info.value)
+    assert "byte 1" in message
+    assert "save it as UTF-8" in message
+
+
+def test_decode_text_accepts_utf8_with_bom_and_drops_the_bom():
+    text = "Lenalidomide 來那度胺 is an oral medicine.\n"
+    decoded = decode_text(b"\xef\xbb\xbf" + text.encode())
+    assert decoded == text
+    parsed = parse_monograph(decoded, generic_name="Lenalidomide")
+    assert kinds(parsed) == ["overview"]
+    assert parsed.sections[0].body == text.strip()
+
+
+def test_decode_text_accepts_plain_utf8(seed_text):
+    assert seed_text.startswith("Lenalidomide modulates")
+    assert "body’s" in seed_text
