@@ -1,15 +1,62 @@
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 
+from monographs import workflow
 from monographs.demo import load_lenalidomide
+from monographs.models import Entry
+
+
+def make_user(username, *groups, superuser=False):
+    User = get_user_model()
+    if superuser:
+        user = User.objects.create_superuser(username, f"{username}@example.org", f"pw-{username}-123")
+    else:
+        user = User.objects.create_user(username, f"{username}@example.org", f"pw-{username}-123", is_staff=True)
+    for name in groups:
+        user.groups.add(Group.objects.get(name=name))
+    return user
 
 
 @pytest.fixture
 def superuser(db):
-    return get_user_model().objects.create_superuser("chief", "chief@example.org", "pw-chief-123")
+    return make_user("chief", superuser=True)
+
+
+@pytest.fixture
+def editor(db):
+    return make_user("editor", "Editors")
+
+
+@pytest.fixture
+def editor2(db):
+    return make_user("editor2", "Editors")
+
+
+@pytest.fixture
+def reviewer(db):
+    return make_user("reviewer", "Reviewers")
+
+
+@pytest.fixture
+def reviewer2(db):
+    return make_user("reviewer2", "Reviewers")
+
+
+@pytest.fixture
+def reader(db):
+    return make_user("reader", "Readers")
 
 
 @pytest.fixture
 def lenalidomide(db):
-    """The seed monograph with three products of six strengths each, as in the demo."""
+    """The seed monograph with three products of six strengths each, as in the demo (a draft)."""
     return load_lenalidomide()
+
+
+@pytest.fixture
+def published_lenalidomide(lenalidomide, editor, reviewer):
+    """Lenalidomide submitted by an editor and approved by a reviewer: live on public pages."""
+    workflow.submit(entry=lenalidomide, user=editor, comment="Ready for review")
+    workflow.approve(entry=lenalidomide, user=reviewer, comment="Checked against the PI")
+    return Entry.objects.get(pk=lenalidomide.pk)
