@@ -1,28 +1,27 @@
 """Admin for pharmacists: thin, every save versioned with a required reason."""
 
+import datetime
+
 import reversion
-from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from reversion.admin import VersionAdmin
 
-from . import versioning  # noqa: F401  register follows before VersionAdmin auto-registers
-from .models import Entry, Product, Section, Strength
-
-
-class ReasonForm(forms.ModelForm):
-    change_reason = forms.CharField(
-        label=_("Reason for change"),
-        max_length=500,
-        help_text=_("Recorded in the history with your name, e.g. 'Updated storage advice per new PI'."),
-        widget=forms.TextInput(attrs={"size": 80}),
-    )
+from . import (
+    versioning,  # noqa: F401  register follows before VersionAdmin auto-registers
+    workflow,
+)
+from .admin_review import ReviewAdminMixin
+from .forms import VersionedEntryForm
+from .models import AuditEvent, Edition, Entry, EntryState, Product, Section, State, Strength
 
 
 class ReasonAdminMixin:
     """Requires a reason for every save and stores it as the revision comment."""
 
-    form = ReasonForm
+    form = VersionedEntryForm
 
     def save_model(self, request, obj, form, change):
         request._change_reason = form.cleaned_data["change_reason"]
@@ -88,23 +87,84 @@ class StrengthInline(admin.TabularInline):
     ]
 
 
+class ReviewDueFilter(admin.SimpleListFilter):
+    title = _("periodic review")
+    parameter_name = "review_due"
+
+    def lookups(self, request, model_admin):
+        return [("overdue", _("Overdue")), ("30days", _("Due within 30 days"))]
+
+    def queryset(self, request, queryset):
+        today = timezone.localdate()
+        if self.value() == "overdue":
+            return queryset.filter(state__next_review_due__lt=today)
+        if self.value() == "30days":
+            return queryset.filter(
+                state__next_review_due__gte=today, state__next_review_due__lte=today + datetime.timedelta(days=30)
+            )
+        return queryset
+
+
 @admin.register(Entry)
-class EntryAdmin(ReasonAdminMixin, VersionAdmin):
-    list_display = ["generic_name", "drug_class", "atc_code", "updated_at"]
+class EntryAdmin(ReviewAdminMixin, ReasonAdminMixin, VersionAdmin):
+    list_display = ["generic_name", "drug_class", "review_state", "is_live", "next_review_due", "updated_at"]
     list_filter = [
+        ("state__state", admin.ChoicesFieldListFilter),
+        ReviewDueFilter,
         "drug_class",
         ("products__formulary_status", admin.ChoicesFieldListFilter),
         ("products__legal_classification", admin.ChoicesFieldListFilter),
         ("products__kind", admin.ChoicesFieldListFilter),
     ]
     search_fields = ["generic_name", "synonyms", "products__name", "products__strengths__registration_number"]
+    list_select_related = ["state"]
     prepopulated_fields = {"slug": ["generic_name"]}
     fieldsets = [
         (None, {"fields": ["generic_name", "slug", "synonyms", "drug_class", "atc_code", "notes"]}),
-        (_("Reason for change"), {"fields": ["change_reason"]}),
+        (_("Reason for change"), {"fields": ["change_reason", "base_revision"]}),
     ]
     inlines = [SectionInline, ProductInline]
     history_latest_first = True
+    actions = ["submit_selected"]
+
+    @admin.display(description=_("review state"), ordering="state__state")
+    def review_state(self, entry):
+        return entry.state.get_state_display()
+
+    @admin.display(description=_("on public pages"), boolean=True)
+    def is_live(self, entry):
+        return entry.state.live_edition_id is not None
+
+    @admin.display(description=_("next review due"), ordering="state__next_review_due")
+    def next_review_due(self, entry):
+        return entry.state.next_review_due
+
+    @admin.action(description=_("Submit selected entries for review"), permissions=["submit"])
+    def submit_selected(self, request, queryset):
+        done = 0
+        for entry in queryset:
+            try:
+                workflow.submit(entry=entry, user=request.user)
+                done += 1
+            except (workflow.TransitionError, PermissionDenied) as error:
+                self.message_user(request, f"{entry}: {error}", messages.WARNING)
+        if done:
+            self.message_user(request, _("%d entries submitted for review.") % done, messages.SUCCESS)
+
+    def has_submit_permission(self, request):
+        return request.user.has_perm("monographs.submit_entry")
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        state = EntryState.objects.filter(entry_id=object_id).select_related("live_edition").first()
+        last_rejection = AuditEvent.objects.filter(entry_id=object_id, action=AuditEvent.Action.REJECTED).first()
+        extra_context = {
+            **(extra_context or {}),
+            "workflow_state": state,
+            "last_rejection": last_rejection if state and state.state == State.DRAFT else None,
+            "can_submit": request.user.has_perm("monographs.submit_entry"),
+            "can_withdraw": request.user.has_perm("monographs.withdraw_entry"),
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
 
 
 @admin.register(Product)
@@ -130,7 +190,37 @@ class ProductAdmin(ReasonAdminMixin, VersionAdmin):
                 ]
             },
         ),
-        (_("Reason for change"), {"fields": ["change_reason"]}),
+        (_("Reason for change"), {"fields": ["change_reason", "base_revision"]}),
     ]
     inlines = [StrengthInline]
     history_latest_first = True
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records nobody may add, change or delete here, superusers included."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "entry", "action", "from_state", "to_state", "actor", "comment"]
+    list_filter = ["action", "to_state"]
+    search_fields = ["entry__generic_name", "comment", "actor__username"]
+    list_select_related = ["entry", "actor"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(Edition)
+class EditionAdmin(ReadOnlyAdmin):
+    list_display = ["generic_name", "number", "approved_by", "approved_at", "next_review_due"]
+    search_fields = ["generic_name"]
+    list_select_related = ["approved_by"]
+    exclude = ["content"]

@@ -60,3 +60,9 @@ def published_lenalidomide(lenalidomide, editor, reviewer):
     workflow.submit(entry=lenalidomide, user=editor, comment="Ready for review")
     workflow.approve(entry=lenalidomide, user=reviewer, comment="Checked against the PI")
     return Entry.objects.get(pk=lenalidomide.pk)
+
+
+@pytest.fixture
+def make_editor_reviewer(db):
+    """A senior pharmacist who both edits and reviews."""
+    return make_user("senior", "Editors", "Reviewers")

@@ -1,0 +1,185 @@
+"""Review screens in the admin: queue, review page, compare, submit, withdraw.
+
+Thin views: each decision is one call into `workflow`, which holds the rules.
+"""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from reversion.models import Revision, Version
+
+from . import workflow
+from .diffing import compare
+from .forms import CompareForm, DecisionForm
+from .models import AuditEvent, EntryState, State
+from .snapshots import snapshot_of_revision
+
+
+class ReviewAdminMixin:
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("review-queue/", view(self.review_queue_view), name="monographs_entry_review_queue"),
+            path("<int:object_id>/review/", view(self.review_view), name="monographs_entry_review"),
+            path("<int:object_id>/submit/", view(require_POST(self.submit_view)), name="monographs_entry_submit"),
+            path("<int:object_id>/withdraw/", view(self.withdraw_view), name="monographs_entry_withdraw"),
+            path("<int:object_id>/compare/", view(self.compare_view), name="monographs_entry_compare"),
+            *super().get_urls(),
+        ]
+
+    def _entry(self, request, object_id):
+        entry = get_object_or_404(self.get_queryset(request), pk=object_id)
+        if not self.has_view_permission(request, entry):
+            raise PermissionDenied
+        return entry
+
+    def _context(self, request, entry, **extra):
+        return {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "original": entry,
+            "entry": entry,
+            "state": EntryState.objects.get_or_create(entry=entry)[0],
+            **extra,
+        }
+
+    def _refused(self, request, entry, error, status=400):
+        messages.error(request, str(error))
+        response = TemplateResponse(
+            request,
+            "admin/monographs/entry/refused.html",
+            self._context(request, entry, title=_("Not done"), reason=str(error)),
+            status=status,
+        )
+        return response
+
+    def review_queue_view(self, request):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        queue = (
+            EntryState.objects.filter(state=State.IN_REVIEW)
+            .select_related("entry", "submitted_by")
+            .order_by("submitted_at")
+        )
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("Entries awaiting review"),
+            "queue": queue,
+        }
+        return TemplateResponse(request, "admin/monographs/entry/review_queue.html", context)
+
+    def review_view(self, request, object_id):
+        entry = self._entry(request, object_id)
+        state = EntryState.objects.select_related("submitted_revision__user", "live_edition", "submitted_by").get(
+            entry=entry
+        )
+        form = DecisionForm(request.POST or None)
+        if request.method == "POST":
+            decision = request.POST.get("decision")
+            if decision not in ("approve", "reject"):
+                return self._refused(request, entry, _("Choose approve or reject."))
+            if form.is_valid():
+                action = workflow.approve if decision == "approve" else workflow.reject
+                try:
+                    action(entry=entry, user=request.user, comment=form.cleaned_data["comment"])
+                except PermissionDenied as error:
+                    return self._refused(request, entry, error, status=403)
+                except workflow.TransitionError as error:
+                    return self._refused(request, entry, error, status=409)
+                messages.success(
+                    request,
+                    _("Approved and published.") if decision == "approve" else _("Rejected; the author was told why."),
+                )
+                return redirect("admin:monographs_entry_review_queue")
+        if state.state != State.IN_REVIEW:
+            context = self._context(request, entry, title=_("Review %s") % entry, not_in_review=True)
+            return TemplateResponse(request, "admin/monographs/entry/review.html", context)
+        revision = state.submitted_revision
+        live = state.live_edition.content if state.live_edition else None
+        fields, sections, products = compare(live, snapshot_of_revision(revision, entry.pk))
+        authors = workflow.authors_since_publication(entry, revision)
+        context = self._context(
+            request,
+            entry,
+            title=_("Review %s") % entry,
+            form=form,
+            revision=revision,
+            field_changes=fields,
+            section_changes=sections,
+            product_changes=products,
+            against=_("the live edition") if live else _("nothing (never published)"),
+            is_author=request.user.pk in authors,
+            can_review=request.user.has_perm("monographs.review_entry"),
+        )
+        return TemplateResponse(request, "admin/monographs/entry/review.html", context)
+
+    def submit_view(self, request, object_id):
+        entry = self._entry(request, object_id)
+        try:
+            workflow.submit(entry=entry, user=request.user, comment=request.POST.get("comment", ""))
+        except PermissionDenied as error:
+            return self._refused(request, entry, error, status=403)
+        except workflow.TransitionError as error:
+            return self._refused(request, entry, error, status=409)
+        messages.success(request, _("Submitted for review. Reviewers have been notified."))
+        return redirect("admin:monographs_entry_change", entry.pk)
+
+    def withdraw_view(self, request, object_id):
+        entry = self._entry(request, object_id)
+        form = DecisionForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                workflow.withdraw(entry=entry, user=request.user, comment=form.cleaned_data["comment"])
+            except PermissionDenied as error:
+                return self._refused(request, entry, error, status=403)
+            except workflow.TransitionError as error:
+                return self._refused(request, entry, error, status=409)
+            messages.success(request, _("Withdrawn from the public pages."))
+            return redirect("admin:monographs_entry_change", entry.pk)
+        context = self._context(request, entry, title=_("Withdraw %s") % entry, form=form)
+        return TemplateResponse(request, "admin/monographs/entry/withdraw.html", context)
+
+    def compare_view(self, request, object_id):
+        entry = self._entry(request, object_id)
+        form = CompareForm(request.GET)
+        if not form.is_valid():
+            return self._refused(request, entry, _("Choose two versions of this entry to compare."))
+        revision_ids = set(Version.objects.get_for_object(entry).values_list("revision_id", flat=True))
+        old_id, new_id = form.cleaned_data["old"], form.cleaned_data["new"]
+        if not {old_id, new_id} <= revision_ids:
+            return self._refused(request, entry, _("Those are not versions of this entry."), status=404)
+        old, new = (
+            Revision.objects.select_related("user").in_bulk([old_id, new_id]).values()
+            if old_id != new_id
+            else (None, None)
+        )
+        if old is None:
+            return self._refused(request, entry, _("Choose two different versions."))
+        if old.pk > new.pk:
+            old, new = new, old
+        fields, sections, products = compare(snapshot_of_revision(old, entry.pk), snapshot_of_revision(new, entry.pk))
+        context = self._context(
+            request,
+            entry,
+            title=_("Compare versions of %s") % entry,
+            old=old,
+            new=new,
+            field_changes=fields,
+            section_changes=sections,
+            product_changes=products,
+        )
+        return TemplateResponse(request, "admin/monographs/entry/compare.html", context)
+
+    def history_view(self, request, object_id, extra_context=None):
+        events = AuditEvent.objects.filter(entry_id=object_id).select_related("actor", "edition")
+        extra_context = {
+            **(extra_context or {}),
+            "audit_events": events,
+            "compare_url": reverse("admin:monographs_entry_compare", args=[object_id]),
+        }
+        return super().history_view(request, object_id, extra_context)

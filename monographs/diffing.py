@@ -1,0 +1,130 @@
+"""Compare two snapshots of an entry, word by word, for reviewers.
+
+Works on the plain shape from `snapshots`, so the same code compares a
+submitted revision with the live edition or any two versions in the history.
+"""
+
+import difflib
+import re
+from dataclasses import dataclass, field
+
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
+
+from .snapshots import ENTRY_FIELDS, PRODUCT_FIELDS, STRENGTH_FIELDS
+from .vocabulary import SectionKind
+
+# Chinese has no spaces between words: compare it character by character.
+TOKEN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]|\w+|\s+|[^\w\s]")
+
+
+def word_diff(old, new):
+    """HTML of `new` with removed words in <del> and added words in <ins>."""
+    old_tokens = TOKEN.findall(str(old or ""))
+    new_tokens = TOKEN.findall(str(new or ""))
+    parts = []
+    matcher = difflib.SequenceMatcher(a=old_tokens, b=new_tokens, autojunk=False)
+    for op, a1, a2, b1, b2 in matcher.get_opcodes():
+        if op == "equal":
+            parts.append(escape("".join(old_tokens[a1:a2])))
+            continue
+        if a2 > a1:
+            parts.append(f"<del>{escape(''.join(old_tokens[a1:a2]))}</del>")
+        if b2 > b1:
+            parts.append(f"<ins>{escape(''.join(new_tokens[b1:b2]))}</ins>")
+    return mark_safe("".join(parts))  # noqa: S308 every token is escaped above
+
+
+@dataclass
+class Change:
+    label: str
+    status: str  # "added", "removed", "changed" or "same"
+    fields: list = field(default_factory=list)  # (field name, html diff)
+    children: list = field(default_factory=list)
+
+    @property
+    def changed(self):
+        return self.status != "same"
+
+
+def _field_changes(old, new, names):
+    old, new = old or {}, new or {}
+    return [(name, word_diff(old.get(name), new.get(name))) for name in names if old.get(name) != new.get(name)]
+
+
+def _status(old, new, fields, children=()):
+    if old is None:
+        return "added"
+    if new is None:
+        return "removed"
+    return "changed" if fields or any(c.changed for c in children) else "same"
+
+
+def _pair(old_items, new_items, key):
+    """Match items of two lists by id, then by a natural key; keep the new order."""
+    old_by_id = {item["id"]: item for item in old_items}
+    old_by_key = {}
+    for item in old_items:
+        old_by_key.setdefault(key(item), item)
+    used = set()
+    pairs = []
+    for item in new_items:
+        match = old_by_id.get(item["id"])
+        if match is None or match["id"] in used:
+            match = old_by_key.get(key(item))
+        if match is not None and match["id"] in used:
+            match = None
+        if match is not None:
+            used.add(match["id"])
+        pairs.append((match, item))
+    pairs.extend((item, None) for item in old_items if item["id"] not in used)
+    return pairs
+
+
+def _section_title(section):
+    return section["heading"] or SectionKind(section["kind"]).label
+
+
+def _strength_label(s):
+    text = f"{s['amount']} {s['unit']}"
+    if s.get("per_amount"):
+        text += f" per {s['per_amount']} {s['per_unit']}"
+    return f"{text} {s['dosage_form'].replace('_', ' ')}"
+
+
+def compare(old, new):
+    """Return (entry field changes, section changes, product changes) between two snapshots."""
+    old = old or {"sections": [], "products": []}
+    entry_fields = _field_changes(old, new, ENTRY_FIELDS)
+
+    sections = []
+    for before, after in _pair(old["sections"], new["sections"], key=lambda s: (s["kind"], s["heading"])):
+        fields = _field_changes(before, after, ["heading", "body"])
+        sections.append(
+            Change(label=_section_title(after or before), status=_status(before, after, fields), fields=fields)
+        )
+
+    products = []
+    for before, after in _pair(old["products"], new["products"], key=lambda p: (p["name"], p["certificate_holder"])):
+        strengths = []
+        for s_before, s_after in _pair(
+            (before or {}).get("strengths", []), (after or {}).get("strengths", []), key=_strength_label
+        ):
+            s_fields = _field_changes(s_before, s_after, STRENGTH_FIELDS)
+            strengths.append(
+                Change(
+                    label=_strength_label(s_after or s_before),
+                    status=_status(s_before, s_after, s_fields),
+                    fields=s_fields,
+                )
+            )
+        p_fields = _field_changes(before, after, PRODUCT_FIELDS)
+        products.append(
+            Change(
+                label=(after or before)["name"],
+                status=_status(before, after, p_fields, strengths),
+                fields=p_fields,
+                children=strengths,
+            )
+        )
+    return entry_fields, sections, products

@@ -1,0 +1,98 @@
+"""Admin forms: a required reason for every save, and no lost updates."""
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import formats, timezone
+from django.utils.translation import gettext_lazy as _
+from reversion.models import Revision
+
+from .diffing import compare
+from .models import Entry, EntryState
+from .snapshots import latest_revision, snapshot_of_revision
+
+
+def _changed_labels(base_revision, latest, entry_id):
+    """Short list of what the other save changed, for the conflict message."""
+    try:
+        old = snapshot_of_revision(base_revision, entry_id) if base_revision else None
+        new = snapshot_of_revision(latest, entry_id)
+    except LookupError:
+        return []
+    fields, sections, products = compare(old, new)
+    labels = [name.replace("_", " ") for name, _html in fields]
+    labels += [f"section “{c.label}” ({c.status})" for c in sections if c.changed]
+    labels += [f"product “{c.label}” ({c.status})" for c in products if c.changed]
+    return labels
+
+
+class VersionedEntryForm(forms.ModelForm):
+    """Base form for anything saved as part of an entry's revision.
+
+    `base_revision` records which revision the editor started from; if the
+    entry has a newer one when they save, the save is refused and their input
+    stays on the form to merge.
+    """
+
+    change_reason = forms.CharField(
+        label=_("Reason for change"),
+        max_length=500,
+        help_text=_("Recorded in the history with your name, e.g. 'Updated storage advice per new PI'."),
+        widget=forms.TextInput(attrs={"size": 80}),
+    )
+    base_revision = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    def entry_for_conflicts(self):
+        return self.instance if isinstance(self.instance, Entry) else getattr(self.instance, "entry", None)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        entry = self.entry_for_conflicts() if self.instance.pk else None
+        revision = latest_revision(entry) if entry else None
+        self.fields["base_revision"].initial = revision.pk if revision else None
+
+    def clean(self):
+        cleaned = super().clean()
+        entry = self.entry_for_conflicts() if self.instance.pk else None
+        if entry is None:
+            return cleaned
+        # Hold the entry's state row until this save commits, so two saves
+        # that started from the same revision cannot both pass this check.
+        EntryState.objects.select_for_update().get_or_create(entry_id=entry.pk)
+        latest = latest_revision(entry)
+        base_id = cleaned.get("base_revision")
+        if latest is None or latest.pk == base_id:
+            return cleaned
+        base = Revision.objects.filter(pk=base_id).first() if base_id else None
+        who = latest.user.get_full_name() or latest.user.username if latest.user else _("an import")
+        when = formats.date_format(timezone.localtime(latest.date_created), "DATETIME_FORMAT")
+        changed = _changed_labels(base, latest, entry.pk)
+        # The next save starts from what is now stored, once the editor has merged.
+        self.data = self.data.copy()
+        self.data[self.add_prefix("base_revision")] = latest.pk
+        raise ValidationError(
+            _(
+                "Someone else changed this entry after you opened it: %(who)s at %(when)s (“%(reason)s”). "
+                "Changed: %(changed)s. Your input is kept below: compare it with the current version "
+                "(open the entry in a new tab), merge, and save again."
+            )
+            % {
+                "who": who,
+                "when": when,
+                "reason": latest.comment,
+                "changed": ", ".join(changed) or _("details in the history"),
+            },
+            code="conflict",
+        )
+
+
+class DecisionForm(forms.Form):
+    comment = forms.CharField(
+        label=_("Review comment"),
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 80}),
+        help_text=_("Required. The author sees it with your decision."),
+    )
+
+
+class CompareForm(forms.Form):
+    old = forms.IntegerField(label=_("Older version"), min_value=1)
+    new = forms.IntegerField(label=_("Newer version"), min_value=1)
