@@ -126,6 +126,7 @@ class EntryAdmin(ReviewAdminMixin, ReasonAdminMixin, VersionAdmin):
     inlines = [SectionInline, ProductInline]
     history_latest_first = True
     actions = ["submit_selected"]
+    object_history_template = "admin/monographs/entry/object_history.html"
 
     @admin.display(description=_("review state"), ordering="state__state")
     def review_state(self, entry):

@@ -1,0 +1,241 @@
+"""The review screens in the admin: queue, review page with word diff, compare,
+conflict-safe saves, the read-only audit log, due-for-review filter and email."""
+
+import datetime
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+from django.utils import timezone
+from reversion.models import Version
+
+from monographs import workflow
+from monographs.models import AuditEvent, EntryState, Section, State, Strength
+
+from .admin_forms import change_form_data
+
+
+def entry_url(entry, action="change"):
+    return reverse(f"admin:monographs_entry_{action}", args=[entry.pk])
+
+
+def login(client, user):
+    client.force_login(user)
+    return client
+
+
+def save_entry_with(client, entry, *, storage=None, drug_class=None, reason="Edit", data=None):
+    data = data or change_form_data(client.get(entry_url(entry)))
+    if storage is not None:
+        index = next(i for i in range(20) if data.get(f"sections-{i}-kind") == "storage")
+        data[f"sections-{index}-body"] = storage
+    if drug_class is not None:
+        data["drug_class"] = drug_class
+    data["change_reason"] = reason
+    return client.post(entry_url(entry), data)
+
+
+def test_editor_submits_from_the_entry_page_and_reviewers_are_emailed(
+    client, lenalidomide, editor, reviewer, django_capture_on_commit_callbacks
+):
+    login(client, editor)
+    page = client.get(entry_url(lenalidomide)).content.decode()
+    assert "Submit for review" in page
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(entry_url(lenalidomide, "submit"), {"comment": "New storage advice"})
+
+    assert response.status_code == 302
+    assert EntryState.objects.get(entry=lenalidomide).state == State.IN_REVIEW
+    assert [m.to for m in mail.outbox] == [[reviewer.email]]
+    assert "Lenalidomide submitted for review" in mail.outbox[0].subject
+
+
+def test_queue_lists_oldest_first_with_author_and_age(client, lenalidomide, editor, reviewer):
+    from monographs.services import entry_import_text
+
+    other = entry_import_text(generic_name="Thalidomide", text="Thalidomide is an older imide drug.\n").entry
+    workflow.submit(entry=other, user=editor)
+    workflow.submit(entry=lenalidomide, user=editor)
+    EntryState.objects.filter(entry=other).update(submitted_at=timezone.now() - datetime.timedelta(days=3))
+
+    page = login(client, reviewer).get(reverse("admin:monographs_entry_review_queue")).content.decode()
+
+    assert page.index("Thalidomide") < page.index("Lenalidomide")
+    assert "editor" in page and "3\xa0days" in page
+
+
+def test_review_page_highlights_words_and_approval_publishes(
+    client, published_lenalidomide, editor2, reviewer2, django_capture_on_commit_callbacks
+):
+    login(client, editor2)
+    old = published_lenalidomide.sections.get(kind="storage").body
+    new = old.replace("cool, dry environment", "refrigerated environment")
+    assert save_entry_with(client, published_lenalidomide, storage=new, reason="Fridge storage").status_code == 302
+    client.post(entry_url(published_lenalidomide, "submit"))
+
+    login(client, reviewer2)
+    page = client.get(entry_url(published_lenalidomide, "review")).content.decode()
+    assert "<del>cool, dry</del>" in page.replace("<del>cool</del><del>, dry</del>", "<del>cool, dry</del>")
+    assert "<ins>refrigerated</ins>" in page
+    assert "Storage and duration" in page
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            entry_url(published_lenalidomide, "review"), {"decision": "approve", "comment": "Agree with fridge"}
+        )
+    assert response.status_code == 302
+    assert "refrigerated environment" in client.get("/entries/lenalidomide/").content.decode()
+    assert any("approved" in m.subject and m.to == [editor2.email] for m in mail.outbox)
+
+
+def test_review_page_refuses_approval_by_the_author(client, lenalidomide, make_editor_reviewer, editor):
+    senior = make_editor_reviewer
+    login(client, senior)
+    save_entry_with(client, lenalidomide, drug_class="Thalidomide analogue", reason="class")
+    workflow.submit(entry=lenalidomide, user=editor)
+
+    page = client.get(entry_url(lenalidomide, "review")).content.decode()
+    assert "four-eyes" in page
+    response = client.post(entry_url(lenalidomide, "review"), {"decision": "approve", "comment": "mine"})
+    assert response.status_code == 403
+    assert "four-eyes" in response.content.decode()
+    assert EntryState.objects.get(entry=lenalidomide).state == State.IN_REVIEW
+
+
+def test_reject_needs_a_comment_and_the_author_sees_it(
+    client, lenalidomide, editor, reviewer, django_capture_on_commit_callbacks
+):
+    login(client, editor)
+    save_entry_with(client, lenalidomide, drug_class="IMiD", reason="Shorter class name")
+    workflow.submit(entry=lenalidomide, user=editor)
+    login(client, reviewer)
+
+    response = client.post(entry_url(lenalidomide, "review"), {"decision": "reject", "comment": ""})
+    assert response.status_code == 200
+    assert "This field is required" in response.content.decode()
+    assert EntryState.objects.get(entry=lenalidomide).state == State.IN_REVIEW
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(entry_url(lenalidomide, "review"), {"decision": "reject", "comment": "Use the full class name"})
+    assert EntryState.objects.get(entry=lenalidomide).state == State.DRAFT
+    assert any("rejected" in m.subject and m.to == [editor.email] for m in mail.outbox)
+    page = login(client, editor).get(entry_url(lenalidomide)).content.decode()
+    assert "Use the full class name" in page
+
+
+def test_compare_view_shows_added_and_removed_words_and_a_changed_strength(client, lenalidomide, superuser):
+    login(client, superuser)
+    before = Version.objects.get_for_object(lenalidomide).first().revision
+    section = lenalidomide.sections.get(kind="side_effects")
+    data = change_form_data(client.get(entry_url(lenalidomide)))
+    index = next(i for i in range(20) if data.get(f"sections-{i}-id") == section.pk)
+    data[f"sections-{index}-body"] = section.body.replace("transient fatigue", "persistent tiredness")
+    data["change_reason"] = "Wording"
+    assert client.post(entry_url(lenalidomide), data).status_code == 302
+    strength = Strength.objects.get(product__name="Revlimid", amount=10)
+    product_url = reverse("admin:monographs_product_change", args=[strength.product_id])
+    data = change_form_data(client.get(product_url))
+    index = next(i for i in range(6) if data[f"strengths-{i}-id"] == strength.pk)
+    data[f"strengths-{index}-pack_size"] = "28 capsules"
+    data["change_reason"] = "New pack"
+    assert client.post(product_url, data).status_code == 302
+    after = Version.objects.get_for_object(lenalidomide).first().revision
+
+    page = client.get(entry_url(lenalidomide, "compare"), {"old": before.pk, "new": after.pk}).content.decode()
+
+    assert "<del>transient</del>" in page and "<ins>persistent</ins>" in page
+    assert "<del>fatigue</del>" in page and "<ins>tiredness</ins>" in page
+    assert "10 mg capsule" in page
+    assert "<del>21</del><ins>28</ins> capsules" in page
+
+
+def test_compare_view_refuses_foreign_or_missing_versions(client, lenalidomide, superuser):
+    login(client, superuser)
+    assert client.get(entry_url(lenalidomide, "compare")).status_code == 400
+    assert client.get(entry_url(lenalidomide, "compare"), {"old": "x", "new": "1"}).status_code == 400
+    assert client.get(entry_url(lenalidomide, "compare"), {"old": 999999, "new": 999998}).status_code == 404
+
+
+def test_second_of_two_concurrent_saves_is_refused_and_keeps_its_input(client, lenalidomide, editor, editor2):
+    from django.test import Client
+
+    first, second = Client(), Client()
+    login(first, editor)
+    login(second, editor2)
+    form_first = change_form_data(first.get(entry_url(lenalidomide)))
+    form_second = change_form_data(second.get(entry_url(lenalidomide)))
+
+    assert save_entry_with(first, lenalidomide, drug_class="First editor's class", data=form_first).status_code == 302
+    response = save_entry_with(
+        second, lenalidomide, storage="Second editor's storage text", reason="Mine", data=form_second
+    )
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Someone else changed this entry after you opened it" in page
+    assert "editor" in page and "drug class" in page
+    assert "Second editor&#x27;s storage text" in page  # their input stays on the form
+    section = Section.objects.get(entry=lenalidomide, kind="storage")
+    assert "Second editor" not in section.body
+    lenalidomide.refresh_from_db()
+    assert lenalidomide.drug_class == "First editor's class"
+
+    # Having seen the message, they merge and save again: now it is accepted.
+    merged = change_form_data(response)
+    merged["drug_class"] = "First editor's class"
+    merged["change_reason"] = "Merged"
+    assert second.post(entry_url(lenalidomide), merged).status_code == 302
+    lenalidomide.refresh_from_db()
+    assert lenalidomide.drug_class == "First editor's class"
+    assert Section.objects.get(pk=section.pk).body == "Second editor's storage text"
+
+
+def test_audit_log_is_read_only_in_the_admin_even_for_superusers(client, published_lenalidomide, superuser):
+    login(client, superuser)
+    event = AuditEvent.objects.first()
+    changelist = client.get(reverse("admin:monographs_auditevent_changelist"))
+    assert changelist.status_code == 200 and "Approved and published" in changelist.content.decode()
+    assert client.get(reverse("admin:monographs_auditevent_add")).status_code == 403
+    change_url = reverse("admin:monographs_auditevent_change", args=[event.pk])
+    assert client.post(change_url, {"comment": "tampered"}).status_code == 403
+    assert (
+        client.post(reverse("admin:monographs_auditevent_delete", args=[event.pk]), {"post": "yes"}).status_code == 403
+    )
+    bulk = client.post(
+        reverse("admin:monographs_auditevent_changelist"),
+        {"action": "delete_selected", "_selected_action": [event.pk], "post": "yes"},
+    )
+    assert bulk.status_code in (200, 302)
+    assert AuditEvent.objects.filter(pk=event.pk, comment=event.comment).exists()
+
+
+def test_history_shows_versions_and_state_changes(client, published_lenalidomide, superuser):
+    page = login(client, superuser).get(entry_url(published_lenalidomide, "history")).content.decode()
+    assert "Submitted for review" in page and "Approved and published" in page
+    assert "Checked against the PI" in page
+    assert "Compare two versions" in page
+
+
+def test_review_due_filter(client, published_lenalidomide, superuser):
+    login(client, superuser)
+    url = reverse("admin:monographs_entry_changelist")
+    assert client.get(url, {"review_due": "overdue"}).context["cl"].result_count == 0
+    EntryState.objects.filter(entry=published_lenalidomide).update(
+        next_review_due=timezone.localdate() + datetime.timedelta(days=10)
+    )
+    assert client.get(url, {"review_due": "30days"}).context["cl"].result_count == 1
+    EntryState.objects.filter(entry=published_lenalidomide).update(
+        next_review_due=timezone.localdate() - datetime.timedelta(days=1)
+    )
+    assert client.get(url, {"review_due": "overdue"}).context["cl"].result_count == 1
+    assert client.get(url, {"review_due": "30days"}).context["cl"].result_count == 0
+
+
+@pytest.mark.parametrize("interval", [365])
+def test_review_interval_is_configurable(lenalidomide, editor, reviewer, settings, interval):
+    settings.FORMULARY_REVIEW_INTERVAL_DAYS = interval
+    workflow.submit(entry=lenalidomide, user=editor)
+    workflow.approve(entry=lenalidomide, user=reviewer, comment="ok")
+    state = EntryState.objects.get(entry=lenalidomide)
+    assert state.next_review_due == timezone.localdate() + datetime.timedelta(days=interval)
