@@ -17,3 +17,17 @@ ROLES = {
     # Everyone else on staff: may look, including at drafts, and change nothing.
     "Readers": VIEW_ALL,
 }
+
+
+def sync_roles(Group, Permission):
+    """Create the groups and give them exactly their permissions.
+
+    Takes the models as arguments so a migration can pass its historical ones.
+    """
+    for name, codenames in ROLES.items():
+        group, _ = Group.objects.get_or_create(name=name)
+        permissions = Permission.objects.filter(content_type__app_label="monographs", codename__in=codenames)
+        missing = set(codenames) - set(permissions.values_list("codename", flat=True))
+        if missing:
+            raise RuntimeError(f"Permissions missing for {name}: {sorted(missing)}")
+        group.permissions.set(permissions)

@@ -1,13 +1,16 @@
 import pytest
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 
 from monographs import workflow
 from monographs.demo import load_lenalidomide
 from monographs.models import Entry
+from monographs.roles import sync_roles
 
 
 def make_user(username, *groups, superuser=False):
+    # Transactional tests flush the groups the migration made; put them back.
+    sync_roles(Group, Permission)
     User = get_user_model()
     if superuser:
         user = User.objects.create_superuser(username, f"{username}@example.org", f"pw-{username}-123")

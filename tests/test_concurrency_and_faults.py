@@ -1,0 +1,152 @@
+"""Several editors and readers at once against a real server, and a PostgreSQL
+restart under it. Loopback only, bounded in requests and time."""
+
+import os
+import shutil
+import subprocess
+import threading
+import time
+
+import pytest
+from django.db import connection, connections
+
+from .server_process import Browser, ServerProcess, form_fields
+
+SETUP = """
+from django.contrib.auth.models import Group, User
+from monographs import workflow
+from monographs.demo import load_lenalidomide
+from monographs.services import entry_import_text
+entry = load_lenalidomide()
+entry_import_text(generic_name="Thalidomide", text="Thalidomide is an older imide drug.\\n\\nStore it in a dry place.\\n")
+for name in ["ed1", "ed2", "ed3", "ed4", "rev"]:
+    u = User.objects.create_user(name, f"{name}@example.org", "pw-" + name + "-123", is_staff=True)
+    u.groups.add(Group.objects.get(name="Reviewers" if name == "rev" else "Editors"))
+workflow.submit(entry=entry, user=User.objects.get(username="ed1"))
+workflow.approve(entry=entry, user=User.objects.get(username="rev"), comment="ok")
+"""
+
+EDITORS = ["ed1", "ed2", "ed3", "ed4"]
+SAVES_PER_EDITOR = 3
+
+
+def _postgres_only():
+    if connection.vendor != "postgresql":
+        pytest.skip("a real PostgreSQL server is needed")
+
+
+@pytest.fixture(scope="module")
+def server():
+    base = os.environ.get("DATABASE_URL", "")
+    if not base.startswith("postgres"):
+        pytest.skip("a real PostgreSQL server is needed")
+    proc = ServerProcess("formulary_live_checks", base)
+    proc.create_database()
+    proc.manage("shell", "-c", SETUP)
+    proc.start()
+    yield proc
+    proc.stop()
+
+
+def entry_ids(server):
+    return dict(server.query("SELECT generic_name, id FROM monographs_entry"))
+
+
+def test_concurrent_editors_and_readers(server):
+    _postgres_only()
+    ids = entry_ids(server)
+    outcomes, statuses, lock = [], [], threading.Lock()
+    stop_readers = threading.Event()
+
+    def editor(username, index):
+        browser = Browser(server.base_url)
+        browser.login(username, f"pw-{username}-123")
+        for i in range(SAVES_PER_EDITOR):
+            # Two editors share each entry, so some saves must collide.
+            name = "Lenalidomide" if index % 2 == 0 else "Thalidomide"
+            path = f"/admin/monographs/entry/{ids[name]}/change/"
+            status, html = browser.request(path)
+            with lock:
+                statuses.append(status)
+            fields = form_fields(html, form_id="entry_form")
+            marker = f"edit-{username}-{i}"
+            data = []
+            for key, value in fields:
+                if key.endswith("-body") and key.startswith("sections-0"):
+                    value = f"{marker}: {value}"
+                if key == "change_reason":
+                    value = marker
+                data.append((key, value))
+            if not any(k == "change_reason" for k, _ in data):
+                data.append(("change_reason", marker))
+            time.sleep(0.05 * index)
+            status, html = browser.request(path, data)
+            with lock:
+                statuses.append(status)
+                if status == 302:
+                    outcomes.append((marker, "accepted"))
+                elif status == 200 and "Someone else changed this entry" in html:
+                    outcomes.append((marker, "refused"))
+                else:
+                    outcomes.append((marker, f"unexpected {status}"))
+
+    def reader():
+        browser = Browser(server.base_url)
+        count = 0
+        while not stop_readers.is_set() and count < 40:
+            status, _ = browser.request("/entries/lenalidomide/")
+            with lock:
+                statuses.append(status)
+            count += 1
+
+    threads = [threading.Thread(target=editor, args=(u, i)) for i, u in enumerate(EDITORS)]
+    readers = [threading.Thread(target=reader) for _ in range(2)]
+    for t in threads + readers:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    stop_readers.set()
+    for t in readers:
+        t.join(timeout=30)
+
+    assert len(outcomes) == len(EDITORS) * SAVES_PER_EDITOR
+    assert not [o for o in outcomes if o[1].startswith("unexpected")], outcomes
+    assert all(status < 500 for status in statuses), sorted(set(statuses))
+    accepted = {m for m, result in outcomes if result == "accepted"}
+    refused = {m for m, result in outcomes if result == "refused"}
+    print(f"accepted={len(accepted)} refused={len(refused)} requests={len(statuses)}")
+    assert accepted, "at least one save must succeed"
+    comments = {c for (c,) in server.query("SELECT comment FROM reversion_revision")}
+    # Every accepted save is in the history; no refused save left a trace.
+    assert accepted <= comments
+    assert not (refused & comments)
+    stored = " ".join(body for (body,) in server.query("SELECT body FROM monographs_section"))
+    assert not any(m in stored for m in refused)
+
+
+@pytest.mark.skipif(not shutil.which("pg_ctlcluster"), reason="needs pg_ctlcluster to restart PostgreSQL")
+def test_database_restart_fails_cleanly_and_recovers(server):
+    _postgres_only()
+    browser = Browser(server.base_url)
+    assert browser.request("/entries/lenalidomide/")[0] == 200
+    version = os.listdir("/etc/postgresql")[0]
+    ctl = ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main"]
+    try:
+        subprocess.run([*ctl, "stop", "-m", "fast"], check=True, capture_output=True)
+        during = [browser.request("/entries/lenalidomide/", timeout=20) for _ in range(3)]
+    finally:
+        subprocess.run([*ctl, "start"], check=True, capture_output=True)
+        # The test process's own connections died with the server too.
+        connections.close_all()
+    assert {status for status, _ in during} == {503}, during
+    assert "try again" in during[0][1]
+
+    deadline = time.monotonic() + 30
+    status = None
+    while time.monotonic() < deadline:
+        status, html = browser.request("/entries/lenalidomide/")
+        if status == 200:
+            break
+        time.sleep(0.5)
+    assert status == 200, "the app must recover without a restart of its own"
+    assert "Lenalidomide" in html
