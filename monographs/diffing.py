@@ -8,8 +8,7 @@ import difflib
 import re
 from dataclasses import dataclass, field
 
-from django.utils.html import escape
-from django.utils.safestring import mark_safe
+from django.utils.html import format_html, format_html_join
 
 from .snapshots import ENTRY_FIELDS, PRODUCT_FIELDS, STRENGTH_FIELDS
 from .vocabulary import SectionKind
@@ -25,14 +24,16 @@ def word_diff(old, new):
     parts = []
     matcher = difflib.SequenceMatcher(a=old_tokens, b=new_tokens, autojunk=False)
     for op, a1, a2, b1, b2 in matcher.get_opcodes():
+        removed, added = "".join(old_tokens[a1:a2]), "".join(new_tokens[b1:b2])
         if op == "equal":
-            parts.append(escape("".join(old_tokens[a1:a2])))
+            parts.append(removed)
             continue
-        if a2 > a1:
-            parts.append(f"<del>{escape(''.join(old_tokens[a1:a2]))}</del>")
-        if b2 > b1:
-            parts.append(f"<ins>{escape(''.join(new_tokens[b1:b2]))}</ins>")
-    return mark_safe("".join(parts))  # noqa: S308 every token is escaped above
+        if removed:
+            parts.append(format_html("<del>{}</del>", removed))
+        if added:
+            parts.append(format_html("<ins>{}</ins>", added))
+    # format_html_join escapes the plain parts and keeps the <del>/<ins> markup.
+    return format_html_join("", "{}", ((part,) for part in parts))
 
 
 @dataclass

@@ -1,0 +1,101 @@
+"""Deployment settings: what `check --deploy`, browsers and attackers see."""
+
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def manage(*args, **env):
+    environment = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "SECRET_KEY", "ALLOWED_HOSTS")}
+    environment.update(env)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=120
+    )
+
+
+def production_env(**extra):
+    return {
+        "DEBUG": "0",
+        "SECRET_KEY": secrets.token_urlsafe(64),
+        "ALLOWED_HOSTS": "formulary.hospital.example",
+        **extra,
+    }
+
+
+def test_check_deploy_reports_nothing_in_production_mode():
+    result = manage("check", "--deploy", "--fail-level", "WARNING", **production_env())
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    result = manage("check", DEBUG="0", ALLOWED_HOSTS="formulary.hospital.example")
+    assert result.returncode != 0
+    assert "SECRET_KEY" in result.stderr
+
+
+def test_admin_url_is_configurable():
+    code = "from django.urls import reverse; print(reverse('admin:index'))"
+    result = manage("shell", "-c", code, ADMIN_URL="pharmacy-staff/")
+    assert result.stdout.strip().splitlines()[-1] == "/pharmacy-staff/", result.stderr
+
+
+def test_security_headers_on_every_response(client, db):
+    response = client.get(reverse("admin:login"))
+    csp = response["Content-Security-Policy"]
+    assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp and "object-src 'none'" in csp
+    assert "unsafe-eval" not in csp
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Referrer-Policy"] == "same-origin"
+
+
+def test_production_mode_sends_hsts_and_secure_cookies(settings, db):
+    settings.SECURE_HSTS_SECONDS = 31536000
+    settings.SESSION_COOKIE_SECURE = True
+    settings.CSRF_COOKIE_SECURE = True
+    client = Client()
+    response = client.get(reverse("admin:login"), secure=True)
+    assert "max-age=31536000" in response["Strict-Transport-Security"]
+    assert "includeSubDomains" in response["Strict-Transport-Security"]
+    assert response.cookies["csrftoken"]["secure"]
+
+
+def test_passwords_are_hashed_with_argon2(editor):
+    assert editor.password.startswith("argon2$")
+
+
+def test_repeated_failed_logins_lock_the_account_out(client, editor, settings):
+    settings.AXES_FAILURE_LIMIT = 3
+    url = reverse("admin:login")
+    for _ in range(3):
+        response = client.post(url, {"username": "editor", "password": "wrong", "next": "/admin/"})
+        assert response.status_code in (200, 429)
+    # Now even the right password is refused for a while, with a reason.
+    response = client.post(url, {"username": "editor", "password": "pw-editor-123", "next": "/admin/"})
+    assert response.status_code == 429
+    assert "locked" in response.content.decode().lower()
+    assert "_auth_user_id" not in client.session
+
+
+def test_correct_login_still_works_before_the_limit(client, editor):
+    response = client.post(
+        reverse("admin:login"), {"username": "editor", "password": "pw-editor-123", "next": "/admin/"}
+    )
+    assert response.status_code == 302
+    assert client.session["_auth_user_id"] == str(editor.pk)
+
+
+@pytest.mark.parametrize("path", ["/admin/monographs/auditevent/", "/admin/monographs/entry/review-queue/"])
+def test_admin_pages_need_a_login(client, db, path):
+    response = client.get(path)
+    assert response.status_code == 302
+    assert "/admin/login/" in response["Location"]
