@@ -1,5 +1,8 @@
+import functools
+
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group, Permission
 
 from monographs import workflow
@@ -8,14 +11,22 @@ from monographs.models import Entry
 from monographs.roles import sync_roles
 
 
+@functools.cache
+def _password_hash(password):
+    # Argon2 is slow on purpose; hash each test password once per run.
+    return make_password(password)
+
+
 def make_user(username, *groups, superuser=False):
     # Transactional tests flush the groups the migration made; put them back.
     sync_roles(Group, Permission)
-    User = get_user_model()
-    if superuser:
-        user = User.objects.create_superuser(username, f"{username}@example.org", f"pw-{username}-123")
-    else:
-        user = User.objects.create_user(username, f"{username}@example.org", f"pw-{username}-123", is_staff=True)
+    user = get_user_model().objects.create(
+        username=username,
+        email=f"{username}@example.org",
+        password=_password_hash(f"pw-{username}-123"),
+        is_staff=True,
+        is_superuser=superuser,
+    )
     for name in groups:
         user.groups.add(Group.objects.get(name=name))
     return user
