@@ -4,7 +4,8 @@ import datetime
 
 import reversion
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.forms.models import BaseInlineFormSet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from reversion.admin import VersionAdmin
@@ -71,8 +72,34 @@ class ProductInline(admin.TabularInline):
     fields = ["name", "kind", "certificate_holder", "legal_classification", "sale_requirement", "formulary_status"]
 
 
+class StrengthFormSet(BaseInlineFormSet):
+    """Applies the one-strength-per-identity rule across the rows of one save.
+
+    Django validates an expression-based unique constraint one row at a time
+    against the database, so two new or changed rows that collide with each
+    other would otherwise only meet at the database, as an error page.
+    """
+
+    def clean(self):
+        super().clean()
+        seen = {}
+        for form in self.forms:
+            if not form.cleaned_data or form.cleaned_data.get("DELETE") or form.errors:
+                continue
+            identity = form.instance.identity()
+            if identity in seen:
+                raise ValidationError(
+                    _(
+                        "Two rows describe the same strength (%(strength)s); this product already has this strength in this dosage form."
+                    )
+                    % {"strength": form.instance.display_strength}
+                )
+            seen[identity] = form
+
+
 class StrengthInline(admin.TabularInline):
     model = Strength
+    formset = StrengthFormSet
     extra = 0
     fields = [
         "amount",

@@ -321,6 +321,16 @@ class Strength(models.Model):
     def __str__(self):
         return f"{self.display_strength} {self.get_dosage_form_display()}"
 
+    def identity(self):
+        """What `strength_unique_per_product` compares: two strengths with one identity collide."""
+        return (
+            self.amount,
+            self.unit,
+            self.per_amount or 0,
+            self.per_unit,
+            self.dosage_form,
+        )
+
     @property
     def display_strength(self):
         text = f"{self.amount.normalize():f} {self.unit}"

@@ -1,0 +1,208 @@
+"""Hostile and malformed input through the admin forms and the importer: every
+case gets a clear error or a normal page, never a 500, never a half-save."""
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.urls import reverse
+from reversion.models import Version
+
+from monographs import workflow
+from monographs.models import Entry, Section, Strength
+
+from .admin_forms import change_form_data
+
+XSS = [
+    "<script>alert('x')</script>",
+    '<img src=x onerror="alert(1)">',
+    "[click](javascript:alert(1))",
+    '<a href="javascript:alert(1)">link</a>',
+    "<svg onload=alert(1)>",
+    '"><iframe src="https://evil.example"></iframe>',
+    "<body onpageshow=alert(1)>",
+]
+
+STRENGTH_CASES = [
+    ("amount", "-5", "greater than zero"),
+    ("amount", "0", "greater than zero"),
+    ("amount", "abc", "Enter a number"),
+    ("amount", "1e309", "no more than 12 digits in total"),
+    ("amount", "123456789012", "no more than 8 digits before the decimal point"),
+    ("amount", "", "This field is required"),
+    ("unit", "spoonful", "Select a valid choice"),
+    ("registration_number", "HK-1", "HK- followed by 5 digits"),
+    ("registration_number", "HK-123456", "at most 8 characters"),
+    ("registration_number", "<script>", "HK- followed by 5 digits"),
+    ("registration_number", "HK-9010２", "HK- followed by 5 digits"),  # full-width digit
+    ("per_amount", "5", "or neither"),
+    ("appearance", "x" * 301, "at most 300 characters"),
+]
+
+ENTRY_CASES = [
+    ("generic_name", "", "This field is required"),
+    ("generic_name", "L" * 201, "at most 200 characters"),
+    ("generic_name", "Lenalido\x00mide", "Null characters are not allowed"),
+    ("slug", "bad slug!", "Enter a valid “slug”"),
+    ("atc_code", "ZZZ", "ATC code"),
+    ("atc_code", "L04AX04X", "at most 7 characters"),
+]
+
+
+@pytest.fixture
+def staff(client, superuser):
+    client.force_login(superuser)
+    return client
+
+
+def snapshot(entry):
+    """Everything a half-save could disturb."""
+    return (
+        Version.objects.get_for_object(entry).count(),
+        list(Entry.objects.values()),
+        list(Section.objects.order_by("pk").values()),
+        list(Strength.objects.order_by("pk").values()),
+    )
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"), STRENGTH_CASES, ids=[f"{f}={v[:12]!r}" for f, v, _ in STRENGTH_CASES]
+)
+def test_bad_strength_is_refused_with_a_message_and_nothing_saved(staff, lenalidomide, field, value, message):
+    product = lenalidomide.products.get(name="Revlimid")
+    url = reverse("admin:monographs_product_change", args=[product.pk])
+    data = change_form_data(staff.get(url))
+    data[f"strengths-0-{field}"] = value
+    data["name"] = "Revlimid (renamed in the same save)"
+    data["change_reason"] = "bad input test"
+    before = snapshot(lenalidomide)
+
+    response = staff.post(url, data)
+
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert snapshot(lenalidomide) == before
+    assert not lenalidomide.products.filter(name__startswith="Revlimid (renamed").exists()
+
+
+def test_duplicate_strength_in_one_save_is_refused(staff, lenalidomide):
+    product = lenalidomide.products.get(name="Revlimid")
+    url = reverse("admin:monographs_product_change", args=[product.pk])
+    data = change_form_data(staff.get(url))
+    data["strengths-1-amount"] = data["strengths-0-amount"]
+    data["change_reason"] = "dup"
+    before = snapshot(lenalidomide)
+    response = staff.post(url, data)
+    assert response.status_code == 200
+    assert "already has this strength" in response.content.decode() or "duplicate" in response.content.decode()
+    assert snapshot(lenalidomide) == before
+
+
+@pytest.mark.parametrize(("field", "value", "message"), ENTRY_CASES, ids=[f"{f}={v[:12]!r}" for f, v, _ in ENTRY_CASES])
+def test_bad_entry_fields_are_refused_with_a_message(staff, lenalidomide, field, value, message):
+    url = reverse("admin:monographs_entry_change", args=[lenalidomide.pk])
+    data = change_form_data(staff.get(url))
+    data[field] = value
+    data["change_reason"] = "bad input"
+    before = snapshot(lenalidomide)
+
+    response = staff.post(url, data)
+
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert snapshot(lenalidomide) == before
+
+
+def test_other_section_without_heading_is_refused(staff, lenalidomide):
+    url = reverse("admin:monographs_entry_change", args=[lenalidomide.pk])
+    data = change_form_data(staff.get(url))
+    data["sections-0-kind"] = "other"
+    data["sections-0-heading"] = ""
+    data["change_reason"] = "x"
+    before = snapshot(lenalidomide)
+    response = staff.post(url, data)
+    assert response.status_code == 200
+    assert "needs its own heading" in response.content.decode()
+    assert snapshot(lenalidomide) == before
+
+
+def test_mangled_utf8_in_a_form_post_is_a_normal_error_page(staff, lenalidomide):
+    url = reverse("admin:monographs_entry_change", args=[lenalidomide.pk])
+    data = change_form_data(staff.get(url))
+    data["change_reason"] = "x"
+    from urllib.parse import urlencode
+
+    body = urlencode(data).encode() + b"&generic_name=%ED%A0%80%FF"
+    response = staff.generic("POST", url, body, content_type="application/x-www-form-urlencoded")
+    assert response.status_code in (200, 302, 400)
+
+
+def test_chinese_and_mixed_script_text_is_kept(staff, lenalidomide):
+    url = reverse("admin:monographs_entry_change", args=[lenalidomide.pk])
+    data = change_form_data(staff.get(url))
+    data["sections-0-body"] = "來那度胺 (lenalidomide) 每日一次 — 10 mg，隨餐或空腹服用。"
+    data["change_reason"] = "加入中文"
+    assert staff.post(url, data).status_code == 302
+    body = Section.objects.get(pk=data["sections-0-id"]).body
+    assert body == "來那度胺 (lenalidomide) 每日一次 — 10 mg，隨餐或空腹服用。"
+
+
+def test_xss_in_section_bodies_is_never_executed_on_the_public_page(staff, client, lenalidomide, editor, reviewer):
+    url = reverse("admin:monographs_entry_change", args=[lenalidomide.pk])
+    data = change_form_data(staff.get(url))
+    for index, payload in enumerate(XSS):
+        data[f"sections-{index}-body"] = f"Before {payload} after"
+    data["heading"] = ""
+    data["change_reason"] = "xss probe"
+    assert staff.post(url, data).status_code == 302
+    workflow.submit(entry=lenalidomide, user=editor)
+    workflow.approve(entry=lenalidomide, user=reviewer, comment="probe")
+
+    client.logout()
+    page = client.get(f"/entries/{lenalidomide.slug}/").content.decode()
+
+    assert "Before" in page and "after" in page
+    tags = parsed_tags(page)
+    assert not [t for t, a in tags if t in ("img", "svg", "iframe") or any(k.startswith("on") for k, _ in a)]
+    assert not [
+        a for _, a in tags for k, v in a if k in ("href", "src") and (v or "").lower().startswith("javascript:")
+    ]
+    assert not [t for t, a in tags if t == "script" and not dict(a).get("src")], "no inline script at all"
+    assert "&lt;script&gt;" in page
+
+
+def parsed_tags(html):
+    """Every real tag in a page with its attributes, as a browser would build them."""
+    from html.parser import HTMLParser
+
+    found = []
+
+    class Collector(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            found.append((tag, attrs))
+
+    Collector().feed(html)
+    return found
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "empty"),
+        (b"\x00\x01\x02binary", "binary"),
+        (b"Caf\xe9 au lait", "not valid UTF-8"),
+    ],
+)
+def test_importer_refuses_bad_files_cleanly(tmp_path, db, content, message):
+    path = tmp_path / "monograph.txt"
+    path.write_bytes(content)
+    with pytest.raises(CommandError, match=message):
+        call_command("import_monograph", str(path), name="Badfile")
+    assert not Entry.objects.exists()
+
+
+def test_importer_refuses_an_over_long_name_without_a_trace(tmp_path, db):
+    path = tmp_path / "monograph.txt"
+    path.write_text("Something is a drug.\n", encoding="utf-8")
+    with pytest.raises(CommandError, match="at most 200 characters"):
+        call_command("import_monograph", str(path), name="N" * 300)
+    assert not Entry.objects.exists()
+    assert not Version.objects.exists()
