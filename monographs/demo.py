@@ -11,12 +11,19 @@ from django.conf import settings
 
 from .importing import decode_text
 from .models import Entry
-from .services import entry_import_text, product_upsert
+from .services import entry_import_text, entry_update, product_upsert
 from .vocabulary import DosageForm, FormularyStatus, LegalClass, ProductKind, Route, SaleRequirement, Unit
 
 SEED_PATH = Path(settings.BASE_DIR) / "monographs" / "seeds" / "lenalidomide.txt"
 DEMO_NOTE = "DEMO DATA: registration numbers are invented demonstration values, not Drug Office records."
 STRENGTHS_MG = ["2.5", "5", "10", "15", "20", "25"]
+DRUG_CLASS = "Immunomodulatory imide drug"
+# Filled in only where the entry has no value yet, so a pharmacist's edits stay.
+ENTRY_DEFAULTS = {
+    "drug_class": DRUG_CLASS,
+    "atc_code": "L04AX04",
+    "synonyms": "Lenalidomid\nLénalidomide\nCC-5013\n來那度胺",
+}
 
 BRAND_APPEARANCE = {
     "2.5": "blue-green and white capsule marked REV 2.5 mg",
@@ -64,13 +71,17 @@ def load_lenalidomide(*, user=None):
             text=text,
             user=user,
             reason="Demo data: imported from the lenalidomide seed text",
-            drug_class="Immunomodulatory imide drug",
+            drug_class=DRUG_CLASS,
         )
         entry = result.entry
-    if not entry.atc_code:
-        entry.atc_code = "L04AX04"
-        entry.synonyms = "Lenalidomid\nLénalidomide\nCC-5013\n來那度胺"
-        entry.save()
+    missing = {name: value for name, value in ENTRY_DEFAULTS.items() if not getattr(entry, name)}
+    if missing:
+        entry = entry_update(
+            entry=entry,
+            user=user,
+            reason="Demo data: set " + ", ".join(str(Entry._meta.get_field(name).verbose_name) for name in missing),
+            **missing,
+        )
     for spec in PRODUCTS:
         strengths = [
             {

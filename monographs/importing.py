@@ -15,7 +15,18 @@ from .vocabulary import SectionKind
 
 LIST_ITEM = re.compile(r"^\s*(?:[-*•·‧]|\d{1,2}[.)])\s+(?P<text>\S.*)$")
 SENTENCE_END = ("。", "！", "？", "：", ".", "!", "?", ":")
+CLOSING_MARKS = "\"')]）」』”’"
 OTHER_HEADING = "Additional information"
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+UTF32_BOMS = (b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")
+# Scripts written without spaces between words: Han (with its extensions and
+# compatibility ideographs), CJK punctuation, kana, bopomofo, full-width forms.
+# Hangul is left out, because Korean puts spaces between words.
+CJK_CHAR = re.compile(
+    "[\u2e80-\u2fdf\u3000-\u303f\u3040-\u30ff\u3100-\u312f\u31a0-\u31ff\u3400-\u4dbf"
+    "\u4e00-\u9fff\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef\U00020000-\U0003134f]"
+)
+BLANK_LINE_BETWEEN_TEXT = re.compile(r"\S[^\S\n]*\n[^\S\n]*\n\s*\S")
 
 # Wording that signals each kind; checked case-insensitively.
 SIGNALS = {
@@ -146,6 +157,11 @@ class MonographTextError(ValueError):
 def decode_text(raw: bytes) -> str:
     if not raw.strip():
         raise MonographTextError("The file is empty.")
+    # Check the BOMs before the NUL bytes: UTF-16 and UTF-32 text is full of them.
+    if raw.startswith(UTF32_BOMS):
+        raise MonographTextError("The file is UTF-32; save it as UTF-8 and try again.")
+    if raw.startswith(UTF16_BOMS):
+        raise MonographTextError("The file is UTF-16; save it as UTF-8 and try again.")
     if b"\x00" in raw:
         raise MonographTextError("The file looks binary (it contains NUL bytes); expected plain UTF-8 text.")
     try:
@@ -160,14 +176,39 @@ def decode_text(raw: bytes) -> str:
     return text
 
 
+def _is_heading(line):
+    return line.rstrip(":：").strip().lower() in HEADINGS
+
+
+def _join_lines(before, after):
+    """Join a wrapped line to the text before it; Chinese and Japanese take no space."""
+    if CJK_CHAR.match(before[-1]) or CJK_CHAR.match(after[0]):
+        return before + after
+    return before + " " + after
+
+
+@dataclass
+class Block:
+    line_no: int  # the first line of the block
+    last_line_no: int
+    is_item: bool
+    text: str
+
+
 def _blocks(text):
     """Split text into paragraphs and list items, with their line numbers.
 
-    A line ending a sentence ends its paragraph, so both one-paragraph-per-line
-    text (like the seed) and hard-wrapped text read correctly.
+    Text with blank lines between paragraphs is read as hard-wrapped: a
+    paragraph is everything up to the next blank line, list item or heading,
+    its lines joined (wherever the lines happen to break, full stops
+    included), and an indented line under a list item continues the item.
+    Text without any blank line (like the seed) has one paragraph per line;
+    only a line that stops mid-sentence (no closing punctuation) runs on into
+    the next. A heading line is a block of its own either way.
     """
-    blocks = []  # (line_no, is_item, text)
-    current = None
+    wrapped = bool(BLANK_LINE_BETWEEN_TEXT.search(text))
+    blocks: list[Block] = []
+    current = None  # the block the next line may continue
     for line_no, raw_line in enumerate(text.splitlines(), start=1):
         line = raw_line.strip()
         if not line:
@@ -175,17 +216,29 @@ def _blocks(text):
             continue
         item = LIST_ITEM.match(line)
         if item:
-            blocks.append([line_no, True, item.group("text").strip()])
+            current = Block(line_no, line_no, True, item.group("text").strip())
+            blocks.append(current)
+            if not wrapped:
+                current = None
+            continue
+        if _is_heading(line):
+            blocks.append(Block(line_no, line_no, False, line))
             current = None
             continue
-        if current is not None:
-            current[2] += " " + line
+        continues = current is not None and (not current.is_item or raw_line[:1].isspace())
+        if continues:
+            current.text = _join_lines(current.text, line)
+            current.last_line_no = line_no
         else:
-            current = [line_no, False, line]
+            current = Block(line_no, line_no, False, line)
             blocks.append(current)
-        if line.endswith(SENTENCE_END) or line.rstrip(":").strip().lower() in HEADINGS:
+        if not wrapped and _ends_sentence(line):
             current = None
     return blocks
+
+
+def _ends_sentence(line):
+    return line.rstrip(CLOSING_MARKS).endswith(SENTENCE_END)
 
 
 def classify(paragraph, *, generic_name=""):
@@ -211,8 +264,9 @@ def parse_monograph(text, *, generic_name=""):
     paragraph_count = 0
     blocks = _blocks(text)
 
-    for index, (line_no, is_item, content) in enumerate(blocks):
-        if is_item:
+    for index, block in enumerate(blocks):
+        content = block.text
+        if block.is_item:
             item = f"- {content}"
             if sections:
                 sections[-1].paragraphs.append(item)
@@ -220,7 +274,7 @@ def parse_monograph(text, *, generic_name=""):
                 sections.append(ParsedSection(SectionKind.OTHER, OTHER_HEADING, [item]))
             continue
 
-        heading_kind = HEADINGS.get(content.rstrip(":").strip().lower())
+        heading_kind = HEADINGS.get(content.rstrip(":：").strip().lower())
         if heading_kind:
             explicit_kind = heading_kind
             continue
@@ -234,9 +288,12 @@ def parse_monograph(text, *, generic_name=""):
         else:
             sections.append(ParsedSection(kind, heading, [content]))
 
-        next_is_item = index + 1 < len(blocks) and blocks[index + 1][1]
+        next_is_item = index + 1 < len(blocks) and blocks[index + 1].is_item
         if content.endswith((":", "：")) and not next_is_item:
-            warnings.append(f"Line {line_no} introduces a list but no list items follow; kept as written: {content!r}")
+            # The line that ends with the colon is the one that promises the list.
+            warnings.append(
+                f"Line {block.last_line_no} introduces a list but no list items follow; kept as written: {content!r}"
+            )
 
     _join_list_items(sections)
     return ParsedMonograph(sections=sections, warnings=warnings, paragraph_count=paragraph_count)

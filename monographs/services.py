@@ -8,6 +8,7 @@ nothing changes without a trace.
 from dataclasses import dataclass
 
 import reversion
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.text import slugify
 
@@ -30,6 +31,34 @@ def _save(obj):
     return obj
 
 
+def _assign(obj, values):
+    """Set `values` on `obj`; return whether any of them differs from what it holds.
+
+    Values are compared as the field would store them, so Decimal("5") matches
+    a stored 5.0000 and a choice member matches its stored string.
+    """
+    changed = obj._state.adding
+    for name, value in values.items():
+        field = obj._meta.get_field(name)
+        if field.is_relation:
+            changed = changed or getattr(obj, name) != value
+        else:
+            try:
+                new = field.to_python(value)
+            except ValidationError:
+                new = value  # full_clean() reports it
+            changed = changed or getattr(obj, field.attname) != new
+        setattr(obj, name, value)
+    return changed
+
+
+def _clean_name(generic_name):
+    name = (generic_name or "").strip()
+    if not name:
+        raise ValidationError({"generic_name": "A generic name is required."})
+    return name
+
+
 def unique_slug(name, *, exclude_pk=None):
     base = slugify(name) or "entry"
     slug, n = base, 2
@@ -42,8 +71,10 @@ def entry_import_text(*, generic_name, text, user=None, reason="", drug_class=No
     """Create or update an entry's monograph sections from plain text.
 
     Re-importing replaces the sections (the previous ones stay in the history),
-    so running an import twice never duplicates anything.
+    so running an import twice never duplicates anything. Each import records
+    a revision, even when the text is unchanged, so the history shows it ran.
     """
+    generic_name = _clean_name(generic_name)
     parsed = parse_monograph(text, generic_name=generic_name)
     with transaction.atomic(), reversion.create_revision():
         entry = Entry.objects.select_for_update().filter(generic_name__iexact=generic_name).first()
@@ -80,20 +111,56 @@ def product_upsert(*, entry, name, certificate_holder, user=None, reason="", str
 
     `strengths` is a list of dicts of Strength fields; a strength is matched on
     its amount, unit and dosage form, so repeating a call changes nothing twice.
+    When nothing would change, nothing is saved and no revision is made, so
+    repeating a call does not turn a published entry back into a draft.
     """
-    with transaction.atomic(), reversion.create_revision():
+    with transaction.atomic():
         product = Product.objects.filter(entry=entry, name=name, certificate_holder=certificate_holder).first()
         product = product or Product(entry=entry, name=name, certificate_holder=certificate_holder)
-        for key, value in fields.items():
-            setattr(product, key, value)
-        _save(product)
+        product_changed = _assign(product, fields)
+        changed_strengths = []
         for data in strengths:
             data = dict(data)
             key = {k: data.pop(k) for k in ("amount", "unit", "dosage_form")}
-            strength = Strength.objects.filter(product=product, **key).first() or Strength(product=product, **key)
-            for attr, value in data.items():
-                setattr(strength, attr, value)
-            _save(strength)
-        reversion.set_user(user)
-        reversion.set_comment(reason or f"Product {name} updated")
+            strength = None
+            if product.pk is not None:
+                strength = Strength.objects.filter(product=product, **key).first()
+            strength = strength or Strength(**key)
+            if _assign(strength, data):
+                changed_strengths.append(strength)
+        if not product_changed and not changed_strengths:
+            return product
+        with reversion.create_revision():
+            if product_changed:
+                _save(product)
+            for strength in changed_strengths:
+                strength.product = product
+                _save(strength)
+            reversion.set_user(user)
+            reversion.set_comment(reason or f"Product {name} updated")
     return product
+
+
+def entry_update(*, entry, user=None, reason, **fields):
+    """Change fields of an entry (not its sections or products) in one revision.
+
+    Validates with `full_clean()` and records the user and reason. An update
+    that changes nothing saves nothing and makes no revision. Returns the
+    entry with the given fields as stored.
+    """
+    if not (reason or "").strip():
+        raise ValidationError("Give a reason for the change.")
+    if "generic_name" in fields:
+        fields["generic_name"] = _clean_name(fields["generic_name"])
+    with transaction.atomic():
+        locked = Entry.objects.select_for_update().get(pk=entry.pk)
+        if not _assign(locked, fields):
+            return entry
+        with reversion.create_revision():
+            _save(locked)
+            reversion.set_user(user)
+            reversion.set_comment(reason.strip())
+    for name in fields:
+        setattr(entry, name, getattr(locked, name))
+    entry.updated_at = locked.updated_at
+    return entry

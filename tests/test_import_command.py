@@ -120,6 +120,63 @@ def test_bad_file_does_not_touch_an_existing_entry(db, bad_file):
     assert Version.objects.get_for_object(entry).count() == 1
 
 
+def test_spaces_around_the_name_are_dropped(db):
+    stdout, _ = run_import(SEED, name="  Lenalidomide \t")
+    entry = Entry.objects.get()
+    assert entry.generic_name == "Lenalidomide"
+    assert entry.slug == "lenalidomide"
+    assert "Created Lenalidomide: 15 paragraphs" in stdout
+    # The same name with other spacing updates the same entry.
+    stdout, _ = run_import(SEED, name=" lenalidomide")
+    assert Entry.objects.count() == 1
+    assert "Updated Lenalidomide" in stdout
+
+
+@pytest.mark.parametrize("name", ["", "   ", "\u3000"])
+def test_empty_name_is_refused_and_nothing_is_created(db, name):
+    with pytest.raises(CommandError) as exc_info:
+        run_import(SEED, name=name)
+    assert "refused: A generic name is required." in str(exc_info.value)
+    assert not Entry.objects.exists()
+    assert not Version.objects.exists()
+
+
+def test_utf16_file_is_refused_with_what_to_do(db, tmp_path):
+    path = tmp_path / "lenalidomide-utf16.txt"
+    path.write_bytes(SEED.read_text(encoding="utf-8").encode("utf-16"))
+    with pytest.raises(CommandError) as exc_info:
+        run_import(path, name="Lenalidomide")
+    assert str(exc_info.value) == f"{path}: The file is UTF-16; save it as UTF-8 and try again."
+    assert not Entry.objects.exists()
+
+
+def test_hard_wrapped_file_is_imported_as_paragraphs(db, tmp_path):
+    path = tmp_path / "wrapped.txt"
+    path.write_text(
+        "Lenalidomide is an oral medicine for\n"
+        "certain blood cancers.\n"
+        "\n"
+        "Patients often notice fatigue.\n"
+        "Some also report mild nausea.\n"
+        "\n"
+        "Beyond its role in myeloma, this\n"
+        "substance is indicated for:\n"
+        "\n"
+        "來那度胺是一種免疫調節\n"
+        "藥物。\n",
+        encoding="utf-8",
+    )
+    stdout, stderr = run_import(path, name="Lenalidomide")
+    assert "Created Lenalidomide: 4 paragraphs in 4 sections." in stdout
+    entry = Entry.objects.get()
+    bodies = dict(entry.sections.values_list("kind", "body"))
+    assert bodies["overview"] == "Lenalidomide is an oral medicine for certain blood cancers."
+    assert bodies["side_effects"] == "Patients often notice fatigue. Some also report mild nausea."
+    assert bodies["other"] == "來那度胺是一種免疫調節藥物。"
+    # The warning points at the line with the colon, not the first line of its paragraph.
+    assert "warning: Line 8 introduces a list but no list items follow" in stderr
+
+
 def test_missing_file_is_refused_with_a_clear_message(db, tmp_path):
     missing = tmp_path / "no-such-monograph.txt"
     with pytest.raises(CommandError) as exc_info:
@@ -142,6 +199,11 @@ def test_directory_instead_of_file_is_refused(db, tmp_path):
             "bad.txt: The file is not valid UTF-8 (byte 1: b'\\xe9'); save it as UTF-8 and try again.",
         ),
         ("empty.txt", b"\n \n", "empty.txt: The file is empty."),
+        (
+            "utf16.txt",
+            "Lenalidomide\n".encode("utf-16"),
+            "utf16.txt: The file is UTF-16; save it as UTF-8 and try again.",
+        ),
         ("missing.txt", None, "missing.txt: No such file or directory."),
     ],
 )

@@ -99,11 +99,6 @@ def test_hard_wrapped_paragraphs_separated_by_blank_lines_are_joined():
     assert parsed.warnings == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Known bug: in hard-wrapped text a line that happens to end at a full stop ends the paragraph, "
-    "so the rest of the paragraph is split off (here into an 'Additional information' section).",
-)
 def test_hard_wrapped_paragraph_wrapped_at_a_full_stop_stays_one_paragraph():
     text = (
         "Patients often notice fatigue and mild nausea.\n"
@@ -117,6 +112,81 @@ def test_hard_wrapped_paragraph_wrapped_at_a_full_stop_stays_one_paragraph():
         "Patients often notice fatigue and mild nausea. Some also report a rash in the first weeks."
     )
     assert parsed.paragraph_count == 2
+
+
+def test_hard_wrapped_text_with_every_line_ending_at_a_full_stop_keeps_its_paragraphs():
+    # Sentence-per-line writing inside blank-line-separated paragraphs.
+    text = (
+        "Lenalidomide is an oral medicine.\n"
+        "It is taken once a day.\n"
+        "\n"
+        "Patients often notice fatigue.\n"
+        "Some also report mild nausea.\n"
+        "\n"
+        "Store below 25 degrees.\n"
+        "Keep away from sunlight.\n"
+    )
+    parsed = parse_monograph(text, generic_name="Lenalidomide")
+    assert kinds(parsed) == ["overview", "side_effects", "storage"]
+    assert section_of(parsed, "overview").body == "Lenalidomide is an oral medicine. It is taken once a day."
+    assert section_of(parsed, "side_effects").body == "Patients often notice fatigue. Some also report mild nausea."
+    assert section_of(parsed, "storage").body == "Store below 25 degrees. Keep away from sunlight."
+    assert parsed.paragraph_count == 3
+    assert all(section.heading == "" for section in parsed.sections)
+
+
+def test_heading_line_in_hard_wrapped_text_ends_the_paragraph_before_it():
+    text = (
+        "Patients often notice fatigue and\n"
+        "mild nausea.\n"
+        "Storage\n"
+        "Keep the capsules in the original\n"
+        "pack.\n"
+        "\n"
+        "Return unused capsules to the pharmacy.\n"
+    )
+    parsed = parse_monograph(text)
+    assert kinds(parsed)[:2] == ["side_effects", "storage"]
+    assert section_of(parsed, "side_effects").body == "Patients often notice fatigue and mild nausea."
+    assert section_of(parsed, "storage").body.startswith("Keep the capsules in the original pack.")
+    assert "Storage" not in " ".join(s.body for s in parsed.sections)
+
+
+def test_hard_wrapped_list_items_and_their_indented_continuations():
+    text = (
+        "Beyond its role in myeloma, this substance\n"
+        "is indicated for:\n"
+        "- myelodysplastic syndromes with a\n"
+        "  deletion 5q abnormality\n"
+        "- mantle cell lymphoma\n"
+        "\n"
+        "Patients often notice fatigue.\n"
+    )
+    parsed = parse_monograph(text)
+    assert kinds(parsed) == ["uses", "side_effects"]
+    assert section_of(parsed, "uses").body == (
+        "Beyond its role in myeloma, this substance is indicated for:\n"
+        "\n"
+        "- myelodysplastic syndromes with a deletion 5q abnormality\n"
+        "- mantle cell lymphoma"
+    )
+    assert parsed.warnings == []
+
+
+def test_empty_list_warning_names_the_line_that_ends_with_the_colon():
+    text = (
+        "Lenalidomide is an oral medicine.\n"
+        "\n"
+        "Beyond its role in myeloma,\n"
+        "this substance is\n"
+        "indicated for:\n"
+        "\n"
+        "Patients often notice fatigue.\n"
+    )
+    parsed = parse_monograph(text, generic_name="Lenalidomide")
+    assert len(parsed.warnings) == 1
+    assert parsed.warnings[0].startswith("Line 5 introduces a list")
+    assert "indicated for:" in parsed.warnings[0]
 
 
 @pytest.mark.parametrize("marker", ["- ", "* ", "• ", "1. "])
@@ -208,13 +278,32 @@ def test_chinese_paragraph_is_kept_intact():
     assert section_of(parsed, "other").heading == OTHER_HEADING
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Known bug: wrapped lines are joined with a space, which Chinese text does not use.",
-)
 def test_hard_wrapped_chinese_is_joined_without_a_space():
     parsed = parse_monograph("來那度胺是一種免疫調節藥物，\n用於治療多發性骨髓瘤。\n")
     assert parsed.sections[0].body == "來那度胺是一種免疫調節藥物，用於治療多發性骨髓瘤。"
+
+
+def test_hard_wrapped_chinese_in_blank_line_paragraphs_is_joined_without_a_space():
+    text = "來那度胺是一種免疫調節\n藥物。用於治療多發性\n骨髓瘤。\n\n請勿在懷孕期間\n服用。\n"
+    parsed = parse_monograph(text)
+    paragraphs = [p for s in parsed.sections for p in s.body.split("\n\n")]
+    assert paragraphs == ["來那度胺是一種免疫調節藥物。用於治療多發性骨髓瘤。", "請勿在懷孕期間服用。"]
+    assert parsed.paragraph_count == 2
+
+
+@pytest.mark.parametrize(
+    "lines, joined",
+    [
+        ("This medicine is called\n來那度胺.", "This medicine is called來那度胺."),
+        ("來那度胺\nis an oral medicine.", "來那度胺is an oral medicine."),
+        ("Lenalidomide is an oral\nmedicine.", "Lenalidomide is an oral medicine."),
+        ("Korean keeps its spaces: 레날리도마이드\n복용.", "Korean keeps its spaces: 레날리도마이드 복용."),
+    ],
+    ids=["latin-then-chinese", "chinese-then-latin", "latin", "hangul"],
+)
+def test_wrapped_lines_take_a_space_only_between_words_of_spaced_scripts(lines, joined):
+    parsed = parse_monograph(lines + "\n\nStore below 25 degrees.\n")
+    assert parsed.sections[0].body == joined
 
 
 # Decoding the file
@@ -228,7 +317,7 @@ def test_hard_wrapped_chinese_is_joined_without_a_space():
         ("\ufeff \n".encode(), "empty"),
         ("\u3000\n".encode(), "empty"),
         (b"PK\x03\x04\x00\x00binary\x00", "binary"),
-        ("Lenalidomide".encode("utf-16"), "binary"),
+        ("Lenalidomide".encode("utf-16"), "UTF-16"),
         ("來那度胺是一種免疫調節藥物".encode("big5"), "not valid UTF-8"),
         ("Lénalidomide".encode("latin-1"), "not valid UTF-8"),
     ],
@@ -238,6 +327,21 @@ def test_decode_text_refuses_what_is_not_a_text_monograph(raw, message):
     with pytest.raises(MonographTextError) as exc_info:
         decode_text(raw)
     assert message in str(exc_info.value)
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_decode_text_recognises_utf16_by_its_byte_order_mark(encoding):
+    raw = "來那度胺 Lenalidomide\n".encode(encoding)
+    if encoding != "utf-16":  # the plain codec writes the BOM itself
+        raw = ("\ufeff" + "來那度胺 Lenalidomide\n").encode(encoding)
+    with pytest.raises(MonographTextError) as exc_info:
+        decode_text(raw)
+    assert str(exc_info.value) == "The file is UTF-16; save it as UTF-8 and try again."
+
+
+def test_decode_text_recognises_utf32():
+    with pytest.raises(MonographTextError, match="UTF-32; save it as UTF-8"):
+        decode_text("Lenalidomide\n".encode("utf-32"))
 
 
 def test_decode_text_says_where_the_bad_byte_is_and_what_to_do():

@@ -1,0 +1,324 @@
+"""`manage.py load_demo`: lenalidomide with three products of six strengths,
+clearly marked as demo data, safe to run again, never by accident in production."""
+
+import io
+import re
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.core.management import CommandError, call_command
+from django.urls import reverse
+from reversion.models import Revision, Version
+
+from monographs import workflow
+from monographs.demo import load_lenalidomide
+from monographs.models import Entry, EntryState, Product, Section, State, Strength
+from monographs.services import entry_update, product_upsert
+
+STRENGTHS = [Decimal("2.5"), Decimal("5"), Decimal("10"), Decimal("15"), Decimal("20"), Decimal("25")]
+
+
+def load_demo(**options):
+    stdout = io.StringIO()
+    call_command("load_demo", stdout=stdout, stderr=io.StringIO(), **options)
+    return stdout.getvalue()
+
+
+@pytest.fixture
+def dev(settings, db):
+    """A development machine: load_demo runs without --force."""
+    settings.DEBUG = True
+
+
+def can_log_in(client, username, password):
+    """Log in through the admin login page, as a person would; leaves the client logged in."""
+    client.logout()
+    response = client.post(reverse("admin:login"), {"username": username, "password": password})
+    return response.status_code == 302 and "_auth_user_id" in client.session
+
+
+def counts():
+    return {
+        "entries": Entry.objects.count(),
+        "sections": Section.objects.count(),
+        "products": Product.objects.count(),
+        "strengths": Strength.objects.count(),
+        "users": get_user_model().objects.count(),
+    }
+
+
+def test_demo_has_lenalidomide_with_its_monograph(dev):
+    load_demo()
+    entry = Entry.objects.get()
+    assert entry.generic_name == "Lenalidomide"
+    assert entry.sections.count() == 11
+    assert entry.sections.order_by("position").first().kind == "overview"
+    assert entry.drug_class == "Immunomodulatory imide drug"
+    assert entry.atc_code == "L04AX04"
+    assert "來那度胺" in entry.synonym_list
+
+
+def test_demo_has_one_brand_and_two_generics(dev):
+    load_demo()
+    entry = Entry.objects.get(generic_name="Lenalidomide")
+    assert entry.products.count() == 3
+    assert list(entry.products.filter(kind="brand").values_list("name", flat=True)) == ["Revlimid"]
+    assert entry.products.filter(kind="generic").count() == 2
+
+
+def test_every_demo_product_has_six_capsule_strengths_with_registration_numbers(dev):
+    load_demo()
+    for product in Product.objects.all():
+        strengths = list(product.strengths.order_by("amount"))
+        assert [s.amount for s in strengths] == STRENGTHS, product.name
+        assert {s.unit for s in strengths} == {"mg"}
+        assert {s.dosage_form for s in strengths} == {"capsule"}
+        assert {s.route for s in strengths} == {"oral"}
+        for strength in strengths:
+            assert re.fullmatch(r"HK-\d{5}", strength.registration_number), strength
+            assert strength.appearance
+    numbers = list(Strength.objects.values_list("registration_number", flat=True))
+    assert len(numbers) == len(set(numbers)) == 18
+    revlimid = Product.objects.get(name="Revlimid")
+    assert str(revlimid.strengths.get(amount=Decimal("2.5"))) == "2.5 mg Capsule"
+
+
+def test_demo_products_say_they_are_demo_values(dev):
+    load_demo()
+    for product in Product.objects.all():
+        assert "DEMO DATA" in product.notes
+        assert "not Drug Office records" in product.notes
+
+
+def test_every_demo_strength_passes_validation(dev):
+    load_demo()
+    strengths = list(Strength.objects.all())
+    assert len(strengths) == 18
+    for strength in strengths:
+        strength.full_clean()
+    for product in Product.objects.all():
+        product.full_clean()
+    for section in Section.objects.all():
+        section.full_clean()
+    Entry.objects.get().full_clean()
+
+
+def test_running_twice_creates_no_duplicates(dev):
+    load_demo()
+    first = counts()
+    assert first == {"entries": 1, "sections": 11, "products": 3, "strengths": 18, "users": 4}
+    second_output = load_demo()
+    assert counts() == first
+    assert "Demo data ready: Lenalidomide with 11 sections and 3 products." in second_output
+
+
+def test_prints_the_demo_login_and_it_works(dev, client):
+    output = load_demo()
+    assert "Demo data ready: Lenalidomide with 11 sections and 3 products." in output
+    assert "Demo logins (development only):" in output
+    assert "admin / admin-demo-pass" in output
+    admin = get_user_model().objects.get(username="admin")
+    assert admin.is_staff
+    assert admin.is_superuser
+    assert can_log_in(client, "admin", "admin-demo-pass")
+
+
+def test_refuses_to_create_demo_logins_with_debug_off(settings, db):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="Refusing to create demo logins with DEBUG off"):
+        load_demo()
+    assert counts() == {"entries": 0, "sections": 0, "products": 0, "strengths": 0, "users": 0}
+
+
+def test_force_loads_the_demo_with_debug_off(settings, db):
+    settings.DEBUG = False
+    output = load_demo(force=True)
+    assert "admin / admin-demo-pass" in output
+    assert Product.objects.count() == 3
+
+
+def test_printed_login_works_even_when_admin_already_existed(dev, client):
+    get_user_model().objects.create_superuser("admin", "admin@example.org", "a-real-secret-456")
+    output = load_demo()
+    assert "admin / admin-demo-pass" not in output
+    assert "admin: existing login kept, its password was not changed" in output
+    # The existing account is untouched: its own password still works, the demo one does not.
+    assert not can_log_in(client, "admin", "admin-demo-pass")
+    assert can_log_in(client, "admin", "a-real-secret-456")
+    # The logins it did create are still printed, and work.
+    assert "editor / editor-demo-pass" in output
+    assert can_log_in(client, "editor", "editor-demo-pass")
+
+
+DEMO_ROLES = [
+    ("editor", "editor-demo-pass", "Editors"),
+    ("reviewer", "reviewer-demo-pass", "Reviewers"),
+    ("reader", "reader-demo-pass", "Readers"),
+]
+
+
+@pytest.mark.parametrize("username, password, group", DEMO_ROLES)
+def test_demo_has_a_staff_login_for_each_workflow_role(dev, client, username, password, group):
+    output = load_demo()
+    assert f"  {username} / {password}  ({group})" in output
+    user = get_user_model().objects.get(username=username)
+    assert user.is_staff
+    assert not user.is_superuser
+    assert list(user.groups.values_list("name", flat=True)) == [group]
+    assert can_log_in(client, username, password)
+    # Staff may open the admin.
+    assert client.get(reverse("admin:index")).status_code == 200
+
+
+def test_demo_roles_can_take_the_entry_through_review(dev):
+    load_demo()
+    User = get_user_model()
+    entry = Entry.objects.get()
+    workflow.submit(entry=entry, user=User.objects.get(username="editor"), comment="Ready for review")
+    workflow.approve(entry=entry, user=User.objects.get(username="reviewer"), comment="Checked")
+    assert EntryState.objects.get(entry=entry).state == State.PUBLISHED
+
+
+def test_second_run_prints_no_passwords_for_logins_it_did_not_create(dev):
+    load_demo()
+    output = load_demo()
+    assert "-demo-pass" not in output
+    for username in ["admin", "editor", "reviewer", "reader"]:
+        assert f"  {username}: existing login kept" in output
+
+
+def test_demo_puts_back_role_groups_that_were_deleted(dev):
+    from django.contrib.auth.models import Group
+
+    Group.objects.all().delete()
+    load_demo()
+    reviewer = get_user_model().objects.get(username="reviewer")
+    assert list(reviewer.groups.values_list("name", flat=True)) == ["Reviewers"]
+    assert reviewer.has_perm("monographs.review_entry")
+
+
+def test_reset_passwords_puts_the_demo_login_back(dev, client):
+    User = get_user_model()
+    User.objects.create_user("editor", password="changed-by-hand-789")
+    output = load_demo(reset_passwords=True)
+    assert "editor / editor-demo-pass  (Editors)" in output
+    editor = User.objects.get(username="editor")
+    assert editor.is_staff
+    assert editor.groups.filter(name="Editors").exists()
+    assert can_log_in(client, "editor", "editor-demo-pass")
+
+
+def test_running_again_makes_no_new_revisions(dev):
+    load_demo()
+    revisions = Revision.objects.count()
+    versions = Version.objects.count()
+    updated_at = Entry.objects.get().updated_at
+    load_demo()
+    assert Revision.objects.count() == revisions
+    assert Version.objects.count() == versions
+    assert Entry.objects.get().updated_at == updated_at
+
+
+def test_running_again_leaves_a_published_entry_published(dev):
+    load_demo()
+    User = get_user_model()
+    entry = Entry.objects.get()
+    workflow.submit(entry=entry, user=User.objects.get(username="editor"), comment="Ready for review")
+    workflow.approve(entry=entry, user=User.objects.get(username="reviewer"), comment="Checked")
+    load_demo()
+    assert EntryState.objects.get(entry=entry).state == State.PUBLISHED
+
+
+def test_demo_entry_fields_are_recorded_in_the_history(dev):
+    load_demo()
+    entry = Entry.objects.get()
+    versions = Version.objects.get_for_object(entry).order_by("pk")
+    comments = [v.revision.comment for v in versions]
+    # Imported first, then the ATC code and synonyms, then one revision per product.
+    assert comments[:2] == ["Demo data: imported from the lenalidomide seed text", "Demo data: set ATC code, synonyms"]
+    update = versions[1]
+    assert update.field_dict["atc_code"] == "L04AX04"
+    assert "來那度胺" in update.field_dict["synonyms"]
+    assert update.revision.user.username == "admin"
+    # Before it, the history shows the entry without them.
+    assert versions[0].field_dict["atc_code"] == ""
+
+
+def test_demo_fills_in_missing_fields_and_keeps_what_a_pharmacist_entered(db):
+    entry = load_lenalidomide()
+    entry_update(entry=entry, reason="Corrected by pharmacist", drug_class="", atc_code="L04AX99")
+    load_lenalidomide()
+    entry.refresh_from_db()
+    assert entry.drug_class == "Immunomodulatory imide drug"
+    assert entry.atc_code == "L04AX99"
+
+
+# Services used by the demo
+
+
+def test_entry_update_validates_saves_and_records_a_revision(db):
+    entry = load_lenalidomide()
+    pharmacist = get_user_model().objects.create_user("pharmacist", password="pw-pharm-123")
+    before = Version.objects.get_for_object(entry).count()
+    returned = entry_update(entry=entry, user=pharmacist, reason="Class from the PI", drug_class="Thalidomide analogue")
+    assert returned.drug_class == entry.drug_class == "Thalidomide analogue"
+    assert Entry.objects.get().drug_class == "Thalidomide analogue"
+    versions = Version.objects.get_for_object(entry)
+    assert versions.count() == before + 1
+    assert versions.first().revision.user == pharmacist
+    assert versions.first().revision.comment == "Class from the PI"
+
+
+def test_entry_update_refuses_invalid_values_and_changes_nothing(db):
+    entry = load_lenalidomide()
+    before = Version.objects.get_for_object(entry).count()
+    with pytest.raises(ValidationError) as exc_info:
+        entry_update(entry=entry, reason="Typo", atc_code="not-an-atc")
+    assert "atc_code" in exc_info.value.message_dict
+    assert Entry.objects.get().atc_code == "L04AX04"
+    assert Version.objects.get_for_object(entry).count() == before
+
+
+def test_entry_update_needs_a_reason_and_keyword_arguments(db):
+    entry = load_lenalidomide()
+    with pytest.raises(ValidationError, match="reason"):
+        entry_update(entry=entry, reason="  ", drug_class="X")
+    with pytest.raises(TypeError):
+        entry_update(entry, "reason")  # keyword-only, so a swapped argument cannot slip through
+    assert Entry.objects.get().drug_class == "Immunomodulatory imide drug"
+
+
+def test_entry_update_that_changes_nothing_makes_no_revision(db):
+    entry = load_lenalidomide()
+    before = Version.objects.get_for_object(entry).count()
+    entry_update(entry=entry, reason="Same again", atc_code="L04AX04", drug_class="Immunomodulatory imide drug")
+    assert Version.objects.get_for_object(entry).count() == before
+
+
+def test_product_upsert_records_a_revision_only_when_something_changed(db):
+    entry = load_lenalidomide()
+    revlimid = Product.objects.get(name="Revlimid")
+    common = {
+        "entry": entry,
+        "name": "Revlimid",
+        "certificate_holder": revlimid.certificate_holder,
+        "kind": "brand",
+        "legal_classification": revlimid.legal_classification,
+        "sale_requirement": revlimid.sale_requirement,
+        "formulary_status": revlimid.formulary_status,
+        "notes": revlimid.notes,
+    }
+    strength = {"amount": Decimal("5.0"), "unit": "mg", "dosage_form": "capsule", "route": "oral"}
+    before = Revision.objects.count()
+    product_upsert(**common, strengths=[{**strength, "pack_size": "21 capsules"}], reason="Same again")
+    assert Revision.objects.count() == before
+
+    product_upsert(**common, strengths=[{**strength, "pack_size": "7 capsules"}], reason="New pack size")
+    assert Revision.objects.count() == before + 1
+    assert Revision.objects.latest("pk").comment == "New pack size"
+    assert revlimid.strengths.get(amount=5).pack_size == "7 capsules"
+    # The other strengths are untouched, and nothing was duplicated.
+    assert revlimid.strengths.count() == 6
+    assert revlimid.strengths.get(amount=10).pack_size == "21 capsules"
