@@ -163,3 +163,45 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="formulary@localhost"
 # A hospital may move the admin off the well-known path.
 ADMIN_URL = env.str("ADMIN_URL", default="admin/")
 
+# --- Interoperability: read-only API, OpenAPI description, FHIR (issue 7) ---
+INSTALLED_APPS += ["rest_framework", "drf_spectacular"]
+
+REST_FRAMEWORK = {
+    # The API is public and read-only: no sessions, so no CSRF and no login.
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "UNAUTHENTICATED_USER": None,
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_THROTTLE_CLASSES": ["monographs.api.throttling.ClientRateThrottle"],
+    "EXCEPTION_HANDLER": "monographs.api.errors.exception_handler",
+}
+# Requests per client address, e.g. "600/minute"; empty turns throttling off.
+# Read on every request, so tests and deployments can change it.
+FORMULARY_API_THROTTLE_RATE = env.str("FORMULARY_API_THROTTLE_RATE", default="1200/minute")
+# Namespace of the code systems and identifier systems in FHIR output. Set it to
+# an address the hospital controls; it must be the same on every installation.
+FORMULARY_FHIR_SYSTEM_BASE = env.str("FORMULARY_FHIR_SYSTEM_BASE", default="https://formulary.invalid/fhir")
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Hospital Formulary API",
+    "DESCRIPTION": "Read-only access to the published (approved) editions of the formulary.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        name: f"monographs.vocabulary.{choices}"
+        for name, choices in [
+            ("UnitEnum", "Unit"),
+            ("DosageFormEnum", "DosageForm"),
+            ("RouteEnum", "Route"),
+            ("SectionKindEnum", "SectionKind"),
+            ("ProductKindEnum", "ProductKind"),
+            ("LegalClassificationEnum", "LegalClass"),
+            ("SaleRequirementEnum", "SaleRequirement"),
+            ("FormularyStatusEnum", "FormularyStatus"),
+        ]
+    },
+}

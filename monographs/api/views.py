@@ -1,0 +1,171 @@
+"""Read-only REST API over published editions, under /api/v1/.
+
+Every view reads through `selectors.live_editions()` and renders
+`Edition.content`, so drafts, never-published and withdrawn entries cannot
+appear. Parameters are checked before any query; bad ones give a 400 with the
+reason (see `errors`).
+"""
+
+from django.core.paginator import EmptyPage, Paginator
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework.exceptions import NotFound
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from ..selectors import live_editions
+from ..vocabulary import FormularyStatus, LegalClass
+from . import conditional, filters
+from .errors import BadParameter
+from .serializers import (
+    EntryDetailSerializer,
+    EntryPageSerializer,
+    ErrorSerializer,
+    entry_record,
+)
+
+PAGE_PARAMETERS = [
+    OpenApiParameter("page", OpenApiTypes.INT, description="Page number, from 1."),
+    OpenApiParameter(
+        "page_size",
+        OpenApiTypes.INT,
+        description=f"Entries per page, 1 to {filters.MAX_PAGE_SIZE} (default {filters.DEFAULT_PAGE_SIZE}).",
+    ),
+]
+ERROR_RESPONSES = {
+    400: OpenApiResponse(ErrorSerializer, description="A bad parameter; `detail` says why."),
+    429: OpenApiResponse(ErrorSerializer, description="Too many requests; retry after `Retry-After` seconds."),
+}
+CONDITIONAL_NOTE = (
+    " Responses carry ETag and Last-Modified; send If-None-Match or If-Modified-Since to get 304 Not Modified "
+    "when nothing changed."
+)
+
+
+def _paginated(request, editions, params):
+    page_size = filters.parse_positive_int(params, "page_size", filters.DEFAULT_PAGE_SIZE, filters.MAX_PAGE_SIZE)
+    number = filters.parse_positive_int(params, "page", 1)
+    edition_ids = list(editions.values_list("pk", flat=True))
+    paginator = Paginator(edition_ids, page_size)
+    try:
+        page = paginator.page(number)
+    except EmptyPage:
+        raise BadParameter("page", f"Page {number} does not exist; there are {paginator.num_pages}.") from None
+
+    etag = conditional.make_etag(request, page_size, number, ",".join(map(str, edition_ids)))
+    last_modified = conditional.formulary_last_changed()
+    cached = conditional.not_modified(request, etag=etag, last_modified=last_modified)
+    if cached is not None:
+        return cached
+
+    by_id = live_editions().in_bulk(list(page.object_list))
+    results = [entry_record(by_id[pk], request=request) for pk in page.object_list if pk in by_id]
+
+    def link(n):
+        query = request.GET.copy()
+        query["page"] = str(n)
+        return request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
+
+    body = {
+        "count": paginator.count,
+        "page": number,
+        "page_size": page_size,
+        "num_pages": paginator.num_pages,
+        "next": link(number + 1) if page.has_next() else None,
+        "previous": link(number - 1) if page.has_previous() else None,
+        "results": results,
+    }
+    response = Response(EntryPageSerializer(body).data)
+    return conditional.set_headers(response, etag=etag, last_modified=last_modified)
+
+
+class EntryListView(APIView):
+    @extend_schema(
+        operation_id="entries_list",
+        summary="List published entries",
+        description=(
+            "Published entries in generic-name order, paginated. Filters combine with AND. For incremental sync, "
+            "pass the time of your last sync as `updated_since`; withdrawn entries simply stop appearing, so a "
+            "full sync (no filter) now and then finds removals." + CONDITIONAL_NOTE
+        ),
+        parameters=[
+            OpenApiParameter("drug_class", OpenApiTypes.STR, description="Drug class, exact but case-insensitive."),
+            OpenApiParameter(
+                "formulary_status",
+                OpenApiTypes.STR,
+                enum=FormularyStatus.values,
+                description="Entries with at least one product of this HA formulary status.",
+            ),
+            OpenApiParameter(
+                "legal_classification",
+                OpenApiTypes.STR,
+                enum=LegalClass.values,
+                description="Entries with at least one product of this legal classification.",
+            ),
+            OpenApiParameter(
+                "updated_since",
+                OpenApiTypes.STR,
+                description="ISO 8601 date or date-time; entries whose edition was approved at or after it. "
+                "A date means midnight Hong Kong time; a date-time without offset is Hong Kong time.",
+                examples=[
+                    OpenApiExample("date", value="2026-01-31"),
+                    OpenApiExample("date-time", value="2026-01-31T08:00:00+08:00"),
+                ],
+            ),
+            OpenApiParameter(
+                "q",
+                OpenApiTypes.STR,
+                description="Text in the generic name, synonyms, product (brand) names or drug class, or the ATC code.",
+            ),
+            *PAGE_PARAMETERS,
+        ],
+        responses={200: EntryPageSerializer, **ERROR_RESPONSES},
+    )
+    def get(self, request):
+        return _paginated(request, filters.filtered_editions(request.query_params), request.query_params)
+
+
+class SearchView(APIView):
+    @extend_schema(
+        operation_id="entries_search",
+        summary="Search published entries",
+        description="Entries whose generic name, synonyms (any spelling or language), product (brand) names or drug class contain "
+        "the text, or whose ATC code is the text; case-insensitive." + CONDITIONAL_NOTE,
+        parameters=[
+            OpenApiParameter("q", OpenApiTypes.STR, required=True, description="Text to search for."),
+            *PAGE_PARAMETERS,
+        ],
+        responses={200: EntryPageSerializer, **ERROR_RESPONSES},
+    )
+    def get(self, request):
+        return _paginated(request, filters.searched_editions(request.query_params), request.query_params)
+
+
+class EntryDetailView(APIView):
+    @extend_schema(
+        operation_id="entries_retrieve",
+        summary="One published entry with its sections, products and strengths",
+        description="`key` is the entry's id (stable) or its slug." + CONDITIONAL_NOTE,
+        parameters=[OpenApiParameter("key", OpenApiTypes.STR, OpenApiParameter.PATH, description="Entry id or slug.")],
+        responses={
+            200: EntryDetailSerializer,
+            400: OpenApiResponse(ErrorSerializer, description="Query parameters were given; this endpoint takes none."),
+            404: OpenApiResponse(ErrorSerializer, description="No published entry with this id or slug."),
+            429: ERROR_RESPONSES[429],
+        },
+    )
+    def get(self, request, key):
+        filters.check_known(request.query_params, set())
+        edition = None
+        if filters.as_id(key):
+            edition = live_editions().filter(entry_id=filters.as_id(key)).first()
+        if edition is None:
+            edition = live_editions().filter(slug=key).first()
+        if edition is None:
+            raise NotFound(f"No published entry with id or slug {key!r}.")
+        etag = conditional.make_etag(request, edition.pk)
+        cached = conditional.not_modified(request, etag=etag, last_modified=edition.approved_at)
+        if cached is not None:
+            return cached
+        data = EntryDetailSerializer(entry_record(edition, request=request, detail=True)).data
+        return conditional.set_headers(Response(data), etag=etag, last_modified=edition.approved_at)

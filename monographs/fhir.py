@@ -1,0 +1,319 @@
+"""Published editions as FHIR R4 (4.0.1) resources, as plain JSON-ready dicts.
+
+One MedicationKnowledge per entry (id = entry id) and one Medication per
+product strength (id = strength id), built from `Edition.content` only, so
+FHIR shows exactly what a reviewer approved.
+
+Mapping (see docs/api.md):
+  MedicationKnowledge.code                  generic name (text), ATC code as a coding when known
+  MedicationKnowledge.synonym               synonyms
+  MedicationKnowledge.medicineClassification drug class; ATC; HA formulary status of the products
+  MedicationKnowledge.monograph             one contained DocumentReference per monograph section
+  MedicationKnowledge.text                  the whole monograph as narrative
+  MedicationKnowledge.regulatory.schedule   legal classification(s) of the products
+  MedicationKnowledge.associatedMedication  the Medication of every strength
+  Medication.identifier                     HK registration number
+  Medication.form                           dosage form
+  Medication.ingredient.strength            Ratio, e.g. 5 mg per 1 capsule, 250 mg per 5 mL
+  Medication.manufacturer                   certificate holder (display only)
+  Medication.extension                      HA formulary status and legal classification of the product
+"""
+
+import base64
+import html
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import connection
+
+from .selectors import live_editions
+from .vocabulary import DosageForm, FormularyStatus, LegalClass, Route, SectionKind
+
+FHIR_CONTENT_TYPE = "application/fhir+json"
+ATC_SYSTEM = "http://www.whocc.no/atc"
+UCUM_SYSTEM = "http://unitsofmeasure.org"
+ORDERABLE_DRUG_FORM_SYSTEM = "http://terminology.hl7.org/CodeSystem/v3-orderableDrugForm"
+MONOGRAPH_TYPE_SYSTEM = "http://terminology.hl7.org/CodeSystem/medicationknowledge-monograph-type"
+
+# Units of the vocabulary as UCUM codes; "unit" and "dose" have no UCUM code and go as text only.
+UCUM = {"mg": "mg", "g": "g", "mcg": "ug", "ng": "ng", "mL": "mL", "L": "L", "IU": "[IU]", "mmol": "mmol", "%": "%"}
+# Unit-dose forms with an HL7 v3 orderable drug form code, for the denominator of a strength.
+UNIT_DOSE_FORMS = {
+    DosageForm.CAPSULE: ("CAP", "capsule"),
+    DosageForm.TABLET: ("TAB", "tablet"),
+    DosageForm.FILM_COATED_TABLET: ("FILMTAB", "film-coated tablet"),
+}
+
+
+def system(name):
+    """A code system or identifier system of this formulary, under FORMULARY_FHIR_SYSTEM_BASE."""
+    base = getattr(settings, "FORMULARY_FHIR_SYSTEM_BASE", "https://formulary.invalid/fhir").rstrip("/")
+    return f"{base}/{name}"
+
+
+def _label(choices, value):
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return value
+
+
+def _coding(system_name, choices, value):
+    return {"system": system(f"CodeSystem/{system_name}"), "code": value, "display": _label(choices, value)}
+
+
+def _concept(system_name, choices, value):
+    return {"coding": [_coding(system_name, choices, value)], "text": _label(choices, value)}
+
+
+def _number(text):
+    value = Decimal(str(text))
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+def _quantity(amount, unit):
+    quantity = {"value": _number(amount), "unit": unit}
+    if unit in UCUM:
+        quantity.update(system=UCUM_SYSTEM, code=UCUM[unit])
+    return quantity
+
+
+def _meta(edition):
+    return {"versionId": str(edition.number), "lastUpdated": edition.approved_at.isoformat()}
+
+
+def _unique(values):
+    return list(dict.fromkeys(values))
+
+
+def _narrative(content):
+    parts = [f"<h2>{html.escape(content['generic_name'])}</h2>"]
+    for section in content.get("sections", []):
+        title = section.get("heading") or _label(SectionKind, section["kind"])
+        parts.append(f"<h3>{html.escape(title)}</h3>")
+        for paragraph in section["body"].split("\n\n"):
+            if paragraph.strip():
+                text = html.escape(paragraph.strip()).replace("\n", "<br/>")
+                parts.append(f"<p>{text}</p>")
+    return {"status": "generated", "div": f'<div xmlns="http://www.w3.org/1999/xhtml">{"".join(parts)}</div>'}
+
+
+def _section_document(section, edition):
+    title = section.get("heading") or _label(SectionKind, section["kind"])
+    return {
+        "resourceType": "DocumentReference",
+        "id": f"section-{section['id']}",
+        "status": "current",
+        "type": {"coding": [_coding("section-kind", SectionKind, section["kind"])], "text": title},
+        "date": edition.approved_at.isoformat(),
+        "description": title,
+        "content": [
+            {
+                "attachment": {
+                    "contentType": "text/markdown; charset=utf-8",
+                    "language": "en",
+                    "title": title,
+                    "data": base64.b64encode(section["body"].encode("utf-8")).decode("ascii"),
+                }
+            }
+        ],
+    }
+
+
+def medication_knowledge(edition, *, base_url=""):
+    """The FHIR R4 MedicationKnowledge of one published edition."""
+    content = edition.content
+    products = content.get("products", [])
+    code = {"text": content["generic_name"]}
+    if content.get("atc_code"):
+        code["coding"] = [{"system": ATC_SYSTEM, "code": content["atc_code"], "display": content["generic_name"]}]
+
+    classifications = []
+    if content.get("drug_class"):
+        classifications.append({"type": {"text": "Drug class"}, "classification": [{"text": content["drug_class"]}]})
+    if content.get("atc_code"):
+        classifications.append(
+            {
+                "type": {"text": "ATC"},
+                "classification": [{"coding": [{"system": ATC_SYSTEM, "code": content["atc_code"]}]}],
+            }
+        )
+    statuses = _unique(p["formulary_status"] for p in products)
+    if statuses:
+        classifications.append(
+            {
+                "type": {"text": "Hospital Authority Drug Formulary status"},
+                "classification": [_concept("ha-formulary-status", FormularyStatus, s) for s in statuses],
+            }
+        )
+
+    sections = content.get("sections", [])
+    resource = {
+        "resourceType": "MedicationKnowledge",
+        "id": str(edition.entry_id),
+        "meta": _meta(edition),
+        "text": _narrative(content),
+        "contained": [_section_document(s, edition) for s in sections],
+        "code": code,
+        "status": "active",
+        "synonym": [line.strip() for line in (content.get("synonyms") or "").splitlines() if line.strip()],
+        "associatedMedication": [
+            {"reference": f"{base_url}Medication/{s['id']}", "display": f"{p['name']} {_strength_text(s)}"}
+            for p in products
+            for s in p.get("strengths", [])
+        ],
+        "intendedRoute": [
+            _concept("route", Route, route) for route in _unique(s["route"] for p in products for s in p["strengths"])
+        ],
+        "medicineClassification": classifications,
+        "monograph": [
+            {
+                "type": {
+                    "coding": [{"system": MONOGRAPH_TYPE_SYSTEM, "code": "patient", "display": "Patient monograph"}]
+                },
+                "source": {
+                    "reference": f"#section-{s['id']}",
+                    "display": s.get("heading") or _label(SectionKind, s["kind"]),
+                },
+            }
+            for s in sections
+        ],
+    }
+    legal = _unique(p["legal_classification"] for p in products)
+    if legal:
+        resource["regulatory"] = [
+            {
+                "regulatoryAuthority": {"display": "Department of Health, Hong Kong (Drug Office)"},
+                "schedule": [{"schedule": _concept("hk-legal-classification", LegalClass, c)} for c in legal],
+            }
+        ]
+    return {key: value for key, value in resource.items() if value not in ([], None)}
+
+
+def _strength_text(strength):
+    text = f"{strength['amount']} {strength['unit']}"
+    if strength.get("per_amount") is not None:
+        text += f" per {strength['per_amount']} {strength['per_unit']}"
+    return f"{text} {_label(DosageForm, strength['dosage_form']).lower()}"
+
+
+def _ratio(strength):
+    numerator = _quantity(strength["amount"], strength["unit"])
+    if strength.get("per_amount") is not None:
+        denominator = _quantity(strength["per_amount"], strength["per_unit"])
+    elif strength["dosage_form"] in UNIT_DOSE_FORMS:
+        code, unit = UNIT_DOSE_FORMS[strength["dosage_form"]]
+        denominator = {"value": 1, "unit": unit, "system": ORDERABLE_DRUG_FORM_SYSTEM, "code": code}
+    else:
+        denominator = {"value": 1, "unit": _label(DosageForm, strength["dosage_form"]).lower()}
+    return {"numerator": numerator, "denominator": denominator}
+
+
+def medication(edition, product, strength, *, base_url=""):
+    """The FHIR R4 Medication of one strength of a product in a published edition."""
+    content = edition.content
+    ingredient_code = {"text": content["generic_name"]}
+    if content.get("atc_code"):
+        ingredient_code["coding"] = [
+            {"system": ATC_SYSTEM, "code": content["atc_code"], "display": content["generic_name"]}
+        ]
+    resource = {
+        "resourceType": "Medication",
+        "id": str(strength["id"]),
+        "meta": _meta(edition),
+        "extension": [
+            {
+                "url": system("StructureDefinition/ha-formulary-status"),
+                "valueCodeableConcept": _concept("ha-formulary-status", FormularyStatus, product["formulary_status"]),
+            },
+            {
+                "url": system("StructureDefinition/hk-legal-classification"),
+                "valueCodeableConcept": _concept(
+                    "hk-legal-classification", LegalClass, product["legal_classification"]
+                ),
+            },
+            {
+                "url": system("StructureDefinition/medication-knowledge"),
+                "valueReference": {
+                    "reference": f"{base_url}MedicationKnowledge/{edition.entry_id}",
+                    "display": content["generic_name"],
+                },
+            },
+        ],
+        "identifier": [
+            {"system": system("sid/strength-id"), "value": str(strength["id"])},
+        ],
+        "code": {"text": f"{product['name']} {_strength_text(strength)}"},
+        "status": "active",
+        "manufacturer": {"display": product["certificate_holder"]},
+        "form": _concept("dosage-form", DosageForm, strength["dosage_form"]),
+        "ingredient": [{"itemCodeableConcept": ingredient_code, "isActive": True, "strength": _ratio(strength)}],
+    }
+    if strength.get("registration_number"):
+        resource["identifier"].insert(
+            0,
+            {
+                "use": "official",
+                "type": {"text": "Hong Kong registration number"},
+                "system": system("sid/hk-registration-number"),
+                "value": strength["registration_number"],
+            },
+        )
+    return resource
+
+
+def searchset(resources, *, base_url, self_url):
+    return {
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "total": len(resources),
+        "link": [{"relation": "self", "url": self_url}],
+        "entry": [
+            {
+                "fullUrl": f"{base_url}{r['resourceType']}/{r['id']}",
+                "resource": r,
+                "search": {"mode": "match"},
+            }
+            for r in resources
+        ],
+    }
+
+
+def operation_outcome(code, diagnostics, severity="error"):
+    return {
+        "resourceType": "OperationOutcome",
+        "issue": [{"severity": severity, "code": code, "diagnostics": diagnostics}],
+    }
+
+
+# Look-ups over live editions only.
+
+
+def live_edition_for_entry(entry_id):
+    return live_editions().filter(entry_id=entry_id).first()
+
+
+def find_live_strength(strength_id):
+    """(edition, product, strength) of a strength in a live edition, or None."""
+    editions = live_editions()
+    if connection.features.supports_json_field_contains:
+        editions = editions.filter(content__products__contains=[{"strengths": [{"id": strength_id}]}])
+    for edition in editions:
+        for product in edition.content.get("products", []):
+            for strength in product.get("strengths", []):
+                if strength["id"] == strength_id:
+                    return edition, product, strength
+    return None
+
+
+def find_live_registration(registration_number):
+    editions = live_editions()
+    if connection.features.supports_json_field_contains:
+        editions = editions.filter(
+            content__products__contains=[{"strengths": [{"registration_number": registration_number}]}]
+        )
+    for edition in editions:
+        for product in edition.content.get("products", []):
+            for strength in product.get("strengths", []):
+                if strength.get("registration_number") == registration_number:
+                    yield edition, product, strength
