@@ -17,3 +17,43 @@ def live_edition_for_slug(slug):
     if edition is None:
         raise Http404("No published entry at this address.")
     return edition
+
+
+# --- Public pages (browse, A–Z, drug classes). All built on live_editions(). ---
+
+OTHER_INITIAL = "#"
+
+
+def live_editions_by_name():
+    """Live editions in A–Z order of generic name (case-insensitive)."""
+    from django.db.models.functions import Lower
+
+    return live_editions().order_by(Lower("generic_name"), "pk")
+
+
+def live_editions_with_initial(letter):
+    """Live editions whose generic name starts with `letter` (A–Z), or with anything else for '#'."""
+    editions = live_editions_by_name()
+    if letter == OTHER_INITIAL:
+        return editions.exclude(generic_name__regex=r"^[A-Za-z]")
+    return editions.filter(generic_name__istartswith=letter)
+
+
+def live_initials():
+    """The set of upper-case first letters of live generic names ('#' for a non A–Z start)."""
+    from django.db.models.functions import Substr, Upper
+
+    firsts = live_editions().annotate(initial=Upper(Substr("generic_name", 1, 1))).values_list("initial", flat=True)
+    return {c if "A" <= c <= "Z" else OTHER_INITIAL for c in firsts.distinct() if c}
+
+
+def live_drug_classes():
+    """[(drug class, number of live entries)] in A–Z order, blank classes left out."""
+    from django.db.models import Count
+
+    rows = live_editions().exclude(drug_class="").values("drug_class").annotate(n=Count("pk")).order_by("drug_class")
+    return [(row["drug_class"], row["n"]) for row in rows]
+
+
+def live_editions_in_class(drug_class):
+    return live_editions_by_name().filter(drug_class=drug_class)

@@ -5,5 +5,10 @@ from . import views
 app_name = "monographs"
 
 urlpatterns = [
+    path("", views.home, name="home"),
+    path("entries/", views.entry_list, name="entry_list"),
     path("entries/<slug:slug>/", views.entry_detail, name="entry_detail"),
+    path("classes/", views.drug_class_list, name="class_list"),
+    path("classes/<str:slug>/", views.drug_class_detail, name="class_detail"),
+    path("search/", views.search, name="search"),
 ]

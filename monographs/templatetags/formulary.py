@@ -1,0 +1,78 @@
+"""Template helpers for the public pages: vocabulary labels, strengths, brand names."""
+
+from decimal import Decimal, InvalidOperation
+
+from django import template
+from django.utils.html import strip_tags
+from django.utils.text import Truncator
+from django.utils.translation import gettext as _
+
+from .. import search, vocabulary
+from ..rendering import render_body
+
+register = template.Library()
+
+VOCABULARIES = {
+    "SectionKind": vocabulary.SectionKind,
+    "ProductKind": vocabulary.ProductKind,
+    "LegalClass": vocabulary.LegalClass,
+    "SaleRequirement": vocabulary.SaleRequirement,
+    "FormularyStatus": vocabulary.FormularyStatus,
+    "Unit": vocabulary.Unit,
+    "DosageForm": vocabulary.DosageForm,
+    "Route": vocabulary.Route,
+}
+
+
+@register.filter
+def label(code, vocabulary_name):
+    """The human label of a stored choice code, e.g. 'p1s1s3' -> 'Part 1, Schedule 1 & Schedule 3 Poison'."""
+    choices = VOCABULARIES[vocabulary_name]
+    try:
+        return choices(code).label
+    except ValueError:
+        return code or ""
+
+
+@register.filter
+def section_title(section):
+    return section.get("heading") or label(section.get("kind"), "SectionKind")
+
+
+@register.filter
+def markdown(text):
+    return render_body(text)
+
+
+def _number(value):
+    try:
+        return format(Decimal(str(value)).normalize(), "f")
+    except (InvalidOperation, ValueError):
+        return str(value)
+
+
+@register.filter
+def strength(item):
+    """'2.5 mg' or '250 mg per 5 mL' from a strength of Edition.content."""
+    amount = f"{_number(item.get('amount'))} {item.get('unit')}"
+    if item.get("per_amount") in (None, ""):
+        return amount
+    return _("%(amount)s per %(per_amount)s %(per_unit)s") % {
+        "amount": amount,
+        "per_amount": _number(item["per_amount"]),
+        "per_unit": item.get("per_unit"),
+    }
+
+
+@register.filter
+def brands(content):
+    return search.brand_names(content)
+
+
+@register.filter
+def excerpt(content, words=30):
+    """Plain-text opening of the first section, for result lists."""
+    sections = content.get("sections") or []
+    if not sections:
+        return ""
+    return Truncator(strip_tags(render_body(sections[0].get("body", "")))).words(words)

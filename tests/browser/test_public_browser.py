@@ -1,0 +1,112 @@
+"""Dispensary staff in a real browser: find a drug and open its page; axe-core finds no
+serious or critical accessibility problems on the public pages."""
+
+import re
+
+import pytest
+
+from tests.conftest import make_user
+from tests.publishing import make_published, product
+
+from .conftest import describe
+
+pytest.importorskip("playwright")
+from playwright.sync_api import expect  # noqa: E402
+
+
+@pytest.fixture
+def published(live_server):
+    editor = make_user("editor", "Editors")
+    reviewer = make_user("reviewer", "Reviewers")
+    from monographs.demo import load_lenalidomide
+    from tests.publishing import publish
+
+    publish(load_lenalidomide(), editor=editor, reviewer=reviewer)
+    make_published(
+        "Metformin",
+        editor=editor,
+        reviewer=reviewer,
+        drug_class="Biguanide",
+        synonyms="二甲雙胍",
+        sections=[("overview", "", "First-line treatment of type 2 diabetes."), ("side_effects", "", "Nausea.")],
+        products=[product("Glucophage", kind="brand", strengths=2)],
+    )
+
+
+def test_staff_search_a_misspelt_brand_and_open_the_entry(page, published):
+    page.goto("/")
+    page.get_by_label("Generic name, brand name or synonym").fill("revlimd")
+    page.get_by_label("Generic name, brand name or synonym").press("Enter")
+
+    expect(page).to_have_url(re.compile(r"/search/\?q=revlimd"))
+    page.get_by_role("link", name="Lenalidomide").click()
+
+    expect(page).to_have_url(re.compile(r"/entries/lenalidomide/$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Lenalidomide")
+    expect(page.get_by_role("table").first).to_contain_text("Revlimid")
+    # The table of contents jumps to a section.
+    page.get_by_role("navigation", name="Contents").get_by_role("link", name="Side effects").click()
+    expect(page).to_have_url(re.compile(r"#section-\d+$"))
+
+
+def test_browse_a_to_z_and_switch_language_on_the_same_page(page, published):
+    page.goto("/")
+    page.get_by_role("navigation", name="Entries by first letter").get_by_role("link", name="M").click()
+    page.get_by_role("link", name="Metformin").click()
+    expect(page).to_have_url(re.compile(r"/entries/metformin/$"))
+
+    page.get_by_label("Language").select_option("zh-hant")
+    page.get_by_role("button", name="Change").click()
+
+    expect(page).to_have_url(re.compile(r"/entries/metformin/$"))
+    expect(page.locator("html")).to_have_attribute("lang", "zh-Hant")
+    expect(page.get_by_role("heading", name="香港註冊產品")).to_be_visible()
+
+
+def test_entry_page_prints_one_column_without_navigation(page, published):
+    page.goto("/entries/lenalidomide/")
+    page.emulate_media(media="print")
+
+    for selector in (".site-header", ".site-footer", ".toc", ".print-action", "form"):
+        assert page.locator(selector).first.is_hidden(), selector
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+
+
+def test_usable_at_phone_width(page, published):
+    page.set_viewport_size({"width": 360, "height": 740})
+    page.goto("/entries/lenalidomide/")
+
+    page_width = page.evaluate("document.documentElement.scrollWidth")
+    assert page_width <= 360, page_width  # wide tables scroll inside their own box
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/entries/",
+        "/classes/",
+        "/search/?q=lenalidomide",
+        "/search/?q=nothing-like-this",
+        "/entries/lenalidomide/",
+    ],
+)
+@pytest.mark.parametrize("width", [1280, 360])
+def test_axe_finds_no_serious_or_critical_violations(page, published, axe_violations, path, width):
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto(path)
+
+    violations = axe_violations(page)
+
+    assert not violations, describe(violations)
+
+
+def test_axe_chinese_entry_page(page, published, axe_violations):
+    page.goto("/entries/metformin/")
+    page.get_by_label("Language").select_option("zh-hant")
+    page.get_by_role("button", name="Change").click()
+    expect(page.locator("html")).to_have_attribute("lang", "zh-Hant")
+
+    violations = axe_violations(page)
+
+    assert not violations, describe(violations)

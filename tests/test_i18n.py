@@ -1,0 +1,94 @@
+"""Interface in English and Traditional Chinese, with a language switch that keeps the page.
+
+Monograph content stays in the language it was written in."""
+
+import pytest
+from django.core.cache import cache
+from django.urls import reverse
+from django.utils import translation
+
+from .publishing import make_published
+
+SETLANG = "/i18n/setlang/"
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    cache.clear()
+    yield
+    cache.clear()
+    translation.activate("en")
+
+
+def switch(client, language, next_url):
+    return client.post(SETLANG, {"language": language, "next": next_url})
+
+
+def test_every_page_has_a_language_switch_posting_to_set_language(client, published_lenalidomide):
+    for url in ["/", "/entries/", "/classes/", "/search/?q=revlimid", "/entries/lenalidomide/"]:
+        html = client.get(url).content.decode()
+        assert f'action="{reverse("set_language")}" method="post"' in html, url
+        assert f'name="next" type="hidden" value="{url.replace("&", "&amp;")}"' in html, url
+        assert '<label for="language-select">' in html
+        assert 'value="zh-hant"' in html and "繁體中文" in html
+
+
+def test_switch_to_chinese_keeps_the_page_and_translates_the_interface(client, published_lenalidomide):
+    response = switch(client, "zh-hant", "/entries/lenalidomide/")
+
+    assert response.status_code == 302
+    assert response["Location"] == "/entries/lenalidomide/"
+    html = client.get("/entries/lenalidomide/").content.decode()
+    assert '<html lang="zh-Hant">' in html
+    assert "醫院藥物名冊" in html  # site name
+    assert "香港註冊產品" in html  # products heading
+    assert "概覽" in html  # SectionKind label
+    assert "須憑處方" in html  # sale requirement label
+    assert "膠囊" in html  # dosage form label
+    assert "免責聲明：" in html
+    # The monograph itself stays in English, as written.
+    assert "cereblon" in html
+    assert "Products in Hong Kong" not in html
+
+
+def test_switch_back_to_english(client, published_lenalidomide):
+    switch(client, "zh-hant", "/")
+    assert "查找藥物" in client.get("/").content.decode()
+
+    response = switch(client, "en", "/search/?q=revlimid")
+
+    assert response["Location"] == "/search/?q=revlimid"
+    html = client.get("/search/?q=revlimid").content.decode()
+    assert '<html lang="en">' in html and "Search the formulary" in html and "搜尋藥物名冊" not in html
+
+
+def test_cached_entry_page_is_per_language(client, published_lenalidomide):
+    english = client.get("/entries/lenalidomide/").content.decode()
+    switch(client, "zh-hant", "/entries/lenalidomide/")
+    chinese = client.get("/entries/lenalidomide/").content.decode()
+
+    assert "Side effects" in english and "副作用" not in english
+    assert "副作用" in chinese and ">Side effects<" not in chinese
+
+
+def test_accept_language_header_picks_chinese(client, published_lenalidomide):
+    html = client.get("/", HTTP_ACCEPT_LANGUAGE="zh-HK,zh-Hant;q=0.9").content.decode()
+
+    assert "查找藥物" in html
+
+
+def test_chinese_search_page_and_chinese_content(client, editor, reviewer):
+    make_published(
+        "Paracetamol",
+        editor=editor,
+        reviewer=reviewer,
+        synonyms="撲熱息痛\n必理痛",
+        sections=[("overview", "", "撲熱息痛用於紓緩痛楚及退燒。")],
+    )
+    switch(client, "zh-hant", "/")
+
+    html = client.get("/search/", {"q": "必理痛"}).content.decode()
+
+    assert "「必理痛」的搜尋結果：1 項" in html
+    assert 'href="/entries/paracetamol/"' in html
+    assert "撲熱息痛用於紓緩痛楚及退燒。" in html  # excerpt of the Chinese body

@@ -1,0 +1,356 @@
+"""Public pages for dispensary staff: home, A–Z list, drug classes, the entry page.
+
+Only live editions are public: drafts, never-published and withdrawn entries
+are 404 and their text appears on no page.
+"""
+
+import re
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from monographs import workflow
+from monographs.views import entry_cache_key
+
+from .publishing import edit, make_entry, make_published, product, publish
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def entry_url(slug):
+    return reverse("monographs:entry_detail", args=[slug])
+
+
+def text_of(response):
+    return response.content.decode()
+
+
+def assert_one_h1_and_landmarks(html):
+    assert len(re.findall(r"<h1[ >]", html)) == 1
+    for landmark in ("<header", "<nav", "<main", "<footer"):
+        assert landmark in html
+    assert 'class="skip-link" href="#main"' in html
+
+
+# --- Home, A–Z, drug classes -------------------------------------------------------
+
+
+def test_home_has_search_box_and_az_strip(client, published_lenalidomide):
+    response = client.get(reverse("monographs:home"))
+
+    html = text_of(response)
+    assert response.status_code == 200
+    assert_one_h1_and_landmarks(html)
+    assert '<label for="q">' in html and 'id="q" name="q" type="search"' in html
+    assert f'href="{reverse("monographs:entry_list")}?letter=L"' in html
+    # Letters without any published entry are shown but not linked.
+    assert f'href="{reverse("monographs:entry_list")}?letter=Q"' not in html
+
+
+def test_az_list_shows_generic_names_with_brand_names(client, published_lenalidomide, editor, reviewer):
+    make_published(
+        "Metformin",
+        editor=editor,
+        reviewer=reviewer,
+        products=[product("Glucophage", kind="brand"), product("Metformin Tablets (Generic Co)")],
+    )
+
+    response = client.get(reverse("monographs:entry_list"))
+
+    html = text_of(response)
+    assert response.status_code == 200
+    assert_one_h1_and_landmarks(html)
+    assert html.index("Lenalidomide") < html.index("Metformin")
+    assert "Revlimid" in html and "Glucophage" in html
+    # Generic products are not brand names.
+    assert "Metformin Tablets (Generic Co)" not in html
+
+
+def test_az_list_filters_by_letter_and_paginates(client, settings, editor, reviewer):
+    settings.FORMULARY_PUBLIC_PAGE_SIZE = 2
+    for name in ["Amoxicillin", "Aspirin", "Atenolol", "Bisoprolol"]:
+        make_published(name, editor=editor, reviewer=reviewer)
+    url = reverse("monographs:entry_list")
+
+    first = text_of(client.get(url, {"letter": "A"}))
+    second = text_of(client.get(url, {"letter": "A", "page": 2}))
+
+    assert "Amoxicillin" in first and "Aspirin" in first and "Atenolol" not in first
+    assert "Atenolol" in second and "Bisoprolol" not in second
+    assert "letter=A&amp;page=2" in first
+    # Odd page and letter parameters give a normal page.
+    assert client.get(url, {"letter": "<x>", "page": "zz"}).status_code == 200
+    assert client.get(url, {"page": "999"}).status_code == 200
+
+
+def test_az_list_other_letters(client, editor, reviewer):
+    make_published("5-Fluorouracil", editor=editor, reviewer=reviewer)
+    make_published("Zidovudine", editor=editor, reviewer=reviewer)
+
+    html = text_of(client.get(reverse("monographs:entry_list"), {"letter": "#"}))
+
+    assert "5-Fluorouracil" in html and "Zidovudine" not in html
+
+
+def test_browse_by_drug_class(client, published_lenalidomide, editor, reviewer):
+    make_published("Metformin", editor=editor, reviewer=reviewer, drug_class="Biguanide")
+
+    classes = client.get(reverse("monographs:class_list"))
+    detail = client.get(reverse("monographs:class_detail", args=["biguanide"]))
+
+    assert classes.status_code == 200
+    assert_one_h1_and_landmarks(text_of(classes))
+    assert "Immunomodulatory imide drug" in text_of(classes) and "Biguanide" in text_of(classes)
+    assert detail.status_code == 200
+    assert "Metformin" in text_of(detail) and "Lenalidomide" not in text_of(detail)
+    assert client.get(reverse("monographs:class_detail", args=["no-such-class"])).status_code == 404
+
+
+# --- The entry page ------------------------------------------------------------------
+
+
+@pytest.fixture
+def full_entry(editor, reviewer):
+    return make_published(
+        "Amoxicillin",
+        editor=editor,
+        reviewer=reviewer,
+        drug_class="Penicillin",
+        sections=[
+            ("overview", "", "Amoxicillin is a **penicillin** antibiotic.\n\n- first point\n- second point"),
+            ("side_effects", "", "Diarrhoea and rash. <script>alert('x')</script>"),
+            ("other", "Counselling points", "Finish the course."),
+        ],
+        products=[
+            product(
+                "Amoxil",
+                kind="brand",
+                certificate_holder="GSK (demo)",
+                legal_classification="antibiotic",
+                sale_requirement="prescription",
+                formulary_status="general",
+                strengths=[
+                    {"amount": "250", "unit": "mg", "dosage_form": "capsule", "appearance": "maroon/gold capsule"},
+                    {
+                        "amount": "250",
+                        "unit": "mg",
+                        "per_amount": "5",
+                        "per_unit": "mL",
+                        "dosage_form": "oral_suspension",
+                        "pack_size": "100 mL",
+                    },
+                ],
+            ),
+            product(
+                "Amoxicillin Capsules (Generic Co)", formulary_status="sfi_safety_net", strengths=[{"amount": "2.5"}]
+            ),
+        ],
+    )
+
+
+def test_entry_page_shows_sections_in_order_with_toc(client, full_entry):
+    response = client.get(entry_url("amoxicillin"))
+
+    html = text_of(response)
+    assert response.status_code == 200
+    assert_one_h1_and_landmarks(html)
+    assert '<h1 id="entry-title">Amoxicillin</h1>' in html
+    headings = re.findall(r'<h2 id="section-\d+-heading">([^<]+)</h2>', html)
+    assert headings == ["Overview", "Side effects", "Counselling points"]
+    for n in (1, 2, 3):
+        assert f'href="#section-{n}"' in html and f'id="section-{n}"' in html
+    assert 'href="#products"' in html
+
+
+def test_entry_page_renders_bodies_safely(client, full_entry):
+    html = text_of(client.get(entry_url("amoxicillin")))
+
+    assert "<strong>penicillin</strong>" in html
+    assert "<li>first point</li>" in html
+    assert "<script>alert" not in html
+    assert "&lt;script&gt;" in html
+
+
+def test_entry_page_products_and_strengths_show_labels_not_codes(client, full_entry):
+    html = text_of(client.get(entry_url("amoxicillin")))
+
+    for label in [
+        "Brand",
+        "Generic",
+        "GSK (demo)",
+        "Antibiotic",
+        "Part 1, Schedule 1 &amp; Schedule 3 Poison",
+        "Prescription only",
+        "General drug",
+        "Self-financed item with safety net",
+        "Capsule",
+        "Oral suspension",
+        "Oral",
+        "maroon/gold capsule",
+        "100 mL",
+    ]:
+        assert label in html, label
+    assert ">sfi_safety_net<" not in html and ">p1s1s3<" not in html and ">oral_suspension<" not in html
+    assert '<th scope="row">250 mg</th>' in html
+    assert '<th scope="row">250 mg per 5 mL</th>' in html
+    assert '<th scope="row">2.5 mg</th>' in html
+    assert re.search(r"<td>HK-\d{5}</td>", html)
+    assert html.count('<th scope="col">') == 6 + 6 * 2
+
+
+def test_entry_page_shows_approval_review_date_and_disclaimer(client, full_entry):
+    edition = full_entry.state.live_edition
+
+    html = text_of(client.get(entry_url("amoxicillin")))
+
+    assert "Last approved" in html and edition.approved_at.astimezone().strftime("%Y-%m-%d") in html
+    assert "Next review due" in html and edition.next_review_due.isoformat() in html
+    assert "Disclaimer:" in html
+
+
+def test_entry_page_shows_chinese_body(client, editor, reviewer):
+    make_published(
+        "Paracetamol",
+        editor=editor,
+        reviewer=reviewer,
+        synonyms="撲熱息痛",
+        sections=[("overview", "概覽", "撲熱息痛用於紓緩輕度至中度痛楚及退燒。")],
+    )
+
+    response = client.get(entry_url("paracetamol"))
+
+    assert response["Content-Type"] == "text/html; charset=utf-8"
+    html = text_of(response)
+    assert "撲熱息痛用於紓緩輕度至中度痛楚及退燒。" in html
+    assert '<h2 id="section-1-heading">概覽</h2>' in html
+
+
+# --- Unpublished content is 404 and invisible -------------------------------------------
+
+PUBLIC_LISTINGS = [
+    ("monographs:home", {}),
+    ("monographs:entry_list", {}),
+    ("monographs:entry_list", {"letter": "L"}),
+    ("monographs:class_list", {}),
+    ("monographs:search", {"q": "lenalidomide"}),
+    ("monographs:search", {"q": "Revlimid"}),
+    ("monographs:search", {"q": "cereblon"}),
+]
+
+
+def assert_absent_everywhere(client, *texts):
+    for name, params in PUBLIC_LISTINGS:
+        # The search page repeats the query itself; everything else must not mention the entry.
+        html = text_of(client.get(reverse(name), params)).replace(params.get("q", "\0"), "")
+        assert 'href="/entries/lenalidomide/"' not in html
+        for text in texts:
+            assert text not in html, (name, params, text)
+
+
+def test_never_published_draft_is_404_and_absent(client, lenalidomide):
+    assert client.get(entry_url("lenalidomide")).status_code == 404
+    assert_absent_everywhere(client, "Lenalidomide", "Revlimid", "cereblon")
+
+
+def test_entry_in_review_is_404(client, lenalidomide, editor):
+    workflow.submit(entry=lenalidomide, user=editor, comment="Ready")
+
+    assert client.get(entry_url("lenalidomide")).status_code == 404
+    assert_absent_everywhere(client, "Lenalidomide", "Revlimid")
+
+
+def test_withdrawn_entry_is_404_and_absent(client, published_lenalidomide, reviewer):
+    assert client.get(entry_url("lenalidomide")).status_code == 200
+
+    workflow.withdraw(entry=published_lenalidomide, user=reviewer, comment="Safety review")
+
+    assert client.get(entry_url("lenalidomide")).status_code == 404
+    assert_absent_everywhere(client, "Lenalidomide", "Revlimid", "cereblon")
+    assert client.get(reverse("monographs:class_detail", args=["immunomodulatory-imide-drug"])).status_code == 404
+
+
+def test_draft_of_a_published_entry_stays_private(client, published_lenalidomide, editor):
+    edit(published_lenalidomide, user=editor, first_section_body="SECRETDRAFTWORDING about zebrafish.")
+
+    response = client.get(entry_url("lenalidomide"))
+
+    assert response.status_code == 200
+    assert "SECRETDRAFTWORDING" not in text_of(response)
+    for query in ("zebrafish", "SECRETDRAFTWORDING"):
+        results = text_of(client.get(reverse("monographs:search"), {"q": query}))
+        assert "Nothing found" in results
+        assert 'href="/entries/lenalidomide/"' not in results
+
+
+def test_internal_notes_never_shown(client, editor, reviewer):
+    entry = make_entry("Metformin", user=editor)
+    entry = edit(entry, user=editor, notes="INTERNAL-ONLY-NOTE")
+    publish(entry, editor=editor, reviewer=reviewer)
+
+    assert "INTERNAL-ONLY-NOTE" not in text_of(client.get(entry_url("metformin")))
+
+
+# --- Speed: constant queries and caching -------------------------------------------------
+
+
+def count_queries(client, url):
+    cache.clear()
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(queries)
+
+
+def test_entry_page_query_count_does_not_grow_with_products(client, editor, reviewer):
+    make_published("Small", editor=editor, reviewer=reviewer, products=[product("Only One", strengths=1)])
+    make_published(
+        "Large",
+        editor=editor,
+        reviewer=reviewer,
+        products=[product(f"Product {i:02d}", strengths=6) for i in range(20)],
+    )
+
+    small = count_queries(client, entry_url("small"))
+    large = count_queries(client, entry_url("large"))
+
+    assert "Product 19" in text_of(client.get(entry_url("large")))
+    assert small == large
+    assert large <= 2  # the live edition by slug; nothing per section, product or strength
+
+
+def test_entry_page_query_count_is_fixed_with_django_assert(client, django_assert_num_queries, published_lenalidomide):
+    with django_assert_num_queries(1):
+        client.get(entry_url("lenalidomide"))
+    with django_assert_num_queries(1):  # served from the cache: still one query, to find the live edition
+        client.get(entry_url("lenalidomide"))
+
+
+def test_cache_serves_the_live_edition_and_sees_publication_and_withdrawal_at_once(
+    client, published_lenalidomide, editor, reviewer
+):
+    edition = published_lenalidomide.state.live_edition
+    client.get(entry_url("lenalidomide"))
+    key = entry_cache_key(edition, "en")
+    assert "cereblon" in cache.get(key)
+
+    # The cache is really used: a planted fragment is what the page shows.
+    cache.set(key, "<p>FROM-THE-CACHE</p>")
+    assert "FROM-THE-CACHE" in text_of(client.get(entry_url("lenalidomide")))
+
+    # A new edition is shown at once, without clearing anything.
+    edit(published_lenalidomide, user=editor, first_section_body="Second edition wording.")
+    publish(published_lenalidomide, editor=editor, reviewer=reviewer)
+    html = text_of(client.get(entry_url("lenalidomide")))
+    assert "Second edition wording." in html and "FROM-THE-CACHE" not in html
+
+    # Withdrawal is seen at once too.
+    workflow.withdraw(entry=published_lenalidomide, user=reviewer, comment="Withdrawn")
+    assert client.get(entry_url("lenalidomide")).status_code == 404
