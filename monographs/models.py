@@ -41,6 +41,12 @@ validate_atc_code = RegexValidator(
 )
 
 
+def normalise_newlines(text):
+    # Browsers submit textareas with CRLF; stored text uses LF so that saving
+    # an unchanged form changes nothing and diffs show only real edits.
+    return text.replace("\r\n", "\n").replace("\r", "\n") if text else text
+
+
 class Entry(models.Model):
     """One formulary entry: an active ingredient or a fixed combination."""
 
@@ -99,6 +105,10 @@ class Entry(models.Model):
     def __str__(self):
         return self.generic_name
 
+    def clean(self):
+        self.synonyms = normalise_newlines(self.synonyms)
+        self.notes = normalise_newlines(self.notes)
+
     @property
     def synonym_list(self):
         return [line.strip() for line in self.synonyms.splitlines() if line.strip()]
@@ -152,6 +162,9 @@ class Section(models.Model):
 
     def __str__(self):
         return self.title
+
+    def clean(self):
+        self.body = normalise_newlines(self.body)
 
     @property
     def title(self):
@@ -215,6 +228,9 @@ class Product(models.Model):
 
     def __str__(self):
         return self.name
+
+    def clean(self):
+        self.notes = normalise_newlines(self.notes)
 
 
 class Strength(models.Model):

@@ -130,3 +130,15 @@ def test_chinese_text_round_trips_through_the_admin(admin_client_chief, lenalido
     assert "來那度胺" in page
     assert Entry.objects.get(pk=lenalidomide.pk).synonym_list == ["來那度胺", "Lenalidomid"]
     assert Version.objects.get_for_object(lenalidomide).first().revision.comment == "加入中文名稱"
+
+
+def test_browser_line_endings_are_stored_as_plain_newlines(admin_client_chief, lenalidomide):
+    section = lenalidomide.sections.get(kind="drug_class")
+    assert "\n\n" in section.body
+    data = change_form_data(admin_client_chief.get(entry_url(lenalidomide)))
+    index = next(i for i in range(11) if data[f"sections-{i}-id"] == section.pk)
+    # Browsers send textarea text with CRLF line endings.
+    data[f"sections-{index}-body"] = section.body.replace("\n", "\r\n")
+    data["change_reason"] = "Saved without changes"
+    assert admin_client_chief.post(entry_url(lenalidomide), data).status_code == 302
+    assert Section.objects.get(pk=section.pk).body == section.body

@@ -1,0 +1,72 @@
+"""The whole review flow in a real browser: an editor changes a section in the
+admin and submits it, a reviewer approves it, and the public page shows the
+change only after approval."""
+
+import re
+
+import pytest
+
+from tests.conftest import make_user
+from tests.publishing import publish
+
+pytest.importorskip("playwright")
+from playwright.sync_api import expect  # noqa: E402
+
+NEW_TEXT = "Store below 25 degrees in the original blister; 儲存於攝氏25度以下。"
+
+
+@pytest.fixture
+def people(live_server):
+    from monographs.demo import load_lenalidomide
+
+    editor = make_user("editor", "Editors")
+    reviewer = make_user("reviewer", "Reviewers")
+    publish(
+        load_lenalidomide(),
+        editor=make_user("first-editor", "Editors"),
+        reviewer=make_user("first-reviewer", "Reviewers"),
+    )
+    return editor, reviewer
+
+
+def test_edit_submit_approve_publish(page, browser, base_url, people, admin_login, axe_violations):
+    editor, reviewer = people
+    public = browser.new_page(base_url=base_url)
+
+    # The editor opens the entry in the admin, changes the storage section and saves with a reason.
+    admin_login(page, editor)
+    page.goto("/admin/monographs/entry/")
+    page.get_by_role("link", name="Lenalidomide").click()
+    storage = page.locator("textarea[name$='-body']").filter(has_text="structural integrity of the capsules")
+    storage.fill(NEW_TEXT)
+    page.get_by_role("textbox", name="Reason for change").fill("Storage temperature from the new product information")
+    page.get_by_role("button", name="Save and continue editing").click()
+    expect(page.locator(".messagelist")).to_contain_text("was changed successfully")
+
+    # Saved, but not yet public.
+    public.goto("/entries/lenalidomide/")
+    expect(public.locator("main")).not_to_contain_text("儲存於攝氏25度以下")
+
+    page.get_by_label("Note for the reviewer").fill("Please check the new storage temperature")
+    page.get_by_role("button", name="Submit for review").click()
+    expect(page.locator(".messagelist")).to_contain_text("Submitted for review")
+    page.context.clear_cookies()  # sign out
+
+    # The reviewer finds it in the queue, sees the word-level changes and approves.
+    admin_login(page, reviewer)
+    page.goto("/admin/monographs/entry/review-queue/")
+    page.get_by_role("link", name="Review").click()
+    expect(page).to_have_url(re.compile(r"/review/$"))
+    expect(page.locator("ins").first).to_be_visible()
+    expect(page.locator("#content")).to_contain_text("Storage and duration")
+    public.goto("/entries/lenalidomide/")
+    expect(public.locator("main")).not_to_contain_text("儲存於攝氏25度以下")
+
+    page.get_by_label("Review comment").fill("Matches the product information")
+    page.get_by_role("button", name="Approve and publish").click()
+    expect(page.locator(".messagelist")).to_contain_text("Approved and published")
+
+    # Now the public page shows it.
+    public.goto("/entries/lenalidomide/")
+    expect(public.locator("main")).to_contain_text("儲存於攝氏25度以下")
+    assert not axe_violations(public)
