@@ -57,6 +57,17 @@ class ReviewAdminMixin:
         )
         return response
 
+    def _transition(self, request, entry, action, *, success, next_url, **kwargs):
+        """Run one workflow transition; its refusal becomes a page that says why."""
+        try:
+            action(entry=entry, user=request.user, **kwargs)
+        except PermissionDenied as error:
+            return self._refused(request, entry, error, status=403)
+        except workflow.TransitionError as error:
+            return self._refused(request, entry, error, status=409)
+        messages.success(request, success)
+        return redirect(next_url)
+
     def review_queue_view(self, request):
         if not self.has_view_permission(request):
             raise PermissionDenied
@@ -84,18 +95,15 @@ class ReviewAdminMixin:
             if decision not in ("approve", "reject"):
                 return self._refused(request, entry, _("Choose approve or reject."))
             if form.is_valid():
-                action = workflow.approve if decision == "approve" else workflow.reject
-                try:
-                    action(entry=entry, user=request.user, comment=form.cleaned_data["comment"])
-                except PermissionDenied as error:
-                    return self._refused(request, entry, error, status=403)
-                except workflow.TransitionError as error:
-                    return self._refused(request, entry, error, status=409)
-                messages.success(
+                approve = decision == "approve"
+                return self._transition(
                     request,
-                    _("Approved and published.") if decision == "approve" else _("Rejected; the author was told why."),
+                    entry,
+                    workflow.approve if approve else workflow.reject,
+                    comment=form.cleaned_data["comment"],
+                    success=_("Approved and published.") if approve else _("Rejected; the author was told why."),
+                    next_url=reverse("admin:monographs_entry_review_queue"),
                 )
-                return redirect("admin:monographs_entry_review_queue")
         if state.state != State.IN_REVIEW:
             context = self._context(request, entry, title=_("Review %s") % entry, not_in_review=True)
             return TemplateResponse(request, "admin/monographs/entry/review.html", context)
@@ -120,27 +128,27 @@ class ReviewAdminMixin:
 
     def submit_view(self, request, object_id):
         entry = self._entry(request, object_id)
-        try:
-            workflow.submit(entry=entry, user=request.user, comment=request.POST.get("comment", ""))
-        except PermissionDenied as error:
-            return self._refused(request, entry, error, status=403)
-        except workflow.TransitionError as error:
-            return self._refused(request, entry, error, status=409)
-        messages.success(request, _("Submitted for review. Reviewers have been notified."))
-        return redirect("admin:monographs_entry_change", entry.pk)
+        return self._transition(
+            request,
+            entry,
+            workflow.submit,
+            comment=request.POST.get("comment", ""),
+            success=_("Submitted for review. Reviewers have been notified."),
+            next_url=reverse("admin:monographs_entry_change", args=[entry.pk]),
+        )
 
     def withdraw_view(self, request, object_id):
         entry = self._entry(request, object_id)
         form = DecisionForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
-            try:
-                workflow.withdraw(entry=entry, user=request.user, comment=form.cleaned_data["comment"])
-            except PermissionDenied as error:
-                return self._refused(request, entry, error, status=403)
-            except workflow.TransitionError as error:
-                return self._refused(request, entry, error, status=409)
-            messages.success(request, _("Withdrawn from the public pages."))
-            return redirect("admin:monographs_entry_change", entry.pk)
+            return self._transition(
+                request,
+                entry,
+                workflow.withdraw,
+                comment=form.cleaned_data["comment"],
+                success=_("Withdrawn from the public pages."),
+                next_url=reverse("admin:monographs_entry_change", args=[entry.pk]),
+            )
         context = self._context(request, entry, title=_("Withdraw %s") % entry, form=form)
         return TemplateResponse(request, "admin/monographs/entry/withdraw.html", context)
 
@@ -153,15 +161,9 @@ class ReviewAdminMixin:
         old_id, new_id = form.cleaned_data["old"], form.cleaned_data["new"]
         if not {old_id, new_id} <= revision_ids:
             return self._refused(request, entry, _("Those are not versions of this entry."), status=404)
-        old, new = (
-            Revision.objects.select_related("user").in_bulk([old_id, new_id]).values()
-            if old_id != new_id
-            else (None, None)
-        )
-        if old is None:
+        if old_id == new_id:
             return self._refused(request, entry, _("Choose two different versions."))
-        if old.pk > new.pk:
-            old, new = new, old
+        old, new = Revision.objects.select_related("user").filter(pk__in=[old_id, new_id]).order_by("pk")
         fields, sections, products = compare(snapshot_of_revision(old, entry.pk), snapshot_of_revision(new, entry.pk))
         context = self._context(
             request,

@@ -438,12 +438,31 @@ class EntryState(models.Model):
         return f"{self.entry}: {self.get_state_display()}"
 
 
+class ImmutableRecordError(Exception):
+    """Raised on an attempt to change or delete an append-only record."""
+
+
+class AppendOnlyModel(models.Model):
+    """Rows are written once and never changed or deleted (PostgreSQL enforces it too, migration 0004)."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise ImmutableRecordError(f"{self._meta.verbose_name_plural.capitalize()} are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ImmutableRecordError(f"{self._meta.verbose_name_plural.capitalize()} are append-only.")
+
+
 class EditionQuerySet(models.QuerySet):
     def live(self):
         return self.filter(live_state__isnull=False)
 
 
-class Edition(models.Model):
+class Edition(AppendOnlyModel):
     """An immutable snapshot of exactly the revision a reviewer approved.
 
     Public pages and search read only from editions, so what the public sees
@@ -460,7 +479,9 @@ class Edition(models.Model):
         related_name="+",
         help_text=_("The reviewed revision this edition was made from."),
     )
-    generic_name = models.CharField(_("generic name"), max_length=200, help_text=_("Copied from the snapshot for listing."))
+    generic_name = models.CharField(
+        _("generic name"), max_length=200, help_text=_("Copied from the snapshot for listing.")
+    )
     slug = models.SlugField(_("slug"), max_length=200, help_text=_("Copied from the snapshot for the public address."))
     drug_class = models.CharField(_("drug class"), max_length=200, blank=True, help_text=_("Copied for browsing."))
     content = models.JSONField(
@@ -489,20 +510,8 @@ class Edition(models.Model):
     def __str__(self):
         return f"{self.generic_name}, edition {self.number}"
 
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise ImmutableRecordError("Published editions cannot be changed.")
-        super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):
-        raise ImmutableRecordError("Published editions cannot be deleted.")
-
-
-class ImmutableRecordError(Exception):
-    """Raised on an attempt to change or delete an append-only record."""
-
-
-class AuditEvent(models.Model):
+class AuditEvent(AppendOnlyModel):
     """Append-only record of a workflow transition or publication."""
 
     class Action(models.TextChoices):
@@ -554,11 +563,3 @@ class AuditEvent(models.Model):
 
     def __str__(self):
         return f"{self.entry}: {self.get_action_display()}"
-
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise ImmutableRecordError("The audit log is append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise ImmutableRecordError("The audit log is append-only.")
