@@ -3,7 +3,7 @@
 import logging
 
 from django.db import InterfaceError, OperationalError
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseBadRequest
 
 logger = logging.getLogger(__name__)
 
@@ -27,3 +27,23 @@ class DatabaseUnavailableMiddleware:
             response["Retry-After"] = "5"
             return response
         return None
+
+
+class RejectNullCharactersMiddleware:
+    """Refuse a NUL character in the address with 400.
+
+    PostgreSQL cannot store or compare text containing NUL, so a slug with one
+    would otherwise fail deep inside the first query that used it. Query
+    parameters are each view's business: search strips NUL, the API refuses it.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if "\x00" in request.path:
+            return HttpResponseBadRequest(
+                "Null characters are not allowed in addresses. / 網址不可包含空字元。",
+                content_type="text/plain; charset=utf-8",
+            )
+        return self.get_response(request)

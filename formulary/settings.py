@@ -38,6 +38,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "formulary.middleware.RejectNullCharactersMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -159,6 +160,13 @@ CONTENT_SECURITY_POLICY = {
 
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="formulary@localhost")
+
+# Review workflow: days until a published monograph is due for review, and
+# whether one person may approve their own edits (single-person test installs only).
+FORMULARY_REVIEW_INTERVAL_DAYS = env.int("FORMULARY_REVIEW_INTERVAL_DAYS", default=730)
+FORMULARY_ALLOW_SELF_APPROVAL = env.bool("FORMULARY_ALLOW_SELF_APPROVAL", default=False)
+# Absolute address of the site, for links in notification emails.
+FORMULARY_SITE_URL = env.str("FORMULARY_SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 # A hospital may move the admin off the well-known path.
 ADMIN_URL = env.str("ADMIN_URL", default="admin/")

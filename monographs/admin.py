@@ -16,7 +16,7 @@ from . import (
 )
 from .admin_review import ReviewAdminMixin
 from .forms import VersionedEntryForm
-from .models import AuditEvent, Edition, Entry, EntryState, Product, Section, State, Strength
+from .models import AuditEvent, Edition, Entry, EntryState, Product, Section, Strength
 
 
 class ReasonAdminMixin:
@@ -183,12 +183,16 @@ class EntryAdmin(ReviewAdminMixin, ReasonAdminMixin, VersionAdmin):
         return request.user.has_perm("monographs.submit_entry")
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
+        if not str(object_id).isdigit():
+            # Let the admin answer its usual "does not exist" for a malformed address.
+            return super().change_view(request, object_id, form_url, extra_context)
         state = EntryState.objects.filter(entry_id=object_id).select_related("live_edition").first()
-        last_rejection = AuditEvent.objects.filter(entry_id=object_id, action=AuditEvent.Action.REJECTED).first()
+        # The reviewer's reasons matter until the next decision or edit, not forever.
+        last_event = AuditEvent.objects.filter(entry_id=object_id).select_related("actor").first()
         extra_context = {
             **(extra_context or {}),
             "workflow_state": state,
-            "last_rejection": last_rejection if state and state.state == State.DRAFT else None,
+            "last_rejection": last_event if last_event and last_event.action == AuditEvent.Action.REJECTED else None,
             "can_submit": request.user.has_perm("monographs.submit_entry"),
             "can_withdraw": request.user.has_perm("monographs.withdraw_entry"),
         }
@@ -222,6 +226,26 @@ class ProductAdmin(ReasonAdminMixin, VersionAdmin):
     ]
     inlines = [StrengthInline]
     history_latest_first = True
+
+    def get_readonly_fields(self, request, obj=None):
+        # Moving a product to another entry would change two entries in one
+        # save, with only one of them reviewed; create it anew instead.
+        return ["entry"] if obj else []
+
+    def delete_model(self, request, obj):
+        self.delete_queryset(request, Product.objects.filter(pk=obj.pk))
+
+    def delete_queryset(self, request, queryset):
+        # A deletion is an edit of its entry: record a revision of the entry
+        # without the product, so it becomes a draft and goes through review.
+        entries = {product.entry for product in queryset.select_related("entry")}
+        with reversion.create_revision():
+            names = ", ".join(str(p) for p in queryset)
+            super().delete_queryset(request, queryset)
+            for entry in entries:
+                reversion.add_to_revision(entry)
+            reversion.set_user(request.user)
+            reversion.set_comment(f"Deleted product {names}")
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

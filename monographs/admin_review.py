@@ -108,9 +108,12 @@ class ReviewAdminMixin:
             context = self._context(request, entry, title=_("Review %s") % entry, not_in_review=True)
             return TemplateResponse(request, "admin/monographs/entry/review.html", context)
         revision = state.submitted_revision
-        live = state.live_edition.content if state.live_edition else None
-        fields, sections, products = compare(live, snapshot_of_revision(revision, entry.pk))
-        authors = workflow.authors_since_publication(entry, revision)
+        # A withdrawn entry is compared with its last edition: what the public saw last.
+        previous = state.live_edition or entry.editions.order_by("-number").first()
+        fields, sections, products = compare(
+            previous.content if previous else None, snapshot_of_revision(revision, entry.pk)
+        )
+        may_approve, refusal = workflow.may_approve(request.user, entry, revision)
         context = self._context(
             request,
             entry,
@@ -120,8 +123,9 @@ class ReviewAdminMixin:
             field_changes=fields,
             section_changes=sections,
             product_changes=products,
-            against=_("the live edition") if live else _("nothing (never published)"),
-            is_author=request.user.pk in authors,
+            against=_("edition %d") % previous.number if previous else _("nothing (never published)"),
+            may_approve=may_approve,
+            refusal=refusal,
             can_review=request.user.has_perm("monographs.review_entry"),
         )
         return TemplateResponse(request, "admin/monographs/entry/review.html", context)
@@ -178,6 +182,8 @@ class ReviewAdminMixin:
         return TemplateResponse(request, "admin/monographs/entry/compare.html", context)
 
     def history_view(self, request, object_id, extra_context=None):
+        if not str(object_id).isdigit():
+            return super().history_view(request, object_id, extra_context)
         events = AuditEvent.objects.filter(entry_id=object_id).select_related("actor", "edition")
         extra_context = {
             **(extra_context or {}),

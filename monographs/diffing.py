@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from django.utils.html import format_html, format_html_join
 
 from .snapshots import ENTRY_FIELDS, PRODUCT_FIELDS, STRENGTH_FIELDS
-from .vocabulary import SectionKind
+from .vocabulary import DosageForm, FormularyStatus, LegalClass, ProductKind, Route, SaleRequirement, SectionKind, Unit
 
 # Chinese has no spaces between words: compare it character by character.
 TOKEN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]|\w+|\s+|[^\w\s]")
@@ -48,9 +48,34 @@ class Change:
         return self.status != "same"
 
 
-def _field_changes(old, new, names):
+# Coded fields are compared as the labels a pharmacist reads.
+SECTION_CHOICES = {"kind": SectionKind}
+PRODUCT_CHOICES = {
+    "kind": ProductKind,
+    "legal_classification": LegalClass,
+    "sale_requirement": SaleRequirement,
+    "formulary_status": FormularyStatus,
+}
+STRENGTH_CHOICES = {"unit": Unit, "per_unit": Unit, "dosage_form": DosageForm, "route": Route}
+
+
+def _shown(value, choices):
+    if choices is None or value in (None, ""):
+        return value
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return value
+
+
+def _field_changes(old, new, names, choices=None):
     old, new = old or {}, new or {}
-    return [(name, word_diff(old.get(name), new.get(name))) for name in names if old.get(name) != new.get(name)]
+    choices = choices or {}
+    return [
+        (name, word_diff(_shown(old.get(name), choices.get(name)), _shown(new.get(name), choices.get(name))))
+        for name in names
+        if old.get(name) != new.get(name)
+    ]
 
 
 def _status(old, new, fields, children=()):
@@ -100,7 +125,8 @@ def compare(old, new):
 
     sections = []
     for before, after in _pair(old["sections"], new["sections"], key=lambda s: (s["kind"], s["heading"])):
-        fields = _field_changes(before, after, ["heading", "body"])
+        # Kind and position decide the public heading and order, so they are edits too.
+        fields = _field_changes(before, after, ["kind", "heading", "position", "body"], SECTION_CHOICES)
         sections.append(
             Change(label=_section_title(after or before), status=_status(before, after, fields), fields=fields)
         )
@@ -111,7 +137,7 @@ def compare(old, new):
         for s_before, s_after in _pair(
             (before or {}).get("strengths", []), (after or {}).get("strengths", []), key=_strength_label
         ):
-            s_fields = _field_changes(s_before, s_after, STRENGTH_FIELDS)
+            s_fields = _field_changes(s_before, s_after, STRENGTH_FIELDS, STRENGTH_CHOICES)
             strengths.append(
                 Change(
                     label=_strength_label(s_after or s_before),
@@ -119,7 +145,7 @@ def compare(old, new):
                     fields=s_fields,
                 )
             )
-        p_fields = _field_changes(before, after, PRODUCT_FIELDS)
+        p_fields = _field_changes(before, after, PRODUCT_FIELDS, PRODUCT_CHOICES)
         products.append(
             Change(
                 label=(after or before)["name"],

@@ -1,5 +1,6 @@
 """Email about reviews: reviewers hear of submissions, authors of decisions."""
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.dispatch import receiver
@@ -10,7 +11,7 @@ from .workflow import authors_since_publication
 
 
 def _review_url(entry):
-    return reverse("admin:monographs_entry_review", args=[entry.pk])
+    return settings.FORMULARY_SITE_URL + reverse("admin:monographs_entry_review", args=[entry.pk])
 
 
 def reviewers():

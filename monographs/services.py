@@ -110,7 +110,8 @@ def product_upsert(*, entry, name, certificate_holder, user=None, reason="", str
     """Create or update a product and its strengths in one revision.
 
     `strengths` is a list of dicts of Strength fields; a strength is matched on
-    its amount, unit and dosage form, so repeating a call changes nothing twice.
+    its identity (amount, unit, per amount and unit, dosage form: what the
+    database keeps unique), so repeating a call changes nothing twice.
     When nothing would change, nothing is saved and no revision is made, so
     repeating a call does not turn a published entry back into a draft.
     """
@@ -120,12 +121,11 @@ def product_upsert(*, entry, name, certificate_holder, user=None, reason="", str
         product_changed = _assign(product, fields)
         changed_strengths = []
         for data in strengths:
-            data = dict(data)
-            key = {k: data.pop(k) for k in ("amount", "unit", "dosage_form")}
+            candidate = Strength(product=product, **data)
             strength = None
             if product.pk is not None:
-                strength = Strength.objects.filter(product=product, **key).first()
-            strength = strength or Strength(**key)
+                strength = next((s for s in product.strengths.all() if s.identity() == candidate.identity()), None)
+            strength = strength or Strength()
             if _assign(strength, data):
                 changed_strengths.append(strength)
         if not product_changed and not changed_strengths:

@@ -54,8 +54,11 @@ def _record(state, *, action, from_state, user, comment="", revision=None, editi
         edition=edition,
     )
     if signal is not None:
+        # robust: a failing receiver (say, the mail server is down) is logged and
+        # cannot turn a transition that has already committed into an error page.
         transaction.on_commit(
-            partial(signal.send, sender=Entry, entry=state.entry, user=user, comment=comment, event=event)
+            partial(signal.send, sender=Entry, entry=state.entry, user=user, comment=comment, event=event),
+            robust=True,
         )
     return event
 
@@ -81,6 +84,17 @@ def authors_since_publication(entry, up_to_revision):
     )
 
 
+def may_approve(user, entry, revision):
+    """Whether `user` may approve `revision` of `entry` under the four-eyes rule, and if not why."""
+    if not (user and user.is_active and user.has_perm("monographs.review_entry")):
+        return False, "Only reviewers can approve entries."
+    if getattr(settings, "FORMULARY_ALLOW_SELF_APPROVAL", False):
+        return True, ""
+    if user.pk in authors_since_publication(entry, revision):
+        return False, "You edited this version, so another reviewer must approve it (four-eyes rule)."
+    return True, ""
+
+
 def submit(*, entry, user, comment=""):
     """Send the current working copy for review; it is frozen from now on."""
     _require(user, "submit_entry", "Only editors can submit entries for review.")
@@ -100,7 +114,12 @@ def submit(*, entry, user, comment=""):
         state.submitted_at = timezone.now()
         state.save()
         return _record(
-            state, action=Action.SUBMITTED, from_state=from_state, user=user, comment=comment, revision=revision,
+            state,
+            action=Action.SUBMITTED,
+            from_state=from_state,
+            user=user,
+            comment=comment,
+            revision=revision,
             signal=signals.entry_submitted,
         )
 
@@ -108,7 +127,9 @@ def submit(*, entry, user, comment=""):
 def _check_reviewable(state, user, *, verb):
     _require(user, "review_entry", f"Only reviewers can {verb} entries.")
     if state.state != State.IN_REVIEW:
-        raise TransitionError(f"Only a version submitted for review can be {verb}d; this entry is {state.get_state_display().lower()}.")
+        raise TransitionError(
+            f"Only a version submitted for review can be {verb}d; this entry is {state.get_state_display().lower()}."
+        )
 
 
 def approve(*, entry, user, comment):
@@ -120,13 +141,16 @@ def approve(*, entry, user, comment):
         revision = state.submitted_revision
         if latest_revision(entry).pk != revision.pk:
             raise TransitionError("The entry changed after it was submitted; the new draft needs its own review.")
-        if user.pk in authors_since_publication(entry, revision) and not getattr(
-            settings, "FORMULARY_ALLOW_SELF_APPROVAL", False
-        ):
-            raise PermissionDenied("You edited this version, so another reviewer must approve it (four-eyes rule).")
+        allowed, reason = may_approve(user, entry, revision)
+        if not allowed:
+            raise PermissionDenied(reason)
+        content = snapshot_of_revision(revision, entry.pk)
+        if Edition.objects.live().filter(slug=content["slug"]).exclude(entry=entry).exists():
+            raise TransitionError(
+                f"Another published entry already uses the address /entries/{content['slug']}/; change the slug first."
+            )
 
         now = timezone.now()
-        content = snapshot_of_revision(revision, entry.pk)
         last_number = Edition.objects.filter(entry=entry).order_by("-number").values_list("number", flat=True).first()
         edition = Edition.objects.create(
             entry=entry,
@@ -147,8 +171,14 @@ def approve(*, entry, user, comment):
         state.submitted_revision = None
         state.save()
         return _record(
-            state, action=Action.APPROVED, from_state=from_state, user=user, comment=comment, revision=revision,
-            edition=edition, signal=signals.entry_approved,
+            state,
+            action=Action.APPROVED,
+            from_state=from_state,
+            user=user,
+            comment=comment,
+            revision=revision,
+            edition=edition,
+            signal=signals.entry_approved,
         )
 
 
@@ -164,7 +194,12 @@ def reject(*, entry, user, comment):
         state.submitted_revision = None
         state.save()
         return _record(
-            state, action=Action.REJECTED, from_state=from_state, user=user, comment=comment, revision=revision,
+            state,
+            action=Action.REJECTED,
+            from_state=from_state,
+            user=user,
+            comment=comment,
+            revision=revision,
             signal=signals.entry_rejected,
         )
 
@@ -184,8 +219,14 @@ def withdraw(*, entry, user, comment):
             state.state = State.WITHDRAWN
         state.save()
         return _record(
-            state, action=Action.WITHDRAWN, from_state=from_state, user=user, comment=comment,
-            revision=edition.revision, edition=edition, signal=signals.entry_withdrawn,
+            state,
+            action=Action.WITHDRAWN,
+            from_state=from_state,
+            user=user,
+            comment=comment,
+            revision=edition.revision,
+            edition=edition,
+            signal=signals.entry_withdrawn,
         )
 
 

@@ -39,7 +39,8 @@ def test_one_admin_save_makes_one_revision_with_the_whole_entry(admin_client_chi
     expected |= {("section", str(pk)) for pk in lenalidomide.sections.values_list("pk", flat=True)}
     expected |= {("product", str(pk)) for pk in lenalidomide.products.values_list("pk", flat=True)}
     expected |= {
-        ("strength", str(pk)) for pk in Strength.objects.filter(product__entry=lenalidomide).values_list("pk", flat=True)
+        ("strength", str(pk))
+        for pk in Strength.objects.filter(product__entry=lenalidomide).values_list("pk", flat=True)
     }
     assert held == expected
     assert len(expected) == 1 + 11 + 3 + 18

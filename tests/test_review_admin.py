@@ -239,3 +239,77 @@ def test_review_interval_is_configurable(lenalidomide, editor, reviewer, setting
     workflow.approve(entry=lenalidomide, user=reviewer, comment="ok")
     state = EntryState.objects.get(entry=lenalidomide)
     assert state.next_review_due == timezone.localdate() + datetime.timedelta(days=interval)
+
+
+def test_deleting_a_product_is_an_edit_that_needs_review(client, published_lenalidomide, editor2, reviewer2):
+    product = published_lenalidomide.products.get(name__contains="Teva")
+    login(client, editor2)
+    before = Version.objects.get_for_object(published_lenalidomide).count()
+
+    response = client.post(reverse("admin:monographs_product_delete", args=[product.pk]), {"post": "yes"})
+
+    assert response.status_code == 302
+    assert Version.objects.get_for_object(published_lenalidomide).count() == before + 1
+    assert EntryState.objects.get(entry=published_lenalidomide).state == State.DRAFT
+    # Still on the public page until a reviewer approves the deletion.
+    assert "Teva" in client.get("/entries/lenalidomide/").content.decode()
+    workflow.submit(entry=published_lenalidomide, user=editor2)
+    page = login(client, reviewer2).get(entry_url(published_lenalidomide, "review")).content.decode()
+    assert "removed" in page and "Teva" in page
+    workflow.approve(entry=published_lenalidomide, user=reviewer2, comment="Product discontinued")
+    assert "Teva" not in client.get("/entries/lenalidomide/").content.decode()
+
+
+def test_a_product_cannot_be_moved_to_another_entry(client, lenalidomide, editor):
+    product = lenalidomide.products.first()
+    page = login(client, editor).get(reverse("admin:monographs_product_change", args=[product.pk]))
+    assert "entry" not in page.context["adminform"].form.fields
+
+
+def test_a_failing_mail_server_does_not_undo_or_break_a_decision(
+    client, lenalidomide, editor, reviewer, settings, django_capture_on_commit_callbacks
+):
+    settings.EMAIL_BACKEND = "tests.failing_mail.EmailBackend"
+    workflow.submit(entry=lenalidomide, user=editor)
+    login(client, reviewer)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(entry_url(lenalidomide, "review"), {"decision": "reject", "comment": "Redo"})
+    assert response.status_code == 302
+    assert EntryState.objects.get(entry=lenalidomide).state == State.DRAFT
+
+
+def test_review_shows_a_changed_section_kind(client, published_lenalidomide, editor2, reviewer2):
+    login(client, editor2)
+    data = change_form_data(client.get(entry_url(published_lenalidomide)))
+    index = next(i for i in range(20) if data.get(f"sections-{i}-kind") == "seek_help")
+    data[f"sections-{index}-kind"] = "side_effects"
+    data["change_reason"] = "Merge into side effects"
+    assert client.post(entry_url(published_lenalidomide), data).status_code == 302
+    workflow.submit(entry=published_lenalidomide, user=editor2)
+    page = login(client, reviewer2).get(entry_url(published_lenalidomide, "review")).content.decode()
+    # The kind is compared as its label: "When to seek medical help" became "Side effects".
+    assert "<del>When</del><ins>Side</ins> <del>to seek medical help</del><ins>effects</ins>" in page
+
+
+def test_single_person_install_sees_the_approve_button(client, lenalidomide, make_editor_reviewer, settings):
+    settings.FORMULARY_ALLOW_SELF_APPROVAL = True
+    senior = make_editor_reviewer
+    login(client, senior)
+    save_entry_with(client, lenalidomide, drug_class="Thalidomide analogue", reason="class")
+    workflow.submit(entry=lenalidomide, user=senior)
+    page = client.get(entry_url(lenalidomide, "review")).content.decode()
+    assert "Approve and publish" in page
+
+
+def test_withdrawn_entry_is_reviewed_against_its_last_edition(client, published_lenalidomide, editor2, reviewer2):
+    workflow.withdraw(entry=published_lenalidomide, user=reviewer2, comment="Recall")
+    workflow.submit(entry=published_lenalidomide, user=editor2)
+    page = login(client, reviewer2).get(entry_url(published_lenalidomide, "review")).content.decode()
+    assert "Compared with edition 1" in page
+    assert "(added)" not in page
+
+
+def test_malformed_admin_addresses_are_not_server_errors(client, superuser):
+    login(client, superuser)
+    for path in ["/admin/monographs/entry/abc/change/", "/admin/monographs/entry/abc/history/"]:
+        assert client.get(path).status_code in (302, 404)

@@ -99,3 +99,24 @@ def test_admin_pages_need_a_login(client, db, path):
     response = client.get(path)
     assert response.status_code == 302
     assert "/admin/login/" in response["Location"]
+
+
+@pytest.mark.parametrize("path", ["/entries/%00/", "/api/v1/entries/%00/", "/fhir/MedicationKnowledge/%00"])
+def test_null_character_in_an_address_is_a_clear_400(client, db, path):
+    response = client.get(path)
+    assert response.status_code == 400
+    assert "Null characters" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("path", "params"),
+    [
+        ("/api/v1/entries/", {"drug_class": "a\x00b"}),
+        ("/api/v1/search/", {"q": "\x00"}),
+        ("/fhir/MedicationKnowledge", {"name": "\x00"}),
+    ],
+)
+def test_null_character_in_api_parameters_is_a_400_with_a_reason(client, db, path, params):
+    response = client.get(path, params)
+    assert response.status_code == 400
+    assert "null character" in response.content.decode()

@@ -257,3 +257,14 @@ def test_import_of_a_published_entry_makes_a_draft(published_lenalidomide):
     services.entry_import_text(generic_name="Lenalidomide", text="Lenalidomide is re-imported.\n")
     assert state_of(published_lenalidomide) == State.DRAFT
     assert EntryState.objects.get(entry=published_lenalidomide).live_edition is not None
+
+
+def test_two_live_entries_cannot_share_an_address(published_lenalidomide, editor, reviewer2):
+    from monographs.services import entry_import_text, entry_update
+
+    entry_update(entry=published_lenalidomide, slug="lenalidomide-old", user=editor, reason="rename")
+    other = entry_import_text(generic_name="Lenalidomide B", text="Lenalidomide B is a test.\n").entry
+    entry_update(entry=other, slug="lenalidomide", user=editor, reason="take the old address")
+    workflow.submit(entry=other, user=editor)
+    with pytest.raises(workflow.TransitionError, match="already uses the address /entries/lenalidomide/"):
+        workflow.approve(entry=other, user=reviewer2, comment="ok")

@@ -52,6 +52,8 @@ def _only(request, allowed):
     unknown = sorted(set(request.GET) - allowed)
     if unknown:
         return _bad_request(f"Unknown search parameter {unknown[0]!r}; supported: {', '.join(sorted(allowed))}.")
+    if any("\x00" in value for _name, values in request.GET.lists() for value in values):
+        return _bad_request("Search parameters must not contain null characters.")
     if request.GET.get("_format", "json") not in JSON_FORMATS:
         return _bad_request("Only JSON is served: _format=json.")
     return None

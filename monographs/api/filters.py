@@ -44,6 +44,8 @@ def check_known(params, allowed):
     for name in params:
         if len(params.getlist(name)) > 1:
             raise BadParameter(name, f"Give {name!r} at most once.")
+        if "\x00" in params[name]:
+            raise BadParameter(name, f"{name!r} contains a null character.")
 
 
 def _choice(params, name, choices):
