@@ -423,3 +423,10 @@ def test_schema_generation_has_no_warnings(tmp_path, db):
     from django.core.management import call_command
 
     call_command("spectacular", "--fail-on-warn", "--validate", "--file", str(tmp_path / "schema.yml"))
+
+
+def test_search_endpoint_tolerates_typos_and_ranks_names_first(client, formulary):
+    # The API search is the public search: a misspelt brand still finds its generic entry.
+    response, body = get(client, f"{API}/search/?q=revlimd")
+    assert response.status_code == 200
+    assert names(body)[:1] == ["Lenalidomide"]

@@ -15,6 +15,7 @@ from django.db.models.fields.json import KeyTextTransform
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
+from ..search import search as ranked_search
 from ..selectors import live_editions
 from ..vocabulary import FormularyStatus, LegalClass
 from .errors import BadParameter
@@ -156,4 +157,5 @@ def searched_editions(params):
     q = text_query(params)
     if not q:
         raise BadParameter("q", "Give the text to search for as q, e.g. ?q=lenalidomide.")
-    return search(live_editions(), q).order_by("generic_name", "entry_id")
+    # The same ranked, typo-tolerant search as the public pages, best match first.
+    return ranked_search(q)

@@ -45,7 +45,10 @@ CONDITIONAL_NOTE = (
 def _paginated(request, editions, params):
     page_size = filters.parse_positive_int(params, "page_size", filters.DEFAULT_PAGE_SIZE, filters.MAX_PAGE_SIZE)
     number = filters.parse_positive_int(params, "page", 1)
-    edition_ids = list(editions.values_list("pk", flat=True))
+    # A queryset from the filters, or the ranked list of editions from search.
+    edition_ids = (
+        [e.pk for e in editions] if isinstance(editions, list) else list(editions.values_list("pk", flat=True))
+    )
     paginator = Paginator(edition_ids, page_size)
     try:
         page = paginator.page(number)
