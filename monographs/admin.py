@@ -16,7 +16,7 @@ from . import (
 )
 from .admin_review import ReviewAdminMixin
 from .forms import VersionedEntryForm
-from .models import AuditEvent, Edition, Entry, EntryState, Product, Section, Strength
+from .models import AuditEvent, Edition, Entry, EntryState, Product, Section, State, Strength
 
 
 class ReasonAdminMixin:
@@ -154,6 +154,11 @@ class EntryAdmin(ReviewAdminMixin, ReasonAdminMixin, VersionAdmin):
     history_latest_first = True
     actions = ["submit_selected"]
     object_history_template = "admin/monographs/entry/object_history.html"
+    change_list_template = "admin/monographs/entry/change_list.html"
+
+    def changelist_view(self, request, extra_context=None):
+        awaiting = EntryState.objects.filter(state=State.IN_REVIEW).count()
+        return super().changelist_view(request, {**(extra_context or {}), "awaiting_review": awaiting})
 
     @admin.display(description=_("review state"), ordering="state__state")
     def review_state(self, entry):

@@ -313,3 +313,10 @@ def test_malformed_admin_addresses_are_not_server_errors(client, superuser):
     login(client, superuser)
     for path in ["/admin/monographs/entry/abc/change/", "/admin/monographs/entry/abc/history/"]:
         assert client.get(path).status_code in (302, 404)
+
+
+def test_entry_list_links_to_the_review_queue_with_its_size(client, lenalidomide, editor, reviewer):
+    workflow.submit(entry=lenalidomide, user=editor)
+    page = login(client, reviewer).get(reverse("admin:monographs_entry_changelist")).content.decode()
+    assert "1 entry awaiting review" in page
+    assert reverse("admin:monographs_entry_review_queue") in page
