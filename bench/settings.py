@@ -1,0 +1,10 @@
+"""Settings of the benchmark server: the production settings (from the environment, as
+`bench/run.py` sets it: DEBUG=0, a SECRET_KEY, ALLOWED_HOSTS=127.0.0.1, PostgreSQL) plus a
+bare baseline view, so every figure is measured against plain Django in the same run."""
+
+from formulary.settings import *  # noqa: F403
+from formulary.settings import BASE_DIR
+
+ROOT_URLCONF = "bench.urls"
+# collectstatic writes here (git-ignored), so the manifest storage used with DEBUG off works.
+STATIC_ROOT = BASE_DIR / "bench" / "out" / "static"
