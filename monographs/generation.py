@@ -36,7 +36,7 @@ from reversion.models import Revision, Version
 from reversion.revisions import _get_content_type, _get_options
 
 from .models import AuditEvent, Edition, Entry, EntryState, Product, Section, State, Strength
-from .snapshots import ENTRY_FIELDS, PRODUCT_FIELDS, SECTION_FIELDS, STRENGTH_FIELDS, _plain
+from .snapshots import ENTRY_FIELDS, PRODUCT_FIELDS, SECTION_FIELDS, STRENGTH_FIELDS, _plain, listing_fields
 from .vocabulary import (
     DosageForm,
     FormularyStatus,
@@ -1254,10 +1254,8 @@ def _write_chunk(chunk, serializer, result):
                         entry=p.entry,
                         number=number,
                         revision=p.revisions[k],
-                        generic_name=content["generic_name"],
-                        slug=content["slug"],
-                        drug_class=content["drug_class"],
                         content=content,
+                        **listing_fields(content),
                         approved_by=reviewer,
                         approved_at=approved_at,
                         next_review_due=timezone.localdate(approved_at) + datetime.timedelta(days=730),

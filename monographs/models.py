@@ -484,6 +484,15 @@ class Edition(AppendOnlyModel):
     )
     slug = models.SlugField(_("slug"), max_length=200, help_text=_("Copied from the snapshot for the public address."))
     drug_class = models.CharField(_("drug class"), max_length=200, blank=True, help_text=_("Copied for browsing."))
+    brand_names = models.JSONField(
+        _("brand names"),
+        default=list,
+        blank=True,
+        help_text=_("Brand product names, copied for lists and search results."),
+    )
+    excerpt = models.TextField(
+        _("excerpt"), blank=True, help_text=_("Plain-text opening of the monograph, copied for search results.")
+    )
     content = models.JSONField(
         _("content"), help_text=_("The entry with its sections, products and strengths as approved.")
     )
@@ -505,7 +514,6 @@ class Edition(AppendOnlyModel):
         constraints = [
             models.UniqueConstraint(fields=["entry", "number"], name="edition_number_unique_per_entry"),
         ]
-        indexes = [models.Index(fields=["slug"], name="edition_slug_idx")]
 
     def __str__(self):
         return f"{self.generic_name}, edition {self.number}"

@@ -165,6 +165,7 @@ def _postgres_search(query):
     matches = reduce(or_, (Q(pk__in=hits.values("pk")) for hits in name_hits), in_body)
     ranked = (
         selectors.live_editions()
+        .defer("content")
         .filter(matches)
         .annotate(
             similarity=TrigramWordSimilarity(query, NameText(*_names())),

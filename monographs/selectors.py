@@ -12,8 +12,12 @@ def live_editions():
 
 
 def live_edition_for_slug(slug):
-    """The live edition at this public address, or Http404."""
-    edition = live_editions().filter(slug=slug).first()
+    """The live edition at this public address, or Http404.
+
+    Its content is loaded only when used: the entry page usually has the
+    rendered monograph cached and needs just the edition's id and dates.
+    """
+    edition = live_editions().filter(slug=slug).order_by().defer("content").first()
     if edition is None:
         raise Http404("No published entry at this address.")
     return edition
@@ -28,7 +32,8 @@ def live_editions_by_name():
     """Live editions in A–Z order of generic name (case-insensitive)."""
     from django.db.models.functions import Lower
 
-    return live_editions().order_by(Lower("generic_name"), "pk")
+    # Lists show copied columns (name, brands, class); the snapshot stays unread.
+    return live_editions().defer("content").order_by(Lower("generic_name"), "pk")
 
 
 def live_editions_with_initial(letter):
@@ -43,7 +48,12 @@ def live_initials():
     """The set of upper-case first letters of live generic names ('#' for a non A–Z start)."""
     from django.db.models.functions import Substr, Upper
 
-    firsts = live_editions().annotate(initial=Upper(Substr("generic_name", 1, 1))).values_list("initial", flat=True)
+    firsts = (
+        live_editions()
+        .order_by()
+        .annotate(initial=Upper(Substr("generic_name", 1, 1)))
+        .values_list("initial", flat=True)
+    )
     return {c if "A" <= c <= "Z" else OTHER_INITIAL for c in firsts.distinct() if c}
 
 
@@ -51,7 +61,14 @@ def live_drug_classes():
     """[(drug class, number of live entries)] in A–Z order, blank classes left out."""
     from django.db.models import Count
 
-    rows = live_editions().exclude(drug_class="").values("drug_class").annotate(n=Count("pk")).order_by("drug_class")
+    rows = (
+        live_editions()
+        .order_by()
+        .exclude(drug_class="")
+        .values("drug_class")
+        .annotate(n=Count("pk"))
+        .order_by("drug_class")
+    )
     return [(row["drug_class"], row["n"]) for row in rows]
 
 

@@ -13,10 +13,23 @@ from .models import Entry, Product, Section, Strength
 ENTRY_FIELDS = ["generic_name", "slug", "synonyms", "drug_class", "atc_code"]
 SECTION_FIELDS = ["kind", "heading", "position", "body"]
 PRODUCT_FIELDS = [
-    "name", "kind", "certificate_holder", "legal_classification", "sale_requirement", "formulary_status", "notes",
+    "name",
+    "kind",
+    "certificate_holder",
+    "legal_classification",
+    "sale_requirement",
+    "formulary_status",
+    "notes",
 ]
 STRENGTH_FIELDS = [
-    "amount", "unit", "per_amount", "per_unit", "dosage_form", "route", "appearance", "pack_size",
+    "amount",
+    "unit",
+    "per_amount",
+    "per_unit",
+    "dosage_form",
+    "route",
+    "appearance",
+    "pack_size",
     "registration_number",
 ]
 
@@ -70,3 +83,22 @@ def snapshot_of_revision(revision: Revision, entry_id):
         products.append({"id": pk, **_pick(fields, PRODUCT_FIELDS), "strengths": strengths})
     products.sort(key=lambda p: (p["kind"], p["name"].lower(), p["id"]))
     return {"id": int(entry_id), **_pick(entry, ENTRY_FIELDS), "sections": sections, "products": products}
+
+
+def listing_fields(content):
+    """The columns an Edition copies from its snapshot, so that lists and search
+    results never have to load and decode the whole snapshot."""
+    from django.utils.html import strip_tags
+    from django.utils.text import Truncator
+
+    from .rendering import render_body
+
+    sections = content.get("sections") or []
+    opening = strip_tags(render_body(sections[0]["body"])) if sections else ""
+    return {
+        "generic_name": content["generic_name"],
+        "slug": content["slug"],
+        "drug_class": content["drug_class"],
+        "brand_names": [p["name"] for p in content.get("products", []) if p.get("kind") == "brand"],
+        "excerpt": Truncator(" ".join(opening.split())).words(30),
+    }

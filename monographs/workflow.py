@@ -20,7 +20,7 @@ from reversion.signals import post_revision_commit
 
 from . import signals
 from .models import AuditEvent, Edition, Entry, EntryState, State
-from .snapshots import latest_revision, snapshot_of_revision
+from .snapshots import latest_revision, listing_fields, snapshot_of_revision
 
 Action = AuditEvent.Action
 
@@ -156,10 +156,8 @@ def approve(*, entry, user, comment):
             entry=entry,
             number=(last_number or 0) + 1,
             revision=revision,
-            generic_name=content["generic_name"],
-            slug=content["slug"],
-            drug_class=content["drug_class"],
             content=content,
+            **listing_fields(content),
             approved_by=user,
             approved_at=now,
             next_review_due=timezone.localdate(now) + review_interval(),

@@ -3,8 +3,6 @@
 from decimal import Decimal, InvalidOperation
 
 from django import template
-from django.utils.html import strip_tags
-from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
 from .. import search, vocabulary
@@ -67,12 +65,3 @@ def strength(item):
 @register.filter
 def brands(content):
     return search.brand_names(content)
-
-
-@register.filter
-def excerpt(content, words=30):
-    """Plain-text opening of the first section, for result lists."""
-    sections = content.get("sections") or []
-    if not sections:
-        return ""
-    return Truncator(strip_tags(render_body(sections[0].get("body", "")))).words(words)
