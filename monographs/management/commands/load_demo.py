@@ -4,6 +4,7 @@ from django.contrib.auth.models import Group, Permission
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from monographs import workflow
 from monographs.demo import load_lenalidomide
 from monographs.roles import sync_roles
 
@@ -55,6 +56,14 @@ class Command(BaseCommand):
                     # Someone else's account, or one whose password was changed: leave it alone.
                     logins.append((username, role, None))
             entry = load_lenalidomide(user=User.objects.get(username="admin"))
+            if not entry.editions.exists():
+                # Put the demo on the public pages the way any content gets there:
+                # an editor submits it and a different person, a reviewer, approves it.
+                workflow.submit(entry=entry, user=User.objects.get(username="editor"), comment="Demo data")
+                workflow.approve(
+                    entry=entry, user=User.objects.get(username="reviewer"), comment="Demo data, approved for the demo"
+                )
+                self.stdout.write("Published the demo entry through the review workflow (editor → reviewer).")
 
         self.stdout.write(
             self.style.SUCCESS(
