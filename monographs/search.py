@@ -34,6 +34,7 @@ from django.contrib.postgres.search import (
 )
 from django.db import connection
 from django.db.models import BooleanField, Case, F, Func, Q, TextField, Value, When
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Lower
 
 from . import selectors
@@ -77,29 +78,31 @@ def search(raw_query):
 
 
 # --- PostgreSQL ---------------------------------------------------------------
-# The functions are created by migration 0005 with GIN indexes on exactly these
-# calls, so the candidates come from indexes, not from parsing every edition.
+# Migration 0007 stores the names document, the names text and the body document
+# as generated columns with GIN indexes (computed once, when an edition is
+# written), so candidates come from indexes and ranking reads stored values.
+# The columns are not model fields; they are named unqualified so the same
+# expression works in the outer query and in the subqueries (aliased U0).
 
 
-class NamesDocument(Func):
+def _stored(column, output_field):
+    # Fixed column names, never user input.
+    return RawSQL(column, [], output_field=output_field)  # nosec B611
+
+
+def names_document():
     """Weighted tsvector: A = generic name, synonyms, brand names; B = drug class, product names."""
-
-    function = "monographs_edition_names_document"
-    output_field = SearchVectorField()
+    return _stored("search_names", SearchVectorField())
 
 
-class NameText(Func):
+def names_text():
     """Generic name, synonyms, drug class and product names as one text (trigram-indexed)."""
-
-    function = "monographs_edition_name_text"
-    output_field = TextField()
+    return _stored("search_name_text", TextField())
 
 
-class BodyDocument(Func):
+def body_document():
     """English tsvector of all section bodies."""
-
-    function = "monographs_edition_body_document"
-    output_field = SearchVectorField()
+    return _stored("search_body", SearchVectorField())
 
 
 class BodyText(Func):
@@ -136,10 +139,6 @@ def _substring_worthwhile(query):
     return len(query) >= 3 or not query.isascii()
 
 
-def _names():
-    return [F("generic_name"), F("drug_class"), F("content")]
-
-
 def _postgres_search(query):
     if not any(ch.isalnum() for ch in query):
         return []  # only punctuation or symbols: no word, name or trigram to look up
@@ -151,12 +150,12 @@ def _postgres_search(query):
     )
     # Each kind of match is its own subquery on the editions table, answered by its index;
     # one OR of them all would make PostgreSQL re-check every candidate against every branch.
-    names_fts = Edition.objects.alias(document=NamesDocument(*_names())).filter(document=ts_query)
-    body_fts = Edition.objects.alias(document=BodyDocument("content")).filter(document=ts_query)
+    names_fts = Edition.objects.alias(document=names_document()).filter(document=ts_query)
+    body_fts = Edition.objects.alias(document=body_document()).filter(document=ts_query)
     name_hits = [names_fts]
     body_hits = [body_fts]
     if _substring_worthwhile(query):
-        name_text = NameText(*_names())
+        name_text = names_text()
         name_hits.append(Edition.objects.filter(WordSimilar(Value(query), name_text) | ILikeContains(name_text, query)))
         if not query.isascii():
             # Chinese and other scripts that the text-search parser does not split into words.
@@ -168,8 +167,8 @@ def _postgres_search(query):
         .defer("content")
         .filter(matches)
         .annotate(
-            similarity=TrigramWordSimilarity(query, NameText(*_names())),
-            score=SearchRank(NamesDocument(*_names()), ts_query)
+            similarity=TrigramWordSimilarity(query, names_text()),
+            score=SearchRank(names_document(), ts_query)
             + F("similarity")
             + Case(When(in_body, then=Value(BODY_MATCH_SCORE)), default=Value(0.0)),
         )
