@@ -17,6 +17,7 @@ from . import (
 from .admin_review import ReviewAdminMixin
 from .forms import VersionedEntryForm
 from .models import AuditEvent, Edition, Entry, EntryState, Product, Section, State, Strength
+from .snapshots import STRENGTH_FIELDS
 
 
 class ReasonAdminMixin:
@@ -101,17 +102,8 @@ class StrengthInline(admin.TabularInline):
     model = Strength
     formset = StrengthFormSet
     extra = 0
-    fields = [
-        "amount",
-        "unit",
-        "per_amount",
-        "per_unit",
-        "dosage_form",
-        "route",
-        "appearance",
-        "pack_size",
-        "registration_number",
-    ]
+    # The same fields, in the same order, as a strength in a snapshot and on the public page.
+    fields = STRENGTH_FIELDS
 
 
 class ReviewDueFilter(admin.SimpleListFilter):
