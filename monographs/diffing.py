@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from django.utils.html import format_html, format_html_join
 
-from .snapshots import ENTRY_FIELDS, PRODUCT_FIELDS, STRENGTH_FIELDS
+from .snapshots import ENTRY_FIELDS, PRODUCT_FIELDS, STRENGTH_FIELDS, choice_label, section_title, strength_text
 from .vocabulary import DosageForm, FormularyStatus, LegalClass, ProductKind, Route, SaleRequirement, SectionKind, Unit
 
 # Chinese has no spaces between words: compare it character by character.
@@ -62,10 +62,7 @@ STRENGTH_CHOICES = {"unit": Unit, "per_unit": Unit, "dosage_form": DosageForm, "
 def _shown(value, choices):
     if choices is None or value in (None, ""):
         return value
-    try:
-        return str(choices(value).label)
-    except ValueError:
-        return value
+    return choice_label(choices, value)
 
 
 def _field_changes(old, new, names, choices=None):
@@ -107,15 +104,8 @@ def _pair(old_items, new_items, key):
     return pairs
 
 
-def _section_title(section):
-    return section["heading"] or SectionKind(section["kind"]).label
-
-
 def _strength_label(s):
-    text = f"{s['amount']} {s['unit']}"
-    if s.get("per_amount"):
-        text += f" per {s['per_amount']} {s['per_unit']}"
-    return f"{text} {s['dosage_form'].replace('_', ' ')}"
+    return f"{strength_text(s)} {s['dosage_form'].replace('_', ' ')}"
 
 
 def compare(old, new):
@@ -128,7 +118,7 @@ def compare(old, new):
         # Kind and position decide the public heading and order, so they are edits too.
         fields = _field_changes(before, after, ["kind", "heading", "position", "body"], SECTION_CHOICES)
         sections.append(
-            Change(label=_section_title(after or before), status=_status(before, after, fields), fields=fields)
+            Change(label=section_title(after or before), status=_status(before, after, fields), fields=fields)
         )
 
     products = []

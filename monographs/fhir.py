@@ -27,6 +27,7 @@ from django.conf import settings
 from django.db import connection
 
 from .selectors import live_editions
+from .snapshots import choice_label, section_title, strength_text, synonym_list
 from .vocabulary import DosageForm, FormularyStatus, LegalClass, Route, SectionKind
 
 FHIR_CONTENT_TYPE = "application/fhir+json"
@@ -51,19 +52,12 @@ def system(name):
     return f"{base}/{name}"
 
 
-def _label(choices, value):
-    try:
-        return str(choices(value).label)
-    except ValueError:
-        return value
-
-
 def _coding(system_name, choices, value):
-    return {"system": system(f"CodeSystem/{system_name}"), "code": value, "display": _label(choices, value)}
+    return {"system": system(f"CodeSystem/{system_name}"), "code": value, "display": choice_label(choices, value)}
 
 
 def _concept(system_name, choices, value):
-    return {"coding": [_coding(system_name, choices, value)], "text": _label(choices, value)}
+    return {"coding": [_coding(system_name, choices, value)], "text": choice_label(choices, value)}
 
 
 def _number(text):
@@ -89,7 +83,7 @@ def _unique(values):
 def _narrative(content):
     parts = [f"<h2>{html.escape(content['generic_name'])}</h2>"]
     for section in content.get("sections", []):
-        title = section.get("heading") or _label(SectionKind, section["kind"])
+        title = section_title(section)
         parts.append(f"<h3>{html.escape(title)}</h3>")
         for paragraph in section["body"].split("\n\n"):
             if paragraph.strip():
@@ -99,7 +93,7 @@ def _narrative(content):
 
 
 def _section_document(section, edition):
-    title = section.get("heading") or _label(SectionKind, section["kind"])
+    title = section_title(section)
     return {
         "resourceType": "DocumentReference",
         "id": f"section-{section['id']}",
@@ -156,7 +150,7 @@ def medication_knowledge(edition, *, base_url=""):
         "contained": [_section_document(s, edition) for s in sections],
         "code": code,
         "status": "active",
-        "synonym": [line.strip() for line in (content.get("synonyms") or "").splitlines() if line.strip()],
+        "synonym": synonym_list(content),
         "associatedMedication": [
             {"reference": f"{base_url}Medication/{s['id']}", "display": f"{p['name']} {_strength_text(s)}"}
             for p in products
@@ -173,7 +167,7 @@ def medication_knowledge(edition, *, base_url=""):
                 },
                 "source": {
                     "reference": f"#section-{s['id']}",
-                    "display": s.get("heading") or _label(SectionKind, s["kind"]),
+                    "display": section_title(s),
                 },
             }
             for s in sections
@@ -191,10 +185,7 @@ def medication_knowledge(edition, *, base_url=""):
 
 
 def _strength_text(strength):
-    text = f"{strength['amount']} {strength['unit']}"
-    if strength.get("per_amount") is not None:
-        text += f" per {strength['per_amount']} {strength['per_unit']}"
-    return f"{text} {_label(DosageForm, strength['dosage_form']).lower()}"
+    return f"{strength_text(strength)} {choice_label(DosageForm, strength['dosage_form']).lower()}"
 
 
 def _ratio(strength):
@@ -205,7 +196,7 @@ def _ratio(strength):
         code, unit = UNIT_DOSE_FORMS[strength["dosage_form"]]
         denominator = {"value": 1, "unit": unit, "system": ORDERABLE_DRUG_FORM_SYSTEM, "code": code}
     else:
-        denominator = {"value": 1, "unit": _label(DosageForm, strength["dosage_form"]).lower()}
+        denominator = {"value": 1, "unit": choice_label(DosageForm, strength["dosage_form"]).lower()}
     return {"numerator": numerator, "denominator": denominator}
 
 

@@ -41,6 +41,11 @@ validate_atc_code = RegexValidator(
 )
 
 
+def split_lines(text):
+    """Non-blank lines of a one-item-per-line field such as synonyms, trimmed."""
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
 def normalise_newlines(text):
     # Browsers submit textareas with CRLF; stored text uses LF so that saving
     # an unchanged form changes nothing and diffs show only real edits.
@@ -111,7 +116,7 @@ class Entry(models.Model):
 
     @property
     def synonym_list(self):
-        return [line.strip() for line in self.synonyms.splitlines() if line.strip()]
+        return split_lines(self.synonyms)
 
 
 class Section(models.Model):

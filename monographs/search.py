@@ -39,6 +39,7 @@ from django.db.models.functions import Lower
 
 from . import selectors
 from .models import Edition
+from .snapshots import synonym_list
 
 MAX_QUERY_LENGTH = 200
 # Results kept for paging: far more than anyone reads at a counter, and it keeps a
@@ -62,10 +63,6 @@ def clean_query(raw):
 
 def brand_names(content):
     return [p["name"] for p in content.get("products", []) if p.get("kind") == "brand"]
-
-
-def synonym_list(content):
-    return [line.strip() for line in (content.get("synonyms") or "").splitlines() if line.strip()]
 
 
 def search(raw_query):

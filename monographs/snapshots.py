@@ -8,7 +8,8 @@ from decimal import Decimal
 
 from reversion.models import Revision, Version
 
-from .models import Entry, Product, Section, Strength
+from .models import Entry, Product, Section, Strength, split_lines
+from .vocabulary import SectionKind
 
 ENTRY_FIELDS = ["generic_name", "slug", "synonyms", "drug_class", "atc_code"]
 SECTION_FIELDS = ["kind", "heading", "position", "body"]
@@ -102,3 +103,30 @@ def listing_fields(content):
         "brand_names": [p["name"] for p in content.get("products", []) if p.get("kind") == "brand"],
         "excerpt": Truncator(" ".join(opening.split())).words(30),
     }
+
+
+# Reading a snapshot: one definition each, shared by the pages, the API, FHIR and the diff.
+
+
+def choice_label(choices, value):
+    """The label of a stored choice code, or the code itself if it is not (or no longer) a choice."""
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return value or ""
+
+
+def section_title(section):
+    return section.get("heading") or choice_label(SectionKind, section["kind"])
+
+
+def strength_text(strength):
+    """'2.5 mg' or '250 mg per 5 mL'."""
+    text = f"{strength['amount']} {strength['unit']}"
+    if strength.get("per_amount") is not None:
+        text += f" per {strength['per_amount']} {strength['per_unit']}"
+    return text
+
+
+def synonym_list(content):
+    return split_lines(content.get("synonyms"))

@@ -13,21 +13,8 @@ holding it was approved, so `updated_since` returns everything changed since.
 from django.urls import NoReverseMatch, reverse
 from rest_framework import serializers
 
+from ..snapshots import choice_label, section_title, strength_text, synonym_list
 from ..vocabulary import DosageForm, FormularyStatus, LegalClass, ProductKind, Route, SaleRequirement, SectionKind, Unit
-
-
-def _label(choices, value):
-    try:
-        return str(choices(value).label)
-    except ValueError:
-        return value or ""
-
-
-def _display_strength(strength):
-    text = f"{strength['amount']} {strength['unit']}"
-    if strength.get("per_amount") is not None:
-        text += f" per {strength['per_amount']} {strength['per_unit']}"
-    return text
 
 
 def _absolute(request, path):
@@ -50,7 +37,7 @@ def entry_record(edition, *, request=None, detail=False):
         "id": edition.entry_id,
         "slug": content["slug"],
         "generic_name": content["generic_name"],
-        "synonyms": [line.strip() for line in (content.get("synonyms") or "").splitlines() if line.strip()],
+        "synonyms": synonym_list(content),
         "drug_class": content.get("drug_class") or "",
         "atc_code": content.get("atc_code") or "",
         "formulary_statuses": sorted({p["formulary_status"] for p in products}),
@@ -69,9 +56,9 @@ def entry_record(edition, *, request=None, detail=False):
         {
             "id": s["id"],
             "kind": s["kind"],
-            "kind_label": _label(SectionKind, s["kind"]),
+            "kind_label": choice_label(SectionKind, s["kind"]),
             "heading": s.get("heading") or "",
-            "title": s.get("heading") or _label(SectionKind, s["kind"]),
+            "title": section_title(s),
             "position": s["position"],
             "body": s["body"],
             "updated_at": updated_at,
@@ -85,11 +72,11 @@ def entry_record(edition, *, request=None, detail=False):
             "kind": p["kind"],
             "certificate_holder": p["certificate_holder"],
             "legal_classification": p["legal_classification"],
-            "legal_classification_label": _label(LegalClass, p["legal_classification"]),
+            "legal_classification_label": choice_label(LegalClass, p["legal_classification"]),
             "sale_requirement": p["sale_requirement"],
-            "sale_requirement_label": _label(SaleRequirement, p["sale_requirement"]),
+            "sale_requirement_label": choice_label(SaleRequirement, p["sale_requirement"]),
             "formulary_status": p["formulary_status"],
-            "formulary_status_label": _label(FormularyStatus, p["formulary_status"]),
+            "formulary_status_label": choice_label(FormularyStatus, p["formulary_status"]),
             "notes": p.get("notes") or "",
             "updated_at": updated_at,
             "strengths": [
@@ -99,11 +86,11 @@ def entry_record(edition, *, request=None, detail=False):
                     "unit": s["unit"],
                     "per_amount": s.get("per_amount"),
                     "per_unit": s.get("per_unit") or "",
-                    "strength": _display_strength(s),
+                    "strength": strength_text(s),
                     "dosage_form": s["dosage_form"],
-                    "dosage_form_label": _label(DosageForm, s["dosage_form"]),
+                    "dosage_form_label": choice_label(DosageForm, s["dosage_form"]),
                     "route": s["route"],
-                    "route_label": _label(Route, s["route"]),
+                    "route_label": choice_label(Route, s["route"]),
                     "appearance": s.get("appearance") or "",
                     "pack_size": s.get("pack_size") or "",
                     "registration_number": s.get("registration_number") or "",

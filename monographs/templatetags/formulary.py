@@ -5,7 +5,7 @@ from decimal import Decimal, InvalidOperation
 from django import template
 from django.utils.translation import gettext as _
 
-from .. import search, vocabulary
+from .. import search, snapshots, vocabulary
 from ..rendering import render_body
 
 register = template.Library()
@@ -25,16 +25,12 @@ VOCABULARIES = {
 @register.filter
 def label(code, vocabulary_name):
     """The human label of a stored choice code, e.g. 'p1s1s3' -> 'Part 1, Schedule 1 & Schedule 3 Poison'."""
-    choices = VOCABULARIES[vocabulary_name]
-    try:
-        return choices(code).label
-    except ValueError:
-        return code or ""
+    return snapshots.choice_label(VOCABULARIES[vocabulary_name], code)
 
 
 @register.filter
 def section_title(section):
-    return section.get("heading") or label(section.get("kind"), "SectionKind")
+    return snapshots.section_title(section)
 
 
 @register.filter
