@@ -14,7 +14,7 @@ from reversion.models import Revision, Version
 
 from . import workflow
 from .diffing import compare
-from .forms import CompareForm, DecisionForm
+from .forms import CompareForm, DecisionForm, ReviewDecisionForm
 from .models import AuditEvent, EntryState, State
 from .snapshots import snapshot_of_revision
 
@@ -47,12 +47,12 @@ class ReviewAdminMixin:
             **extra,
         }
 
-    def _refused(self, request, entry, error, status=400):
+    def _refused(self, request, entry, error, status=400, **extra):
         messages.error(request, str(error))
         response = TemplateResponse(
             request,
             "admin/monographs/entry/refused.html",
-            self._context(request, entry, title=_("Not done"), reason=str(error)),
+            self._context(request, entry, title=_("Not done"), reason=str(error), **extra),
             status=status,
         )
         return response
@@ -63,6 +63,9 @@ class ReviewAdminMixin:
             action(entry=entry, user=request.user, **kwargs)
         except PermissionDenied as error:
             return self._refused(request, entry, error, status=403)
+        except workflow.StaleReviewError as error:
+            current = error.current_revision and reverse("admin:monographs_entry_review", args=[entry.pk])
+            return self._refused(request, entry, error, status=409, current_url=current)
         except workflow.TransitionError as error:
             return self._refused(request, entry, error, status=409)
         messages.success(request, success)
@@ -89,7 +92,7 @@ class ReviewAdminMixin:
         state = EntryState.objects.select_related("submitted_revision__user", "live_edition", "submitted_by").get(
             entry=entry
         )
-        form = DecisionForm(request.POST or None)
+        form = ReviewDecisionForm(request.POST or None, initial={"revision": state.submitted_revision_id})
         if request.method == "POST":
             decision = request.POST.get("decision")
             if decision not in ("approve", "reject"):
@@ -100,6 +103,7 @@ class ReviewAdminMixin:
                     request,
                     entry,
                     workflow.approve if approve else workflow.reject,
+                    revision=form.cleaned_data["revision"],
                     comment=form.cleaned_data["comment"],
                     success=_("Approved and published.") if approve else _("Rejected; the author was told why."),
                     next_url=reverse("admin:monographs_entry_review_queue"),

@@ -93,6 +93,18 @@ class DecisionForm(forms.Form):
     )
 
 
+class ReviewDecisionForm(DecisionForm):
+    """A decision on one submitted version: the page carries the revision it showed."""
+
+    revision = forms.IntegerField(
+        widget=forms.HiddenInput,
+        min_value=1,
+        error_messages={
+            "required": _("This review page is out of date; reload it to see the version awaiting review.")
+        },
+    )
+
+
 class CompareForm(forms.Form):
     old = forms.IntegerField(label=_("Older version"), min_value=1)
     new = forms.IntegerField(label=_("Newer version"), min_value=1)

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from reversion.models import Version
 from reversion.signals import post_revision_commit
 
@@ -27,6 +28,18 @@ Action = AuditEvent.Action
 
 class TransitionError(Exception):
     """The entry is not in a state that allows this transition; the message says why."""
+
+
+class StaleReviewError(TransitionError):
+    """The version a reviewer decided on is no longer the one awaiting review.
+
+    `current_revision` is the revision that now awaits review (None when none
+    does), so a screen can offer the reviewer the version they have not seen.
+    """
+
+    def __init__(self, message, *, current_revision=None):
+        super().__init__(message)
+        self.current_revision = current_revision
 
 
 def review_interval():
@@ -132,11 +145,33 @@ def _check_reviewable(state, user, *, verb):
         )
 
 
-def approve(*, entry, user, comment):
-    """Publish the submitted revision as a new edition (four-eyes enforced)."""
+def _check_reviewed_revision(state, revision):
+    """Refuse a decision taken on another version than the one awaiting review.
+
+    The reviewer's screen sends the revision it showed; if the editor changed
+    and resubmitted the entry meanwhile, publishing "whatever is submitted now"
+    would put an unseen text live under the reviewer's name.
+    """
+    reviewed_id = getattr(revision, "pk", revision)
+    if reviewed_id is None or state.submitted_revision_id != int(reviewed_id):
+        raise StaleReviewError(
+            _(
+                "The version you reviewed is no longer the one awaiting review: the entry was changed and "
+                "submitted again after you opened it. Nothing was done; review the current version."
+            ),
+            current_revision=state.submitted_revision,
+        )
+
+
+def approve(*, entry, user, revision, comment):
+    """Publish `revision`, the submitted revision the reviewer saw, as a new edition (four-eyes enforced).
+
+    Refused with StaleReviewError when `revision` is no longer the one awaiting review.
+    """
     with transaction.atomic():
         state = _locked_state(entry)
         _check_reviewable(state, user, verb="approve")
+        _check_reviewed_revision(state, revision)
         comment = _require_comment(comment, "approve")
         revision = state.submitted_revision
         if latest_revision(entry).pk != revision.pk:
@@ -180,11 +215,12 @@ def approve(*, entry, user, comment):
         )
 
 
-def reject(*, entry, user, comment):
-    """Send the submitted version back to its author with the reviewer's comment."""
+def reject(*, entry, user, revision, comment):
+    """Send `revision`, the submitted version the reviewer saw, back to its author with the reviewer's comment."""
     with transaction.atomic():
         state = _locked_state(entry)
         _check_reviewable(state, user, verb="reject")
+        _check_reviewed_revision(state, revision)
         comment = _require_comment(comment, "reject")
         revision = state.submitted_revision
         from_state = state.state

@@ -5,7 +5,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group, Permission
 
-from monographs import workflow
+from monographs import workflow, working_copy
 from monographs.demo import load_lenalidomide
 from monographs.models import Entry
 from monographs.roles import sync_roles
@@ -72,7 +72,12 @@ def lenalidomide(db):
 def published_lenalidomide(lenalidomide, editor, reviewer):
     """Lenalidomide submitted by an editor and approved by a reviewer: live on public pages."""
     workflow.submit(entry=lenalidomide, user=editor, comment="Ready for review")
-    workflow.approve(entry=lenalidomide, user=reviewer, comment="Checked against the PI")
+    workflow.approve(
+        entry=lenalidomide,
+        revision=working_copy.submitted_revision(lenalidomide),
+        user=reviewer,
+        comment="Checked against the PI",
+    )
     return Entry.objects.get(pk=lenalidomide.pk)
 
 

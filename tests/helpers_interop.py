@@ -3,7 +3,7 @@ published or not, made through the services and the workflow as users would."""
 
 from decimal import Decimal
 
-from monographs import workflow
+from monographs import workflow, working_copy
 from monographs.models import Entry
 from monographs.services import entry_import_text, product_upsert
 
@@ -39,5 +39,5 @@ def make_entry(name, *, drug_class, status, legal, registration, text=None, amou
 
 def publish(entry, editor, reviewer):
     workflow.submit(entry=entry, user=editor, comment="Ready")
-    workflow.approve(entry=entry, user=reviewer, comment="Approved")
+    workflow.approve(entry=entry, revision=working_copy.submitted_revision(entry), user=reviewer, comment="Approved")
     return Entry.objects.get(pk=entry.pk)

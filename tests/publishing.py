@@ -6,7 +6,7 @@ from decimal import Decimal
 import reversion
 from django.utils.text import slugify
 
-from monographs import workflow
+from monographs import workflow, working_copy
 from monographs.models import Entry, Product, Section, Strength
 
 _registration_numbers = itertools.count(10001)
@@ -63,7 +63,7 @@ def make_entry(generic_name, *, user, drug_class="", synonyms="", sections=None,
 
 def publish(entry, *, editor, reviewer):
     workflow.submit(entry=entry, user=editor, comment="Ready")
-    workflow.approve(entry=entry, user=reviewer, comment="Checked")
+    workflow.approve(entry=entry, revision=working_copy.submitted_revision(entry), user=reviewer, comment="Checked")
     return Entry.objects.get(pk=entry.pk)
 
 

@@ -6,7 +6,7 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 from reversion.models import Version
 
-from monographs import workflow
+from monographs import workflow, working_copy
 from monographs.models import Entry, Section, Strength
 
 from .admin_forms import change_form_data
@@ -154,7 +154,9 @@ def test_xss_in_section_bodies_is_never_executed_on_the_public_page(staff, clien
     data["change_reason"] = "xss probe"
     assert staff.post(url, data).status_code == 302
     workflow.submit(entry=lenalidomide, user=editor)
-    workflow.approve(entry=lenalidomide, user=reviewer, comment="probe")
+    workflow.approve(
+        entry=lenalidomide, revision=working_copy.submitted_revision(lenalidomide), user=reviewer, comment="probe"
+    )
 
     client.logout()
     page = client.get(f"/entries/{lenalidomide.slug}/").content.decode()

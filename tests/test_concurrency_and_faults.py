@@ -14,7 +14,7 @@ from .server_process import Browser, ServerProcess, form_fields
 
 SETUP = """
 from django.contrib.auth.models import Group, User
-from monographs import workflow
+from monographs import workflow, working_copy
 from monographs.demo import load_lenalidomide
 from monographs.services import entry_import_text
 entry = load_lenalidomide()
@@ -23,7 +23,7 @@ for name in ["ed1", "ed2", "ed3", "ed4", "rev"]:
     u = User.objects.create_user(name, f"{name}@example.org", "pw-" + name + "-123", is_staff=True)
     u.groups.add(Group.objects.get(name="Reviewers" if name == "rev" else "Editors"))
 workflow.submit(entry=entry, user=User.objects.get(username="ed1"))
-workflow.approve(entry=entry, user=User.objects.get(username="rev"), comment="ok")
+workflow.approve(entry=entry, revision=working_copy.submitted_revision(entry), user=User.objects.get(username="rev"), comment="ok")
 """
 
 EDITORS = ["ed1", "ed2", "ed3", "ed4"]

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.urls import reverse
 from reversion.models import Version
 
-from monographs import workflow
+from monographs import workflow, working_copy
 from monographs.generation import RESERVED_REGISTRATION_BLOCK, SYNTHETIC_NOTE, generate
 from monographs.models import AuditEvent, Edition, Entry, EntryState, Strength
 from monographs.snapshots import snapshot_of_revision
@@ -94,7 +94,7 @@ def test_generated_entry_goes_through_the_workflow(generated, editor, reviewer):
         section.save()
         reversion.set_user(editor)
     workflow.submit(entry=entry, user=editor)
-    workflow.approve(entry=entry, user=reviewer, comment="Checked")
+    workflow.approve(entry=entry, revision=working_copy.submitted_revision(entry), user=reviewer, comment="Checked")
     live = EntryState.objects.get(entry=entry).live_edition
     assert live.number == live_before.number + 1
     assert live.content["sections"][0]["body"].endswith("Edited.")

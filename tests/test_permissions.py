@@ -12,7 +12,7 @@ from django.test import Client
 from django.urls import reverse
 from reversion.models import Version
 
-from monographs import services, workflow
+from monographs import services, workflow, working_copy
 from monographs.models import EntryState, State
 
 from .admin_forms import change_form_data
@@ -61,7 +61,13 @@ def in_review(entry, people):
 
 def published(entry, people):
     in_review(entry, people)
-    workflow.approve(entry=entry, user=people["senior"], comment="ok")
+    workflow.approve(entry=entry, revision=working_copy.submitted_revision(entry), user=people["senior"], comment="ok")
+
+
+def shown(entry):
+    """The hidden field of the review page: the revision it showed."""
+    revision = working_copy.submitted_revision(entry)
+    return {"revision": revision.pk} if revision else {}
 
 
 def url(name, entry, *args):
@@ -109,8 +115,11 @@ ACTIONS = {
     "review queue": (in_review, lambda e, p: ("get", reverse("admin:monographs_entry_review_queue"), None)),
     "review page": (in_review, lambda e, p: ("get", url("review", e), None)),
     "submit": (None, lambda e, p: ("post", url("submit", e), {"comment": "please"})),
-    "approve": (in_review, lambda e, p: ("post", url("review", e), {"decision": "approve", "comment": "ok"})),
-    "reject": (in_review, lambda e, p: ("post", url("review", e), {"decision": "reject", "comment": "no"})),
+    "approve": (
+        in_review,
+        lambda e, p: ("post", url("review", e), {"decision": "approve", "comment": "ok", **shown(e)}),
+    ),
+    "reject": (in_review, lambda e, p: ("post", url("review", e), {"decision": "reject", "comment": "no", **shown(e)})),
     "withdraw": (published, lambda e, p: ("post", url("withdraw", e), {"comment": "recall"})),
     "audit log": (published, lambda e, p: ("get", reverse("admin:monographs_auditevent_changelist"), None)),
     "audit change": (
@@ -197,7 +206,7 @@ def test_refused_workflow_actions_say_why(role, entry, people):
     in_review(entry, people)
     client = Client()
     client.force_login(people[role])
-    response = client.post(url("review", entry), {"decision": "approve", "comment": "ok"})
+    response = client.post(url("review", entry), {"decision": "approve", "comment": "ok", **shown(entry)})
     assert response.status_code == 403
     assert "Only reviewers can approve" in response.content.decode()
     assert EntryState.objects.get(entry=entry).state == State.IN_REVIEW

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from reversion.models import Version
 
-from monographs import workflow
+from monographs import workflow, working_copy
 from monographs.models import AuditEvent, EntryState, Section, State, Strength
 
 from .admin_forms import change_form_data
@@ -22,6 +22,15 @@ def entry_url(entry, action="change"):
 def login(client, user):
     client.force_login(user)
     return client
+
+
+def decide(client, entry, decision, comment):
+    """Open the review page and press approve or reject, as a reviewer does: the form
+    sends the revision the page showed."""
+    form = client.get(entry_url(entry, "review")).context["form"]
+    return client.post(
+        entry_url(entry, "review"), {"decision": decision, "comment": comment, "revision": form["revision"].value()}
+    )
 
 
 def save_entry_with(client, entry, *, storage=None, drug_class=None, reason="Edit", data=None):
@@ -81,9 +90,7 @@ def test_review_page_highlights_words_and_approval_publishes(
     assert "Storage and duration" in page
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(
-            entry_url(published_lenalidomide, "review"), {"decision": "approve", "comment": "Agree with fridge"}
-        )
+        response = decide(client, published_lenalidomide, "approve", "Agree with fridge")
     assert response.status_code == 302
     assert "refrigerated environment" in client.get("/entries/lenalidomide/").content.decode()
     assert any("approved" in m.subject and m.to == [editor2.email] for m in mail.outbox)
@@ -97,7 +104,7 @@ def test_review_page_refuses_approval_by_the_author(client, lenalidomide, make_e
 
     page = client.get(entry_url(lenalidomide, "review")).content.decode()
     assert "four-eyes" in page
-    response = client.post(entry_url(lenalidomide, "review"), {"decision": "approve", "comment": "mine"})
+    response = decide(client, lenalidomide, "approve", "mine")
     assert response.status_code == 403
     assert "four-eyes" in response.content.decode()
     assert EntryState.objects.get(entry=lenalidomide).state == State.IN_REVIEW
@@ -111,13 +118,13 @@ def test_reject_needs_a_comment_and_the_author_sees_it(
     workflow.submit(entry=lenalidomide, user=editor)
     login(client, reviewer)
 
-    response = client.post(entry_url(lenalidomide, "review"), {"decision": "reject", "comment": ""})
+    response = decide(client, lenalidomide, "reject", "")
     assert response.status_code == 200
     assert "This field is required" in response.content.decode()
     assert EntryState.objects.get(entry=lenalidomide).state == State.IN_REVIEW
 
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(entry_url(lenalidomide, "review"), {"decision": "reject", "comment": "Use the full class name"})
+        decide(client, lenalidomide, "reject", "Use the full class name")
     assert EntryState.objects.get(entry=lenalidomide).state == State.DRAFT
     assert any("rejected" in m.subject and m.to == [editor.email] for m in mail.outbox)
     page = login(client, editor).get(entry_url(lenalidomide)).content.decode()
@@ -236,7 +243,9 @@ def test_review_due_filter(client, published_lenalidomide, superuser):
 def test_review_interval_is_configurable(lenalidomide, editor, reviewer, settings, interval):
     settings.FORMULARY_REVIEW_INTERVAL_DAYS = interval
     workflow.submit(entry=lenalidomide, user=editor)
-    workflow.approve(entry=lenalidomide, user=reviewer, comment="ok")
+    workflow.approve(
+        entry=lenalidomide, revision=working_copy.submitted_revision(lenalidomide), user=reviewer, comment="ok"
+    )
     state = EntryState.objects.get(entry=lenalidomide)
     assert state.next_review_due == timezone.localdate() + datetime.timedelta(days=interval)
 
@@ -256,7 +265,12 @@ def test_deleting_a_product_is_an_edit_that_needs_review(client, published_lenal
     workflow.submit(entry=published_lenalidomide, user=editor2)
     page = login(client, reviewer2).get(entry_url(published_lenalidomide, "review")).content.decode()
     assert "removed" in page and "Teva" in page
-    workflow.approve(entry=published_lenalidomide, user=reviewer2, comment="Product discontinued")
+    workflow.approve(
+        entry=published_lenalidomide,
+        revision=working_copy.submitted_revision(published_lenalidomide),
+        user=reviewer2,
+        comment="Product discontinued",
+    )
     assert "Teva" not in client.get("/entries/lenalidomide/").content.decode()
 
 
@@ -273,7 +287,7 @@ def test_a_failing_mail_server_does_not_undo_or_break_a_decision(
     workflow.submit(entry=lenalidomide, user=editor)
     login(client, reviewer)
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(entry_url(lenalidomide, "review"), {"decision": "reject", "comment": "Redo"})
+        response = decide(client, lenalidomide, "reject", "Redo")
     assert response.status_code == 302
     assert EntryState.objects.get(entry=lenalidomide).state == State.DRAFT
 
@@ -320,3 +334,46 @@ def test_entry_list_links_to_the_review_queue_with_its_size(client, lenalidomide
     page = login(client, reviewer).get(reverse("admin:monographs_entry_changelist")).content.decode()
     assert "1 entry awaiting review" in page
     assert reverse("admin:monographs_entry_review_queue") in page
+
+
+def test_approving_an_open_review_page_after_the_editor_resubmitted_is_refused_with_a_link(
+    client, published_lenalidomide, editor2, reviewer2
+):
+    """The race of issue 10: the reviewer reads version 1, the editor changes the body and
+    submits version 2, the reviewer presses Approve on the page still open."""
+    editor_client = login(type(client)(), editor2)
+    storage = published_lenalidomide.sections.get(kind="storage").body
+    save_entry_with(editor_client, published_lenalidomide, storage=storage + " Take the usual dose.", reason="Dose")
+    editor_client.post(entry_url(published_lenalidomide, "submit"))
+    login(client, reviewer2)
+    shown = client.get(entry_url(published_lenalidomide, "review")).context["form"]["revision"].value()
+
+    save_entry_with(editor_client, published_lenalidomide, storage=storage + " Take 10x the dose.", reason="Dose")
+    editor_client.post(entry_url(published_lenalidomide, "submit"))
+    assert EntryState.objects.get(entry=published_lenalidomide).state == State.IN_REVIEW
+
+    response = client.post(
+        entry_url(published_lenalidomide, "review"),
+        {"decision": "approve", "comment": "Looks right", "revision": shown},
+    )
+
+    assert response.status_code == 409
+    page = response.content.decode()
+    assert "no longer the one awaiting review" in page
+    assert f'href="{entry_url(published_lenalidomide, "review")}"' in page
+    assert "10x the dose" not in client.get("/entries/lenalidomide/").content.decode()
+    assert published_lenalidomide.editions.count() == 1
+    assert not AuditEvent.objects.filter(entry=published_lenalidomide, action="approved", actor=reviewer2).exists()
+
+    # Reviewing the version now awaiting review works as usual.
+    assert decide(client, published_lenalidomide, "approve", "Checked the new dose").status_code == 302
+    assert "10x the dose" in client.get("/entries/lenalidomide/").content.decode()
+
+
+def test_a_decision_without_the_reviewed_revision_is_a_form_error(client, lenalidomide, editor, reviewer):
+    workflow.submit(entry=lenalidomide, user=editor)
+    login(client, reviewer)
+    response = client.post(entry_url(lenalidomide, "review"), {"decision": "approve", "comment": "ok"})
+    assert response.status_code == 200
+    assert "reload it" in response.content.decode()
+    assert EntryState.objects.get(entry=lenalidomide).state == State.IN_REVIEW

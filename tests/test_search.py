@@ -8,7 +8,7 @@ import pytest
 from django.db import connection
 from django.urls import reverse
 
-from monographs import search, workflow
+from monographs import search, workflow, working_copy
 
 from .publishing import make_published, product
 
@@ -121,7 +121,9 @@ def test_unpublished_and_withdrawn_entries_are_never_results(client, lenalidomid
         assert result_slugs(client, query) == []
 
     workflow.submit(entry=lenalidomide, user=editor)
-    workflow.approve(entry=lenalidomide, user=reviewer, comment="ok")
+    workflow.approve(
+        entry=lenalidomide, revision=working_copy.submitted_revision(lenalidomide), user=reviewer, comment="ok"
+    )
     assert result_slugs(client, "revlimid") == ["lenalidomide"]
 
     workflow.withdraw(entry=lenalidomide, user=reviewer, comment="Off the market")

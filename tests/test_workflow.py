@@ -4,9 +4,10 @@ public sees at each step."""
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.utils import timezone
 from reversion.models import Version
 
-from monographs import services, workflow
+from monographs import services, workflow, working_copy
 from monographs.models import AuditEvent, Edition, EntryState, ImmutableRecordError, State
 
 
@@ -45,14 +46,17 @@ def test_submit_then_approve_publishes_an_edition_of_the_submitted_revision(lena
     workflow.submit(entry=lenalidomide, user=editor, comment="Please check")
     assert state_of(lenalidomide) == State.IN_REVIEW
 
-    event = workflow.approve(entry=lenalidomide, user=reviewer, comment="Looks right")
+    event = workflow.approve(
+        entry=lenalidomide, revision=working_copy.submitted_revision(lenalidomide), user=reviewer, comment="Looks right"
+    )
 
     state = EntryState.objects.get(entry=lenalidomide)
     assert state.state == State.PUBLISHED
     assert state.live_edition.revision == submitted
     assert state.live_edition.number == 1
     assert state.live_edition.approved_by == reviewer
-    assert (state.next_review_due - state.live_edition.approved_at.date()).days in (730, 729)
+    # The review date counts from the Hong Kong calendar day of approval, not the UTC one.
+    assert state.next_review_due - timezone.localdate(state.live_edition.approved_at) == workflow.review_interval()
     assert event.action == AuditEvent.Action.APPROVED and event.edition == state.live_edition
     status, html = public_text(client)
     assert status == 200 and "Lenalidomide" in html
@@ -60,7 +64,12 @@ def test_submit_then_approve_publishes_an_edition_of_the_submitted_revision(lena
 
 def test_reject_returns_to_draft_with_the_reviewers_comment(lenalidomide, editor, reviewer):
     workflow.submit(entry=lenalidomide, user=editor)
-    workflow.reject(entry=lenalidomide, user=reviewer, comment="Storage text is outdated")
+    workflow.reject(
+        entry=lenalidomide,
+        revision=working_copy.submitted_revision(lenalidomide),
+        user=reviewer,
+        comment="Storage text is outdated",
+    )
     assert state_of(lenalidomide) == State.DRAFT
     event = AuditEvent.objects.filter(entry=lenalidomide).first()
     assert (event.action, event.from_state, event.to_state, event.actor, event.comment) == (
@@ -84,7 +93,12 @@ def test_published_page_stays_while_next_draft_is_worked_on(published_lenalidomi
 
     workflow.submit(entry=published_lenalidomide, user=editor2)
     assert "new draft sentence" not in public_text(client)[1]
-    workflow.approve(entry=published_lenalidomide, user=reviewer2, comment="OK")
+    workflow.approve(
+        entry=published_lenalidomide,
+        revision=working_copy.submitted_revision(published_lenalidomide),
+        user=reviewer2,
+        comment="OK",
+    )
     html = public_text(client)[1]
     assert "new draft sentence" in html
     assert old_storage[:60] not in html
@@ -98,7 +112,12 @@ def test_withdraw_removes_the_page_and_reapproval_brings_it_back(published_lenal
 
     workflow.submit(entry=published_lenalidomide, user=editor)
     assert public_text(client)[0] == 404
-    workflow.approve(entry=published_lenalidomide, user=reviewer2, comment="Alert resolved")
+    workflow.approve(
+        entry=published_lenalidomide,
+        revision=working_copy.submitted_revision(published_lenalidomide),
+        user=reviewer2,
+        comment="Alert resolved",
+    )
     assert public_text(client)[0] == 200
     actions = list(AuditEvent.objects.filter(entry=published_lenalidomide).values_list("action", flat=True))
     assert actions[:3] == ["approved", "submitted", "withdrawn"]
@@ -110,7 +129,9 @@ def test_withdraw_removes_the_page_and_reapproval_brings_it_back(published_lenal
 def test_editor_cannot_approve(lenalidomide, editor, editor2):
     workflow.submit(entry=lenalidomide, user=editor)
     with pytest.raises(PermissionDenied, match="Only reviewers"):
-        workflow.approve(entry=lenalidomide, user=editor2, comment="ok")
+        workflow.approve(
+            entry=lenalidomide, revision=working_copy.submitted_revision(lenalidomide), user=editor2, comment="ok"
+        )
     assert state_of(lenalidomide) == State.IN_REVIEW
 
 
@@ -124,7 +145,12 @@ def test_author_cannot_approve_own_change(lenalidomide, make_editor_reviewer, ed
     edit_section(lenalidomide, author, "Changed by the author")
     workflow.submit(entry=lenalidomide, user=editor)
     with pytest.raises(PermissionDenied, match="four-eyes"):
-        workflow.approve(entry=lenalidomide, user=author, comment="fine by me")
+        workflow.approve(
+            entry=lenalidomide,
+            revision=working_copy.submitted_revision(lenalidomide),
+            user=author,
+            comment="fine by me",
+        )
     assert state_of(lenalidomide) == State.IN_REVIEW
     assert not Edition.objects.exists()
 
@@ -133,20 +159,35 @@ def test_superuser_cannot_approve_own_change(lenalidomide, superuser):
     edit_section(lenalidomide, superuser, "Changed by the chief")
     workflow.submit(entry=lenalidomide, user=superuser)
     with pytest.raises(PermissionDenied, match="four-eyes"):
-        workflow.approve(entry=lenalidomide, user=superuser, comment="self-approval")
+        workflow.approve(
+            entry=lenalidomide,
+            revision=working_copy.submitted_revision(lenalidomide),
+            user=superuser,
+            comment="self-approval",
+        )
 
 
 def test_self_approval_setting_allows_single_person_installs(lenalidomide, superuser, settings):
     settings.FORMULARY_ALLOW_SELF_APPROVAL = True
     edit_section(lenalidomide, superuser, "Changed by the only pharmacist")
     workflow.submit(entry=lenalidomide, user=superuser)
-    workflow.approve(entry=lenalidomide, user=superuser, comment="test install")
+    workflow.approve(
+        entry=lenalidomide,
+        revision=working_copy.submitted_revision(lenalidomide),
+        user=superuser,
+        comment="test install",
+    )
     assert state_of(lenalidomide) == State.PUBLISHED
 
 
 def test_approving_a_version_that_was_not_submitted_is_refused(lenalidomide, reviewer, client):
     with pytest.raises(workflow.TransitionError, match="submitted for review"):
-        workflow.approve(entry=lenalidomide, user=reviewer, comment="publish directly")
+        workflow.approve(
+            entry=lenalidomide,
+            revision=working_copy.submitted_revision(lenalidomide),
+            user=reviewer,
+            comment="publish directly",
+        )
     assert public_text(client)[0] == 404
     assert not AuditEvent.objects.exists()
 
@@ -154,7 +195,12 @@ def test_approving_a_version_that_was_not_submitted_is_refused(lenalidomide, rev
 def test_publishing_a_draft_directly_is_refused(published_lenalidomide, editor2, reviewer2, client):
     edit_section(published_lenalidomide, editor2, "Unreviewed wording")
     with pytest.raises(workflow.TransitionError):
-        workflow.approve(entry=published_lenalidomide, user=reviewer2, comment="skip review")
+        workflow.approve(
+            entry=published_lenalidomide,
+            revision=working_copy.submitted_revision(published_lenalidomide),
+            user=reviewer2,
+            comment="skip review",
+        )
     assert "Unreviewed wording" not in public_text(client)[1]
 
 
@@ -164,7 +210,12 @@ def test_edit_after_submission_makes_a_new_draft_needing_its_own_review(lenalido
 
     assert state_of(lenalidomide) == State.DRAFT
     with pytest.raises(workflow.TransitionError):
-        workflow.approve(entry=lenalidomide, user=reviewer, comment="approving what I saw")
+        workflow.approve(
+            entry=lenalidomide,
+            revision=working_copy.submitted_revision(lenalidomide),
+            user=reviewer,
+            comment="approving what I saw",
+        )
     event = AuditEvent.objects.filter(entry=lenalidomide).first()
     assert event.action == "edited" and event.from_state == "in_review"
     assert "submission was withdrawn" in event.comment
@@ -178,9 +229,13 @@ def test_submitting_twice_or_without_changes_is_refused(published_lenalidomide, 
 def test_reject_and_approve_need_a_comment(lenalidomide, editor, reviewer):
     workflow.submit(entry=lenalidomide, user=editor)
     with pytest.raises(workflow.TransitionError, match="comment is required"):
-        workflow.reject(entry=lenalidomide, user=reviewer, comment="  ")
+        workflow.reject(
+            entry=lenalidomide, revision=working_copy.submitted_revision(lenalidomide), user=reviewer, comment="  "
+        )
     with pytest.raises(workflow.TransitionError, match="comment is required"):
-        workflow.approve(entry=lenalidomide, user=reviewer, comment="")
+        workflow.approve(
+            entry=lenalidomide, revision=working_copy.submitted_revision(lenalidomide), user=reviewer, comment=""
+        )
     assert state_of(lenalidomide) == State.IN_REVIEW
 
 
@@ -201,7 +256,12 @@ def test_restore_of_an_old_version_is_a_new_draft_that_needs_review(published_le
     first = Version.objects.get_for_object(published_lenalidomide).first()
     edit_section(published_lenalidomide, editor2, "Second wording")
     workflow.submit(entry=published_lenalidomide, user=editor2)
-    workflow.approve(entry=published_lenalidomide, user=reviewer2, comment="ok")
+    workflow.approve(
+        entry=published_lenalidomide,
+        revision=working_copy.submitted_revision(published_lenalidomide),
+        user=reviewer2,
+        comment="ok",
+    )
 
     import reversion
 
@@ -247,7 +307,9 @@ def test_interrupted_approval_leaves_nothing_half_done(lenalidomide, editor, rev
 
     monkeypatch.setattr(workflow, "_record", explode)
     with pytest.raises(RuntimeError):
-        workflow.approve(entry=lenalidomide, user=reviewer, comment="ok")
+        workflow.approve(
+            entry=lenalidomide, revision=working_copy.submitted_revision(lenalidomide), user=reviewer, comment="ok"
+        )
     assert state_of(lenalidomide) == State.IN_REVIEW
     assert not Edition.objects.exists()
     assert public_text(client)[0] == 404
@@ -267,4 +329,35 @@ def test_two_live_entries_cannot_share_an_address(published_lenalidomide, editor
     entry_update(entry=other, slug="lenalidomide", user=editor, reason="take the old address")
     workflow.submit(entry=other, user=editor)
     with pytest.raises(workflow.TransitionError, match="already uses the address /entries/lenalidomide/"):
-        workflow.approve(entry=other, user=reviewer2, comment="ok")
+        workflow.approve(entry=other, revision=working_copy.submitted_revision(other), user=reviewer2, comment="ok")
+
+
+# The reviewer decides on the version they saw -----------------------------
+
+
+def test_approving_a_version_that_was_replaced_by_a_resubmission_publishes_nothing(
+    published_lenalidomide, editor2, reviewer2, client
+):
+    edit_section(published_lenalidomide, editor2, "Take the usual dose")
+    seen = workflow.submit(entry=published_lenalidomide, user=editor2).revision
+    edit_section(published_lenalidomide, editor2, "Take 10x the dose")
+    workflow.submit(entry=published_lenalidomide, user=editor2)
+
+    with pytest.raises(workflow.StaleReviewError) as refused:
+        workflow.approve(entry=published_lenalidomide, revision=seen, user=reviewer2, comment="Looks right")
+
+    assert refused.value.current_revision == working_copy.submitted_revision(published_lenalidomide)
+    assert refused.value.current_revision != seen
+    assert "Take 10x the dose" not in public_text(client)[1]
+    assert state_of(published_lenalidomide) == State.IN_REVIEW
+    assert published_lenalidomide.editions.count() == 1
+
+
+def test_rejecting_a_replaced_version_is_refused_too(lenalidomide, editor, editor2, reviewer):
+    seen = workflow.submit(entry=lenalidomide, user=editor).revision
+    edit_section(lenalidomide, editor2, "Rewritten")
+    workflow.submit(entry=lenalidomide, user=editor2)
+
+    with pytest.raises(workflow.StaleReviewError):
+        workflow.reject(entry=lenalidomide, revision=seen.pk, user=reviewer, comment="Outdated")
+    assert state_of(lenalidomide) == State.IN_REVIEW

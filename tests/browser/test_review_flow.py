@@ -29,6 +29,48 @@ def people(live_server):
     return editor, reviewer
 
 
+def edit_storage_and_submit(page, text, reason):
+    """In the admin as an editor: change the storage section, save with a reason, submit."""
+    page.goto("/admin/monographs/entry/")
+    page.get_by_role("link", name="Lenalidomide").click()
+    page.locator("textarea[name$='-body']").filter(has_text="Store").first.fill(text)
+    page.get_by_role("textbox", name="Reason for change").fill(reason)
+    page.get_by_role("button", name="Save and continue editing").click()
+    expect(page.locator(".messagelist")).to_contain_text("was changed successfully")
+    page.get_by_role("button", name="Submit for review").click()
+    expect(page.locator(".messagelist")).to_contain_text("Submitted for review")
+
+
+def test_approving_a_review_page_left_open_while_the_editor_resubmitted_is_refused(
+    page, browser, base_url, people, admin_login, axe_violations
+):
+    editor, reviewer = people
+    editor_page = browser.new_context(base_url=base_url).new_page()
+    admin_login(editor_page, editor)
+    edit_storage_and_submit(editor_page, "Store below 25 degrees.", "Version one")
+
+    # The reviewer opens the review page of version one and reads it.
+    admin_login(page, reviewer)
+    page.goto("/admin/monographs/entry/review-queue/")
+    page.get_by_role("link", name="Review").click()
+    expect(page.locator("#content")).to_contain_text("below 25 degrees")
+
+    # Meanwhile the editor changes the text again and resubmits.
+    edit_storage_and_submit(editor_page, "Store below 25 degrees. Take 10x the dose.", "Version two")
+
+    # Approve on the page still open: refused, nothing published, a link to what now awaits review.
+    page.get_by_label("Review comment").fill("Matches the product information")
+    page.get_by_role("button", name="Approve and publish").click()
+    expect(page.locator("#content")).to_contain_text("no longer the one awaiting review")
+    assert not axe_violations(page)
+    public = browser.new_page(base_url=base_url)
+    public.goto("/entries/lenalidomide/")
+    expect(public.locator("main")).not_to_contain_text("10x the dose")
+
+    page.get_by_role("link", name="Review the version now awaiting review").click()
+    expect(page.locator("#content ins").first).to_contain_text("10x")
+
+
 def test_edit_submit_approve_publish(page, browser, base_url, people, admin_login, axe_violations):
     editor, reviewer = people
     public = browser.new_page(base_url=base_url)

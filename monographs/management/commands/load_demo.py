@@ -4,7 +4,7 @@ from django.contrib.auth.models import Group, Permission
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from monographs import workflow
+from monographs import workflow, working_copy
 from monographs.demo import load_lenalidomide
 from monographs.roles import sync_roles
 
@@ -61,7 +61,10 @@ class Command(BaseCommand):
                 # an editor submits it and a different person, a reviewer, approves it.
                 workflow.submit(entry=entry, user=User.objects.get(username="editor"), comment="Demo data")
                 workflow.approve(
-                    entry=entry, user=User.objects.get(username="reviewer"), comment="Demo data, approved for the demo"
+                    entry=entry,
+                    revision=working_copy.submitted_revision(entry),
+                    user=User.objects.get(username="reviewer"),
+                    comment="Demo data, approved for the demo",
                 )
                 self.stdout.write("Published the demo entry through the review workflow (editor → reviewer).")
 
