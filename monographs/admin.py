@@ -10,13 +10,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from reversion.admin import VersionAdmin
 
-from . import (
-    versioning,  # noqa: F401  register follows before VersionAdmin auto-registers
-    workflow,
-)
+from . import workflow, working_copy
 from .admin_review import ReviewAdminMixin
 from .forms import VersionedEntryForm
-from .models import AuditEvent, Edition, Entry, EntryState, Product, Section, State, Strength
+from .models import AuditEvent, Edition, Entry, Product, Section, Strength
 from .snapshots import STRENGTH_FIELDS
 
 
@@ -149,7 +146,7 @@ class EntryAdmin(ReviewAdminMixin, ReasonAdminMixin, VersionAdmin):
     change_list_template = "admin/monographs/entry/change_list.html"
 
     def changelist_view(self, request, extra_context=None):
-        awaiting = EntryState.objects.filter(state=State.IN_REVIEW).count()
+        awaiting = working_copy.review_queue().count()
         return super().changelist_view(request, {**(extra_context or {}), "awaiting_review": awaiting})
 
     @admin.display(description=_("review state"), ordering="state__state")
@@ -183,15 +180,17 @@ class EntryAdmin(ReviewAdminMixin, ReasonAdminMixin, VersionAdmin):
         if not str(object_id).isdigit():
             # Let the admin answer its usual "does not exist" for a malformed address.
             return super().change_view(request, object_id, form_url, extra_context)
-        state = EntryState.objects.filter(entry_id=object_id).select_related("live_edition").first()
-        # The reviewer's reasons matter until the next decision or edit, not forever.
-        last_event = AuditEvent.objects.filter(entry_id=object_id).select_related("actor").first()
+        state = working_copy.state_of(object_id)
+        user = request.user
         extra_context = {
             **(extra_context or {}),
             "workflow_state": state,
-            "last_rejection": last_event if last_event and last_event.action == AuditEvent.Action.REJECTED else None,
-            "can_submit": request.user.has_perm("monographs.submit_entry"),
-            "can_withdraw": request.user.has_perm("monographs.withdraw_entry"),
+            # The reviewer's reasons matter until the next decision or edit, not forever.
+            "last_rejection": working_copy.standing_rejection(object_id),
+            # Which actions to offer: the workflow's own answers, asked again when they are taken.
+            "can_submit": state is not None and workflow.can_submit(user, state.entry, state),
+            "awaiting_review": state is not None and workflow.awaits_review(state.entry, state),
+            "can_withdraw": state is not None and workflow.can_withdraw(user, state.entry, state),
         }
         return super().change_view(request, object_id, form_url, extra_context)
 

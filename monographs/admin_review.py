@@ -10,12 +10,10 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
-from reversion.models import Revision, Version
 
-from . import workflow
+from . import workflow, working_copy
 from .diffing import compare
 from .forms import CompareForm, DecisionForm, ReviewDecisionForm
-from .models import AuditEvent, EntryState, State
 from .snapshots import snapshot_of_revision
 
 
@@ -43,7 +41,7 @@ class ReviewAdminMixin:
             "opts": self.model._meta,
             "original": entry,
             "entry": entry,
-            "state": EntryState.objects.get_or_create(entry=entry)[0],
+            "state": working_copy.state_of(entry.pk),
             **extra,
         }
 
@@ -74,11 +72,7 @@ class ReviewAdminMixin:
     def review_queue_view(self, request):
         if not self.has_view_permission(request):
             raise PermissionDenied
-        queue = (
-            EntryState.objects.filter(state=State.IN_REVIEW)
-            .select_related("entry", "submitted_by")
-            .order_by("submitted_at")
-        )
+        queue = working_copy.review_queue()
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
@@ -89,9 +83,7 @@ class ReviewAdminMixin:
 
     def review_view(self, request, object_id):
         entry = self._entry(request, object_id)
-        state = EntryState.objects.select_related("submitted_revision__user", "live_edition", "submitted_by").get(
-            entry=entry
-        )
+        state = working_copy.review_state(entry)
         form = ReviewDecisionForm(request.POST or None, initial={"revision": state.submitted_revision_id})
         if request.method == "POST":
             decision = request.POST.get("decision")
@@ -108,12 +100,12 @@ class ReviewAdminMixin:
                     success=_("Approved and published.") if approve else _("Rejected; the author was told why."),
                     next_url=reverse("admin:monographs_entry_review_queue"),
                 )
-        if state.state != State.IN_REVIEW:
+        if not workflow.awaits_review(entry, state):
             context = self._context(request, entry, title=_("Review %s") % entry, not_in_review=True)
             return TemplateResponse(request, "admin/monographs/entry/review.html", context)
         revision = state.submitted_revision
         # A withdrawn entry is compared with its last edition: what the public saw last.
-        previous = state.live_edition or entry.editions.order_by("-number").first()
+        previous = state.live_edition or working_copy.last_edition(entry)
         fields, sections, products = compare(
             previous.content if previous else None, snapshot_of_revision(revision, entry.pk)
         )
@@ -130,7 +122,7 @@ class ReviewAdminMixin:
             against=_("edition %d") % previous.number if previous else _("nothing (never published)"),
             may_approve=may_approve,
             refusal=refusal,
-            can_review=request.user.has_perm("monographs.review_entry"),
+            can_review=workflow.can_review(request.user, entry, state),
         )
         return TemplateResponse(request, "admin/monographs/entry/review.html", context)
 
@@ -165,13 +157,12 @@ class ReviewAdminMixin:
         form = CompareForm(request.GET)
         if not form.is_valid():
             return self._refused(request, entry, _("Choose two versions of this entry to compare."))
-        revision_ids = set(Version.objects.get_for_object(entry).values_list("revision_id", flat=True))
         old_id, new_id = form.cleaned_data["old"], form.cleaned_data["new"]
-        if not {old_id, new_id} <= revision_ids:
+        if not {old_id, new_id} <= working_copy.revision_ids(entry):
             return self._refused(request, entry, _("Those are not versions of this entry."), status=404)
         if old_id == new_id:
             return self._refused(request, entry, _("Choose two different versions."))
-        old, new = Revision.objects.select_related("user").filter(pk__in=[old_id, new_id]).order_by("pk")
+        old, new = working_copy.revisions([old_id, new_id])
         fields, sections, products = compare(snapshot_of_revision(old, entry.pk), snapshot_of_revision(new, entry.pk))
         context = self._context(
             request,
@@ -188,7 +179,7 @@ class ReviewAdminMixin:
     def history_view(self, request, object_id, extra_context=None):
         if not str(object_id).isdigit():
             return super().history_view(request, object_id, extra_context)
-        events = AuditEvent.objects.filter(entry_id=object_id).select_related("actor", "edition")
+        events = working_copy.audit_trail(object_id)
         extra_context = {
             **(extra_context or {}),
             "audit_events": events,

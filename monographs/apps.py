@@ -8,5 +8,5 @@ class MonographsConfig(AppConfig):
     verbose_name = _("Formulary")
 
     def ready(self):
-        # Imported for their side effects: reversion registration and signal receivers.
-        from . import notifications, versioning, workflow  # noqa: F401
+        # Connects the signal receivers (models register themselves with django-reversion).
+        from . import receivers  # noqa: F401

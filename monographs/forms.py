@@ -8,7 +8,8 @@ from reversion.models import Revision
 
 from .diffing import compare
 from .models import Entry, EntryState
-from .snapshots import latest_revision, snapshot_of_revision
+from .snapshots import snapshot_of_revision
+from .working_copy import latest_revision
 
 
 def _changed_labels(base_revision, latest, entry_id):

@@ -5,8 +5,15 @@ Every rule a user can break lives here, as field validators and database
 constraints, so the admin, the importer and any API refuse the same input with
 the same message. Writes go through `services`; public reads go through
 `selectors`, which only see published editions.
+
+django-reversion tracks the four content models, registered where they are
+defined. Each follows its parent as well as its children, so a save anywhere
+(an entry, one product, one strength) records one revision holding the whole
+entry: its sections, products and strengths. Reviews and restores work on that
+unit.
 """
 
+import reversion
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
@@ -52,6 +59,7 @@ def normalise_newlines(text):
     return text.replace("\r\n", "\n").replace("\r", "\n") if text else text
 
 
+@reversion.register(follow=["sections", "products"])
 class Entry(models.Model):
     """One formulary entry: an active ingredient or a fixed combination."""
 
@@ -119,6 +127,7 @@ class Entry(models.Model):
         return split_lines(self.synonyms)
 
 
+@reversion.register(follow=["entry"])
 class Section(models.Model):
     """One section of an entry's monograph, in an explicit order."""
 
@@ -176,6 +185,7 @@ class Section(models.Model):
         return self.heading or self.get_kind_display()
 
 
+@reversion.register(follow=["entry", "strengths"])
 class Product(models.Model):
     """A brand or generic product of an entry's active ingredient."""
 
@@ -238,6 +248,7 @@ class Product(models.Model):
         self.notes = normalise_newlines(self.notes)
 
 
+@reversion.register(follow=["product"])
 class Strength(models.Model):
     """A registered presentation of a product: amount and unit, optionally per
     an amount of vehicle (250 mg per 5 mL), in one dosage form.

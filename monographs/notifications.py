@@ -1,13 +1,14 @@
-"""Email about reviews: reviewers hear of submissions, authors of decisions."""
+"""Email about reviews: reviewers hear of submissions, authors of decisions.
+
+Called from `receivers` once a transition has committed.
+"""
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
-from django.dispatch import receiver
 from django.urls import reverse
 
-from . import signals
-from .workflow import authors_since_publication
+from .working_copy import authors_since_publication
 
 
 def _review_url(entry):
@@ -19,8 +20,7 @@ def reviewers():
     return User.objects.filter(is_active=True, groups__name="Reviewers").exclude(email="").distinct()
 
 
-@receiver(signals.entry_submitted, dispatch_uid="monographs_mail_submitted")
-def mail_reviewers(sender, entry, user, comment, event, **kwargs):
+def mail_reviewers(*, entry, user, comment):
     recipients = [u.email for u in reviewers() if u.pk != user.pk]
     if recipients:
         send_mail(
@@ -32,7 +32,7 @@ def mail_reviewers(sender, entry, user, comment, event, **kwargs):
         )
 
 
-def _mail_authors(entry, event, verdict):
+def mail_authors(*, entry, event, verdict):
     User = get_user_model()
     author_ids = authors_since_publication(entry, event.revision)
     recipients = list(User.objects.filter(pk__in=author_ids).exclude(email="").values_list("email", flat=True))
@@ -44,13 +44,3 @@ def _mail_authors(entry, event, verdict):
             None,
             recipients,
         )
-
-
-@receiver(signals.entry_approved, dispatch_uid="monographs_mail_approved")
-def mail_author_approved(sender, entry, event, **kwargs):
-    _mail_authors(entry, event, "approved and published")
-
-
-@receiver(signals.entry_rejected, dispatch_uid="monographs_mail_rejected")
-def mail_author_rejected(sender, entry, event, **kwargs):
-    _mail_authors(entry, event, "rejected")

@@ -6,7 +6,7 @@ it, the compare view diffs two of them, and the public pages render it.
 
 from decimal import Decimal
 
-from reversion.models import Revision, Version
+from reversion.models import Revision
 
 from .models import Entry, Product, Section, Strength, split_lines
 from .vocabulary import SectionKind
@@ -43,11 +43,6 @@ def _plain(value):
 
 def _pick(field_dict, fields):
     return {name: _plain(field_dict.get(name)) for name in fields}
-
-
-def latest_revision(entry):
-    version = Version.objects.get_for_object(entry).select_related("revision").first()
-    return version.revision if version else None
 
 
 def snapshot_of_revision(revision: Revision, entry_id):

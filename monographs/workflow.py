@@ -12,16 +12,12 @@ from functools import partial
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models.signals import post_save
-from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from reversion.models import Version
-from reversion.signals import post_revision_commit
 
-from . import signals
+from . import signals, working_copy
 from .models import AuditEvent, Edition, Entry, EntryState, State
-from .snapshots import latest_revision, listing_fields, snapshot_of_revision
+from .snapshots import listing_fields, snapshot_of_revision
 
 Action = AuditEvent.Action
 
@@ -43,6 +39,7 @@ class StaleReviewError(TransitionError):
 
 
 def review_interval():
+    """How long a published monograph stays current before it is due for review again."""
     return datetime.timedelta(days=getattr(settings, "FORMULARY_REVIEW_INTERVAL_DAYS", 730))
 
 
@@ -50,8 +47,12 @@ def _locked_state(entry):
     return EntryState.objects.select_for_update().get_or_create(entry=entry)[0]
 
 
+def _has(user, perm):
+    return bool(user and user.is_active and user.has_perm(f"monographs.{perm}"))
+
+
 def _require(user, perm, message):
-    if not (user and user.is_active and user.has_perm(f"monographs.{perm}")):
+    if not _has(user, perm):
         raise PermissionDenied(message)
 
 
@@ -76,50 +77,82 @@ def _record(state, *, action, from_state, user, comment="", revision=None, editi
     return event
 
 
-def _require_comment(comment, what):
+def _require_comment(comment, message):
     comment = (comment or "").strip()
     if not comment:
-        raise TransitionError(f"A comment is required to {what}.")
+        raise TransitionError(message)
     return comment
 
 
-def authors_since_publication(entry, up_to_revision):
-    """Users who made any revision of the entry after the edition before `up_to_revision`, up to it.
+# "May I?" ------------------------------------------------------------------
+# Screens ask these before offering an action; the transitions below ask the
+# same questions again under the row lock, so a stale screen cannot slip past.
 
-    These are the people who edited what the next approval would publish.
-    """
-    last = Edition.objects.filter(entry=entry, revision_id__lt=up_to_revision.pk).order_by("-number").first()
-    return set(
-        Version.objects.get_for_object(entry)
-        .filter(revision_id__gt=last.revision_id if last else 0, revision_id__lte=up_to_revision.pk)
-        .exclude(revision__user=None)
-        .values_list("revision__user_id", flat=True)
-    )
+
+def _state_of(entry):
+    return EntryState.objects.get_or_create(entry=entry)[0]
+
+
+def _submit_refusal(user, state):
+    if not _has(user, "submit_entry"):
+        return _("Only editors can submit entries for review.")
+    if state.state == State.IN_REVIEW:
+        return _("This entry is already in review.")
+    if state.state == State.PUBLISHED:
+        return _("Nothing to submit: the working copy is the published edition.")
+    return None
+
+
+def can_edit(user, entry):
+    """Whether `user` may change the working copy (an edit during review ends that review)."""
+    return _has(user, "change_entry")
+
+
+def can_submit(user, entry, state=None):
+    """Whether `user` may send the working copy of `entry` for review now."""
+    return _submit_refusal(user, state or _state_of(entry)) is None
+
+
+def can_review(user, entry, state=None):
+    """Whether `user` may decide on `entry` now (a version awaits review and they are a reviewer)."""
+    return _has(user, "review_entry") and awaits_review(entry, state)
+
+
+def awaits_review(entry, state=None):
+    """Whether a version of `entry` is awaiting a reviewer's decision (anyone with access may read it)."""
+    return (state or _state_of(entry)).state == State.IN_REVIEW
 
 
 def may_approve(user, entry, revision):
     """Whether `user` may approve `revision` of `entry` under the four-eyes rule, and if not why."""
-    if not (user and user.is_active and user.has_perm("monographs.review_entry")):
-        return False, "Only reviewers can approve entries."
+    if not _has(user, "review_entry"):
+        return False, _("Only reviewers can approve entries.")
     if getattr(settings, "FORMULARY_ALLOW_SELF_APPROVAL", False):
         return True, ""
-    if user.pk in authors_since_publication(entry, revision):
-        return False, "You edited this version, so another reviewer must approve it (four-eyes rule)."
+    if user.pk in working_copy.authors_since_publication(entry, revision):
+        return False, _("You edited this version, so another reviewer must approve it (four-eyes rule).")
     return True, ""
+
+
+def can_withdraw(user, entry, state=None):
+    """Whether `user` may take `entry` off the public pages now."""
+    return _has(user, "withdraw_entry") and (state or _state_of(entry)).live_edition_id is not None
+
+
+# Transitions ---------------------------------------------------------------
 
 
 def submit(*, entry, user, comment=""):
     """Send the current working copy for review; it is frozen from now on."""
-    _require(user, "submit_entry", "Only editors can submit entries for review.")
+    _require(user, "submit_entry", _("Only editors can submit entries for review."))
     with transaction.atomic():
         state = _locked_state(entry)
-        if state.state == State.IN_REVIEW:
-            raise TransitionError("This entry is already in review.")
-        if state.state == State.PUBLISHED:
-            raise TransitionError("Nothing to submit: the working copy is the published edition.")
-        revision = latest_revision(entry)
+        refusal = _submit_refusal(user, state)
+        if refusal is not None:
+            raise TransitionError(refusal)
+        revision = working_copy.latest_revision(entry)
         if revision is None:
-            raise TransitionError("This entry has no saved version to submit.")
+            raise TransitionError(_("This entry has no saved version to submit."))
         from_state = state.state
         state.state = State.IN_REVIEW
         state.submitted_revision = revision
@@ -137,12 +170,10 @@ def submit(*, entry, user, comment=""):
         )
 
 
-def _check_reviewable(state, user, *, verb):
-    _require(user, "review_entry", f"Only reviewers can {verb} entries.")
+def _check_reviewable(state, user, *, refused, not_in_review):
+    _require(user, "review_entry", refused)
     if state.state != State.IN_REVIEW:
-        raise TransitionError(
-            f"Only a version submitted for review can be {verb}d; this entry is {state.get_state_display().lower()}."
-        )
+        raise TransitionError(not_in_review % {"state": state.get_state_display().lower()})
 
 
 def _check_reviewed_revision(state, revision):
@@ -164,30 +195,32 @@ def _check_reviewed_revision(state, revision):
 
 
 def approve(*, entry, user, revision, comment):
-    """Publish `revision`, the submitted revision the reviewer saw, as a new edition (four-eyes enforced).
+    """Approve `revision`, the submitted revision the reviewer saw: it becomes a new edition,
+    which is then published (four-eyes enforced).
 
     Refused with StaleReviewError when `revision` is no longer the one awaiting review.
     """
     with transaction.atomic():
         state = _locked_state(entry)
-        _check_reviewable(state, user, verb="approve")
+        _check_reviewable(
+            state,
+            user,
+            refused=_("Only reviewers can approve entries."),
+            not_in_review=_("Only a version submitted for review can be approved; this entry is %(state)s."),
+        )
         _check_reviewed_revision(state, revision)
-        comment = _require_comment(comment, "approve")
+        comment = _require_comment(comment, _("A comment is required to approve."))
         revision = state.submitted_revision
-        if latest_revision(entry).pk != revision.pk:
-            raise TransitionError("The entry changed after it was submitted; the new draft needs its own review.")
+        if working_copy.latest_revision(entry).pk != revision.pk:
+            raise TransitionError(_("The entry changed after it was submitted; the new draft needs its own review."))
         allowed, reason = may_approve(user, entry, revision)
         if not allowed:
             raise PermissionDenied(reason)
-        content = snapshot_of_revision(revision, entry.pk)
-        if Edition.objects.live().filter(slug=content["slug"]).exclude(entry=entry).exists():
-            raise TransitionError(
-                f"Another published entry already uses the address /entries/{content['slug']}/; change the slug first."
-            )
 
         now = timezone.now()
+        content = snapshot_of_revision(revision, entry.pk)
         last_number = Edition.objects.filter(entry=entry).order_by("-number").values_list("number", flat=True).first()
-        edition = Edition.objects.create(
+        edition = Edition(
             entry=entry,
             number=(last_number or 0) + 1,
             revision=revision,
@@ -198,11 +231,8 @@ def approve(*, entry, user, revision, comment):
             next_review_due=timezone.localdate(now) + review_interval(),
         )
         from_state = state.state
-        state.state = State.PUBLISHED
-        state.live_edition = edition
-        state.next_review_due = edition.next_review_due
         state.submitted_revision = None
-        state.save()
+        publish(edition=edition, state=state)
         return _record(
             state,
             action=Action.APPROVED,
@@ -215,13 +245,40 @@ def approve(*, entry, user, revision, comment):
         )
 
 
+def publish(*, edition, state=None):
+    """Make an approved edition the live one of its entry, in the caller's transaction.
+
+    Separate from `approve` because publication is the step that a scheduled
+    go-live will run later; it checks what only matters at publication time:
+    that no other live entry already uses the public address.
+    """
+    state = state or _locked_state(edition.entry)
+    if Edition.objects.live().filter(slug=edition.slug).exclude(entry=edition.entry).exists():
+        raise TransitionError(
+            _("Another published entry already uses the address /entries/%(slug)s/; change the slug first.")
+            % {"slug": edition.slug}
+        )
+    if edition.pk is None:
+        edition.save()
+    state.state = State.PUBLISHED
+    state.live_edition = edition
+    state.next_review_due = edition.next_review_due
+    state.save()
+    return edition
+
+
 def reject(*, entry, user, revision, comment):
     """Send `revision`, the submitted version the reviewer saw, back to its author with the reviewer's comment."""
     with transaction.atomic():
         state = _locked_state(entry)
-        _check_reviewable(state, user, verb="reject")
+        _check_reviewable(
+            state,
+            user,
+            refused=_("Only reviewers can reject entries."),
+            not_in_review=_("Only a version submitted for review can be rejected; this entry is %(state)s."),
+        )
         _check_reviewed_revision(state, revision)
-        comment = _require_comment(comment, "reject")
+        comment = _require_comment(comment, _("A comment is required to reject."))
         revision = state.submitted_revision
         from_state = state.state
         state.state = State.DRAFT
@@ -240,12 +297,12 @@ def reject(*, entry, user, revision, comment):
 
 def withdraw(*, entry, user, comment):
     """Take the entry off the public pages; approval of a version publishes it again."""
-    _require(user, "withdraw_entry", "Only reviewers can withdraw published entries.")
+    _require(user, "withdraw_entry", _("Only reviewers can withdraw published entries."))
     with transaction.atomic():
         state = _locked_state(entry)
         if state.live_edition is None:
-            raise TransitionError("This entry is not on the public pages.")
-        comment = _require_comment(comment, "withdraw")
+            raise TransitionError(_("This entry is not on the public pages."))
+        comment = _require_comment(comment, _("A comment is required to withdraw."))
         edition = state.live_edition
         from_state = state.state
         state.live_edition = None
@@ -278,20 +335,7 @@ def record_edit(*, entry, revision):
         state.state = State.DRAFT
         state.submitted_revision = None
         state.save()
-        comment = "Edited after submission; the submission was withdrawn." if from_state == State.IN_REVIEW else ""
+        comment = _("Edited after submission; the submission was withdrawn.") if from_state == State.IN_REVIEW else ""
         return _record(
             state, action=Action.EDITED, from_state=from_state, user=revision.user, comment=comment, revision=revision
         )
-
-
-@receiver(post_save, sender=Entry, dispatch_uid="monographs_entry_state")
-def _create_state(sender, instance, created, raw=False, **kwargs):
-    if created and not raw:
-        EntryState.objects.get_or_create(entry=instance)
-
-
-@receiver(post_revision_commit, dispatch_uid="monographs_record_edit")
-def _on_revision(sender, revision, versions, **kwargs):
-    for version in versions:
-        if version.content_type.model_class() is Entry:
-            record_edit(entry=Entry.objects.get(pk=version.object_id), revision=revision)

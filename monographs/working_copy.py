@@ -4,10 +4,90 @@ Public pages never call these (they read published editions through
 `selectors`); the admin, the review screens and the workflow do.
 """
 
-from .models import EntryState
+from reversion.models import Revision, Version
+
+from .models import AuditEvent, Edition, Entry, EntryState, State
 
 
 def submitted_revision(entry):
     """The revision of `entry` awaiting review, or None when none is."""
     state = EntryState.objects.select_related("submitted_revision").filter(entry=entry).first()
     return state.submitted_revision if state else None
+
+
+def latest_revision(entry):
+    """The newest django-reversion revision of `entry` (its working copy as last saved), or None."""
+    version = Version.objects.get_for_object(entry).select_related("revision").first()
+    return version.revision if version else None
+
+
+def authors_since_publication(entry, up_to_revision):
+    """Users who made any revision of the entry after the edition before `up_to_revision`, up to it.
+
+    These are the people who edited what the next approval would publish.
+    """
+    last = Edition.objects.filter(entry=entry, revision_id__lt=up_to_revision.pk).order_by("-number").first()
+    return set(
+        Version.objects.get_for_object(entry)
+        .filter(revision_id__gt=last.revision_id if last else 0, revision_id__lte=up_to_revision.pk)
+        .exclude(revision__user=None)
+        .values_list("revision__user_id", flat=True)
+    )
+
+
+def state_of(entry_id):
+    """The review state of an entry with its entry and live edition, or None for an unknown id."""
+    return EntryState.objects.filter(entry_id=entry_id).select_related("entry", "live_edition").first()
+
+
+def standing_rejection(entry_id):
+    """The last event of the entry if it is a rejection: the reviewer's reasons stand until the next edit."""
+    last_event = AuditEvent.objects.filter(entry_id=entry_id).select_related("actor").first()
+    return last_event if last_event and last_event.action == AuditEvent.Action.REJECTED else None
+
+
+def review_queue():
+    """Entries awaiting review, oldest submission first, with who submitted them."""
+    return (
+        EntryState.objects.filter(state=State.IN_REVIEW)
+        .select_related("entry", "submitted_by")
+        .order_by("submitted_at")
+    )
+
+
+def review_state(entry):
+    """The state row of `entry` with what the review page shows: the revision under review and its author."""
+    return EntryState.objects.select_related("submitted_revision__user", "live_edition", "submitted_by").get(
+        entry=entry
+    )
+
+
+def last_edition(entry):
+    """The entry's newest edition, live or not (a withdrawn entry is compared with what the public saw last)."""
+    return entry.editions.order_by("-number").first()
+
+
+def revision_ids(entry):
+    """Ids of every revision that holds `entry`."""
+    return set(Version.objects.get_for_object(entry).values_list("revision_id", flat=True))
+
+
+def revisions(ids):
+    """The revisions with these ids, oldest first, with their authors."""
+    return list(Revision.objects.select_related("user").filter(pk__in=ids).order_by("pk"))
+
+
+def audit_trail(entry_id):
+    """The entry's audit events, newest first, with actors and editions."""
+    return AuditEvent.objects.filter(entry_id=entry_id).select_related("actor", "edition")
+
+
+def entries_with_content():
+    """Every entry with its sections, products and strengths loaded, A–Z (for the bulk export)."""
+    return Entry.objects.order_by("generic_name").prefetch_related("sections", "products__strengths")
+
+
+def entry_by_name(generic_name, *, lock=False):
+    """The entry of this generic name (case-insensitive), or None; `lock` holds its row until commit."""
+    entries = Entry.objects.select_for_update() if lock else Entry.objects
+    return entries.filter(generic_name__iexact=generic_name).first()

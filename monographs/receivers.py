@@ -1,0 +1,43 @@
+"""Every signal receiver of the app, in one place; `apps.MonographsConfig.ready` imports it.
+
+Receivers stay thin: each hands over to the module that owns the rule.
+- A new entry gets its review-state row.
+- A committed django-reversion revision of an entry is an edit of the working
+  copy (`workflow.record_edit`): it becomes a draft, and ends a review in progress.
+- Workflow transitions tell people by mail (`notifications`).
+"""
+
+from django.db.models.signals import post_save
+from django.dispatch import receiver
+from reversion.signals import post_revision_commit
+
+from . import notifications, signals, workflow
+from .models import Entry, EntryState
+
+
+@receiver(post_save, sender=Entry, dispatch_uid="monographs_entry_state")
+def create_state(sender, instance, created, raw=False, **kwargs):
+    if created and not raw:
+        EntryState.objects.get_or_create(entry=instance)
+
+
+@receiver(post_revision_commit, dispatch_uid="monographs_record_edit")
+def record_edit(sender, revision, versions, **kwargs):
+    for version in versions:
+        if version.content_type.model_class() is Entry:
+            workflow.record_edit(entry=Entry.objects.get(pk=version.object_id), revision=revision)
+
+
+@receiver(signals.entry_submitted, dispatch_uid="monographs_mail_submitted")
+def mail_reviewers(sender, entry, user, comment, event, **kwargs):
+    notifications.mail_reviewers(entry=entry, user=user, comment=comment)
+
+
+@receiver(signals.entry_approved, dispatch_uid="monographs_mail_approved")
+def mail_author_approved(sender, entry, event, **kwargs):
+    notifications.mail_authors(entry=entry, event=event, verdict="approved and published")
+
+
+@receiver(signals.entry_rejected, dispatch_uid="monographs_mail_rejected")
+def mail_author_rejected(sender, entry, event, **kwargs):
+    notifications.mail_authors(entry=entry, event=event, verdict="rejected")
