@@ -24,9 +24,7 @@ import html
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import connection
 
-from .selectors import live_editions
 from .snapshots import choice_label, section_title, strength_text, synonym_list
 from .vocabulary import DosageForm, FormularyStatus, LegalClass, Route, SectionKind
 
@@ -275,36 +273,3 @@ def operation_outcome(code, diagnostics, severity="error"):
         "resourceType": "OperationOutcome",
         "issue": [{"severity": severity, "code": code, "diagnostics": diagnostics}],
     }
-
-
-# Look-ups over live editions only.
-
-
-def live_edition_for_entry(entry_id):
-    return live_editions().filter(entry_id=entry_id).first()
-
-
-def find_live_strength(strength_id):
-    """(edition, product, strength) of a strength in a live edition, or None."""
-    editions = live_editions()
-    if connection.features.supports_json_field_contains:
-        editions = editions.filter(content__products__contains=[{"strengths": [{"id": strength_id}]}])
-    for edition in editions:
-        for product in edition.content.get("products", []):
-            for strength in product.get("strengths", []):
-                if strength["id"] == strength_id:
-                    return edition, product, strength
-    return None
-
-
-def find_live_registration(registration_number):
-    editions = live_editions()
-    if connection.features.supports_json_field_contains:
-        editions = editions.filter(
-            content__products__contains=[{"strengths": [{"registration_number": registration_number}]}]
-        )
-    for edition in editions:
-        for product in edition.content.get("products", []):
-            for strength in product.get("strengths", []):
-                if strength.get("registration_number") == registration_number:
-                    yield edition, product, strength

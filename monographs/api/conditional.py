@@ -9,12 +9,9 @@ an entry, so it must count as a change too).
 
 import hashlib
 
-from django.db.models import Max
 from django.utils.cache import get_conditional_response
 from django.utils.http import http_date
 from django.utils.translation import get_language
-
-from ..models import AuditEvent, Edition
 
 API_REPRESENTATION_VERSION = "1"
 CACHE_CONTROL = "public, no-cache"
@@ -27,13 +24,6 @@ def make_etag(request, *parts):
         digest.update(str(part).encode("utf-8"))
         digest.update(b"\x00")
     return f'"{digest.hexdigest()[:40]}"'
-
-
-def formulary_last_changed():
-    published = Edition.objects.aggregate(at=Max("approved_at"))["at"]
-    withdrawn = AuditEvent.objects.filter(action=AuditEvent.Action.WITHDRAWN).aggregate(at=Max("created_at"))["at"]
-    moments = [m for m in (published, withdrawn) if m is not None]
-    return max(moments) if moments else None
 
 
 def not_modified(request, *, etag, last_modified):

@@ -12,8 +12,8 @@ from functools import wraps
 from django.http import HttpResponse
 from django.views.decorators.http import require_GET
 
-from .. import fhir
-from ..selectors import live_editions
+from .. import fhir, selectors
+from ..search import MAX_QUERY_LENGTH
 from . import conditional, filters
 from .throttling import ClientRateThrottle
 
@@ -82,7 +82,7 @@ def throttled(view):
 def medication_knowledge_read(request, pk):
     if (error := _only(request, set())) is not None:
         return error
-    edition = fhir.live_edition_for_entry(filters.as_id(pk)) if filters.as_id(pk) else None
+    edition = selectors.live_edition_for_entry(filters.as_id(pk)) if filters.as_id(pk) else None
     if edition is None:
         return _not_found(f"MedicationKnowledge with id {pk}")
     return _with_conditional(request, edition, lambda: fhir.medication_knowledge(edition, base_url=_base_url(request)))
@@ -93,7 +93,7 @@ def medication_knowledge_read(request, pk):
 def medication_read(request, pk):
     if (error := _only(request, set())) is not None:
         return error
-    found = fhir.find_live_strength(filters.as_id(pk)) if filters.as_id(pk) else None
+    found = selectors.live_strength(filters.as_id(pk)) if filters.as_id(pk) else None
     if found is None:
         return _not_found(f"Medication with id {pk}")
     edition, product, strength = found
@@ -123,12 +123,12 @@ def medication_knowledge_search(request):
     offset, error = _whole(request, "_offset", 0, 0, filters.MAX_ID)
     if error is not None:
         return error
-    editions = live_editions().order_by("generic_name", "entry_id")
+    editions = selectors.live_editions_filtered()
     if "name" in request.GET:
         name = request.GET["name"].strip()
-        if not name or len(name) > filters.MAX_QUERY_LENGTH:
-            return _bad_request(f"name must be 1 to {filters.MAX_QUERY_LENGTH} characters.")
-        editions = filters.search(editions, name)
+        if not name or len(name) > MAX_QUERY_LENGTH:
+            return _bad_request(f"name must be 1 to {MAX_QUERY_LENGTH} characters.")
+        editions = selectors.live_editions_containing(name)
     base = _base_url(request)
     resources = [fhir.medication_knowledge(e, base_url=base) for e in editions[offset : offset + count]]
     bundle = fhir.searchset(resources, base_url=base, self_url=request.build_absolute_uri())
@@ -153,5 +153,5 @@ def medication_search(request):
         return _bad_request("Give identifier, the Hong Kong registration number, e.g. identifier=HK-12345.")
     value = identifier.rsplit("|", 1)[-1]
     base = _base_url(request)
-    resources = [fhir.medication(e, p, s, base_url=base) for e, p, s in fhir.find_live_registration(value)]
+    resources = [fhir.medication(e, p, s, base_url=base) for e, p, s in selectors.live_strengths_registered_as(value)]
     return _response(fhir.searchset(resources, base_url=base, self_url=request.build_absolute_uri()))

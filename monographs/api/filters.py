@@ -1,28 +1,23 @@
 """Query parameters of the entry list and search, checked strictly.
 
-Every parameter is validated before any query runs; a bad value raises
-`BadParameter` (a 400 with the reason), and an unknown parameter name is refused
-too, because a misspelt filter silently returning the whole formulary is worse
-for a dispensing system than an error.
+This module only parses: every parameter is validated before any query runs;
+a bad value raises `BadParameter` (a 400 with the reason), and an unknown
+parameter name is refused too, because a misspelt filter silently returning the
+whole formulary is worse for a dispensing system than an error. The views hand
+the parsed values to `selectors`.
 """
 
 import datetime
-import re
 
-from django.db import connection
-from django.db.models import Q
-from django.db.models.fields.json import KeyTextTransform
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
-from ..search import search as ranked_search
-from ..selectors import live_editions
+from ..search import MAX_QUERY_LENGTH
 from ..vocabulary import FormularyStatus, LegalClass
 from .errors import BadParameter
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
-MAX_QUERY_LENGTH = 200
 
 LIST_PARAMETERS = {"drug_class", "formulary_status", "legal_classification", "updated_since", "q", "page", "page_size"}
 SEARCH_PARAMETERS = {"q", "page", "page_size"}
@@ -92,70 +87,35 @@ def parse_positive_int(params, name, default, maximum=None):
     return number
 
 
-def _products_having(queryset, field, value):
-    """Editions with at least one product whose `field` is `value`."""
-    if connection.features.supports_json_field_contains:
-        return queryset.filter(content__products__contains=[{field: value}])
-    # SQLite (development only): test the snapshots in Python.
-    ids = [
-        pk
-        for pk, products in queryset.values_list("pk", "content__products")
-        if any(product.get(field) == value for product in products or [])
-    ]
-    return queryset.filter(pk__in=ids)
-
-
-def text_query(params):
-    q = (params.get("q") or "").strip()
-    if "q" in params and not q:
-        raise BadParameter("q", "The search text q is empty.")
+def text_query(params, name="q"):
+    """The search text of parameter `name`, stripped and bounded; empty only when the parameter is absent."""
+    q = (params.get(name) or "").strip()
+    if name in params and not q:
+        raise BadParameter(name, f"The search text {name} is empty.")
     if len(q) > MAX_QUERY_LENGTH:
-        raise BadParameter("q", f"The search text can be at most {MAX_QUERY_LENGTH} characters.")
+        raise BadParameter(name, f"The search text can be at most {MAX_QUERY_LENGTH} characters.")
     return q
 
 
-def search(queryset, q):
-    """Generic name, synonyms, product (brand) names or drug class containing the text, or the ATC code
-    (all case-insensitive)."""
-    # Product names are matched in the JSON text of the products: PostgreSQL writes `"name": "…"`,
-    # SQLite `"name":"…"`; re.escape makes the text literal in both regex dialects.
-    product_name = r'"name": ?"[^"]*' + re.escape(q)
-    return queryset.annotate(_products_text=KeyTextTransform("products", "content")).filter(
-        Q(generic_name__icontains=q)
-        | Q(content__synonyms__icontains=q)
-        | Q(_products_text__iregex=product_name)
-        | Q(drug_class__icontains=q)
-        | Q(content__atc_code__iexact=q)
-    )
-
-
-def filtered_editions(params):
-    """Live editions matching the list parameters, in a stable order."""
+def list_filters(params):
+    """The list parameters as keyword arguments of `selectors.live_editions_filtered`."""
     check_known(params, LIST_PARAMETERS)
-    queryset = live_editions()
     drug_class = params.get("drug_class")
-    if drug_class is not None:
-        if not drug_class.strip():
-            raise BadParameter("drug_class", "The drug class is empty.")
-        queryset = queryset.filter(drug_class__iexact=drug_class.strip())
-    status = _choice(params, "formulary_status", FormularyStatus)
-    if status:
-        queryset = _products_having(queryset, "formulary_status", status)
-    legal = _choice(params, "legal_classification", LegalClass)
-    if legal:
-        queryset = _products_having(queryset, "legal_classification", legal)
-    if "updated_since" in params:
-        queryset = queryset.filter(approved_at__gte=parse_updated_since(params["updated_since"]))
-    q = text_query(params)
-    if q:
-        queryset = search(queryset, q)
-    return queryset.order_by("generic_name", "entry_id")
+    if drug_class is not None and not drug_class.strip():
+        raise BadParameter("drug_class", "The drug class is empty.")
+    return {
+        "drug_class": drug_class.strip() if drug_class is not None else None,
+        "formulary_status": _choice(params, "formulary_status", FormularyStatus),
+        "legal_classification": _choice(params, "legal_classification", LegalClass),
+        "updated_since": parse_updated_since(params["updated_since"]) if "updated_since" in params else None,
+        "containing": text_query(params) or None,
+    }
 
 
-def searched_editions(params):
+def search_text(params):
+    """The required text of the search endpoint."""
     check_known(params, SEARCH_PARAMETERS)
     q = text_query(params)
     if not q:
         raise BadParameter("q", "Give the text to search for as q, e.g. ?q=lenalidomide.")
-    # The same ranked, typo-tolerant search as the public pages, best match first.
-    return ranked_search(q)
+    return q

@@ -1,6 +1,6 @@
 """Read-only REST API over published editions, under /api/v1/.
 
-Every view reads through `selectors.live_editions()` and renders
+Every view reads through `selectors` (live editions only) and renders
 `Edition.content`, so drafts, never-published and withdrawn entries cannot
 appear. Parameters are checked before any query; bad ones give a 400 with the
 reason (see `errors`).
@@ -13,7 +13,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from ..selectors import live_editions
+from .. import search, selectors
 from ..vocabulary import FormularyStatus, LegalClass
 from . import conditional, filters
 from .errors import BadParameter
@@ -56,12 +56,12 @@ def _paginated(request, editions, params):
         raise BadParameter("page", f"Page {number} does not exist; there are {paginator.num_pages}.") from None
 
     etag = conditional.make_etag(request, page_size, number, ",".join(map(str, edition_ids)))
-    last_modified = conditional.formulary_last_changed()
+    last_modified = selectors.formulary_last_changed()
     cached = conditional.not_modified(request, etag=etag, last_modified=last_modified)
     if cached is not None:
         return cached
 
-    by_id = live_editions().in_bulk(list(page.object_list))
+    by_id = selectors.live_editions_in_bulk(page.object_list)
     results = [entry_record(by_id[pk], request=request) for pk in page.object_list if pk in by_id]
 
     def link(n):
@@ -125,7 +125,8 @@ class EntryListView(APIView):
         responses={200: EntryPageSerializer, **ERROR_RESPONSES},
     )
     def get(self, request):
-        return _paginated(request, filters.filtered_editions(request.query_params), request.query_params)
+        editions = selectors.live_editions_filtered(**filters.list_filters(request.query_params))
+        return _paginated(request, editions, request.query_params)
 
 
 class SearchView(APIView):
@@ -141,7 +142,9 @@ class SearchView(APIView):
         responses={200: EntryPageSerializer, **ERROR_RESPONSES},
     )
     def get(self, request):
-        return _paginated(request, filters.searched_editions(request.query_params), request.query_params)
+        # The same ranked, typo-tolerant search as the public pages, best match first.
+        editions = search.search(filters.search_text(request.query_params))
+        return _paginated(request, editions, request.query_params)
 
 
 class EntryDetailView(APIView):
@@ -159,11 +162,7 @@ class EntryDetailView(APIView):
     )
     def get(self, request, key):
         filters.check_known(request.query_params, set())
-        edition = None
-        if filters.as_id(key):
-            edition = live_editions().filter(entry_id=filters.as_id(key)).first()
-        if edition is None:
-            edition = live_editions().filter(slug=key).first()
+        edition = selectors.live_edition_for_key(entry_id=filters.as_id(key), slug=key)
         if edition is None:
             raise NotFound(f"No published entry with id or slug {key!r}.")
         etag = conditional.make_etag(request, edition.pk)
