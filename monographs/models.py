@@ -13,12 +13,15 @@ entry: its sections, products and strengths. Reviews and restores work on that
 unit.
 """
 
+from decimal import Decimal, InvalidOperation
+
 import reversion
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .vocabulary import (
@@ -46,6 +49,46 @@ validate_atc_code = RegexValidator(
     _("Enter an ATC code such as L04AX04 (letter, 2 digits, 2 letters, 2 digits), or a shorter level of it."),
     code="atc_code",
 )
+
+
+def format_amount(value):
+    """A stored amount as people write it: Decimal("2.5000") or "2.5000" -> "2.5", 5 -> "5"."""
+    try:
+        return format(Decimal(str(value)).normalize(), "f")
+    except (InvalidOperation, ValueError):
+        return str(value)
+
+
+def strength_text(amount, unit, per_amount=None, per_unit=""):
+    """'2.5 mg' or '250 mg per 5 mL': the one way a strength is written, on pages, in the API,
+    FHIR, the diff, the admin and messages."""
+    text = f"{format_amount(amount)} {unit}"
+    if per_amount in (None, ""):
+        return text
+    return gettext("%(amount)s per %(per_amount)s %(per_unit)s") % {
+        "amount": text,
+        "per_amount": format_amount(per_amount),
+        "per_unit": per_unit,
+    }
+
+
+STRENGTH_IDENTITY_FIELDS = ("amount", "unit", "per_amount", "per_unit", "dosage_form")
+
+
+def strength_identity(values):
+    """What `strength_unique_per_product` compares, from a mapping of STRENGTH_IDENTITY_FIELDS:
+    two strengths with one identity collide.
+
+    Amounts compare as numbers (2.5 == 2.5000) and a missing per amount as 0,
+    exactly as the database's expression index does.
+    """
+    return (
+        Decimal(str(values["amount"])),
+        values["unit"],
+        Decimal(str(values["per_amount"] or 0)),
+        values["per_unit"] or "",
+        values["dosage_form"],
+    )
 
 
 def split_lines(text):
@@ -121,10 +164,6 @@ class Entry(models.Model):
     def clean(self):
         self.synonyms = normalise_newlines(self.synonyms)
         self.notes = normalise_newlines(self.notes)
-
-    @property
-    def synonym_list(self):
-        return split_lines(self.synonyms)
 
 
 @reversion.register(follow=["entry"])
@@ -354,21 +393,12 @@ class Strength(models.Model):
         return f"{self.display_strength} {self.get_dosage_form_display()}"
 
     def identity(self):
-        """What `strength_unique_per_product` compares: two strengths with one identity collide."""
-        return (
-            self.amount,
-            self.unit,
-            self.per_amount or 0,
-            self.per_unit,
-            self.dosage_form,
-        )
+        """See `strength_identity`."""
+        return strength_identity({name: getattr(self, name) for name in STRENGTH_IDENTITY_FIELDS})
 
     @property
     def display_strength(self):
-        text = f"{self.amount.normalize():f} {self.unit}"
-        if self.per_amount is not None:
-            text += f" per {self.per_amount.normalize():f} {self.per_unit}"
-        return text
+        return strength_text(self.amount, self.unit, self.per_amount, self.per_unit)
 
 
 class State(models.TextChoices):

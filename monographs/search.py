@@ -39,7 +39,7 @@ from django.db.models.functions import Lower
 
 from . import selectors
 from .models import Edition
-from .snapshots import synonym_list
+from .snapshots import brand_names, synonym_list
 
 MAX_QUERY_LENGTH = 200
 # Results kept for paging: far more than anyone reads at a counter, and it keeps a
@@ -59,10 +59,6 @@ def clean_query(raw):
     text = unicodedata.normalize("NFKC", raw or "")
     text = "".join(ch if ch.isprintable() else " " for ch in text)
     return " ".join(text.split())[:MAX_QUERY_LENGTH].strip()
-
-
-def brand_names(content):
-    return [p["name"] for p in content.get("products", []) if p.get("kind") == "brand"]
 
 
 def search(raw_query):

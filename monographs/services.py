@@ -6,6 +6,7 @@ nothing changes without a trace.
 """
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 import reversion
 from django.core.exceptions import ValidationError
@@ -13,7 +14,7 @@ from django.db import transaction
 from django.utils.text import slugify
 
 from .importing import parse_monograph
-from .models import Entry, Product, Section, Strength
+from .models import Entry, Product, Section, Strength, strength_identity, strength_text
 
 
 @dataclass
@@ -164,3 +165,77 @@ def entry_update(*, entry, user=None, reason, **fields):
         setattr(entry, name, getattr(locked, name))
     entry.updated_at = locked.updated_at
     return entry
+
+
+def _save_at(obj, where):
+    """`_save`, with any validation message prefixed by where in the entry it happened."""
+    try:
+        return _save(obj)
+    except ValidationError as exc:
+        messages = []
+        for name, errors in exc.message_dict.items():
+            prefix = "" if name == "__all__" else f"{name}: "
+            messages.extend(prefix + message for message in errors)
+        raise ValidationError(f"{where}: {'; '.join(messages)}") from None
+
+
+def entry_replace(*, data, user=None, reason):
+    """Make the working copy of one entry exactly `data`, in one revision; return (entry, created).
+
+    `data` holds the entry's fields with its "sections" and "products" (each
+    product with its "strengths"), as `transfer` reads them from a file. The
+    entry is found by generic name (case-insensitive) or created. Sections are
+    replaced (the old ones stay in the history). Products are matched on name
+    and certificate holder, strengths on their identity (`strength_identity`,
+    what the admin and the database compare), so an unchanged strength keeps
+    its id and its place in the history. Every object is validated with
+    `full_clean()`; a ValidationError names the part that failed.
+    """
+    name = data["generic_name"]
+    with transaction.atomic(), reversion.create_revision():
+        entry = Entry.objects.select_for_update().filter(generic_name__iexact=name).first()
+        created = entry is None
+        entry = entry or Entry()
+        for attr, value in data.items():
+            if attr not in ("sections", "products"):
+                setattr(entry, attr, value)
+        _save_at(entry, name)
+
+        entry.sections.all().delete()
+        for i, section in enumerate(data["sections"]):
+            _save_at(Section(entry=entry, **section), f"{name}, section {i + 1}")
+
+        wanted = {(p["name"], p["certificate_holder"]): p for p in data["products"]}
+        existing = {(p.name, p.certificate_holder): p for p in entry.products.all()}
+        # Deletions first, so a registration number can move to a new strength.
+        kept = {}
+        for key, product in existing.items():
+            if key not in wanted:
+                product.delete()
+                continue
+            wanted_strengths = {strength_identity(s) for s in wanted[key]["strengths"]}
+            kept[key] = {}
+            for strength in product.strengths.all():
+                if strength.identity() in wanted_strengths:
+                    kept[key][strength.identity()] = strength
+                else:
+                    strength.delete()
+
+        for key, pdata in wanted.items():
+            product = existing.get(key) or Product(entry=entry)
+            where = f"{name}, product {pdata['name']}"
+            for attr, value in pdata.items():
+                if attr != "strengths":
+                    setattr(product, attr, value)
+            _save_at(product, where)
+            for sdata in pdata["strengths"]:
+                strength = kept.get(key, {}).get(strength_identity(sdata)) or Strength(product=product)
+                for attr, value in sdata.items():
+                    if attr in ("amount", "per_amount") and value is not None:
+                        value = Decimal(value)
+                    setattr(strength, attr, value)
+                text = strength_text(sdata["amount"], sdata["unit"], sdata["per_amount"], sdata["per_unit"])
+                _save_at(strength, f"{where}, strength {text} {sdata['dosage_form']}")
+        reversion.set_user(user)
+        reversion.set_comment(reason)
+    return entry, created

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from reversion.models import Revision
 
+from . import models
 from .models import Entry, Product, Section, Strength, split_lines
 from .vocabulary import SectionKind
 
@@ -95,7 +96,7 @@ def listing_fields(content):
         "generic_name": content["generic_name"],
         "slug": content["slug"],
         "drug_class": content["drug_class"],
-        "brand_names": [p["name"] for p in content.get("products", []) if p.get("kind") == "brand"],
+        "brand_names": brand_names(content),
         "excerpt": Truncator(" ".join(opening.split())).words(30),
     }
 
@@ -116,11 +117,15 @@ def section_title(section):
 
 
 def strength_text(strength):
-    """'2.5 mg' or '250 mg per 5 mL'."""
-    text = f"{strength['amount']} {strength['unit']}"
-    if strength.get("per_amount") is not None:
-        text += f" per {strength['per_amount']} {strength['per_unit']}"
-    return text
+    """'2.5 mg' or '250 mg per 5 mL' from a strength of a snapshot (see `models.strength_text`)."""
+    return models.strength_text(
+        strength.get("amount"), strength.get("unit"), strength.get("per_amount"), strength.get("per_unit")
+    )
+
+
+def brand_names(content):
+    """Names of the brand products of a snapshot, in snapshot order."""
+    return [p["name"] for p in content.get("products", []) if p.get("kind") == "brand"]
 
 
 def synonym_list(content):

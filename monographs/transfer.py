@@ -21,18 +21,17 @@ receiver then marks a changed entry as a draft, so nothing is published without
 review. The whole import is one transaction: any error changes nothing.
 """
 
-import datetime
 import hashlib
 import json
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
-import reversion
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from .models import Entry, Product, Section, Strength
+from . import services, working_copy
+from .models import strength_identity
 from .snapshots import ENTRY_FIELDS, PRODUCT_FIELDS, SECTION_FIELDS, STRENGTH_FIELDS
 
 FORMAT = "hk-formulary-export"
@@ -42,7 +41,6 @@ EXPORT_ENTRY_FIELDS = [*ENTRY_FIELDS, "notes"]
 DECIMAL_FIELDS = {"amount", "per_amount"}
 NULLABLE_FIELDS = {"per_amount"}
 INTEGER_FIELDS = {"position"}
-STRENGTH_KEY = ("amount", "unit", "per_amount", "per_unit", "dosage_form")
 
 
 class TransferError(Exception):
@@ -105,7 +103,7 @@ def checksum(payload):
 
 
 def export_document():
-    entries = Entry.objects.order_by("generic_name").prefetch_related("sections", "products__strengths")
+    entries = working_copy.entries_with_content()
     payload = {"exported_at": timezone.now().isoformat(), "entries": [entry_data(e) for e in entries]}
     return {
         "format": FORMAT,
@@ -178,7 +176,7 @@ def _parse_entry(raw, where):
         strengths, seen_strengths = [], set()
         for j, raw_strength in enumerate(product["strengths"]):
             strength = _object(raw_strength, f"{pwhere}.strengths[{j}]", STRENGTH_FIELDS)
-            skey = tuple(strength[k] for k in STRENGTH_KEY)
+            skey = strength_identity(strength)
             if skey in seen_strengths:
                 raise TransferError(f"{pwhere}.strengths[{j}]: the same strength and dosage form appears twice.")
             seen_strengths.add(skey)
@@ -228,75 +226,7 @@ def load_document(raw: bytes):
     return parsed
 
 
-# Writing.
-
-
-def _save(obj, where):
-    try:
-        obj.full_clean()
-    except ValidationError as exc:
-        messages = []
-        for name, errors in exc.message_dict.items():
-            prefix = "" if name == "__all__" else f"{name}: "
-            messages.extend(prefix + message for message in errors)
-        raise TransferError(f"{where}: {'; '.join(messages)}") from None
-    obj.save()
-    return obj
-
-
-def _strength_value(data, name):
-    value = data[name]
-    return Decimal(value) if name in DECIMAL_FIELDS and value is not None else value
-
-
-def _strength_key_of(obj):
-    return tuple(_decimal_text(getattr(obj, k)) if k in DECIMAL_FIELDS else getattr(obj, k) for k in STRENGTH_KEY)
-
-
-def _apply(entry, data):
-    name = data["generic_name"]
-    for attr in EXPORT_ENTRY_FIELDS:
-        setattr(entry, attr, data[attr])
-    _save(entry, name)
-
-    entry.sections.all().delete()
-    for i, section in enumerate(data["sections"]):
-        _save(Section(entry=entry, **section), f"{name}, section {i + 1}")
-
-    wanted = {_product_sort_key(p): p for p in data["products"]}
-    existing = {(p.name, p.certificate_holder): p for p in entry.products.all()}
-    # Deletions first, so a registration number can move to a new strength.
-    for key, product in existing.items():
-        if key not in wanted:
-            product.delete()
-    kept = {}
-    for key, pdata in wanted.items():
-        product = existing.get(key)
-        if product is None:
-            continue
-        wanted_strengths = {tuple(s[k] for k in STRENGTH_KEY) for s in pdata["strengths"]}
-        strengths = {_strength_key_of(s): s for s in product.strengths.all()}
-        for skey, strength in strengths.items():
-            if skey not in wanted_strengths:
-                strength.delete()
-        kept[key] = {k: v for k, v in strengths.items() if k in wanted_strengths}
-
-    for key, pdata in wanted.items():
-        product = existing.get(key) or Product(entry=entry)
-        where = f"{name}, product {pdata['name']}"
-        for attr in PRODUCT_FIELDS:
-            setattr(product, attr, pdata[attr])
-        _save(product, where)
-        current = kept.get(key, {})
-        for sdata in pdata["strengths"]:
-            skey = tuple(sdata[k] for k in STRENGTH_KEY)
-            strength = current.get(skey) or Strength(product=product)
-            for attr in STRENGTH_FIELDS:
-                setattr(strength, attr, _strength_value(sdata, attr))
-            text = f"{sdata['amount']} {sdata['unit']}" + (
-                f" per {sdata['per_amount']} {sdata['per_unit']}" if sdata["per_amount"] is not None else ""
-            )
-            _save(strength, f"{where}, strength {text} {sdata['dosage_form']}")
+# Writing: through `services.entry_replace`, which the admin's rules and identities share.
 
 
 def import_entries(entries, *, source_name, user=None, dry_run=False):
@@ -305,25 +235,15 @@ def import_entries(entries, *, source_name, user=None, dry_run=False):
     reason = f"imported from {source_name}"
     with transaction.atomic():
         for data in entries:
-            entry = Entry.objects.select_for_update().filter(generic_name__iexact=data["generic_name"]).first()
-            if entry is not None:
-                current = entry_data(entry)
-                if current == data:
-                    report.skipped.append(entry.generic_name)
-                    continue
-            with reversion.create_revision():
-                created = entry is None
-                _apply(entry or Entry(), data)
-                reversion.set_user(user)
-                reversion.set_comment(reason)
+            entry = working_copy.entry_by_name(data["generic_name"], lock=True)
+            if entry is not None and entry_data(entry) == data:
+                report.skipped.append(entry.generic_name)
+                continue
+            try:
+                _entry, created = services.entry_replace(data=data, user=user, reason=reason)
+            except ValidationError as exc:
+                raise TransferError(" ".join(exc.messages)) from None
             (report.created if created else report.updated).append(data["generic_name"])
         if dry_run:
             transaction.set_rollback(True)
     return report
-
-
-def exported_at(document):
-    try:
-        return datetime.datetime.fromisoformat(document["payload"]["exported_at"])
-    except (KeyError, TypeError, ValueError):
-        return None

@@ -5,7 +5,7 @@ import pytest
 from django.urls import reverse
 from reversion.models import Version
 
-from monographs.models import Entry, Section, Strength
+from monographs.models import Entry, Section, Strength, split_lines
 
 from .admin_forms import change_form_data
 
@@ -129,7 +129,7 @@ def test_chinese_text_round_trips_through_the_admin(admin_client_chief, lenalido
     assert admin_client_chief.post(entry_url(lenalidomide), data).status_code == 302
     page = admin_client_chief.get(entry_url(lenalidomide)).content.decode()
     assert "來那度胺" in page
-    assert Entry.objects.get(pk=lenalidomide.pk).synonym_list == ["來那度胺", "Lenalidomid"]
+    assert split_lines(Entry.objects.get(pk=lenalidomide.pk).synonyms) == ["來那度胺", "Lenalidomid"]
     assert Version.objects.get_for_object(lenalidomide).first().revision.comment == "加入中文名稱"
 
 

@@ -7,7 +7,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from monographs.models import Entry, Product, Section, Strength
+from monographs.models import Entry, Product, Section, Strength, split_lines
 
 
 @pytest.fixture
@@ -134,5 +134,5 @@ def test_chinese_text_round_trips(product):
     product.entry.save()
     Section.objects.create(entry=product.entry, kind="overview", body="來那度胺是一種免疫調節藥物。")
     entry = Entry.objects.get(pk=product.entry.pk)
-    assert entry.synonym_list == ["來那度胺"]
+    assert split_lines(entry.synonyms) == ["來那度胺"]
     assert entry.sections.get().body == "來那度胺是一種免疫調節藥物。"

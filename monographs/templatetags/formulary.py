@@ -1,11 +1,8 @@
 """Template helpers for the public pages: vocabulary labels, strengths, brand names."""
 
-from decimal import Decimal, InvalidOperation
-
 from django import template
-from django.utils.translation import gettext as _
 
-from .. import search, snapshots, vocabulary
+from .. import snapshots, vocabulary
 from ..rendering import render_body
 
 register = template.Library()
@@ -38,26 +35,12 @@ def markdown(text):
     return render_body(text)
 
 
-def _number(value):
-    try:
-        return format(Decimal(str(value)).normalize(), "f")
-    except (InvalidOperation, ValueError):
-        return str(value)
-
-
 @register.filter
 def strength(item):
     """'2.5 mg' or '250 mg per 5 mL' from a strength of Edition.content."""
-    amount = f"{_number(item.get('amount'))} {item.get('unit')}"
-    if item.get("per_amount") in (None, ""):
-        return amount
-    return _("%(amount)s per %(per_amount)s %(per_unit)s") % {
-        "amount": amount,
-        "per_amount": _number(item["per_amount"]),
-        "per_unit": item.get("per_unit"),
-    }
+    return snapshots.strength_text(item)
 
 
 @register.filter
 def brands(content):
-    return search.brand_names(content)
+    return snapshots.brand_names(content)
