@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from reversion.admin import VersionAdmin
 
-from . import workflow, working_copy
+from . import services, workflow, working_copy
 from .admin_review import ReviewAdminMixin
 from .forms import VersionedEntryForm
 from .models import AuditEvent, Edition, Entry, Product, Section, Strength
@@ -229,19 +229,10 @@ class ProductAdmin(ReasonAdminMixin, VersionAdmin):
         return ["entry"] if obj else []
 
     def delete_model(self, request, obj):
-        self.delete_queryset(request, Product.objects.filter(pk=obj.pk))
+        services.products_delete(products=[obj], user=request.user)
 
     def delete_queryset(self, request, queryset):
-        # A deletion is an edit of its entry: record a revision of the entry
-        # without the product, so it becomes a draft and goes through review.
-        entries = {product.entry for product in queryset.select_related("entry")}
-        with reversion.create_revision():
-            names = ", ".join(str(p) for p in queryset)
-            super().delete_queryset(request, queryset)
-            for entry in entries:
-                reversion.add_to_revision(entry)
-            reversion.set_user(request.user)
-            reversion.set_comment(f"Deleted product {names}")
+        services.products_delete(products=queryset.select_related("entry"), user=request.user)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

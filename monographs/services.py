@@ -239,3 +239,24 @@ def entry_replace(*, data, user=None, reason):
         reversion.set_user(user)
         reversion.set_comment(reason)
     return entry, created
+
+
+def products_delete(*, products, user=None, reason=""):
+    """Delete products (with their strengths) in one revision of each entry concerned.
+
+    A deletion is an edit of its entry: the revision holds the entry without
+    the products, so the entry becomes a draft and the deletion goes through
+    review like any other change.
+    """
+    products = list(products)
+    if not products:
+        return
+    entries = {product.entry for product in products}
+    names = ", ".join(str(p) for p in products)
+    with transaction.atomic(), reversion.create_revision():
+        for product in products:
+            product.delete()
+        for entry in entries:
+            reversion.add_to_revision(entry)
+        reversion.set_user(user)
+        reversion.set_comment(reason or f"Deleted product {names}")
