@@ -54,9 +54,9 @@ def main(argv=None):
     from django.urls import reverse
     from reversion.models import Revision, Version
 
+    from bench.synthetic.writer import generate
     from bench.urls import BASELINE_PATH
     from monographs import diffing, search, workflow, working_copy
-    from monographs.generation import generate
     from monographs.models import Entry, State
     from monographs.snapshots import snapshot_of_revision
 

@@ -34,6 +34,10 @@ INSTALLED_APPS = [
     "csp",
     "axes",
     "monographs",
+    # Benchmark data generator: a Django app only so `manage.py generate_formulary` is found,
+    # as documented, with these settings and bench/settings.py alike. It has no models, URLs or
+    # templates, and keeps benchmark code out of `monographs` (which must not depend on bench/).
+    "bench.synthetic",
 ]
 
 MIDDLEWARE = [

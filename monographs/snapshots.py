@@ -56,30 +56,44 @@ def snapshot_of_revision(revision: Revision, entry_id):
     entry = by_model[Entry].get(int(entry_id))
     if entry is None:
         raise LookupError(f"Revision {revision.pk} does not hold entry {entry_id}.")
+    return snapshot_from_field_dicts(
+        entry_id, entry=entry, sections=by_model[Section], products=by_model[Product], strengths=by_model[Strength]
+    )
 
-    sections = sorted(
+
+def snapshot_from_field_dicts(entry_id, *, entry, sections, products, strengths):
+    """The snapshot of entry `entry_id`: the one definition of its shape, order and decimal text.
+
+    `entry` is the entry's field dict; `sections`, `products` and `strengths` map
+    primary keys to field dicts. Field dicts are shaped like `Version.field_dict`
+    (attribute names, so foreign keys are `entry_id` and `product_id`). Sections
+    and products of other entries, and strengths of other products, are left out,
+    so the rows of a whole revision can be passed as they are.
+    """
+    entry_id = int(entry_id)
+    section_rows = sorted(
         (
             {"id": pk, **_pick(fields, SECTION_FIELDS)}
-            for pk, fields in by_model[Section].items()
-            if fields["entry_id"] == int(entry_id)
+            for pk, fields in sections.items()
+            if fields["entry_id"] == entry_id
         ),
         key=lambda s: (s["position"], s["id"]),
     )
-    products = []
-    for pk, fields in by_model[Product].items():
-        if fields["entry_id"] != int(entry_id):
+    product_rows = []
+    for pk, fields in products.items():
+        if fields["entry_id"] != entry_id:
             continue
-        strengths = sorted(
+        strength_rows = sorted(
             (
                 {"id": spk, **_pick(sfields, STRENGTH_FIELDS)}
-                for spk, sfields in by_model[Strength].items()
+                for spk, sfields in strengths.items()
                 if sfields["product_id"] == pk
             ),
             key=lambda s: (s["dosage_form"], Decimal(s["amount"]), s["id"]),
         )
-        products.append({"id": pk, **_pick(fields, PRODUCT_FIELDS), "strengths": strengths})
-    products.sort(key=lambda p: (p["kind"], p["name"].lower(), p["id"]))
-    return {"id": int(entry_id), **_pick(entry, ENTRY_FIELDS), "sections": sections, "products": products}
+        product_rows.append({"id": pk, **_pick(fields, PRODUCT_FIELDS), "strengths": strength_rows})
+    product_rows.sort(key=lambda p: (p["kind"], p["name"].lower(), p["id"]))
+    return {"id": entry_id, **_pick(entry, ENTRY_FIELDS), "sections": section_rows, "products": product_rows}
 
 
 def listing_fields(content):

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from monographs.generation import generate
+from bench.synthetic.writer import generate
 
 
 class Command(BaseCommand):

@@ -1,16 +1,20 @@
-"""The synthetic formulary generator makes valid, published, versioned entries."""
+"""The synthetic formulary generator (bench/synthetic) makes valid, published, versioned entries."""
 
+import datetime
 import io
 
 import pytest
 import reversion
-from django.core.management import call_command
+from django.core.management import call_command, get_commands
 from django.db import transaction
 from django.urls import reverse
+from django.utils import timezone
 from reversion.models import Version
 
+from bench.synthetic.history import SYNTHETIC_NOTE
+from bench.synthetic.products import RESERVED_REGISTRATION_BLOCK
+from bench.synthetic.writer import generate
 from monographs import workflow, working_copy
-from monographs.generation import RESERVED_REGISTRATION_BLOCK, SYNTHETIC_NOTE, generate
 from monographs.models import AuditEvent, Edition, Entry, EntryState, Strength, split_lines
 from monographs.snapshots import snapshot_of_revision
 
@@ -85,6 +89,41 @@ def test_history_has_the_requested_versions_and_can_be_reverted(generated):
     assert set(entry.products.values_list("pk", flat=True)) == {p["id"] for p in old["products"]}
 
 
+def test_history_rows_are_the_ones_reversion_writes(generated):
+    """The generator builds Version rows itself, for speed; reversion must store the same for the same rows.
+
+    Compared as reversion reads them back: the text differs only in decimal places
+    (the generator serialises 20, the database gives back 20.0000).
+    """
+
+    def rows(revision):
+        return {
+            (v.content_type_id, v.object_id): (v.db, v.format, v.field_dict, v.object_repr)
+            for v in revision.version_set.all()
+        }
+
+    for entry in generated[:3]:
+        generated_latest = Version.objects.get_for_object(entry).order_by("-revision_id").first().revision
+        with reversion.create_revision():
+            reversion.add_to_revision(entry)  # follows its sections, products and strengths
+        by_reversion = Version.objects.get_for_object(entry).order_by("-revision_id").first().revision
+        assert by_reversion != generated_latest
+        assert len(rows(generated_latest)) == 1 + entry.sections.count() + 6 + 6 * 3
+        assert rows(by_reversion) == rows(generated_latest)
+
+
+def test_review_dates_follow_the_configured_interval(db, settings):
+    settings.FORMULARY_REVIEW_INTERVAL_DAYS = 365
+    result = generate(entries=3, products_per_entry=1, strengths_per_product=1, versions=3, seed=9, progress=None)
+    editions = Edition.objects.filter(entry_id__in=result.entry_ids)
+    assert editions.count() == result.editions >= 3
+    for edition in editions:
+        approved_on = timezone.localdate(edition.approved_at)
+        assert edition.next_review_due == approved_on + datetime.timedelta(days=365)
+    for state in EntryState.objects.filter(entry_id__in=result.entry_ids):
+        assert state.next_review_due == state.live_edition.next_review_due
+
+
 def test_generated_entry_goes_through_the_workflow(generated, editor, reviewer):
     entry = generated.first()
     live_before = entry.state.live_edition
@@ -122,3 +161,7 @@ def test_command_reports_progress_and_summary(db):
     assert "Generated 3 entries" in out.getvalue()
     assert "3/3 entries" in err.getvalue()
     assert Entry.objects.count() == 3
+
+
+def test_command_lives_in_the_bench_app_not_in_monographs():
+    assert get_commands()["generate_formulary"] == "bench.synthetic"
