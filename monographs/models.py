@@ -73,6 +73,7 @@ def strength_text(amount, unit, per_amount=None, per_unit=""):
 
 
 STRENGTH_IDENTITY_FIELDS = ("amount", "unit", "per_amount", "per_unit", "dosage_form")
+# per_amount and per_unit may be left out of a mapping: a unit-dose strength.
 
 
 def strength_identity(values):
@@ -85,8 +86,8 @@ def strength_identity(values):
     return (
         Decimal(str(values["amount"])),
         values["unit"],
-        Decimal(str(values["per_amount"] or 0)),
-        values["per_unit"] or "",
+        Decimal(str(values.get("per_amount") or 0)),
+        values.get("per_unit") or "",
         values["dosage_form"],
     )
 

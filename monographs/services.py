@@ -234,11 +234,27 @@ def entry_replace(*, data, user=None, reason):
                     if attr in ("amount", "per_amount") and value is not None:
                         value = Decimal(value)
                     setattr(strength, attr, value)
-                text = strength_text(sdata["amount"], sdata["unit"], sdata["per_amount"], sdata["per_unit"])
+                text = strength_text(sdata["amount"], sdata["unit"], sdata.get("per_amount"), sdata.get("per_unit"))
                 _save_at(strength, f"{where}, strength {text} {sdata['dosage_form']}")
         reversion.set_user(user)
         reversion.set_comment(reason)
     return entry, created
+
+
+def section_update(*, section, user=None, reason, **fields):
+    """Change fields of one monograph section in one revision of its entry; like `entry_update`,
+    a change to nothing saves nothing."""
+    if not (reason or "").strip():
+        raise ValidationError("Give a reason for the change.")
+    with transaction.atomic():
+        locked = Section.objects.select_for_update().get(pk=section.pk)
+        if not _assign(locked, fields):
+            return section
+        with reversion.create_revision():
+            _save(locked)
+            reversion.set_user(user)
+            reversion.set_comment(reason.strip())
+    return locked
 
 
 def products_delete(*, products, user=None, reason=""):

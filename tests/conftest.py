@@ -1,35 +1,8 @@
-import functools
-
 import pytest
-from django.contrib.auth import get_user_model
-from django.contrib.auth.hashers import make_password
-from django.contrib.auth.models import Group, Permission
 
-from monographs import workflow, working_copy
 from monographs.demo import load_lenalidomide
-from monographs.models import Entry
-from monographs.roles import sync_roles
 
-
-@functools.cache
-def _password_hash(password):
-    # Argon2 is slow on purpose; hash each test password once per run.
-    return make_password(password)
-
-
-def make_user(username, *groups, superuser=False):
-    # Transactional tests flush the groups the migration made; put them back.
-    sync_roles(Group, Permission)
-    user = get_user_model().objects.create(
-        username=username,
-        email=f"{username}@example.org",
-        password=_password_hash(f"pw-{username}-123"),
-        is_staff=True,
-        is_superuser=superuser,
-    )
-    for name in groups:
-        user.groups.add(Group.objects.get(name=name))
-    return user
+from .factories import make_user, publish
 
 
 @pytest.fixture
@@ -71,14 +44,7 @@ def lenalidomide(db):
 @pytest.fixture
 def published_lenalidomide(lenalidomide, editor, reviewer):
     """Lenalidomide submitted by an editor and approved by a reviewer: live on public pages."""
-    workflow.submit(entry=lenalidomide, user=editor, comment="Ready for review")
-    workflow.approve(
-        entry=lenalidomide,
-        revision=working_copy.submitted_revision(lenalidomide),
-        user=reviewer,
-        comment="Checked against the PI",
-    )
-    return Entry.objects.get(pk=lenalidomide.pk)
+    return publish(lenalidomide, editor=editor, reviewer=reviewer, comment="Checked against the PI")
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from monographs.api.urls import api_patterns
 from monographs.models import Edition, Section
 from monographs.services import product_upsert
 
-from .helpers_interop import make_entry, publish
+from .factories import make_entry, one_product, publish
 
 API = "/api/v1"
 
@@ -35,15 +35,27 @@ def _fresh_throttle():
 def formulary(published_lenalidomide, editor, reviewer):
     """Lenalidomide and metformin published; a never-published draft; a withdrawn entry."""
     metformin = publish(
-        make_entry("Metformin", drug_class="Biguanide", status="general", legal="p1s3", registration="HK-11111"),
-        editor,
-        reviewer,
+        make_entry(
+            "Metformin",
+            drug_class="Biguanide",
+            products=[one_product("Metformin", status="general", legal="p1s3", registration="HK-11111")],
+        ),
+        editor=editor,
+        reviewer=reviewer,
     )
-    draft = make_entry("Secretamab", drug_class="Biguanide", status="general", legal="p1s3", registration="HK-22222")
+    draft = make_entry(
+        "Secretamab",
+        drug_class="Biguanide",
+        products=[one_product("Secretamab", status="general", legal="p1s3", registration="HK-22222")],
+    )
     withdrawn = publish(
-        make_entry("Withdrawnol", drug_class="Biguanide", status="general", legal="p1s3", registration="HK-33333"),
-        editor,
-        reviewer,
+        make_entry(
+            "Withdrawnol",
+            drug_class="Biguanide",
+            products=[one_product("Withdrawnol", status="general", legal="p1s3", registration="HK-33333")],
+        ),
+        editor=editor,
+        reviewer=reviewer,
     )
     workflow.withdraw(entry=withdrawn, user=reviewer, comment="Safety alert")
     return {"lenalidomide": published_lenalidomide, "metformin": metformin, "draft": draft, "withdrawn": withdrawn}

@@ -13,7 +13,7 @@ from fhir.resources.R4B.operationoutcome import OperationOutcome
 from monographs import fhir, workflow
 from monographs.models import Edition, Strength
 
-from .helpers_interop import make_entry, publish
+from .factories import make_entry, one_product, publish
 
 FHIR_JSON = "application/fhir+json"
 
@@ -119,14 +119,14 @@ def test_liquid_strength_is_a_ratio_per_volume(client, published_lenalidomide, e
         make_entry(
             "Paracetamol",
             drug_class="Analgesic",
-            status="general",
-            legal="not_poison",
-            registration="HK-44444",
-            amount="250",
-            per="5",
+            products=[
+                one_product(
+                    "Paracetamol", status="general", legal="not_poison", registration="HK-44444", amount="250", per="5"
+                )
+            ],
         ),
-        editor,
-        reviewer,
+        editor=editor,
+        reviewer=reviewer,
     )
     strength = Strength.objects.get(product__entry=entry)
     resource, body = fetch(client, f"/fhir/Medication/{strength.pk}", Medication)
@@ -141,9 +141,13 @@ def test_liquid_strength_is_a_ratio_per_volume(client, published_lenalidomide, e
 
 def test_search_by_name_is_a_searchset_bundle(client, published_lenalidomide, editor, reviewer):
     publish(
-        make_entry("Metformin", drug_class="Biguanide", status="general", legal="p1s3", registration="HK-11111"),
-        editor,
-        reviewer,
+        make_entry(
+            "Metformin",
+            drug_class="Biguanide",
+            products=[one_product("Metformin", status="general", legal="p1s3", registration="HK-11111")],
+        ),
+        editor=editor,
+        reviewer=reviewer,
     )
     bundle, body = fetch(client, "/fhir/MedicationKnowledge?name=lenalid", Bundle)
     assert bundle.type == "searchset" and bundle.total == 1

@@ -7,7 +7,7 @@ from django.core.cache import cache
 from django.urls import reverse
 from django.utils import translation
 
-from .publishing import make_published
+from .factories import make_published
 
 SETLANG = "/i18n/setlang/"
 

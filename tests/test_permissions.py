@@ -16,7 +16,7 @@ from monographs import services, workflow, working_copy
 from monographs.models import EntryState, State
 
 from .admin_forms import change_form_data
-from .conftest import make_user
+from .factories import make_user
 
 ROLES = ["anonymous", "reader", "editor", "reviewer", "superuser"]
 

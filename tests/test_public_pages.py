@@ -15,7 +15,7 @@ from django.urls import reverse
 from monographs import workflow
 from monographs.views import entry_cache_key
 
-from .publishing import edit, make_entry, make_published, product, publish
+from .factories import edit, make_entry, make_published, product, publish
 
 
 @pytest.fixture(autouse=True)

@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from monographs import search, workflow, working_copy
 
-from .publishing import make_published, product
+from .factories import make_published, product
 
 ENTRY_LINK = re.compile(r'<a class="entry-name" href="/entries/([^/]+)/">')
 

@@ -18,7 +18,7 @@ from reversion.models import Revision, Version
 from monographs import transfer
 from monographs.models import AuditEvent, Edition, Entry, Product, Section, State, Strength
 
-from .helpers_interop import make_entry
+from .factories import make_entry, one_product
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -79,7 +79,9 @@ def rewrite(path, change):
 @pytest.fixture
 def two_entries(published_lenalidomide):
     metformin = make_entry(
-        "Metformin", drug_class="Biguanide", status="general", legal="p1s3", registration="HK-11111", per="5"
+        "Metformin",
+        drug_class="Biguanide",
+        products=[one_product("Metformin", status="general", legal="p1s3", registration="HK-11111", per="5")],
     )
     metformin.notes = "Internal: check renal function."
     metformin.save()

@@ -5,8 +5,7 @@ import re
 
 import pytest
 
-from tests.conftest import make_user
-from tests.publishing import make_published, product
+from tests.factories import make_published, make_user, product
 
 from .conftest import describe
 
@@ -19,7 +18,7 @@ def published(live_server):
     editor = make_user("editor", "Editors")
     reviewer = make_user("reviewer", "Reviewers")
     from monographs.demo import load_lenalidomide
-    from tests.publishing import publish
+    from tests.factories import publish
 
     publish(load_lenalidomide(), editor=editor, reviewer=reviewer)
     make_published(

@@ -6,8 +6,7 @@ import re
 
 import pytest
 
-from tests.conftest import make_user
-from tests.publishing import publish
+from tests.factories import make_user, publish
 
 pytest.importorskip("playwright")
 from playwright.sync_api import expect  # noqa: E402

@@ -1,0 +1,139 @@
+"""Builders for tests: staff users in their roles, entries with sections, products and
+strengths, and published editions — all made through the services and the workflow,
+the way people make them, so a test never builds a state the app could not reach."""
+
+import functools
+import itertools
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
+from django.contrib.auth.models import Group, Permission
+
+from monographs import services, workflow
+from monographs.models import Entry
+from monographs.roles import sync_roles
+
+_registration_numbers = itertools.count(10001)
+
+ENTRY_DEFAULTS = {"slug": "", "synonyms": "", "drug_class": "", "atc_code": "", "notes": ""}
+PRODUCT_DEFAULTS = {
+    "kind": "generic",
+    "certificate_holder": "Test Holder Ltd",
+    "legal_classification": "p1s1s3",
+    "sale_requirement": "prescription",
+    "formulary_status": "general",
+    "notes": "",
+}
+STRENGTH_DEFAULTS = {
+    "amount": "10",
+    "unit": "mg",
+    "per_amount": None,
+    "per_unit": "",
+    "dosage_form": "tablet",
+    "route": "oral",
+    "appearance": "white round tablet",
+    "pack_size": "30 tablets",
+}
+
+
+def password_of(username):
+    return f"pw-{username}-123"
+
+
+@functools.cache
+def _password_hash(password):
+    # Argon2 is slow on purpose; hash each test password once per run.
+    return make_password(password)
+
+
+def make_user(username, *groups, superuser=False):
+    """A staff user in the named role groups (Editors, Reviewers, Readers), with an email
+    address and the password `password_of(username)`."""
+    # Transactional tests flush the groups the migration made; put them back.
+    sync_roles(Group, Permission)
+    user = get_user_model().objects.create(
+        username=username,
+        email=f"{username}@example.org",
+        password=_password_hash(password_of(username)),
+        is_staff=True,
+        is_superuser=superuser,
+    )
+    for name in groups:
+        user.groups.add(Group.objects.get(name=name))
+    return user
+
+
+def product(name, *, strengths=1, **fields):
+    """A product spec with `strengths` tablet strengths (10 mg, 20 mg, …) unless `strengths` is a list
+    of strength field dicts (each gets a fresh HK registration number unless it names one)."""
+    if isinstance(strengths, int):
+        strengths = [{"amount": str(10 * (i + 1))} for i in range(strengths)]
+    return {"name": name, **fields, "strengths": strengths}
+
+
+def one_product(entry_name, *, status="general", legal="p1s3", registration=None, amount="500", per=None):
+    """The single generic product "<entry_name> product" with one strength: a tablet, or an oral
+    solution of `amount` mg per `per` mL."""
+    strength = {"amount": amount, "registration_number": registration or _next_registration()}
+    if per:
+        strength.update(per_amount=per, per_unit="mL", dosage_form="oral_solution")
+    return product(
+        f"{entry_name} product",
+        certificate_holder=f"{entry_name} Holder Ltd",
+        formulary_status=status,
+        legal_classification=legal,
+        strengths=[strength],
+    )
+
+
+def _next_registration():
+    return f"HK-{next(_registration_numbers):05d}"
+
+
+def _entry_data(generic_name, sections, products, fields):
+    data = {**ENTRY_DEFAULTS, **fields, "generic_name": generic_name}
+    data["slug"] = data["slug"] or services.unique_slug(generic_name)
+    data["sections"] = [
+        {"kind": kind, "heading": heading, "position": position * 10, "body": body}
+        for position, (kind, heading, body) in enumerate(sections, start=1)
+    ]
+    data["products"] = []
+    for spec in products:
+        spec = {**PRODUCT_DEFAULTS, **spec}
+        strengths = [
+            {"registration_number": _next_registration(), **STRENGTH_DEFAULTS, **strength}
+            for strength in spec.pop("strengths", [])
+        ]
+        data["products"].append({**spec, "strengths": strengths})
+    return data
+
+
+def make_entry(generic_name, *, user=None, sections=None, products=(), reason="Test data", **fields):
+    """A draft entry with sections [(kind, heading, body)], products (see `product`) and their
+    strengths, saved as one revision by `user` through `services.entry_replace`."""
+    if sections is None:
+        sections = [("overview", "", f"{generic_name} is a medicine.")]
+    entry, _created = services.entry_replace(
+        data=_entry_data(generic_name, sections, products, fields), user=user, reason=reason
+    )
+    return Entry.objects.get(pk=entry.pk)
+
+
+def publish(entry, *, editor, reviewer, comment="Checked"):
+    """Submit the working copy as `editor` and approve exactly that revision as `reviewer`."""
+    submitted = workflow.submit(entry=entry, user=editor, comment="Ready")
+    workflow.approve(entry=entry, revision=submitted.revision, user=reviewer, comment=comment)
+    return Entry.objects.get(pk=entry.pk)
+
+
+def make_published(generic_name, *, editor, reviewer, **kwargs):
+    return publish(make_entry(generic_name, user=editor, **kwargs), editor=editor, reviewer=reviewer)
+
+
+def edit(entry, *, user, first_section_body=None, reason="Test edit", **fields):
+    """Change the working copy (a new draft revision): entry fields and/or the first section's body."""
+    if fields:
+        services.entry_update(entry=entry, user=user, reason=reason, **fields)
+    if first_section_body is not None:
+        services.section_update(section=entry.sections.first(), user=user, reason=reason, body=first_section_body)
+    return Entry.objects.get(pk=entry.pk)
