@@ -41,7 +41,8 @@ def state_of(entry_id):
 
 
 def standing_rejection(entry_id):
-    """The last event of the entry if it is a rejection: the reviewer's reasons stand until the next edit."""
+    """The last event of the entry if it is a rejection: the reviewer's reasons stay in view while
+    the editor fixes the draft, until the next transition (usually the next submission)."""
     last_event = AuditEvent.objects.filter(entry_id=entry_id).select_related("actor").first()
     return last_event if last_event and last_event.action == AuditEvent.Action.REJECTED else None
 

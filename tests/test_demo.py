@@ -7,14 +7,13 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 from reversion.models import Revision, Version
 
 from monographs.demo import load_lenalidomide
 from monographs.models import Entry, EntryState, Product, Section, State, Strength, split_lines
-from monographs.services import entry_update, product_upsert
+from monographs.services import entry_update
 
 STRENGTHS = [Decimal("2.5"), Decimal("5"), Decimal("10"), Decimal("15"), Decimal("20"), Decimal("25")]
 
@@ -251,72 +250,3 @@ def test_demo_fills_in_missing_fields_and_keeps_what_a_pharmacist_entered(db):
     entry.refresh_from_db()
     assert entry.drug_class == "Immunomodulatory imide drug"
     assert entry.atc_code == "L04AX99"
-
-
-# Services used by the demo
-
-
-def test_entry_update_validates_saves_and_records_a_revision(db):
-    entry = load_lenalidomide()
-    pharmacist = get_user_model().objects.create_user("pharmacist", password="pw-pharm-123")
-    before = Version.objects.get_for_object(entry).count()
-    returned = entry_update(entry=entry, user=pharmacist, reason="Class from the PI", drug_class="Thalidomide analogue")
-    assert returned.drug_class == entry.drug_class == "Thalidomide analogue"
-    assert Entry.objects.get().drug_class == "Thalidomide analogue"
-    versions = Version.objects.get_for_object(entry)
-    assert versions.count() == before + 1
-    assert versions.first().revision.user == pharmacist
-    assert versions.first().revision.comment == "Class from the PI"
-
-
-def test_entry_update_refuses_invalid_values_and_changes_nothing(db):
-    entry = load_lenalidomide()
-    before = Version.objects.get_for_object(entry).count()
-    with pytest.raises(ValidationError) as exc_info:
-        entry_update(entry=entry, reason="Typo", atc_code="not-an-atc")
-    assert "atc_code" in exc_info.value.message_dict
-    assert Entry.objects.get().atc_code == "L04AX04"
-    assert Version.objects.get_for_object(entry).count() == before
-
-
-def test_entry_update_needs_a_reason_and_keyword_arguments(db):
-    entry = load_lenalidomide()
-    with pytest.raises(ValidationError, match="reason"):
-        entry_update(entry=entry, reason="  ", drug_class="X")
-    with pytest.raises(TypeError):
-        entry_update(entry, "reason")  # keyword-only, so a swapped argument cannot slip through
-    assert Entry.objects.get().drug_class == "Immunomodulatory imide drug"
-
-
-def test_entry_update_that_changes_nothing_makes_no_revision(db):
-    entry = load_lenalidomide()
-    before = Version.objects.get_for_object(entry).count()
-    entry_update(entry=entry, reason="Same again", atc_code="L04AX04", drug_class="Immunomodulatory imide drug")
-    assert Version.objects.get_for_object(entry).count() == before
-
-
-def test_product_upsert_records_a_revision_only_when_something_changed(db):
-    entry = load_lenalidomide()
-    revlimid = Product.objects.get(name="Revlimid")
-    common = {
-        "entry": entry,
-        "name": "Revlimid",
-        "certificate_holder": revlimid.certificate_holder,
-        "kind": "brand",
-        "legal_classification": revlimid.legal_classification,
-        "sale_requirement": revlimid.sale_requirement,
-        "formulary_status": revlimid.formulary_status,
-        "notes": revlimid.notes,
-    }
-    strength = {"amount": Decimal("5.0"), "unit": "mg", "dosage_form": "capsule", "route": "oral"}
-    before = Revision.objects.count()
-    product_upsert(**common, strengths=[{**strength, "pack_size": "21 capsules"}], reason="Same again")
-    assert Revision.objects.count() == before
-
-    product_upsert(**common, strengths=[{**strength, "pack_size": "7 capsules"}], reason="New pack size")
-    assert Revision.objects.count() == before + 1
-    assert Revision.objects.latest("pk").comment == "New pack size"
-    assert revlimid.strengths.get(amount=5).pack_size == "7 capsules"
-    # The other strengths are untouched, and nothing was duplicated.
-    assert revlimid.strengths.count() == 6
-    assert revlimid.strengths.get(amount=10).pack_size == "21 capsules"
