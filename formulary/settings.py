@@ -6,9 +6,12 @@ configuration that is tested is the one that is deployed.
 """
 
 import datetime
+import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -95,6 +98,9 @@ AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = datetime.timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+# Behind a reverse proxy every login would otherwise come from the proxy, and anyone
+# could lock out any username; see FORMULARY_TRUSTED_PROXIES below.
+AXES_CLIENT_IP_CALLABLE = "formulary.client_ip.client_ip"
 
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
@@ -185,9 +191,21 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": ["monographs.api.throttling.ClientRateThrottle"],
     "EXCEPTION_HANDLER": "monographs.api.errors.exception_handler",
 }
-# Requests per client address, e.g. "600/minute"; empty turns throttling off.
+
+
+def _rate(name, default):
+    # DRF would only trip over a malformed rate on the first request it limits (a 500).
+    rate = env.str(name, default=default).strip()
+    if not re.fullmatch(r"(|off|none|\d+/(s|m|h|d)[a-z]*)", rate, flags=re.IGNORECASE):
+        raise ImproperlyConfigured(
+            f"{name} must read like 600/minute (second, minute, hour or day) or off; got {rate!r}."
+        )
+    return rate
+
+
+# Requests per client address, e.g. "600/minute"; empty or "off" turns throttling off.
 # Read on every request, so tests and deployments can change it.
-FORMULARY_API_THROTTLE_RATE = env.str("FORMULARY_API_THROTTLE_RATE", default="1200/minute")
+FORMULARY_API_THROTTLE_RATE = _rate("FORMULARY_API_THROTTLE_RATE", "1200/minute")
 # Namespace of the code systems and identifier systems in FHIR output. Set it to
 # an address the hospital controls; it must be the same on every installation.
 FORMULARY_FHIR_SYSTEM_BASE = env.str("FORMULARY_FHIR_SYSTEM_BASE", default="https://formulary.invalid/fhir")
@@ -211,5 +229,48 @@ SPECTACULAR_SETTINGS = {
             ("SaleRequirementEnum", "SaleRequirement"),
             ("FormularyStatusEnum", "FormularyStatus"),
         ]
+    },
+}
+
+
+# --- Client addresses, shared rate limits, error logging (issue 10) ---
+
+
+def _env_count(name, default):
+    raw = env.str(name, default=str(default)).strip()
+    if not raw.isdigit():
+        raise ImproperlyConfigured(f"{name} must be a whole number, 0 or more; got {raw!r}.")
+    return int(raw)
+
+
+# How many reverse proxies in front of the app append to X-Forwarded-For (nginx alone: 1).
+# Only their entries are believed; with 0 the header is ignored. One function,
+# formulary.client_ip.client_ip, applies it for the throttles, django-axes and the log.
+FORMULARY_TRUSTED_PROXIES = _env_count("FORMULARY_TRUSTED_PROXIES", 0)
+
+# Requests per client address to the public HTML search; empty or "off" turns it off.
+FORMULARY_SEARCH_THROTTLE_RATE = _rate("FORMULARY_SEARCH_THROTTLE_RATE", "300/minute")
+
+# With REDIS_URL (redis://host:6379/0) every worker counts rate limits in Redis, so a
+# client gets the configured rate, not that rate once per gunicorn worker. Without
+# it each process counts in its own memory, which is enough for `./run` and tests.
+REDIS_URL = env.str("REDIS_URL", default="").strip()
+if REDIS_URL and urlsplit(REDIS_URL).scheme not in ("redis", "rediss", "unix"):
+    raise ImproperlyConfigured(f"REDIS_URL must start with redis://, rediss:// or unix://; got {REDIS_URL!r}.")
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    # Counters only: pages never wait for Redis, and a Redis outage only pauses the limits.
+    "throttle": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "formulary",
+        # A Redis host that stops answering must not hold a request for long.
+        "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+    }
+    if REDIS_URL
+    else {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "throttle",
+        "OPTIONS": {"MAX_ENTRIES": 20000},
     },
 }

@@ -4,11 +4,25 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group, Permission
+from django.core.cache import caches
+from django.core.cache.backends.locmem import LocMemCache
 
 from monographs import workflow, working_copy
 from monographs.demo import load_lenalidomide
 from monographs.models import Entry
 from monographs.roles import sync_roles
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    """Every test starts with no requests counted (the counters live in one process-wide cache).
+
+    Only a local-memory store is cleared: with REDIS_URL exported, clear() would empty
+    that whole Redis database. The Redis tests use their own database and key prefix.
+    """
+    store = caches["throttle"]
+    if isinstance(store, LocMemCache):
+        store.clear()
 
 
 @functools.cache
