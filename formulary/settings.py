@@ -26,7 +26,8 @@ SECRET_KEY = env.str(
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # The admin with a password-change form that django-axes counts (formulary/admin_site.py).
+    "formulary.apps.FormularyAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -101,6 +102,9 @@ AXES_RESET_ON_SUCCESS = True
 # Behind a reverse proxy every login would otherwise come from the proxy, and anyone
 # could lock out any username; see FORMULARY_TRUSTED_PROXIES below.
 AXES_CLIENT_IP_CALLABLE = "formulary.client_ip.client_ip"
+# Wrong guesses on the password-change form are counted too; their fields must not be
+# stored in the attempt log in clear.
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "old_password", "new_password1", "new_password2"]
 
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
