@@ -7,6 +7,7 @@ configuration that is tested is the one that is deployed.
 
 import datetime
 import re
+from email.utils import getaddresses
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -141,6 +142,9 @@ STORAGES = {
 }
 
 LOGIN_URL = "admin:login"
+# Where a login goes when its `next` is missing or unsafe (Django's default,
+# /accounts/profile/, does not exist here).
+LOGIN_REDIRECT_URL = "admin:index"
 
 # Transport and browser protections. All on when DEBUG is off; each can be
 # switched by environment for a deployment behind a TLS-terminating proxy.
@@ -175,8 +179,19 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="formulary@localhost"
 # whether one person may approve their own edits (single-person test installs only).
 FORMULARY_REVIEW_INTERVAL_DAYS = env.int("FORMULARY_REVIEW_INTERVAL_DAYS", default=730)
 FORMULARY_ALLOW_SELF_APPROVAL = env.bool("FORMULARY_ALLOW_SELF_APPROVAL", default=False)
-# Absolute address of the site, for links in notification emails.
-FORMULARY_SITE_URL = env.str("FORMULARY_SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# Absolute address of the site, for links in notification emails. Production must
+# set it: a default would send reviewers links to a development address.
+FORMULARY_SITE_URL = env.str("FORMULARY_SITE_URL", default="http://127.0.0.1:8000" if DEBUG else "").rstrip("/")
+if not FORMULARY_SITE_URL:
+    raise ImproperlyConfigured(
+        "Set FORMULARY_SITE_URL to the formulary's public address (e.g. https://formulary.hospital.example) "
+        "when DEBUG is off: notification emails link to it."
+    )
+if urlsplit(FORMULARY_SITE_URL).scheme not in ("http", "https") or not urlsplit(FORMULARY_SITE_URL).netloc:
+    raise ImproperlyConfigured(
+        f"FORMULARY_SITE_URL must be an absolute http(s) address such as https://formulary.hospital.example, "
+        f"not {FORMULARY_SITE_URL!r}."
+    )
 
 # A hospital may move the admin off the well-known path.
 ADMIN_URL = env.str("ADMIN_URL", default="admin/")
@@ -276,5 +291,60 @@ CACHES = {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
         "LOCATION": "throttle",
         "OPTIONS": {"MAX_ENTRIES": 20000},
+    },
+}
+
+
+def _admins(text):
+    admins = []
+    for name, address in getaddresses([text]) if text.strip() else []:
+        if "@" not in address:
+            raise ImproperlyConfigured(f"ADMINS must read 'Name <address@host>, …'; cannot use {address or text!r}.")
+        admins.append((name or address, address))
+    return admins
+
+
+# People mailed a traceback of every server error (needs a working EMAIL_BACKEND).
+ADMINS = _admins(env.str("ADMINS", default=""))
+SERVER_EMAIL = env.str("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
+
+LOG_LEVEL = env.str("LOG_LEVEL", default="WARNING").upper()
+if LOG_LEVEL not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+    raise ImproperlyConfigured(f"LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL; got {LOG_LEVEL!r}.")
+
+# Django alone logs a production server error nowhere but by mail to ADMINS (none by
+# default), so 500s left no trace. Here every record from LOG_LEVEL up, a server
+# error with its traceback, goes to stderr, which gunicorn and systemd keep, with
+# the client address as the throttles and axes see it; errors are also mailed to
+# ADMINS in production.
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {
+        "require_debug_false": {"()": "django.utils.log.RequireDebugFalse"},
+        "client_ip": {"()": "formulary.client_ip.ClientIPFilter"},
+    },
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [client %(client_ip)s] %(message)s"},
+    },
+    "handlers": {
+        "stderr": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stderr",
+            "level": LOG_LEVEL,
+            "filters": ["client_ip"],
+            "formatter": "plain",
+        },
+        "mail_admins": {
+            "class": "django.utils.log.AdminEmailHandler",
+            "level": "ERROR",
+            "filters": ["require_debug_false"],
+        },
+    },
+    "root": {"handlers": ["stderr", "mail_admins"], "level": LOG_LEVEL},
+    "loggers": {
+        # Django's own handlers (console while DEBUG is on, mail_admins) would print or mail
+        # each record a second time; everything goes through root instead.
+        "django": {"handlers": [], "level": LOG_LEVEL, "propagate": True},
     },
 }
