@@ -1,5 +1,5 @@
 """Running in production (issue 10): errors leave a trace, bad configuration is refused at start,
-logins land in the admin."""
+logins land in the admin, and the operations guide names every setting it depends on."""
 
 import os
 import re
@@ -141,3 +141,20 @@ def test_login_with_an_unsafe_or_missing_next_lands_in_the_admin(client, editor,
     assert response.status_code == 302
     assert response["Location"] == reverse("admin:index")
     assert client.get(response["Location"]).status_code == 200
+
+
+# The operations guide.
+
+
+@pytest.mark.parametrize(
+    "setting",
+    ["REDIS_URL", "FORMULARY_TRUSTED_PROXIES", "ADMINS", "FORMULARY_SITE_URL", "FORMULARY_SEARCH_THROTTLE_RATE"],
+)
+def test_operations_guide_documents_each_setting(setting):
+    assert f"`{setting}`" in (ROOT / "docs" / "operations.md").read_text()
+
+
+def test_ci_only_runs_the_readme_command():
+    lines = [line for line in (ROOT / ".ci" / "run").read_text().splitlines() if line and not line.startswith("#")]
+    assert lines[-1] == "exec ./run test"
+    assert not any("apt-get" in line for line in lines)
