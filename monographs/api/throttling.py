@@ -42,7 +42,7 @@ RETRY_AFTER_FAILURE_SECONDS = 5
 _store_down_until = 0.0
 
 
-class FixedWindowThrottle(SimpleRateThrottle):
+class SlidingWindowThrottle(SimpleRateThrottle):
     rate_setting = None  # name of the setting with the rate
 
     def get_rate(self):
@@ -113,14 +113,14 @@ class FixedWindowThrottle(SimpleRateThrottle):
         return self.wait_seconds
 
 
-class ClientRateThrottle(FixedWindowThrottle):
+class ClientRateThrottle(SlidingWindowThrottle):
     """The API and FHIR: FORMULARY_API_THROTTLE_RATE."""
 
     scope = "formulary_api"
     rate_setting = "FORMULARY_API_THROTTLE_RATE"
 
 
-class SearchRateThrottle(FixedWindowThrottle):
+class SearchRateThrottle(SlidingWindowThrottle):
     """The public HTML search: FORMULARY_SEARCH_THROTTLE_RATE."""
 
     scope = "formulary_search"
