@@ -6,9 +6,13 @@ configuration that is tested is the one that is deployed.
 """
 
 import datetime
+import re
+from email.utils import getaddresses
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -23,7 +27,8 @@ SECRET_KEY = env.str(
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # The admin with a password-change form that django-axes counts (formulary/admin_site.py).
+    "formulary.apps.FormularyAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -99,6 +104,12 @@ AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = datetime.timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+# Behind a reverse proxy every login would otherwise come from the proxy, and anyone
+# could lock out any username; see FORMULARY_TRUSTED_PROXIES below.
+AXES_CLIENT_IP_CALLABLE = "formulary.client_ip.client_ip"
+# Wrong guesses on the password-change form are counted too; their fields must not be
+# stored in the attempt log in clear.
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "old_password", "new_password1", "new_password2"]
 
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
@@ -135,6 +146,9 @@ STORAGES = {
 }
 
 LOGIN_URL = "admin:login"
+# Where a login goes when its `next` is missing or unsafe (Django's default,
+# /accounts/profile/, does not exist here).
+LOGIN_REDIRECT_URL = "admin:index"
 
 # Transport and browser protections. All on when DEBUG is off; each can be
 # switched by environment for a deployment behind a TLS-terminating proxy.
@@ -169,8 +183,19 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="formulary@localhost"
 # whether one person may approve their own edits (single-person test installs only).
 FORMULARY_REVIEW_INTERVAL_DAYS = env.int("FORMULARY_REVIEW_INTERVAL_DAYS", default=730)
 FORMULARY_ALLOW_SELF_APPROVAL = env.bool("FORMULARY_ALLOW_SELF_APPROVAL", default=False)
-# Absolute address of the site, for links in notification emails.
-FORMULARY_SITE_URL = env.str("FORMULARY_SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# Absolute address of the site, for links in notification emails. Production must
+# set it: a default would send reviewers links to a development address.
+FORMULARY_SITE_URL = env.str("FORMULARY_SITE_URL", default="http://127.0.0.1:8000" if DEBUG else "").rstrip("/")
+if not FORMULARY_SITE_URL:
+    raise ImproperlyConfigured(
+        "Set FORMULARY_SITE_URL to the formulary's public address (e.g. https://formulary.hospital.example) "
+        "when DEBUG is off: notification emails link to it."
+    )
+if urlsplit(FORMULARY_SITE_URL).scheme not in ("http", "https") or not urlsplit(FORMULARY_SITE_URL).netloc:
+    raise ImproperlyConfigured(
+        f"FORMULARY_SITE_URL must be an absolute http(s) address such as https://formulary.hospital.example, "
+        f"not {FORMULARY_SITE_URL!r}."
+    )
 
 # A hospital may move the admin off the well-known path.
 ADMIN_URL = env.str("ADMIN_URL", default="admin/")
@@ -189,9 +214,21 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": ["monographs.api.throttling.ClientRateThrottle"],
     "EXCEPTION_HANDLER": "monographs.api.errors.exception_handler",
 }
-# Requests per client address, e.g. "600/minute"; empty turns throttling off.
+
+
+def _rate(name, default):
+    # DRF would only trip over a malformed rate on the first request it limits (a 500).
+    rate = env.str(name, default=default).strip()
+    if not re.fullmatch(r"(|off|none|\d+/(s|m|h|d)[a-z]*)", rate, flags=re.IGNORECASE):
+        raise ImproperlyConfigured(
+            f"{name} must read like 600/minute (second, minute, hour or day) or off; got {rate!r}."
+        )
+    return rate
+
+
+# Requests per client address, e.g. "600/minute"; empty or "off" turns throttling off.
 # Read on every request, so tests and deployments can change it.
-FORMULARY_API_THROTTLE_RATE = env.str("FORMULARY_API_THROTTLE_RATE", default="1200/minute")
+FORMULARY_API_THROTTLE_RATE = _rate("FORMULARY_API_THROTTLE_RATE", "1200/minute")
 # Namespace of the code systems and identifier systems in FHIR output. Set it to
 # an address the hospital controls; it must be the same on every installation.
 FORMULARY_FHIR_SYSTEM_BASE = env.str("FORMULARY_FHIR_SYSTEM_BASE", default="https://formulary.invalid/fhir")
@@ -215,5 +252,103 @@ SPECTACULAR_SETTINGS = {
             ("SaleRequirementEnum", "SaleRequirement"),
             ("FormularyStatusEnum", "FormularyStatus"),
         ]
+    },
+}
+
+
+# --- Client addresses, shared rate limits, error logging (issue 10) ---
+
+
+def _env_count(name, default):
+    raw = env.str(name, default=str(default)).strip()
+    if not raw.isdigit():
+        raise ImproperlyConfigured(f"{name} must be a whole number, 0 or more; got {raw!r}.")
+    return int(raw)
+
+
+# How many reverse proxies in front of the app append to X-Forwarded-For (nginx alone: 1).
+# Only their entries are believed; with 0 the header is ignored. One function,
+# formulary.client_ip.client_ip, applies it for the throttles, django-axes and the log.
+FORMULARY_TRUSTED_PROXIES = _env_count("FORMULARY_TRUSTED_PROXIES", 0)
+
+# Requests per client address to the public HTML search; empty or "off" turns it off.
+FORMULARY_SEARCH_THROTTLE_RATE = _rate("FORMULARY_SEARCH_THROTTLE_RATE", "300/minute")
+
+# With REDIS_URL (redis://host:6379/0) every worker counts rate limits in Redis, so a
+# client gets the configured rate, not that rate once per gunicorn worker. Without
+# it each process counts in its own memory, which is enough for `./run` and tests.
+REDIS_URL = env.str("REDIS_URL", default="").strip()
+if REDIS_URL and urlsplit(REDIS_URL).scheme not in ("redis", "rediss", "unix"):
+    raise ImproperlyConfigured(f"REDIS_URL must start with redis://, rediss:// or unix://; got {REDIS_URL!r}.")
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    # Counters only: pages never wait for Redis, and a Redis outage only pauses the limits.
+    "throttle": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "formulary",
+        # A Redis host that stops answering must not hold a request for long.
+        "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+    }
+    if REDIS_URL
+    else {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "throttle",
+        "OPTIONS": {"MAX_ENTRIES": 20000},
+    },
+}
+
+
+def _admins(text):
+    admins = []
+    for name, address in getaddresses([text]) if text.strip() else []:
+        if "@" not in address:
+            raise ImproperlyConfigured(f"ADMINS must read 'Name <address@host>, …'; cannot use {address or text!r}.")
+        admins.append((name or address, address))
+    return admins
+
+
+# People mailed a traceback of every server error (needs a working EMAIL_BACKEND).
+ADMINS = _admins(env.str("ADMINS", default=""))
+SERVER_EMAIL = env.str("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
+
+LOG_LEVEL = env.str("LOG_LEVEL", default="WARNING").upper()
+if LOG_LEVEL not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+    raise ImproperlyConfigured(f"LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL; got {LOG_LEVEL!r}.")
+
+# Django alone logs a production server error nowhere but by mail to ADMINS (none by
+# default), so 500s left no trace. Here every record from LOG_LEVEL up, a server
+# error with its traceback, goes to stderr, which gunicorn and systemd keep, with
+# the client address as the throttles and axes see it; errors are also mailed to
+# ADMINS in production.
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {
+        "require_debug_false": {"()": "django.utils.log.RequireDebugFalse"},
+        "client_ip": {"()": "formulary.client_ip.ClientIPFilter"},
+    },
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [client %(client_ip)s] %(message)s"},
+    },
+    "handlers": {
+        "stderr": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stderr",
+            "level": LOG_LEVEL,
+            "filters": ["client_ip"],
+            "formatter": "plain",
+        },
+        "mail_admins": {
+            "class": "django.utils.log.AdminEmailHandler",
+            "level": "ERROR",
+            "filters": ["require_debug_false"],
+        },
+    },
+    "root": {"handlers": ["stderr", "mail_admins"], "level": LOG_LEVEL},
+    "loggers": {
+        # Django's own handlers (console while DEBUG is on, mail_admins) would print or mail
+        # each record a second time; everything goes through root instead.
+        "django": {"handlers": [], "level": LOG_LEVEL, "propagate": True},
     },
 }

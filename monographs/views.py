@@ -20,6 +20,7 @@ from django.utils.translation import get_language
 
 from . import search as search_module
 from . import selectors
+from .api.throttling import SearchRateThrottle
 
 LETTERS = [*string.ascii_uppercase, selectors.OTHER_INITIAL]
 ENTRY_CACHE_SECONDS = 24 * 60 * 60
@@ -112,6 +113,14 @@ def entry_detail(request, slug):
 def search(request):
     raw = request.GET.get("q", "")
     query = search_module.clean_query(raw)
+    # Searching is the one public page whose cost the visitor chooses, so each address
+    # gets FORMULARY_SEARCH_THROTTLE_RATE searches (the empty form is free).
+    throttle = SearchRateThrottle()
+    if query and not throttle.allow_request(request, None):
+        wait = int((throttle.wait() or 1) + 0.999)
+        response = render(request, "monographs/search_throttled.html", {"wait": wait}, status=429)
+        response["Retry-After"] = str(wait)
+        return response
     results = search_module.search(query) if query else []
     return render(
         request,

@@ -1,8 +1,22 @@
 import pytest
+from django.core.cache import caches
+from django.core.cache.backends.locmem import LocMemCache
 
 from monographs.demo import load_lenalidomide
 
 from .factories import make_user, publish
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    """Every test starts with no requests counted (the counters live in one process-wide cache).
+
+    Only a local-memory store is cleared: with REDIS_URL exported, clear() would empty
+    that whole Redis database. The Redis tests use their own database and key prefix.
+    """
+    store = caches["throttle"]
+    if isinstance(store, LocMemCache):
+        store.clear()
 
 
 @pytest.fixture

@@ -26,6 +26,7 @@ def production_env(**extra):
         "DEBUG": "0",
         "SECRET_KEY": secrets.token_urlsafe(64),
         "ALLOWED_HOSTS": "formulary.hospital.example",
+        "FORMULARY_SITE_URL": "https://formulary.hospital.example",
         **extra,
     }
 
