@@ -15,7 +15,7 @@ from . import (
     workflow,
 )
 from .admin_review import ReviewAdminMixin
-from .forms import VersionedEntryForm
+from .forms import SubmitForm, VersionedEntryForm
 from .models import AuditEvent, Edition, Entry, EntryState, Product, Section, State, Strength
 from .snapshots import STRENGTH_FIELDS
 
@@ -191,6 +191,7 @@ class EntryAdmin(ReviewAdminMixin, ReasonAdminMixin, VersionAdmin):
             "workflow_state": state,
             "last_rejection": last_event if last_event and last_event.action == AuditEvent.Action.REJECTED else None,
             "can_submit": request.user.has_perm("monographs.submit_entry"),
+            "submit_form": SubmitForm(),
             "can_withdraw": request.user.has_perm("monographs.withdraw_entry"),
         }
         return super().change_view(request, object_id, form_url, extra_context)

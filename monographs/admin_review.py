@@ -14,7 +14,7 @@ from reversion.models import Revision, Version
 
 from . import workflow
 from .diffing import compare
-from .forms import CompareForm, DecisionForm, ReviewDecisionForm
+from .forms import CompareForm, DecisionForm, ReviewDecisionForm, SubmitForm
 from .models import AuditEvent, EntryState, State
 from .snapshots import snapshot_of_revision
 
@@ -136,11 +136,15 @@ class ReviewAdminMixin:
 
     def submit_view(self, request, object_id):
         entry = self._entry(request, object_id)
+        form = SubmitForm(request.POST)
+        if not form.is_valid():
+            problems = " ".join(form.errors["comment"])
+            return self._refused(request, entry, _("Not submitted. Note for the reviewer: %s") % problems)
         return self._transition(
             request,
             entry,
             workflow.submit,
-            comment=request.POST.get("comment", ""),
+            comment=form.cleaned_data["comment"],
             success=_("Submitted for review. Reviewers have been notified."),
             next_url=reverse("admin:monographs_entry_change", args=[entry.pk]),
         )

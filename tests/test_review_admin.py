@@ -377,3 +377,25 @@ def test_a_decision_without_the_reviewed_revision_is_a_form_error(client, lenali
     assert response.status_code == 200
     assert "reload it" in response.content.decode()
     assert EntryState.objects.get(entry=lenalidomide).state == State.IN_REVIEW
+
+
+@pytest.mark.parametrize(
+    ("comment", "message"),
+    [("Please check\x00", "Null characters are not allowed"), ("x" * 1001, "at most 1000 characters")],
+    ids=["nul", "too-long"],
+)
+def test_a_bad_submit_note_is_refused_with_a_message_and_nothing_submitted(
+    client, lenalidomide, editor, comment, message
+):
+    # The submit view read the note without a form; a NUL reached PostgreSQL as a 500.
+    response = login(client, editor).post(entry_url(lenalidomide, "submit"), {"comment": comment})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Not submitted" in page and message in page
+    assert EntryState.objects.get(entry=lenalidomide).state == State.DRAFT
+    assert not AuditEvent.objects.filter(entry=lenalidomide, action=AuditEvent.Action.SUBMITTED).exists()
+
+
+def test_the_submit_note_field_tells_the_browser_its_limit(client, lenalidomide, editor):
+    page = login(client, editor).get(entry_url(lenalidomide)).content.decode()
+    assert '<input type="text" name="comment" size="50" id="submit-comment" maxlength="1000">' in page
