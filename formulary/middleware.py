@@ -1,5 +1,6 @@
 """Answer 503 with a reason, not a bare 500, while the database is unreachable."""
 
+import datetime
 import logging
 
 from django.db import InterfaceError, OperationalError
@@ -47,3 +48,82 @@ class RejectNullCharactersMiddleware:
                 content_type="text/plain; charset=utf-8",
             )
         return self.get_response(request)
+
+
+class AdminQueryChecksMiddleware:
+    """Refuse, with 400 and the reason, admin query parameters that would otherwise be a 500.
+
+    Django's admin passes query values into queries and date arithmetic with
+    few checks of its own, so two kinds of bad value reached PostgreSQL or
+    Python's calendar and failed there:
+
+    - a NUL character in any parameter (list filters, search, autocomplete and
+      every other admin view): PostgreSQL cannot compare text containing NUL;
+    - a date-hierarchy year, month or day outside the calendar (`?created_at__year=99999999999`
+      on the audit log, `attempt_time__year=9999` on django-axes' lists).
+
+    One check for the whole admin, by the resolved namespace (so a moved admin,
+    `ADMIN_URL`, is covered), instead of one per filter: it covers the filters of
+    other apps (users, axes) and the next filter someone adds. A NUL is never a
+    legitimate part of an admin address, so refusing the whole request loses
+    nothing. Form fields (POST) are left to the forms, which say "Null characters
+    are not allowed" next to the field. Outside the admin each view checks its
+    own parameters: search strips NUL, the API and FHIR refuse it in their formats.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        if request.resolver_match is None or "admin" not in request.resolver_match.namespaces:
+            return None
+        for name, values in request.GET.lists():
+            if "\x00" in name or any("\x00" in value for value in values):
+                # repr() shows the NUL as \x00 rather than echoing a raw control character.
+                shown = repr(name[:50])
+                return _bad_request(
+                    f"The query parameter {shown} contains a null character, which is not allowed. / "
+                    f"查詢參數 {shown} 包含空字元，不獲接受。"
+                )
+        # ModelAdmin.get_urls marks each of its views with the ModelAdmin it belongs to.
+        model_admin = getattr(view_func, "model_admin", None)
+        field = getattr(model_admin, "date_hierarchy", None)
+        if field and not _date_hierarchy_in_range(request.GET, field):
+            return _bad_request(
+                f"The date in the address ({field}__year, __month, __day) is outside the calendar; "
+                "choose a date from the links above the list. / 網址中的日期超出範圍，請從列表上方的連結選擇日期。"
+            )
+        return None
+
+
+def _date_hierarchy_in_range(query, field):
+    """Whether the admin's date-hierarchy computation can succeed for this year, month and day.
+
+    Mirrors `ChangeList.get_filters`: it builds the first moment shown, then the
+    end of the day, month or year. Django turns a ValueError in the first step
+    into its own "invalid lookup" redirect, but an OverflowError (a 20-digit
+    year) or any error in the second step (year 9999 has no following year)
+    escapes as a 500.
+    """
+    year = query.get(f"{field}__year")
+    if year is None:
+        return True
+    month, day = query.get(f"{field}__month"), query.get(f"{field}__day")
+    try:
+        start = datetime.datetime(int(year), int(month or 1), int(day or 1))
+        if day:
+            start + datetime.timedelta(days=1)
+        elif month:
+            start + datetime.timedelta(days=32)
+        else:
+            start.replace(year=start.year + 1)
+    except (ValueError, OverflowError):
+        return False
+    return True
+
+
+def _bad_request(message):
+    return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")

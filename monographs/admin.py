@@ -12,7 +12,7 @@ from reversion.admin import VersionAdmin
 
 from . import services, workflow, working_copy
 from .admin_review import ReviewAdminMixin
-from .forms import VersionedEntryForm
+from .forms import SubmitForm, VersionedEntryForm
 from .models import AuditEvent, Edition, Entry, Product, Section, Strength
 from .snapshots import STRENGTH_FIELDS
 
@@ -185,12 +185,13 @@ class EntryAdmin(ReviewAdminMixin, ReasonAdminMixin, VersionAdmin):
         extra_context = {
             **(extra_context or {}),
             "workflow_state": state,
-            # The reviewer's reasons matter until the next decision or edit, not forever.
+            # The reviewer's reasons stay in view until the next transition, not forever.
             "last_rejection": working_copy.standing_rejection(object_id),
             # Which actions to offer: the workflow's own answers, asked again when they are taken.
             "can_submit": state is not None and workflow.can_submit(user, state.entry, state),
             "awaiting_review": state is not None and workflow.awaits_review(state.entry, state),
             "can_withdraw": state is not None and workflow.can_withdraw(user, state.entry, state),
+            "submit_form": SubmitForm(),
         }
         return super().change_view(request, object_id, form_url, extra_context)
 

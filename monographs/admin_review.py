@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from . import workflow, working_copy
 from .diffing import compare
-from .forms import CompareForm, DecisionForm, ReviewDecisionForm
+from .forms import CompareForm, DecisionForm, ReviewDecisionForm, SubmitForm
 from .snapshots import snapshot_of_revision
 
 
@@ -55,10 +55,15 @@ class ReviewAdminMixin:
         )
         return response
 
-    def _transition(self, request, entry, action, *, success, next_url, **kwargs):
-        """Run one workflow transition; its refusal becomes a page that says why."""
+    def _transition(self, request, entry, action, *, success, next_url, unnotified=None, **kwargs):
+        """Run one workflow transition; its refusal becomes a page that says why.
+
+        `unnotified` replaces `success` when the transition was done but its
+        notification email could not be sent, so the page never claims a mail
+        that was not sent.
+        """
         try:
-            action(entry=entry, user=request.user, **kwargs)
+            event = action(entry=entry, user=request.user, **kwargs)
         except PermissionDenied as error:
             return self._refused(request, entry, error, status=403)
         except workflow.StaleReviewError as error:
@@ -66,7 +71,13 @@ class ReviewAdminMixin:
             return self._refused(request, entry, error, status=409, current_url=current)
         except workflow.TransitionError as error:
             return self._refused(request, entry, error, status=409)
-        messages.success(request, success)
+        if getattr(event, "notification_failed", False):
+            messages.warning(
+                request,
+                unnotified or _("%s The notification email could not be sent; the error was logged.") % success,
+            )
+        else:
+            messages.success(request, success)
         return redirect(next_url)
 
     def review_queue_view(self, request):
@@ -91,6 +102,13 @@ class ReviewAdminMixin:
                 return self._refused(request, entry, _("Choose approve or reject."))
             if form.is_valid():
                 approve = decision == "approve"
+                # Approval claims no mail, so the general "could not be sent" addition suits it.
+                unnotified = None
+                if not approve:
+                    unnotified = _(
+                        "Rejected, but the email telling the author why could not be sent (the error was logged); "
+                        "tell them yourself."
+                    )
                 return self._transition(
                     request,
                     entry,
@@ -98,6 +116,7 @@ class ReviewAdminMixin:
                     revision=form.cleaned_data["revision"],
                     comment=form.cleaned_data["comment"],
                     success=_("Approved and published.") if approve else _("Rejected; the author was told why."),
+                    unnotified=unnotified,
                     next_url=reverse("admin:monographs_entry_review_queue"),
                 )
         if not workflow.awaits_review(entry, state):
@@ -128,12 +147,20 @@ class ReviewAdminMixin:
 
     def submit_view(self, request, object_id):
         entry = self._entry(request, object_id)
+        form = SubmitForm(request.POST)
+        if not form.is_valid():
+            problems = " ".join(form.errors["comment"])
+            return self._refused(request, entry, _("Not submitted. Note for the reviewer: %s") % problems)
         return self._transition(
             request,
             entry,
             workflow.submit,
-            comment=request.POST.get("comment", ""),
+            comment=form.cleaned_data["comment"],
             success=_("Submitted for review. Reviewers have been notified."),
+            unnotified=_(
+                "Submitted for review, but the email to the reviewers could not be sent (the error was logged); "
+                "tell them yourself."
+            ),
             next_url=reverse("admin:monographs_entry_change", args=[entry.pk]),
         )
 

@@ -94,6 +94,21 @@ class DecisionForm(forms.Form):
     )
 
 
+class SubmitForm(forms.Form):
+    """The editor's optional note to the reviewers when submitting.
+
+    A form, not a bare read of the POST, so a NUL (which PostgreSQL cannot
+    store: it was a 500) or a novel is refused with a message.
+    """
+
+    comment = forms.CharField(
+        label=_("Note for the reviewer"),
+        required=False,
+        max_length=1000,
+        widget=forms.TextInput(attrs={"size": 50, "id": "submit-comment"}),
+    )
+
+
 class ReviewDecisionForm(DecisionForm):
     """A decision on one submitted version: the page carries the revision it showed."""
 

@@ -7,7 +7,7 @@ functions; none of them re-implements a rule.
 """
 
 import datetime
-from functools import partial
+import logging
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
@@ -20,6 +20,7 @@ from .models import AuditEvent, Edition, Entry, EntryState, State
 from .snapshots import listing_fields, snapshot_of_revision
 
 Action = AuditEvent.Action
+logger = logging.getLogger(__name__)
 
 
 class TransitionError(Exception):
@@ -68,12 +69,27 @@ def _record(state, *, action, from_state, user, comment="", revision=None, editi
         edition=edition,
     )
     if signal is not None:
-        # robust: a failing receiver (say, the mail server is down) is logged and
-        # cannot turn a transition that has already committed into an error page.
-        transaction.on_commit(
-            partial(signal.send, sender=Entry, entry=state.entry, user=user, comment=comment, event=event),
-            robust=True,
-        )
+
+        def notify():
+            # The transition has committed: a failing receiver (the mail server is
+            # down, a name with a line break refused as a mail header) must not turn
+            # it into an error page or go unnoticed. Logged with the traceback, and
+            # marked on the event so the screen can say the mail was not sent.
+            # A named function, not functools.partial: Django logs a failing robust
+            # callback by its __qualname__, which a partial lacks, so that logging
+            # itself raised and the committed transition became a 500.
+            try:
+                signal.send(sender=Entry, entry=state.entry, user=user, comment=comment, event=event)
+            except Exception:
+                event.notification_failed = True
+                logger.exception(
+                    "Notification failed after %s of entry %s (audit event %s); the transition stands.",
+                    action,
+                    state.entry.pk,
+                    event.pk,
+                )
+
+        transaction.on_commit(notify, robust=True)
     return event
 
 

@@ -225,6 +225,10 @@ def test_search_endpoint(client, formulary):
         ("entries/?updated_since=yesterday", "updated_since"),
         ("entries/?updated_since=2026-13-45", "updated_since"),
         ("entries/?updated_since=2026-02-30T25:00:00", "updated_since"),
+        # Offsets Python accepts but PostgreSQL does not (issue 10: a 500 for anyone).
+        ("entries/?updated_since=2026-01-01T00:00:00%2B16:00", "updated_since"),
+        ("entries/?updated_since=2026-01-01T00:00:00-23:59", "updated_since"),
+        ("entries/?updated_since=2026-01-01T00:00:00 16:00", "updated_since"),
         ("entries/?page=0", "page"),
         ("entries/?page=abc", "page"),
         ("entries/?page=-1", "page"),
@@ -442,3 +446,10 @@ def test_search_endpoint_tolerates_typos_and_ranks_names_first(client, formulary
     response, body = get(client, f"{API}/search/?q=revlimd")
     assert response.status_code == 200
     assert names(body)[:1] == ["Lenalidomide"]
+
+
+def test_real_utc_offsets_are_accepted(client, formulary):
+    for offset in ("%2B14:00", "-12:00", "Z", "%2B08:00", "%2B05:45"):
+        response, body = get(client, f"{API}/entries/?updated_since=2020-01-01T00:00:00{offset}")
+        assert response.status_code == 200, body
+        assert body["count"] == 2

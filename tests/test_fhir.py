@@ -5,6 +5,7 @@ never-published and withdrawn entries are 404 with an OperationOutcome."""
 
 import pytest
 from django.core.cache import cache
+from django.test import Client
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.medication import Medication
 from fhir.resources.R4B.medicationknowledge import MedicationKnowledge
@@ -223,3 +224,40 @@ def test_fhir_is_rate_limited_too(client, published_lenalidomide, settings):
     assert [client.get(path).status_code for _ in range(2)] == [200, 200]
     outcome, _ = fetch(client, path, OperationOutcome, status=429)
     assert outcome.issue[0].code == "throttled"
+
+
+@pytest.mark.parametrize("method", ["post", "put", "patch", "delete"])
+@pytest.mark.parametrize("path", ["/fhir/MedicationKnowledge", "/fhir/MedicationKnowledge/{pk}", "/fhir/Medication"])
+def test_writes_are_405_operation_outcomes_not_csrf_pages(published_lenalidomide, method, path):
+    # A client enforcing CSRF, like a real server: the write met Django's HTML CSRF 403 page.
+    client = Client(enforce_csrf_checks=True)
+    response = getattr(client, method)(
+        path.format(pk=published_lenalidomide.pk), '{"resourceType": "Medication"}', content_type=FHIR_JSON
+    )
+    assert response.status_code == 405, response.content[:200]
+    assert response["Content-Type"].startswith(FHIR_JSON)
+    assert response["Allow"] == "GET, HEAD"
+    outcome = OperationOutcome.model_validate(response.json())
+    assert outcome.issue[0].code == "not-supported"
+    assert Edition.objects.count() == 1
+
+
+def test_head_is_answered_like_get(client, published_lenalidomide):
+    response = client.head(f"/fhir/MedicationKnowledge/{published_lenalidomide.pk}")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith(FHIR_JSON)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "/fhir/MedicationKnowledge?name=lenalidomide&name=revlimid",
+        "/fhir/MedicationKnowledge?_count=1&_count=2",
+        "/fhir/Medication?identifier=HK-90203&identifier=HK-90101",
+    ],
+)
+def test_a_repeated_search_parameter_is_a_400_operation_outcome(client, published_lenalidomide, query):
+    # The REST API refuses a repeated parameter; FHIR answered with the last value only.
+    outcome, _ = fetch(client, query, OperationOutcome, status=400)
+    assert outcome.issue[0].code == "invalid"
+    assert "at most once" in outcome.issue[0].diagnostics

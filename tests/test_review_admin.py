@@ -2,15 +2,17 @@
 conflict-safe saves, the read-only audit log, due-for-review filter and email."""
 
 import datetime
+import logging
 
 import pytest
 from django.core import mail
+from django.core.mail import BadHeaderError
 from django.urls import reverse
 from django.utils import timezone
 from reversion.models import Version
 
 from monographs import workflow, working_copy
-from monographs.models import AuditEvent, EntryState, Section, State, Strength
+from monographs.models import AuditEvent, Entry, EntryState, Section, State, Strength
 
 from .admin_forms import change_form_data
 
@@ -281,15 +283,78 @@ def test_a_product_cannot_be_moved_to_another_entry(client, lenalidomide, editor
 
 
 def test_a_failing_mail_server_does_not_undo_or_break_a_decision(
-    client, lenalidomide, editor, reviewer, settings, django_capture_on_commit_callbacks
+    client, lenalidomide, editor, reviewer, settings, caplog, django_capture_on_commit_callbacks
 ):
-    settings.EMAIL_BACKEND = "tests.failing_mail.EmailBackend"
+    # The editor's edit makes them an author with an address, so the rejection is mailed and the
+    # mail fails; with an address-less author (the demo import) nothing was sent and nothing failed.
+    login(client, editor)
+    assert save_entry_with(client, lenalidomide, drug_class="Imide", reason="Class").status_code == 302
     workflow.submit(entry=lenalidomide, user=editor)
+    settings.EMAIL_BACKEND = "tests.failing_mail.EmailBackend"
     login(client, reviewer)
-    with django_capture_on_commit_callbacks(execute=True):
-        response = decide(client, lenalidomide, "reject", "Redo")
+    with caplog.at_level(logging.ERROR, logger="monographs.workflow"):
+        with django_capture_on_commit_callbacks(execute=True):
+            response = decide(client, lenalidomide, "reject", "Redo")
     assert response.status_code == 302
     assert EntryState.objects.get(entry=lenalidomide).state == State.DRAFT
+    [record] = [r for r in caplog.records if r.name == "monographs.workflow"]
+    assert record.exc_info[0] is ConnectionRefusedError
+    assert "after rejected of entry" in record.getMessage()
+
+
+# Through real commits, as in production: the notification runs before the view answers.
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("cause", ["mail server down", "line break in the name"])
+def test_a_failing_notification_leaves_the_submission_done_logged_and_said(
+    client, lenalidomide, editor, reviewer, settings, caplog, cause
+):
+    if cause == "mail server down":
+        settings.EMAIL_BACKEND = "tests.failing_mail.EmailBackend"
+        expected = ConnectionRefusedError
+    else:
+        # A line break cannot go into the mail subject: BadHeaderError.
+        Entry.objects.filter(pk=lenalidomide.pk).update(generic_name="Lenalidomide\r\nBcc: someone@example.org")
+        expected = BadHeaderError
+    login(client, editor)
+    with caplog.at_level(logging.ERROR, logger="monographs.workflow"):
+        response = client.post(entry_url(lenalidomide, "submit"), {"comment": "Please check"}, follow=True)
+
+    assert response.status_code == 200
+    assert EntryState.objects.get(entry=lenalidomide).state == State.IN_REVIEW
+    page = response.content.decode()
+    assert "Submitted for review, but the email to the reviewers could not be sent" in page
+    assert "Reviewers have been notified" not in page
+    [record] = [r for r in caplog.records if r.name == "monographs.workflow"]
+    assert record.exc_info[0] is expected
+    assert f"after submitted of entry {lenalidomide.pk}" in record.getMessage()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_rejection_whose_mail_fails_is_done_logged_and_does_not_claim_the_author_was_told(
+    client, lenalidomide, editor, reviewer, settings, caplog
+):
+    login(client, editor)
+    assert save_entry_with(client, lenalidomide, drug_class="Imide", reason="Class").status_code == 302
+    workflow.submit(entry=lenalidomide, user=editor)
+    settings.EMAIL_BACKEND = "tests.failing_mail.EmailBackend"
+    login(client, reviewer)
+    with caplog.at_level(logging.ERROR, logger="monographs.workflow"):
+        response = decide(client, lenalidomide, "reject", "Redo the storage advice")
+
+    assert response.status_code == 302
+    assert EntryState.objects.get(entry=lenalidomide).state == State.DRAFT
+    page = client.get(response.url).content.decode()
+    assert "Rejected, but the email telling the author why could not be sent" in page
+    assert "the author was told why" not in page
+    assert [r.exc_info[0] for r in caplog.records if r.name == "monographs.workflow"] == [ConnectionRefusedError]
+
+
+def test_a_working_notification_still_says_so(client, lenalidomide, editor, reviewer):
+    login(client, editor)
+    response = client.post(entry_url(lenalidomide, "submit"), follow=True)
+    assert "Submitted for review. Reviewers have been notified." in response.content.decode()
 
 
 def test_review_shows_a_changed_section_kind(client, published_lenalidomide, editor2, reviewer2):
@@ -377,3 +442,25 @@ def test_a_decision_without_the_reviewed_revision_is_a_form_error(client, lenali
     assert response.status_code == 200
     assert "reload it" in response.content.decode()
     assert EntryState.objects.get(entry=lenalidomide).state == State.IN_REVIEW
+
+
+@pytest.mark.parametrize(
+    ("comment", "message"),
+    [("Please check\x00", "Null characters are not allowed"), ("x" * 1001, "at most 1000 characters")],
+    ids=["nul", "too-long"],
+)
+def test_a_bad_submit_note_is_refused_with_a_message_and_nothing_submitted(
+    client, lenalidomide, editor, comment, message
+):
+    # The submit view read the note without a form; a NUL reached PostgreSQL as a 500.
+    response = login(client, editor).post(entry_url(lenalidomide, "submit"), {"comment": comment})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Not submitted" in page and message in page
+    assert EntryState.objects.get(entry=lenalidomide).state == State.DRAFT
+    assert not AuditEvent.objects.filter(entry=lenalidomide, action=AuditEvent.Action.SUBMITTED).exists()
+
+
+def test_the_submit_note_field_tells_the_browser_its_limit(client, lenalidomide, editor):
+    page = login(client, editor).get(entry_url(lenalidomide)).content.decode()
+    assert '<input type="text" name="comment" size="50" id="submit-comment" maxlength="1000">' in page

@@ -10,7 +10,7 @@ import json
 from functools import wraps
 
 from django.http import HttpResponse
-from django.views.decorators.http import require_GET
+from django.views.decorators.csrf import csrf_exempt
 
 from .. import fhir, selectors
 from ..search import MAX_QUERY_LENGTH
@@ -19,6 +19,7 @@ from .throttling import ClientRateThrottle
 
 MAX_COUNT = 200
 JSON_FORMATS = {"json", "application/json", "application/fhir+json"}
+ALLOWED_METHODS = ("GET", "HEAD")
 
 
 def _response(body, status=200):
@@ -52,11 +53,42 @@ def _only(request, allowed):
     unknown = sorted(set(request.GET) - allowed)
     if unknown:
         return _bad_request(f"Unknown search parameter {unknown[0]!r}; supported: {', '.join(sorted(allowed))}.")
+    # A repeated parameter means AND in FHIR; rather than answer with one of them ignored,
+    # refuse it, as the REST API does.
+    repeated = sorted(name for name, values in request.GET.lists() if len(values) > 1)
+    if repeated:
+        return _bad_request(f"Give {repeated[0]!r} at most once; repeated search parameters are not supported.")
     if any("\x00" in value for _name, values in request.GET.lists() for value in values):
         return _bad_request("Search parameters must not contain null characters.")
     if request.GET.get("_format", "json") not in JSON_FORMATS:
         return _bad_request("Only JSON is served: _format=json.")
     return None
+
+
+def read_only(view):
+    """GET and HEAD only; any other method is a 405 OperationOutcome with an Allow header.
+
+    csrf_exempt, because Django's CSRF check runs before the view and answered
+    every write with its HTML 403 page, which no FHIR client can read. It is
+    safe: these views change nothing, every method that could (POST, PUT,
+    PATCH, DELETE) is refused below, and GET and HEAD are never CSRF-checked.
+    """
+
+    @csrf_exempt
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if request.method not in ALLOWED_METHODS:
+            response = _response(
+                fhir.operation_outcome(
+                    "not-supported", f"{request.method[:20]} is not supported: this FHIR server is read-only."
+                ),
+                status=405,
+            )
+            response["Allow"] = ", ".join(ALLOWED_METHODS)
+            return response
+        return view(request, *args, **kwargs)
+
+    return wrapper
 
 
 def throttled(view):
@@ -77,7 +109,7 @@ def throttled(view):
     return wrapper
 
 
-@require_GET
+@read_only
 @throttled
 def medication_knowledge_read(request, pk):
     if (error := _only(request, set())) is not None:
@@ -88,7 +120,7 @@ def medication_knowledge_read(request, pk):
     return _with_conditional(request, edition, lambda: fhir.medication_knowledge(edition, base_url=_base_url(request)))
 
 
-@require_GET
+@read_only
 @throttled
 def medication_read(request, pk):
     if (error := _only(request, set())) is not None:
@@ -111,7 +143,7 @@ def _whole(request, name, default, low, high):
     return int(raw), None
 
 
-@require_GET
+@read_only
 @throttled
 def medication_knowledge_search(request):
     """Search by name (generic name or synonym, contains, case-insensitive); without name, all entries."""
@@ -142,7 +174,7 @@ def medication_knowledge_search(request):
     return _response(bundle)
 
 
-@require_GET
+@read_only
 @throttled
 def medication_search(request):
     """Search Medications by HK registration number: ?identifier=HK-12345 (or system|HK-12345)."""

@@ -24,6 +24,7 @@ SEARCH_PARAMETERS = {"q", "page", "page_size"}
 
 
 MAX_ID = 2**63 - 1  # the largest id the database can hold
+MAX_UTC_OFFSET = datetime.timedelta(hours=14)
 
 
 def as_id(text):
@@ -70,6 +71,12 @@ def parse_updated_since(value):
             "updated_since",
             f"{value!r} is not a date or date-time; use ISO 8601 such as 2026-01-31 or 2026-01-31T08:00:00+08:00.",
         ) from None
+    # Python accepts any offset under 24 hours, PostgreSQL only up to about 16, and a larger one
+    # was a 500; real UTC offsets run from -12:00 to +14:00.
+    if moment.utcoffset() is not None and abs(moment.utcoffset()) > MAX_UTC_OFFSET:
+        raise BadParameter(
+            "updated_since", f"{value!r} has a UTC offset beyond ±14:00; use a real one such as +08:00 or Z."
+        )
     if timezone.is_naive(moment):
         moment = timezone.make_aware(moment)
     return moment
