@@ -1,15 +1,18 @@
 """Issue 10, bounded costs: a section body has a length cap, refused alike by the
-admin form, the model and the database."""
+admin form, the model and the database; admin list searches have a size cap."""
 
 import importlib
+import time
 
 import pytest
+from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.migrations.loader import MigrationLoader
 from django.urls import reverse
 from reversion.models import Version
 
+from monographs import admin as monographs_admin
 from monographs.models import Section
 
 from .admin_forms import change_form_data
@@ -130,3 +133,54 @@ def test_migration_keeps_and_reports_bodies_that_were_already_longer(lenalidomid
 def test_migrated_database_has_the_constraint_unvalidated(db):
     postgresql_only()
     assert constraint_state() == [False]
+
+
+def search(client, url, terms):
+    start = time.perf_counter()
+    response = client.get(url, {"q": terms})
+    return response, time.perf_counter() - start
+
+
+def test_admin_search_with_1000_terms_answers_at_once_with_a_message(staff, lenalidomide):
+    url = reverse("admin:monographs_entry_changelist")
+    terms = " ".join(f"lenalidomide{i}" for i in range(1000))
+
+    response, seconds = search(staff, url, terms)
+
+    assert response.status_code == 200
+    assert seconds < 2
+    page = response.content.decode()
+    assert "Search is limited to 10 words and 200 characters; shorten it to see results." in page
+    assert response.context["cl"].result_count == 0
+
+
+def test_admin_search_over_200_characters_is_refused_with_a_message(staff, lenalidomide):
+    response, _ = search(staff, reverse("admin:monographs_product_changelist"), "Revlimid" + " " * 200)
+    assert "Search is limited to 10 words" in response.content.decode()
+
+
+def test_admin_search_of_ten_terms_still_searches(staff, lenalidomide):
+    response, _ = search(staff, reverse("admin:monographs_entry_changelist"), "lenalidomide " * 9 + "revlimid")
+    assert "Search is limited" not in response.content.decode()
+    assert response.context["cl"].result_count == 1
+    assert "Up to 10 words and 200 characters." in response.content.decode()
+
+
+def test_autocomplete_with_too_many_terms_answers_empty_and_leaves_no_message(staff, lenalidomide):
+    response = staff.get(
+        "/admin/autocomplete/",
+        {"term": "a " * 50, "app_label": "monographs", "model_name": "product", "field_name": "entry"},
+    )
+    assert response.status_code == 200
+    assert response.json()["results"] == []
+    assert "Search is limited" not in staff.get(reverse("admin:index")).content.decode()
+
+
+def test_every_searchable_admin_of_the_app_bounds_its_search():
+    searchable = [
+        model_admin
+        for model, model_admin in admin.site._registry.items()
+        if model._meta.app_label == "monographs" and model_admin.search_fields
+    ]
+    assert len(searchable) == 4
+    assert all(isinstance(model_admin, monographs_admin.BoundedSearchMixin) for model_admin in searchable)
