@@ -17,10 +17,12 @@ from decimal import Decimal, InvalidOperation
 
 import reversion
 from django.conf import settings
-from django.core.validators import RegexValidator
+from django.core.validators import MaxLengthValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Length
+from django.db.models.lookups import LessThanOrEqual
+from django.utils.text import format_lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -44,6 +46,21 @@ validate_registration_number = RegexValidator(
     _("Enter a Hong Kong registration number as HK- followed by 5 digits, e.g. HK-12345."),
     code="registration_number",
 )
+# A section body is reviewed word by word: the diff of two 10,000-word bodies
+# (about 62,000 characters) takes about 30 ms, but without a limit an editor
+# could save a body of megabytes that no reviewer can read and every diff page
+# must carry (issue 10). 100,000 characters is about 16,000 English words or
+# 100,000 Chinese characters: far beyond any monograph section (the whole seed
+# monograph, eleven sections, has about 5,000), and its diff still takes well
+# under a second. A longer text belongs in several sections. Migration 0008 repeats the
+# number: change both together.
+SECTION_BODY_MAX_LENGTH = 100_000
+SECTION_BODY_TOO_LONG = format_lazy(
+    _("A section body can have at most {limit} characters; split a longer text into several sections."),
+    limit=f"{SECTION_BODY_MAX_LENGTH:,}",
+)
+validate_section_body_length = MaxLengthValidator(SECTION_BODY_MAX_LENGTH, SECTION_BODY_TOO_LONG)
+
 validate_atc_code = RegexValidator(
     ATC_PATTERN,
     _("Enter an ATC code such as L04AX04 (letter, 2 digits, 2 letters, 2 digits), or a shorter level of it."),
@@ -194,11 +211,18 @@ class Section(models.Model):
         default=0,
         help_text=_("Order of the section in the monograph; lower comes first."),
     )
+    # Not max_length: the browser would then cut a longer paste silently
+    # (a textarea's maxlength); the validator says why it is refused instead.
     body = models.TextField(
         _("body"),
-        help_text=_(
-            "Paragraphs separated by a blank line; bullet list items start with '- '. "
-            "**bold** and *italic* are allowed; HTML is not."
+        validators=[validate_section_body_length],
+        help_text=format_lazy(
+            "{} {}",
+            _(
+                "Paragraphs separated by a blank line; bullet list items start with '- '. "
+                "**bold** and *italic* are allowed; HTML is not."
+            ),
+            format_lazy(_("At most {limit} characters."), limit=f"{SECTION_BODY_MAX_LENGTH:,}"),
         ),
     )
 
@@ -211,6 +235,12 @@ class Section(models.Model):
                 condition=~Q(kind=SectionKind.OTHER) | ~Q(heading=""),
                 name="section_other_has_heading",
                 violation_error_message=_("A section of kind 'Other' needs its own heading."),
+            ),
+            # On PostgreSQL added NOT VALID (migration 0008): rows longer before it stay as they were.
+            models.CheckConstraint(
+                condition=LessThanOrEqual(Length("body"), SECTION_BODY_MAX_LENGTH),
+                name="section_body_max_length",
+                violation_error_message=SECTION_BODY_TOO_LONG,
             ),
         ]
 

@@ -1,5 +1,9 @@
 """Word-level comparison a reviewer reads."""
 
+import re
+import time
+
+from bench.diff_timing import chinese_bodies, sample_bodies, section_snapshot
 from monographs.diffing import compare, word_diff
 
 
@@ -19,6 +23,66 @@ def test_markup_in_text_is_escaped_not_rendered():
     html = str(word_diff("safe", "<script>alert(1)</script> safe"))
     assert "<script>" not in html
     assert "&lt;script&gt;" in html
+
+
+def test_removed_and_added_words_stay_apart_in_the_text():
+    # Issue 12: "<del>21</del><ins>7</ins>" read as "217 capsules".
+    assert str(word_diff("21 capsules", "7 capsules")) == "<del>21</del> <ins>7</ins> capsules"
+    assert (
+        str(word_diff("Take 1 tablet", "Take 2 tablets"))
+        == "Take <del>1</del> <ins>2</ins> <del>tablet</del> <ins>tablets</ins>"
+    )
+
+
+def changed_characters(html):
+    return sum(len(text) for text in re.findall(r"<(?:del|ins)>(.*?)</(?:del|ins)>", html, re.S))
+
+
+def test_compare_of_two_10000_word_sections_is_fast_and_still_word_by_word(capsys):
+    # Issue 10: this took 51 s in word_diff alone (quadratic), past the 30 s server timeout.
+    old, new = sample_bodies(words=10_000, changed=0.02)
+
+    start = time.perf_counter()
+    _fields, sections, _products = compare(section_snapshot(old), section_snapshot(new))
+    seconds = time.perf_counter() - start
+
+    with capsys.disabled():
+        print(f"\n  compare of two 10,000-word sections: {seconds * 1000:.0f} ms")
+    assert seconds < 5  # about 0.03 s; generous so a busy machine cannot fail it
+    [(name, html)] = sections[0].fields
+    assert name == "body"
+    # 2 % of the words changed: the changes are marked word by word, not as whole paragraphs.
+    assert 0 < changed_characters(str(html)) < 0.05 * (len(old) + len(new))
+
+
+def test_long_text_without_line_breaks_and_long_chinese_text_are_fast_too():
+    start = time.perf_counter()
+    for old, new in [sample_bodies(10_000, 0.02, line_breaks=False), chinese_bodies(30_000, 0.02)]:
+        html = str(word_diff(old, new))
+        assert 0 < changed_characters(html) < 0.05 * (len(old) + len(new))
+    assert time.perf_counter() - start < 5
+
+
+def test_chinese_in_a_long_text_is_still_compared_character_by_character():
+    old, new = chinese_bodies(30_000, 0)
+    new = new[:15_000] + "兩" + new[15_001:]
+    html = str(word_diff(old, new))
+    assert f"<del>{old[15_000]}</del><ins>兩</ins>" in html
+    assert changed_characters(html) == 2
+
+
+def test_markup_in_a_long_text_is_escaped_not_rendered():
+    old, _ = sample_bodies(10_000, 0)
+    middle = old.index("\n\n", 30_000) + 2
+    html = str(word_diff(old, old[:middle] + "<script>alert(1)</script> " + old[middle:]))
+    assert "<script>" not in html
+    assert "<ins>&lt;script&gt;alert(1)&lt;/script&gt; </ins>" in html
+
+
+def test_unrelated_long_texts_are_compared_in_bounded_time():
+    start = time.perf_counter()
+    word_diff(sample_bodies(10_000, 0, seed=1)[0], sample_bodies(10_000, 0, seed=2)[0])
+    assert time.perf_counter() - start < 5
 
 
 def snapshot(**overrides):

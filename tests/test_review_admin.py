@@ -156,7 +156,8 @@ def test_compare_view_shows_added_and_removed_words_and_a_changed_strength(clien
     assert "<del>transient</del>" in page and "<ins>persistent</ins>" in page
     assert "<del>fatigue</del>" in page and "<ins>tiredness</ins>" in page
     assert "10 mg capsule" in page
-    assert "<del>21</del><ins>28</ins> capsules" in page
+    # Old and new values stay apart in the page's text: "21 28 capsules", not "2128 capsules".
+    assert "<del>21</del> <ins>28</ins> capsules" in page
 
 
 def test_compare_view_refuses_foreign_or_missing_versions(client, lenalidomide, superuser):
@@ -367,7 +368,7 @@ def test_review_shows_a_changed_section_kind(client, published_lenalidomide, edi
     workflow.submit(entry=published_lenalidomide, user=editor2)
     page = login(client, reviewer2).get(entry_url(published_lenalidomide, "review")).content.decode()
     # The kind is compared as its label: "When to seek medical help" became "Side effects".
-    assert "<del>When</del><ins>Side</ins> <del>to seek medical help</del><ins>effects</ins>" in page
+    assert "<del>When</del> <ins>Side</ins> <del>to seek medical help</del> <ins>effects</ins>" in page
 
 
 def test_single_person_install_sees_the_approve_button(client, lenalidomide, make_editor_reviewer, settings):
