@@ -92,3 +92,27 @@ def test_chinese_search_page_and_chinese_content(client, editor, reviewer):
     assert "「必理痛」的搜尋結果：1 項" in html
     assert 'href="/entries/paracetamol/"' in html
     assert "撲熱息痛用於紓緩痛楚及退燒。" in html  # excerpt of the Chinese body
+
+
+def test_workflow_refusals_are_in_the_readers_language(client, lenalidomide, editor, editor2, reviewer):
+    """A reviewer reading the admin in Chinese gets the workflow's refusals in Chinese too."""
+    from monographs import workflow
+
+    from .factories import edit
+
+    seen = workflow.submit(entry=lenalidomide, user=editor).revision
+    edit(lenalidomide, user=editor2, first_section_body="Changed after submission")
+    workflow.submit(entry=lenalidomide, user=editor2)
+    with translation.override("zh-hant"), pytest.raises(workflow.TransitionError) as refused:
+        workflow.submit(entry=lenalidomide, user=editor)
+    assert str(refused.value) == "此條目已在審核中。"
+
+    client.force_login(reviewer)
+    switch(client, "zh-hant", "/admin/")
+    response = client.post(
+        reverse("admin:monographs_entry_review", args=[lenalidomide.pk]),
+        {"decision": "approve", "comment": "好", "revision": seen.pk},
+    )
+    assert response.status_code == 409
+    assert "你審閱的版本已不再是待審核的版本" in response.content.decode()
+    assert "審核現正待審核的版本" in response.content.decode()
