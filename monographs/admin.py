@@ -176,7 +176,21 @@ class EntryAdmin(BoundedSearchMixin, ReviewAdminMixin, ReasonAdminMixin, Version
     list_select_related = ["state"]
     prepopulated_fields = {"slug": ["generic_name"]}
     fieldsets = [
-        (None, {"fields": ["generic_name", "slug", "synonyms", "drug_class", "atc_code", "notes"]}),
+        (None, {"fields": ["generic_name", "chinese_name", "slug", "synonyms", "drug_class", "atc_code", "notes"]}),
+        (
+            _("Safety"),
+            {
+                "fields": [
+                    ("pregnancy_warning", "pregnancy_prevention_programme"),
+                    ("high_alert", "cytotoxic"),
+                    "boxed_warning",
+                ],
+                "description": _(
+                    "What staff must warn about; shown as badges on the public page after review. "
+                    "'Dangerous drug' follows from the products' legal classification."
+                ),
+            },
+        ),
         (_("Reason for change"), {"fields": ["change_reason", "base_revision"]}),
     ]
     inlines = [SectionInline, ProductInline]

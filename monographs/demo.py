@@ -23,6 +23,16 @@ ENTRY_DEFAULTS = {
     "drug_class": DRUG_CLASS,
     "atc_code": "L04AX04",
     "synonyms": "Lenalidomid\nLénalidomide\nCC-5013\n來那度胺",
+    "chinese_name": "來那度胺",
+    # A thalidomide analogue: teratogenic, supplied under a pregnancy prevention programme,
+    # and cytotoxic (handled as a hazardous drug).
+    "pregnancy_warning": True,
+    "pregnancy_prevention_programme": True,
+    "cytotoxic": True,
+    "boxed_warning": (
+        "Do not use in pregnancy: a thalidomide analogue that can cause severe birth defects. "
+        "Supply only under the pregnancy prevention programme."
+    ),
 }
 
 BRAND_APPEARANCE = {

@@ -159,6 +159,42 @@ class Entry(models.Model):
         blank=True,
         help_text=_("Notes for pharmacists; never shown on public pages."),
     )
+    chinese_name = models.CharField(
+        _("Chinese name"),
+        max_length=200,
+        blank=True,
+        help_text=_("Traditional Chinese name as the Drug Office lists it, e.g. 來那度胺."),
+    )
+    # Safety flags: what staff must warn about. Each is reviewed and published with the
+    # entry; "dangerous drug" is not here because it follows from the products' legal class.
+    pregnancy_warning = models.BooleanField(
+        _("harmful in pregnancy"),
+        default=False,
+        help_text=_("Teratogenic or otherwise contraindicated in pregnancy; shown as a warning badge."),
+    )
+    pregnancy_prevention_programme = models.BooleanField(
+        _("pregnancy prevention programme"),
+        default=False,
+        help_text=_("Supply only under a pregnancy prevention programme (e.g. thalidomide analogues)."),
+    )
+    high_alert = models.BooleanField(
+        _("high-alert medication"),
+        default=False,
+        help_text=_("A high-alert medication (ISMP list): errors cause significant harm; double-check."),
+    )
+    cytotoxic = models.BooleanField(
+        _("cytotoxic / hazardous"),
+        default=False,
+        help_text=_("Cytotoxic or hazardous: handle, dispense and dispose of with hazardous-drug precautions."),
+    )
+    boxed_warning = models.CharField(
+        _("boxed warning"),
+        max_length=500,
+        blank=True,
+        help_text=_(
+            "A short warning shown in a box under the name, e.g. 'Do not use in pregnancy.' At most 500 characters."
+        ),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True, help_text=_("When the entry was created."))
     updated_at = models.DateTimeField(
         _("updated at"), auto_now=True, help_text=_("When the working copy last changed.")
@@ -173,6 +209,13 @@ class Entry(models.Model):
                 condition=Q(atc_code="") | Q(atc_code__regex=ATC_PATTERN),
                 name="entry_atc_code_shape",
                 violation_error_message=validate_atc_code.message,
+            ),
+            models.CheckConstraint(
+                condition=Q(pregnancy_prevention_programme=False) | Q(pregnancy_warning=True),
+                name="entry_programme_needs_pregnancy_warning",
+                violation_error_message=_(
+                    "A pregnancy prevention programme applies only to a medicine marked harmful in pregnancy."
+                ),
             ),
         ]
 
@@ -569,6 +612,15 @@ class Edition(AppendOnlyModel):
     )
     excerpt = models.TextField(
         _("excerpt"), blank=True, help_text=_("Plain-text opening of the monograph, copied for search results.")
+    )
+    chinese_name = models.CharField(
+        _("Chinese name"), max_length=200, blank=True, help_text=_("Copied from the snapshot for lists and titles.")
+    )
+    safety_flags = models.JSONField(
+        _("safety flags"),
+        default=list,
+        blank=True,
+        help_text=_("SafetyFlag codes in badge order, copied so lists and search results show badges."),
     )
     content = models.JSONField(
         _("content"), help_text=_("The entry with its sections, products and strengths as approved.")

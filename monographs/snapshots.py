@@ -10,9 +10,28 @@ from reversion.models import Revision
 
 from . import models
 from .models import Entry, Product, Section, Strength, split_lines
-from .vocabulary import SectionKind
+from .vocabulary import LegalClass, SafetyFlag, SectionKind
 
-ENTRY_FIELDS = ["generic_name", "slug", "synonyms", "drug_class", "atc_code"]
+ENTRY_FIELDS = [
+    "generic_name",
+    "chinese_name",
+    "slug",
+    "synonyms",
+    "drug_class",
+    "atc_code",
+    "pregnancy_warning",
+    "pregnancy_prevention_programme",
+    "high_alert",
+    "cytotoxic",
+    "boxed_warning",
+]
+# Entry flags behind the SafetyFlag badges; an edition made before they existed has none.
+SAFETY_FLAG_FIELDS = {
+    SafetyFlag.PREGNANCY: "pregnancy_warning",
+    SafetyFlag.PREGNANCY_PREVENTION: "pregnancy_prevention_programme",
+    SafetyFlag.HIGH_ALERT: "high_alert",
+    SafetyFlag.CYTOTOXIC: "cytotoxic",
+}
 SECTION_FIELDS = ["kind", "heading", "position", "body"]
 PRODUCT_FIELDS = [
     "name",
@@ -112,6 +131,8 @@ def listing_fields(content):
         "drug_class": content["drug_class"],
         "brand_names": brand_names(content),
         "excerpt": Truncator(" ".join(opening.split())).words(30),
+        "chinese_name": content.get("chinese_name") or "",
+        "safety_flags": safety_flags(content),
     }
 
 
@@ -144,3 +165,12 @@ def brand_names(content):
 
 def synonym_list(content):
     return split_lines(content.get("synonyms"))
+
+
+def safety_flags(content):
+    """The SafetyFlag codes of a snapshot, in badge order: the entry's own flags, and
+    "dangerous drug" when any product is classified as one."""
+    flags = [flag for flag, field in SAFETY_FLAG_FIELDS.items() if content.get(field)]
+    if any(p.get("legal_classification") == LegalClass.DANGEROUS_DRUG for p in content.get("products", [])):
+        flags.append(SafetyFlag.DANGEROUS_DRUG)
+    return [str(flag) for flag in flags]

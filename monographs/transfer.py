@@ -35,12 +35,24 @@ from .models import strength_identity
 from .snapshots import ENTRY_FIELDS, PRODUCT_FIELDS, SECTION_FIELDS, STRENGTH_FIELDS
 
 FORMAT = "hk-formulary-export"
-FORMAT_VERSION = 1
+# Version 2 added the entry's Chinese name and safety flags; version 1 files still import,
+# with those fields empty (what an entry had before they existed).
+FORMAT_VERSION = 2
+READABLE_VERSIONS = {1, 2}
+ADDED_IN_VERSION_2 = {
+    "chinese_name": "",
+    "pregnancy_warning": False,
+    "pregnancy_prevention_programme": False,
+    "high_alert": False,
+    "cytotoxic": False,
+    "boxed_warning": "",
+}
 
 EXPORT_ENTRY_FIELDS = [*ENTRY_FIELDS, "notes"]
 DECIMAL_FIELDS = {"amount", "per_amount"}
 NULLABLE_FIELDS = {"per_amount"}
 INTEGER_FIELDS = {"position"}
+BOOLEAN_FIELDS = {"pregnancy_warning", "pregnancy_prevention_programme", "high_alert", "cytotoxic"}
 
 
 class TransferError(Exception):
@@ -149,6 +161,10 @@ def _object(value, where, fields):
             except InvalidOperation:
                 raise TransferError(f"{where}.{name}: {item!r} is not a decimal number.") from None
             out[name] = _decimal_text(number)
+        elif name in BOOLEAN_FIELDS:
+            if not isinstance(item, bool):
+                raise TransferError(f"{where}.{name}: expected true or false.")
+            out[name] = item
         elif name in INTEGER_FIELDS:
             if not isinstance(item, int) or isinstance(item, bool):
                 raise TransferError(f"{where}.{name}: expected a whole number.")
@@ -160,7 +176,9 @@ def _object(value, where, fields):
     return out
 
 
-def _parse_entry(raw, where):
+def _parse_entry(raw, where, version=FORMAT_VERSION):
+    if version == 1 and isinstance(raw, dict):
+        raw = {**ADDED_IN_VERSION_2, **raw}
     entry = _object(raw, where, [*EXPORT_ENTRY_FIELDS, "sections", "products"])
     entry["sections"] = [_object(s, f"{where}.sections[{i}]", SECTION_FIELDS) for i, s in enumerate(entry["sections"])]
     products, seen_products = [], set()
@@ -200,9 +218,10 @@ def load_document(raw: bytes):
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise TransferError(f'This is not a formulary export (expected "format": "{FORMAT}").')
     version = document.get("format_version")
-    if version != FORMAT_VERSION:
+    if version not in READABLE_VERSIONS:
         raise TransferError(
-            f"Format version {version!r} is not supported; this installation reads version {FORMAT_VERSION}."
+            f"Format version {version!r} is not supported; this installation reads versions "
+            f"{', '.join(map(str, sorted(READABLE_VERSIONS)))}."
         )
     check = document.get("checksum")
     payload = document.get("payload")
@@ -217,7 +236,7 @@ def load_document(raw: bytes):
         raise TransferError("payload.entries: expected a list.")
     parsed, names = [], {}
     for i, raw_entry in enumerate(entries):
-        entry = _parse_entry(raw_entry, f"entries[{i}]")
+        entry = _parse_entry(raw_entry, f"entries[{i}]", version)
         folded = entry["generic_name"].casefold()
         if folded in names:
             raise TransferError(f"entries[{i}]: {entry['generic_name']!r} already appears as entries[{names[folded]}].")

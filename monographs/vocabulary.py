@@ -98,3 +98,17 @@ class Route(models.TextChoices):
     INHALATION = "inhalation", _("Inhalation")
     TRANSDERMAL = "transdermal", _("Transdermal")
     RECTAL = "rectal", _("Rectal")
+
+
+class SafetyFlag(models.TextChoices):
+    """What staff must warn about, shown as badges in this order on pages, lists and results.
+
+    The first four are fields of the entry (set by pharmacists, reviewed with the rest);
+    DANGEROUS_DRUG follows from a product's legal classification and is never set by hand.
+    """
+
+    PREGNANCY = "pregnancy", _("Harmful in pregnancy")
+    PREGNANCY_PREVENTION = "pregnancy_prevention", _("Pregnancy prevention programme")
+    HIGH_ALERT = "high_alert", _("High-alert medication")
+    CYTOTOXIC = "cytotoxic", _("Cytotoxic: handle as hazardous")
+    DANGEROUS_DRUG = "dangerous_drug", _("Dangerous drug")

@@ -234,7 +234,11 @@ def test_demo_entry_fields_are_recorded_in_the_history(dev):
     versions = Version.objects.get_for_object(entry).order_by("pk")
     comments = [v.revision.comment for v in versions]
     # Imported first, then the ATC code and synonyms, then one revision per product.
-    assert comments[:2] == ["Demo data: imported from the lenalidomide seed text", "Demo data: set ATC code, synonyms"]
+    assert comments[:2] == [
+        "Demo data: imported from the lenalidomide seed text",
+        "Demo data: set ATC code, synonyms, Chinese name, harmful in pregnancy, pregnancy prevention programme, "
+        "cytotoxic / hazardous, boxed warning",
+    ]
     update = versions[1]
     assert update.field_dict["atc_code"] == "L04AX04"
     assert "來那度胺" in update.field_dict["synonyms"]
@@ -250,3 +254,14 @@ def test_demo_fills_in_missing_fields_and_keeps_what_a_pharmacist_entered(db):
     entry.refresh_from_db()
     assert entry.drug_class == "Immunomodulatory imide drug"
     assert entry.atc_code == "L04AX99"
+
+
+def test_demo_lenalidomide_carries_its_pregnancy_and_cytotoxic_flags(db):
+    from monographs.snapshots import safety_flags, snapshot_of_revision
+    from monographs.working_copy import latest_revision
+
+    entry = load_lenalidomide()
+    assert entry.chinese_name == "來那度胺"
+    content = snapshot_of_revision(latest_revision(entry), entry.pk)
+    assert safety_flags(content) == ["pregnancy", "pregnancy_prevention", "cytotoxic"]
+    assert "pregnancy" in content["boxed_warning"]

@@ -136,3 +136,15 @@ def test_chinese_text_round_trips(product):
     entry = Entry.objects.get(pk=product.entry.pk)
     assert split_lines(entry.synonyms) == ["來那度胺"]
     assert entry.sections.get().body == "來那度胺是一種免疫調節藥物。"
+
+
+def test_pregnancy_programme_needs_the_pregnancy_warning_in_validation_and_database(product):
+    entry = product.entry
+    entry.pregnancy_prevention_programme = True
+    with pytest.raises(ValidationError, match="pregnancy prevention programme applies only"):
+        entry.full_clean()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        entry.save()
+    entry.pregnancy_warning = True
+    entry.full_clean()
+    entry.save()

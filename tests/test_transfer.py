@@ -95,7 +95,7 @@ def test_export_file_has_format_version_checksum_and_full_content(tmp_path, two_
 
     document = json.loads(path.read_text("utf-8"))
     assert document["format"] == "hk-formulary-export"
-    assert document["format_version"] == 1
+    assert document["format_version"] == 2
     assert document["checksum"] == {"algorithm": "sha256", "value": transfer.checksum(document["payload"])}
     lenalidomide, metformin = document["payload"]["entries"]
     assert lenalidomide["generic_name"] == "Lenalidomide" and lenalidomide["atc_code"] == "L04AX04"
@@ -257,7 +257,7 @@ def test_invalid_content_anywhere_rolls_back_the_whole_import(tmp_path, two_entr
 @pytest.mark.parametrize(
     "change, expected",
     [
-        (lambda d: d.update(format_version=2), "Format version 2 is not supported"),
+        (lambda d: d.update(format_version=3), "Format version 3 is not supported"),
         (lambda d: d.update(format="something-else"), "not a formulary export"),
         (lambda d: d.pop("checksum"), "no sha256 checksum"),
     ],
@@ -321,3 +321,25 @@ def test_command_line_exits_with_status_1_and_a_message(tmp_path, content):
     assert completed.stderr.startswith("CommandError: ")
     assert "nothing imported" in completed.stderr or "Cannot read" in completed.stderr
     assert "Traceback" not in completed.stderr
+
+
+def test_a_version_1_file_without_safety_flags_still_imports(tmp_path, two_entries):
+    path = tmp_path / "old.json"
+    export(path)
+    document = json.loads(path.read_text("utf-8"))
+    document["format_version"] = 1
+    for entry in document["payload"]["entries"]:
+        for name in transfer.ADDED_IN_VERSION_2:
+            del entry[name]
+    document["checksum"]["value"] = transfer.checksum(document["payload"])
+    entries = transfer.load_document(json.dumps(document).encode())
+    lenalidomide = next(e for e in entries if e["generic_name"] == "Lenalidomide")
+    assert lenalidomide["pregnancy_warning"] is False and lenalidomide["chinese_name"] == ""
+
+
+def test_a_flag_that_is_not_true_or_false_is_refused(tmp_path, two_entries):
+    path = tmp_path / "bad.json"
+    export(path)
+    rewrite(path, lambda payload: payload["entries"][0].update(cytotoxic="yes"))
+    with pytest.raises(transfer.TransferError, match="cytotoxic: expected true or false"):
+        transfer.load_document(path.read_bytes())

@@ -16,6 +16,7 @@ VOCABULARIES = {
     "Unit": vocabulary.Unit,
     "DosageForm": vocabulary.DosageForm,
     "Route": vocabulary.Route,
+    "SafetyFlag": vocabulary.SafetyFlag,
 }
 
 
@@ -44,3 +45,9 @@ def strength(item):
 @register.filter
 def brands(content):
     return snapshots.brand_names(content)
+
+
+@register.filter
+def safety_flags(content):
+    """SafetyFlag codes of a snapshot, in badge order (see snapshots.safety_flags)."""
+    return snapshots.safety_flags(content)
