@@ -25,8 +25,8 @@ from decimal import Decimal
 
 from django.conf import settings
 
-from .snapshots import choice_label, section_title, strength_text, synonym_list
-from .vocabulary import DosageForm, FormularyStatus, LegalClass, Route, SectionKind
+from .snapshots import choice_label, safety_flags, section_title, strength_text, synonym_list
+from .vocabulary import DosageForm, FormularyStatus, LegalClass, Route, SafetyFlag, SectionKind
 
 FHIR_CONTENT_TYPE = "application/fhir+json"
 ATC_SYSTEM = "http://www.whocc.no/atc"
@@ -139,6 +139,15 @@ def medication_knowledge(edition, *, base_url=""):
             }
         )
 
+    flags = safety_flags(content)
+    if flags:
+        classifications.append(
+            {
+                "type": {"text": "Safety flags"},
+                "classification": [_concept("safety-flag", SafetyFlag, flag) for flag in flags],
+            }
+        )
+
     sections = content.get("sections", [])
     resource = {
         "resourceType": "MedicationKnowledge",
@@ -148,7 +157,9 @@ def medication_knowledge(edition, *, base_url=""):
         "contained": [_section_document(s, edition) for s in sections],
         "code": code,
         "status": "active",
-        "synonym": synonym_list(content),
+        "synonym": _unique(
+            [*([content["chinese_name"]] if content.get("chinese_name") else []), *synonym_list(content)]
+        ),
         "associatedMedication": [
             {"reference": f"{base_url}Medication/{s['id']}", "display": f"{p['name']} {_strength_text(s)}"}
             for p in products
@@ -178,6 +189,11 @@ def medication_knowledge(edition, *, base_url=""):
                 "regulatoryAuthority": {"display": "Department of Health, Hong Kong (Drug Office)"},
                 "schedule": [{"schedule": _concept("hk-legal-classification", LegalClass, c)} for c in legal],
             }
+        ]
+    if content.get("boxed_warning"):
+        # MedicationKnowledge has no element for a boxed warning; an extension of this formulary carries it.
+        resource["extension"] = [
+            {"url": system("StructureDefinition/boxed-warning"), "valueString": content["boxed_warning"]}
         ]
     return {key: value for key, value in resource.items() if value not in ([], None)}
 

@@ -453,3 +453,27 @@ def test_real_utc_offsets_are_accepted(client, formulary):
         response, body = get(client, f"{API}/entries/?updated_since=2020-01-01T00:00:00{offset}")
         assert response.status_code == 200, body
         assert body["count"] == 2
+
+
+def test_entries_carry_chinese_name_safety_flags_and_boxed_warning(client, formulary):
+    response, body = get(client, f"{API}/entries/lenalidomide/")
+    assert response.status_code == 200
+    assert body["chinese_name"] == "來那度胺"
+    assert [f["code"] for f in body["safety_flags"]] == ["pregnancy", "pregnancy_prevention", "cytotoxic"]
+    assert body["safety_flags"][0]["label"] == "Harmful in pregnancy"
+    assert "pregnancy" in body["boxed_warning"]
+    listed = {r["generic_name"]: r for r in get(client, f"{API}/entries/")[1]["results"]}
+    assert listed["Metformin"]["safety_flags"] == [] and listed["Metformin"]["boxed_warning"] == ""
+
+
+def test_a_dangerous_drug_product_flags_its_entry(client, published_lenalidomide, editor, reviewer):
+    from .factories import make_published
+
+    make_published(
+        "Morphine",
+        editor=editor,
+        reviewer=reviewer,
+        products=[one_product("Morphine", legal="dangerous_drug", registration="HK-55555")],
+    )
+    body = get(client, f"{API}/entries/morphine/")[1]
+    assert [f["code"] for f in body["safety_flags"]] == ["dangerous_drug"]

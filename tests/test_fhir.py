@@ -261,3 +261,18 @@ def test_a_repeated_search_parameter_is_a_400_operation_outcome(client, publishe
     outcome, _ = fetch(client, query, OperationOutcome, status=400)
     assert outcome.issue[0].code == "invalid"
     assert "at most once" in outcome.issue[0].diagnostics
+
+
+def test_safety_flags_chinese_name_and_boxed_warning_are_in_the_medication_knowledge(client, published_lenalidomide):
+    resource, body = fetch(client, f"/fhir/MedicationKnowledge/{published_lenalidomide.pk}", MedicationKnowledge)
+    safety = next(c for c in body["medicineClassification"] if c["type"]["text"] == "Safety flags")
+    assert [c["coding"][0]["code"] for c in safety["classification"]] == [
+        "pregnancy",
+        "pregnancy_prevention",
+        "cytotoxic",
+    ]
+    assert body["synonym"][0] == "來那度胺"
+    assert body["synonym"].count("來那度胺") == 1
+    (extension,) = body["extension"]
+    assert extension["url"].endswith("/StructureDefinition/boxed-warning")
+    assert "pregnancy" in extension["valueString"]

@@ -13,8 +13,18 @@ holding it was approved, so `updated_since` returns everything changed since.
 from django.urls import NoReverseMatch, reverse
 from rest_framework import serializers
 
-from ..snapshots import choice_label, section_title, strength_text, synonym_list
-from ..vocabulary import DosageForm, FormularyStatus, LegalClass, ProductKind, Route, SaleRequirement, SectionKind, Unit
+from ..snapshots import choice_label, safety_flags, section_title, strength_text, synonym_list
+from ..vocabulary import (
+    DosageForm,
+    FormularyStatus,
+    LegalClass,
+    ProductKind,
+    Route,
+    SafetyFlag,
+    SaleRequirement,
+    SectionKind,
+    Unit,
+)
 
 
 def _absolute(request, path):
@@ -37,11 +47,14 @@ def entry_record(edition, *, request=None, detail=False):
         "id": edition.entry_id,
         "slug": content["slug"],
         "generic_name": content["generic_name"],
+        "chinese_name": content.get("chinese_name") or "",
         "synonyms": synonym_list(content),
         "drug_class": content.get("drug_class") or "",
         "atc_code": content.get("atc_code") or "",
         "formulary_statuses": sorted({p["formulary_status"] for p in products}),
         "legal_classifications": sorted({p["legal_classification"] for p in products}),
+        "safety_flags": [{"code": flag, "label": choice_label(SafetyFlag, flag)} for flag in safety_flags(content)],
+        "boxed_warning": content.get("boxed_warning") or "",
         "edition": edition.number,
         "updated_at": updated_at,
         "next_review_due": edition.next_review_due,
@@ -157,10 +170,16 @@ class SectionSerializer(serializers.Serializer):
     updated_at = serializers.DateTimeField(help_text="When the edition holding this record was approved.")
 
 
+class SafetyFlagSerializer(serializers.Serializer):
+    code = serializers.ChoiceField(choices=SafetyFlag.choices)
+    label = serializers.CharField()
+
+
 class EntrySummarySerializer(serializers.Serializer):
     id = serializers.IntegerField(help_text="Stable identifier of the entry; never changes.")
     slug = serializers.CharField(help_text="Web address part; usually stable but may change with a new edition.")
     generic_name = serializers.CharField()
+    chinese_name = serializers.CharField(allow_blank=True, help_text="Traditional Chinese name, e.g. 來那度胺.")
     synonyms = serializers.ListField(child=serializers.CharField())
     drug_class = serializers.CharField(allow_blank=True)
     atc_code = serializers.CharField(allow_blank=True)
@@ -172,6 +191,12 @@ class EntrySummarySerializer(serializers.Serializer):
         child=serializers.ChoiceField(choices=LegalClass.choices),
         help_text="Legal classifications of the entry's products.",
     )
+    safety_flags = SafetyFlagSerializer(
+        many=True,
+        help_text="What staff must warn about, in display order: pregnancy, pregnancy prevention programme, "
+        "high-alert, cytotoxic (set on the entry) and dangerous drug (from a product's legal classification).",
+    )
+    boxed_warning = serializers.CharField(allow_blank=True, help_text="Short boxed warning text; may be empty.")
     edition = serializers.IntegerField(help_text="Number of the published edition served (1, 2, ...).")
     updated_at = serializers.DateTimeField(help_text="When this edition was approved and published.")
     next_review_due = serializers.DateField(help_text="Date by which the monograph should be reviewed again.")
