@@ -480,6 +480,8 @@ class State(models.TextChoices):
     IN_REVIEW = "in_review", _("In review")
     PUBLISHED = "published", _("Published")
     WITHDRAWN = "withdrawn", _("Withdrawn")
+    # Approved; the edition goes live at its effective time (the previous one, if any, stays live until then).
+    SCHEDULED = "scheduled", _("Approved, scheduled")
 
 
 class EntryState(models.Model):
@@ -534,6 +536,20 @@ class EntryState(models.Model):
         blank=True,
         help_text=_("Date by which the published monograph should be reviewed again."),
     )
+    scheduled_edition = models.OneToOneField(
+        "Edition",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="scheduled_state",
+        help_text=_("An approved edition waiting for its effective time to go live; empty when none is."),
+    )
+    withdraw_at = models.DateTimeField(
+        _("withdrawal scheduled for"),
+        null=True,
+        blank=True,
+        help_text=_("When the live edition is to be taken off the public pages; empty when no withdrawal is planned."),
+    )
 
     class Meta:
         verbose_name = _("review state")
@@ -551,6 +567,15 @@ class EntryState(models.Model):
             models.CheckConstraint(
                 condition=~Q(state=State.PUBLISHED) | Q(live_edition__isnull=False),
                 name="state_published_has_live_edition",
+            ),
+            models.CheckConstraint(
+                condition=~Q(state=State.SCHEDULED) | Q(scheduled_edition__isnull=False),
+                name="state_scheduled_has_scheduled_edition",
+            ),
+            # Only a live edition can be withdrawn later.
+            models.CheckConstraint(
+                condition=Q(withdraw_at__isnull=True) | Q(live_edition__isnull=False),
+                name="state_withdrawal_needs_live_edition",
             ),
         ]
 
@@ -631,7 +656,13 @@ class Edition(AppendOnlyModel):
         related_name="+",
         help_text=_("The reviewer who approved it."),
     )
-    approved_at = models.DateTimeField(_("approved at"), help_text=_("When it was approved and published."))
+    approved_at = models.DateTimeField(_("approved at"), help_text=_("When it was approved."))
+    effective_at = models.DateTimeField(
+        _("effective from"),
+        null=True,
+        blank=True,
+        help_text=_("When the reviewer set it to go live; empty: at approval. The audit log records when it did."),
+    )
     next_review_due = models.DateField(_("next review due"), help_text=_("Review-by date set at approval."))
 
     objects = EditionQuerySet.as_manager()
@@ -657,6 +688,10 @@ class AuditEvent(AppendOnlyModel):
         REJECTED = "rejected", _("Rejected")
         WITHDRAWN = "withdrawn", _("Withdrawn from public pages")
         EDITED = "edited", _("Edited")
+        SCHEDULED = "scheduled", _("Approved, scheduled to go live")
+        WENT_LIVE = "went_live", _("Went live as scheduled")
+        WITHDRAW_PLANNED = "withdraw_planned", _("Withdrawal scheduled")
+        UNSCHEDULED = "unscheduled", _("Schedule cancelled")
 
     entry = models.ForeignKey(
         Entry, on_delete=models.PROTECT, related_name="audit_events", help_text=_("The entry concerned.")

@@ -9,6 +9,7 @@ Receivers stay thin: each hands over to the module that owns the rule.
 
 from django.db.models.signals import post_save
 from django.dispatch import receiver
+from django.utils import timezone
 from reversion.signals import post_revision_commit
 
 from . import notifications, signals, workflow
@@ -35,7 +36,12 @@ def mail_reviewers(sender, entry, user, comment, event, **kwargs):
 
 @receiver(signals.entry_approved, dispatch_uid="monographs_mail_approved")
 def mail_author_approved(sender, entry, event, **kwargs):
-    notifications.mail_authors(entry=entry, event=event, verdict="approved and published")
+    if event.edition.effective_at:
+        when = timezone.localtime(event.edition.effective_at).strftime("%Y-%m-%d %H:%M")
+        verdict = f"approved (goes live on {when})"
+    else:
+        verdict = "approved and published"
+    notifications.mail_authors(entry=entry, event=event, verdict=verdict)
 
 
 @receiver(signals.entry_rejected, dispatch_uid="monographs_mail_rejected")

@@ -186,15 +186,16 @@ def live_strengths_registered_as(registration_number):
 
 
 def formulary_last_changed():
-    """When the public formulary last changed: the last publication or withdrawal anywhere, or None.
+    """When the public formulary last changed: the last publication (at approval or on schedule)
+    or withdrawal anywhere, or None.
 
-    A withdrawal removes an entry from every list, so it counts as a change too.
+    Read from the audit log, not from editions: a scheduled edition is approved
+    before it is public, and a withdrawal removes an entry from every list.
     """
     from django.db.models import Max
 
     from .models import AuditEvent
 
-    published = Edition.objects.aggregate(at=Max("approved_at"))["at"]
-    withdrawn = AuditEvent.objects.filter(action=AuditEvent.Action.WITHDRAWN).aggregate(at=Max("created_at"))["at"]
-    moments = [m for m in (published, withdrawn) if m is not None]
-    return max(moments) if moments else None
+    Action = AuditEvent.Action
+    changes = AuditEvent.objects.filter(action__in=[Action.APPROVED, Action.WENT_LIVE, Action.WITHDRAWN])
+    return changes.aggregate(at=Max("created_at"))["at"]

@@ -7,5 +7,7 @@ from django.dispatch import Signal
 
 entry_submitted = Signal()
 entry_approved = Signal()
+# A scheduled edition went live (sent by publish_due; `user` is None).
+entry_published = Signal()
 entry_rejected = Signal()
 entry_withdrawn = Signal()

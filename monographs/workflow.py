@@ -116,6 +116,8 @@ def _submit_refusal(user, state):
         return _("This entry is already in review.")
     if state.state == State.PUBLISHED:
         return _("Nothing to submit: the working copy is the published edition.")
+    if state.state == State.SCHEDULED:
+        return _("Nothing to submit: the working copy is the edition scheduled to go live.")
     return None
 
 
@@ -151,8 +153,17 @@ def may_approve(user, entry, revision):
 
 
 def can_withdraw(user, entry, state=None):
-    """Whether `user` may take `entry` off the public pages now."""
-    return _has(user, "withdraw_entry") and (state or _state_of(entry)).live_edition_id is not None
+    """Whether `user` may take `entry` off the public pages (or stop it going live)."""
+    state = state or _state_of(entry)
+    return _has(user, "withdraw_entry") and (
+        state.live_edition_id is not None or state.scheduled_edition_id is not None
+    )
+
+
+def can_unschedule(user, entry, state=None):
+    """Whether `user` may cancel what is scheduled for `entry` (a publication or a withdrawal)."""
+    state = state or _state_of(entry)
+    return _has(user, "review_entry") and (state.scheduled_edition_id is not None or state.withdraw_at is not None)
 
 
 # Transitions ---------------------------------------------------------------
@@ -210,10 +221,39 @@ def _check_reviewed_revision(state, revision):
         )
 
 
-def approve(*, entry, user, revision, comment):
-    """Approve `revision`, the submitted revision the reviewer saw: it becomes a new edition,
-    which is then published (four-eyes enforced).
+def _scheduled(moment):
+    """`moment` if it is in the future (an effective time to wait for), else None (now)."""
+    return moment if moment is not None and moment > timezone.now() else None
 
+
+def _cancel_scheduled_publication(state, *, user, comment):
+    """Drop the edition waiting to go live (it stays in the record, never live), audited."""
+    edition = state.scheduled_edition
+    if edition is None:
+        return None
+    from_state = state.state
+    state.scheduled_edition = None
+    if state.state == State.SCHEDULED:
+        state.state = State.PUBLISHED if state.live_edition_id else State.DRAFT
+    state.save()
+    return _record(
+        state,
+        action=Action.UNSCHEDULED,
+        from_state=from_state,
+        user=user,
+        comment=comment,
+        revision=edition.revision,
+        edition=edition,
+    )
+
+
+def approve(*, entry, user, revision, comment, effective_at=None):
+    """Approve `revision`, the submitted revision the reviewer saw: it becomes a new edition,
+    which is published at once, or at `effective_at` when that is in the future (four-eyes enforced).
+
+    A scheduled edition waits in the entry's state; the previous edition, if any,
+    stays live until `publish_due` publishes the new one. An approval replaces an
+    edition still waiting (the older one would otherwise go live over the newer).
     Refused with StaleReviewError when `revision` is no longer the one awaiting review.
     """
     with transaction.atomic():
@@ -234,6 +274,7 @@ def approve(*, entry, user, revision, comment):
             raise PermissionDenied(reason)
 
         now = timezone.now()
+        effective_at = _scheduled(effective_at)
         content = snapshot_of_revision(revision, entry.pk)
         last_number = Edition.objects.filter(entry=entry).order_by("-number").values_list("number", flat=True).first()
         edition = Edition(
@@ -244,14 +285,27 @@ def approve(*, entry, user, revision, comment):
             **listing_fields(content),
             approved_by=user,
             approved_at=now,
-            next_review_due=timezone.localdate(now) + review_interval(),
+            effective_at=effective_at,
+            next_review_due=timezone.localdate(effective_at or now) + review_interval(),
         )
         from_state = state.state
+        _cancel_scheduled_publication(
+            state, user=user, comment=_("Replaced by edition %(number)d.") % {"number": edition.number}
+        )
         state.submitted_revision = None
-        publish(edition=edition, state=state)
+        if effective_at is None:
+            publish(edition=edition, state=state)
+            action = Action.APPROVED
+        else:
+            _check_address_free(edition)
+            edition.save()
+            state.state = State.SCHEDULED
+            state.scheduled_edition = edition
+            state.save()
+            action = Action.SCHEDULED
         return _record(
             state,
-            action=Action.APPROVED,
+            action=action,
             from_state=from_state,
             user=user,
             comment=comment,
@@ -261,26 +315,97 @@ def approve(*, entry, user, revision, comment):
         )
 
 
-def publish(*, edition, state=None):
-    """Make an approved edition the live one of its entry, in the caller's transaction.
-
-    Separate from `approve` because publication is the step that a scheduled
-    go-live will run later; it checks what only matters at publication time:
-    that no other live entry already uses the public address.
-    """
-    state = state or _locked_state(edition.entry)
+def _check_address_free(edition):
     if Edition.objects.live().filter(slug=edition.slug).exclude(entry=edition.entry).exists():
         raise TransitionError(
             _("Another published entry already uses the address /entries/%(slug)s/; change the slug first.")
             % {"slug": edition.slug}
         )
+
+
+def publish(*, edition, state=None):
+    """Make an approved edition the live one of its entry, in the caller's transaction.
+
+    Separate from `approve` because a scheduled edition is published later, by
+    `publish_due`; it checks what only matters at publication time: that no
+    other live entry already uses the public address. The working copy is
+    "published" only if it is still the version this edition was made from;
+    an entry edited meanwhile stays a draft (or in review) with its own changes.
+    """
+    state = state or _locked_state(edition.entry)
+    _check_address_free(edition)
     if edition.pk is None:
         edition.save()
-    state.state = State.PUBLISHED
+    if state.scheduled_edition_id == edition.pk:
+        state.scheduled_edition = None
+    latest = working_copy.latest_revision(edition.entry)
+    if latest is not None and latest.pk == edition.revision_id:
+        state.state = State.PUBLISHED
+    elif state.state in (State.SCHEDULED, State.PUBLISHED, State.WITHDRAWN):
+        state.state = State.DRAFT  # a draft (or a version in review) keeps its own state
     state.live_edition = edition
+    state.withdraw_at = None
     state.next_review_due = edition.next_review_due
     state.save()
     return edition
+
+
+def publish_due(*, now=None):
+    """Publish every scheduled edition and carry out every planned withdrawal whose time has come.
+
+    Run every minute by `manage.py publish_scheduled` (a timer). Each entry is
+    one transaction under its state lock, so a second runner, or a reviewer
+    acting at the same moment, never publishes twice or on top of a newer
+    decision. Returns the audit events written.
+    """
+    now = now or timezone.now()
+    events = []
+    for entry in working_copy.entries_with_schedule_due(now):
+        with transaction.atomic():
+            state = _locked_state(entry)
+            edition = state.scheduled_edition
+            if edition is not None and edition.effective_at <= now:
+                from_state = state.state
+                publish(edition=edition, state=state)
+                events.append(
+                    _record(
+                        state,
+                        action=Action.WENT_LIVE,
+                        from_state=from_state,
+                        user=None,
+                        comment=_("Scheduled for %(when)s.") % {"when": _local(edition.effective_at)},
+                        revision=edition.revision,
+                        edition=edition,
+                        signal=signals.entry_published,
+                    )
+                )
+            if state.withdraw_at is not None and state.withdraw_at <= now and state.live_edition_id:
+                events.append(
+                    _take_offline(
+                        state, user=None, comment=_("Scheduled for %(when)s.") % {"when": _local(state.withdraw_at)}
+                    )
+                )
+    return events
+
+
+def _local(moment):
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
+
+
+def unschedule(*, entry, user, comment):
+    """Cancel the scheduled publication and the planned withdrawal of `entry` (reviewers; audited)."""
+    _require(user, "review_entry", _("Only reviewers can cancel a scheduled publication or withdrawal."))
+    with transaction.atomic():
+        state = _locked_state(entry)
+        if state.scheduled_edition_id is None and state.withdraw_at is None:
+            raise TransitionError(_("Nothing is scheduled for this entry."))
+        comment = _require_comment(comment, _("A comment is required to cancel a schedule."))
+        event = _cancel_scheduled_publication(state, user=user, comment=comment)
+        if state.withdraw_at is not None:
+            state.withdraw_at = None
+            state.save()
+            event = _record(state, action=Action.UNSCHEDULED, from_state=state.state, user=user, comment=comment)
+        return event
 
 
 def reject(*, entry, user, revision, comment):
@@ -311,30 +436,61 @@ def reject(*, entry, user, revision, comment):
         )
 
 
-def withdraw(*, entry, user, comment):
-    """Take the entry off the public pages; approval of a version publishes it again."""
+def withdraw(*, entry, user, comment, effective_at=None):
+    """Take the entry off the public pages now, or at `effective_at` when that is in the future.
+
+    Withdrawing now also cancels an edition waiting to go live: the reviewer
+    wants the entry off the pages, not back at the scheduled time. Approval of a
+    version publishes it again.
+    """
     _require(user, "withdraw_entry", _("Only reviewers can withdraw published entries."))
     with transaction.atomic():
         state = _locked_state(entry)
-        if state.live_edition is None:
+        if state.live_edition is None and state.scheduled_edition_id is None:
             raise TransitionError(_("This entry is not on the public pages."))
         comment = _require_comment(comment, _("A comment is required to withdraw."))
-        edition = state.live_edition
-        from_state = state.state
-        state.live_edition = None
-        if state.state == State.PUBLISHED:
-            state.state = State.WITHDRAWN
-        state.save()
-        return _record(
-            state,
-            action=Action.WITHDRAWN,
-            from_state=from_state,
-            user=user,
-            comment=comment,
-            revision=edition.revision,
-            edition=edition,
-            signal=signals.entry_withdrawn,
-        )
+        effective_at = _scheduled(effective_at)
+        if effective_at is not None:
+            if state.live_edition is None:
+                raise TransitionError(_("Only a published entry can be withdrawn on a later date."))
+            state.withdraw_at = effective_at
+            state.save()
+            return _record(
+                state,
+                action=Action.WITHDRAW_PLANNED,
+                from_state=state.state,
+                user=user,
+                comment=_("%(comment)s (scheduled for %(when)s)") % {"comment": comment, "when": _local(effective_at)},
+                revision=state.live_edition.revision,
+                edition=state.live_edition,
+            )
+        _cancel_scheduled_publication(state, user=user, comment=comment)
+        if state.live_edition is None:
+            if state.state == State.PUBLISHED:
+                state.state = State.WITHDRAWN
+                state.save()
+            return None
+        return _take_offline(state, user=user, comment=comment)
+
+
+def _take_offline(state, *, user, comment):
+    edition = state.live_edition
+    from_state = state.state
+    state.live_edition = None
+    state.withdraw_at = None
+    if state.state == State.PUBLISHED:
+        state.state = State.WITHDRAWN
+    state.save()
+    return _record(
+        state,
+        action=Action.WITHDRAWN,
+        from_state=from_state,
+        user=user,
+        comment=comment,
+        revision=edition.revision,
+        edition=edition,
+        signal=signals.entry_withdrawn,
+    )
 
 
 def record_edit(*, entry, revision):
@@ -345,7 +501,9 @@ def record_edit(*, entry, revision):
     """
     with transaction.atomic():
         state = _locked_state(entry)
-        if state.state not in (State.IN_REVIEW, State.PUBLISHED, State.WITHDRAWN):
+        if state.state not in (State.IN_REVIEW, State.PUBLISHED, State.WITHDRAWN, State.SCHEDULED):
+            # A scheduled edition still goes live at its time: the edit is a new draft
+            # that needs its own review, exactly as after a publication.
             return None
         from_state = state.state
         state.state = State.DRAFT

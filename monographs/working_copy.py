@@ -92,3 +92,42 @@ def entry_by_name(generic_name, *, lock=False):
     """The entry of this generic name (case-insensitive), or None; `lock` holds its row until commit."""
     entries = Entry.objects.select_for_update() if lock else Entry.objects
     return entries.filter(generic_name__iexact=generic_name).first()
+
+
+def entries_with_schedule_due(now):
+    """Entries whose scheduled edition or planned withdrawal is due at `now`."""
+    from django.db.models import Q
+
+    due = EntryState.objects.filter(Q(scheduled_edition__effective_at__lte=now) | Q(withdraw_at__lte=now))
+    return list(Entry.objects.filter(pk__in=due.values("entry_id")).order_by("pk"))
+
+
+OVERDUE_AFTER_MINUTES = 5
+
+
+def overdue_schedules(now=None):
+    """Review states whose scheduled publication or withdrawal is more than OVERDUE_AFTER_MINUTES late:
+    the timer that runs `publish_scheduled` is not running."""
+    import datetime
+
+    from django.db.models import Q
+    from django.utils import timezone
+
+    limit = (now or timezone.now()) - datetime.timedelta(minutes=OVERDUE_AFTER_MINUTES)
+    return list(
+        EntryState.objects.filter(Q(scheduled_edition__effective_at__lt=limit) | Q(withdraw_at__lt=limit))
+        .select_related("entry", "scheduled_edition")
+        .order_by("entry__generic_name")
+    )
+
+
+def scheduled():
+    """Review states with a publication or withdrawal waiting for its time, soonest first."""
+    from django.db.models import Q
+    from django.db.models.functions import Coalesce
+
+    return (
+        EntryState.objects.filter(Q(scheduled_edition__isnull=False) | Q(withdraw_at__isnull=False))
+        .select_related("entry", "scheduled_edition")
+        .order_by(Coalesce("scheduled_edition__effective_at", "withdraw_at"))
+    )

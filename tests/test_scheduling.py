@@ -1,0 +1,162 @@
+"""Scheduled go-live and withdrawal: workflow.approve/withdraw with an effective time,
+publish_due (the `publish_scheduled` command), cancelling, overdue detection, audit."""
+
+import datetime
+import io
+import time
+from unittest import mock
+
+import pytest
+from django.core.exceptions import PermissionDenied
+from django.core.management import CommandError, call_command
+from django.utils import timezone
+
+from monographs import selectors, workflow, working_copy
+from monographs.models import AuditEvent, EntryState, State
+
+from .factories import edit
+
+
+def soon(seconds=2):
+    return timezone.now() + datetime.timedelta(seconds=seconds)
+
+
+def state_of(entry):
+    return EntryState.objects.get(entry=entry)
+
+
+def live_text(entry):
+    edition = selectors.live_edition_for_key(entry_id=entry.pk, slug="")
+    return edition and str(edition.content)
+
+
+def submit_change(entry, editor, text):
+    edit(entry, user=editor, first_section_body=text)
+    return workflow.submit(entry=entry, user=editor).revision
+
+
+def test_a_scheduled_edition_goes_live_at_its_time_and_not_before(published_lenalidomide, editor2, reviewer2):
+    entry = published_lenalidomide
+    revision = submit_change(entry, editor2, "Second edition wording")
+    event = workflow.approve(entry=entry, revision=revision, user=reviewer2, comment="From Monday", effective_at=soon())
+
+    assert event.action == AuditEvent.Action.SCHEDULED
+    assert state_of(entry).state == State.SCHEDULED
+    assert "Second edition wording" not in live_text(entry)  # the old edition stays live
+    assert workflow.publish_due() == []  # not yet due
+
+    time.sleep(2.1)
+    out = io.StringIO()
+    call_command("publish_scheduled", stdout=out)
+
+    assert "Second edition wording" in live_text(entry)
+    state = state_of(entry)
+    assert state.state == State.PUBLISHED and state.scheduled_edition is None
+    went_live = AuditEvent.objects.filter(entry=entry).first()
+    assert went_live.action == AuditEvent.Action.WENT_LIVE and went_live.actor is None
+    assert went_live.created_at >= went_live.edition.effective_at
+    assert "Went live as scheduled" in out.getvalue()
+    # Running again does nothing: never published twice.
+    assert workflow.publish_due() == []
+
+
+def test_no_moment_with_neither_or_both_editions_live(published_lenalidomide, editor2, reviewer2):
+    entry = published_lenalidomide
+    first = state_of(entry).live_edition
+    revision = submit_change(entry, editor2, "Second")
+    workflow.approve(entry=entry, revision=revision, user=reviewer2, comment="Later", effective_at=soon(1))
+    assert list(selectors.live_editions().filter(entry=entry)) == [first]
+    workflow.publish_due(now=timezone.now() + datetime.timedelta(seconds=5))
+    (live,) = selectors.live_editions().filter(entry=entry)
+    assert live.number == 2
+
+
+def test_editing_or_resubmitting_while_scheduled_keeps_the_schedule_and_the_new_draft(
+    published_lenalidomide, editor2, reviewer2
+):
+    entry = published_lenalidomide
+    revision = submit_change(entry, editor2, "Approved wording")
+    workflow.approve(entry=entry, revision=revision, user=reviewer2, comment="Later", effective_at=soon(1))
+    submit_change(entry, editor2, "Newer draft wording")
+    assert state_of(entry).state == State.IN_REVIEW
+
+    workflow.publish_due(now=timezone.now() + datetime.timedelta(seconds=5))
+
+    state = state_of(entry)
+    assert "Approved wording" in live_text(entry)
+    assert state.state == State.IN_REVIEW and state.submitted_revision is not None  # the newer version awaits review
+
+
+def test_approving_a_newer_version_replaces_the_waiting_one(published_lenalidomide, editor2, reviewer2):
+    entry = published_lenalidomide
+    first = submit_change(entry, editor2, "Old plan")
+    workflow.approve(entry=entry, revision=first, user=reviewer2, comment="Later", effective_at=soon(60))
+    second = submit_change(entry, editor2, "New plan")
+    workflow.approve(entry=entry, revision=second, user=reviewer2, comment="Now")
+
+    assert "New plan" in live_text(entry)
+    assert state_of(entry).scheduled_edition is None
+    assert AuditEvent.objects.filter(entry=entry, action=AuditEvent.Action.UNSCHEDULED).exists()
+    workflow.publish_due(now=timezone.now() + datetime.timedelta(minutes=5))
+    assert "New plan" in live_text(entry)  # the replaced edition never goes live
+
+
+def test_withdrawing_while_scheduled_cancels_the_go_live(published_lenalidomide, editor2, reviewer2):
+    entry = published_lenalidomide
+    revision = submit_change(entry, editor2, "Planned")
+    workflow.approve(entry=entry, revision=revision, user=reviewer2, comment="Later", effective_at=soon(1))
+    workflow.withdraw(entry=entry, user=reviewer2, comment="Recall")
+    workflow.publish_due(now=timezone.now() + datetime.timedelta(seconds=5))
+    assert live_text(entry) is None
+    assert state_of(entry).state == State.WITHDRAWN
+
+
+def test_cancel_is_audited_and_leaves_the_old_edition_live(published_lenalidomide, editor2, reviewer2, editor):
+    entry = published_lenalidomide
+    revision = submit_change(entry, editor2, "Never mind")
+    workflow.approve(entry=entry, revision=revision, user=reviewer2, comment="Later", effective_at=soon(1))
+    with pytest.raises(PermissionDenied):
+        workflow.unschedule(entry=entry, user=editor, comment="no")
+    workflow.unschedule(entry=entry, user=reviewer2, comment="Committee postponed it")
+    workflow.publish_due(now=timezone.now() + datetime.timedelta(seconds=5))
+    assert "Never mind" not in live_text(entry)
+    event = AuditEvent.objects.filter(entry=entry).first()
+    assert event.action == AuditEvent.Action.UNSCHEDULED and event.comment == "Committee postponed it"
+    assert state_of(entry).state == State.PUBLISHED
+    with pytest.raises(workflow.TransitionError, match="Nothing is scheduled"):
+        workflow.unschedule(entry=entry, user=reviewer2, comment="again")
+
+
+def test_withdrawal_on_a_date(published_lenalidomide, reviewer):
+    entry = published_lenalidomide
+    event = workflow.withdraw(entry=entry, user=reviewer, comment="Discontinued", effective_at=soon(1))
+    assert event.action == AuditEvent.Action.WITHDRAW_PLANNED
+    assert live_text(entry) is not None
+    events = workflow.publish_due(now=timezone.now() + datetime.timedelta(seconds=5))
+    assert [e.action for e in events] == [AuditEvent.Action.WITHDRAWN]
+    assert live_text(entry) is None and state_of(entry).state == State.WITHDRAWN
+
+
+def test_overdue_schedule_is_reported_and_the_health_check_fails(published_lenalidomide, editor2, reviewer2):
+    entry = published_lenalidomide
+    revision = submit_change(entry, editor2, "Late")
+    workflow.approve(entry=entry, revision=revision, user=reviewer2, comment="Later", effective_at=soon(1))
+    call_command("check_schedule", stdout=io.StringIO())  # not overdue yet
+
+    # The timer has not run for 7 minutes (editions are append-only, so move the clock, not the edition).
+    later = timezone.now() + datetime.timedelta(minutes=7)
+    assert [s.entry for s in working_copy.overdue_schedules(later)] == [entry]
+    with mock.patch("django.utils.timezone.now", return_value=later):
+        with pytest.raises(CommandError) as failed:
+            call_command("check_schedule", stdout=io.StringIO(), stderr=io.StringIO())
+    assert failed.value.returncode == 1
+
+
+def test_publication_stamp_moves_when_the_edition_goes_live_not_at_approval(published_lenalidomide, editor2, reviewer2):
+    entry = published_lenalidomide
+    before = selectors.formulary_last_changed()
+    revision = submit_change(entry, editor2, "Stamp")
+    workflow.approve(entry=entry, revision=revision, user=reviewer2, comment="Later", effective_at=soon(1))
+    assert selectors.formulary_last_changed() == before
+    workflow.publish_due(now=timezone.now() + datetime.timedelta(seconds=5))
+    assert selectors.formulary_last_changed() > before
