@@ -245,6 +245,8 @@ class EntryAdmin(BoundedSearchMixin, ReviewAdminMixin, ReasonAdminMixin, Version
             "can_submit": state is not None and workflow.can_submit(user, state.entry, state),
             "awaiting_review": state is not None and workflow.awaits_review(state.entry, state),
             "can_withdraw": state is not None and workflow.can_withdraw(user, state.entry, state),
+            "can_unschedule": state is not None and workflow.can_unschedule(user, state.entry, state),
+            "overdue": working_copy.overdue_schedules(entry_id=object_id),
             "submit_form": SubmitForm(),
         }
         return super().change_view(request, object_id, form_url, extra_context)

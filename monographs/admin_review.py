@@ -8,13 +8,18 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from . import workflow, working_copy
 from .diffing import compare
-from .forms import CompareForm, DecisionForm, ReviewDecisionForm, SubmitForm
+from .forms import CompareForm, DecisionForm, ReviewDecisionForm, SubmitForm, WithdrawForm
 from .snapshots import snapshot_of_revision
+
+
+def _local(moment):
+    return formats.date_format(timezone.localtime(moment), "DATETIME_FORMAT")
 
 
 class ReviewAdminMixin:
@@ -26,6 +31,11 @@ class ReviewAdminMixin:
             path("<int:object_id>/submit/", view(require_POST(self.submit_view)), name="monographs_entry_submit"),
             path("<int:object_id>/withdraw/", view(self.withdraw_view), name="monographs_entry_withdraw"),
             path("<int:object_id>/compare/", view(self.compare_view), name="monographs_entry_compare"),
+            path(
+                "<int:object_id>/unschedule/",
+                view(require_POST(self.unschedule_view)),
+                name="monographs_entry_unschedule",
+            ),
             *super().get_urls(),
         ]
 
@@ -84,11 +94,15 @@ class ReviewAdminMixin:
         if not self.has_view_permission(request):
             raise PermissionDenied
         queue = working_copy.review_queue()
+        scheduled = working_copy.scheduled()
+        overdue = working_copy.overdue_schedules()
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
             "title": _("Entries awaiting review"),
             "queue": queue,
+            "scheduled": scheduled,
+            "overdue": overdue,
         }
         return TemplateResponse(request, "admin/monographs/entry/review_queue.html", context)
 
@@ -109,13 +123,21 @@ class ReviewAdminMixin:
                         "Rejected, but the email telling the author why could not be sent (the error was logged); "
                         "tell them yourself."
                     )
+                go_live_at = form.cleaned_data.get("go_live_at") if approve else None
+                if not approve:
+                    success = _("Rejected; the author was told why.")
+                elif go_live_at:
+                    success = _("Approved; it goes live on %(when)s.") % {"when": _local(go_live_at)}
+                else:
+                    success = _("Approved and published.")
                 return self._transition(
                     request,
                     entry,
                     workflow.approve if approve else workflow.reject,
                     revision=form.cleaned_data["revision"],
                     comment=form.cleaned_data["comment"],
-                    success=_("Approved and published.") if approve else _("Rejected; the author was told why."),
+                    **({"effective_at": go_live_at} if approve else {}),
+                    success=success,
                     unnotified=unnotified,
                     next_url=reverse("admin:monographs_entry_review_queue"),
                 )
@@ -166,18 +188,36 @@ class ReviewAdminMixin:
 
     def withdraw_view(self, request, object_id):
         entry = self._entry(request, object_id)
-        form = DecisionForm(request.POST or None)
+        form = WithdrawForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
+            withdraw_at = form.cleaned_data.get("withdraw_at")
             return self._transition(
                 request,
                 entry,
                 workflow.withdraw,
                 comment=form.cleaned_data["comment"],
-                success=_("Withdrawn from the public pages."),
+                effective_at=withdraw_at,
+                success=_("Withdrawal scheduled for %(when)s.") % {"when": _local(withdraw_at)}
+                if withdraw_at
+                else _("Withdrawn from the public pages."),
                 next_url=reverse("admin:monographs_entry_change", args=[entry.pk]),
             )
         context = self._context(request, entry, title=_("Withdraw %s") % entry, form=form)
         return TemplateResponse(request, "admin/monographs/entry/withdraw.html", context)
+
+    def unschedule_view(self, request, object_id):
+        entry = self._entry(request, object_id)
+        form = DecisionForm(request.POST)
+        if not form.is_valid():
+            return self._refused(request, entry, _("Give a reason for cancelling the schedule."))
+        return self._transition(
+            request,
+            entry,
+            workflow.unschedule,
+            comment=form.cleaned_data["comment"],
+            success=_("Schedule cancelled."),
+            next_url=reverse("admin:monographs_entry_change", args=[entry.pk]),
+        )
 
     def compare_view(self, request, object_id):
         entry = self._entry(request, object_id)

@@ -109,8 +109,33 @@ class SubmitForm(forms.Form):
     )
 
 
+def _future_time_field(label, help_text):
+    # A native date-and-time picker; the value is Hong Kong time (the site's time zone).
+    return forms.DateTimeField(
+        label=label,
+        required=False,
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        help_text=help_text,
+    )
+
+
+def _check_future(value):
+    if value is not None and value <= timezone.now():
+        raise ValidationError(_("Choose a time in the future, or leave it empty for now."), code="past")
+    return value
+
+
 class ReviewDecisionForm(DecisionForm):
     """A decision on one submitted version: the page carries the revision it showed."""
+
+    go_live_at = _future_time_field(
+        _("Goes live on"),
+        _("Leave empty to publish at once. With a date, the current edition stays live until then."),
+    )
+
+    def clean_go_live_at(self):
+        return _check_future(self.cleaned_data.get("go_live_at"))
 
     revision = forms.IntegerField(
         widget=forms.HiddenInput,
@@ -119,6 +144,16 @@ class ReviewDecisionForm(DecisionForm):
             "required": _("This review page is out of date; reload it to see the version awaiting review.")
         },
     )
+
+
+class WithdrawForm(DecisionForm):
+    withdraw_at = _future_time_field(
+        _("Withdraw on"),
+        _("Leave empty to withdraw at once. With a date, the entry stays on the public pages until then."),
+    )
+
+    def clean_withdraw_at(self):
+        return _check_future(self.cleaned_data.get("withdraw_at"))
 
 
 class CompareForm(forms.Form):

@@ -37,7 +37,11 @@ def authors_since_publication(entry, up_to_revision):
 
 def state_of(entry_id):
     """The review state of an entry with its entry and live edition, or None for an unknown id."""
-    return EntryState.objects.filter(entry_id=entry_id).select_related("entry", "live_edition").first()
+    return (
+        EntryState.objects.filter(entry_id=entry_id)
+        .select_related("entry", "live_edition", "scheduled_edition")
+        .first()
+    )
 
 
 def standing_rejection(entry_id):
@@ -105,7 +109,7 @@ def entries_with_schedule_due(now):
 OVERDUE_AFTER_MINUTES = 5
 
 
-def overdue_schedules(now=None):
+def overdue_schedules(now=None, *, entry_id=None):
     """Review states whose scheduled publication or withdrawal is more than OVERDUE_AFTER_MINUTES late:
     the timer that runs `publish_scheduled` is not running."""
     import datetime
@@ -114,8 +118,9 @@ def overdue_schedules(now=None):
     from django.utils import timezone
 
     limit = (now or timezone.now()) - datetime.timedelta(minutes=OVERDUE_AFTER_MINUTES)
+    states = EntryState.objects.filter(entry_id=entry_id) if entry_id is not None else EntryState.objects
     return list(
-        EntryState.objects.filter(Q(scheduled_edition__effective_at__lt=limit) | Q(withdraw_at__lt=limit))
+        states.filter(Q(scheduled_edition__effective_at__lt=limit) | Q(withdraw_at__lt=limit))
         .select_related("entry", "scheduled_edition")
         .order_by("entry__generic_name")
     )

@@ -160,3 +160,53 @@ def test_publication_stamp_moves_when_the_edition_goes_live_not_at_approval(publ
     assert selectors.formulary_last_changed() == before
     workflow.publish_due(now=timezone.now() + datetime.timedelta(seconds=5))
     assert selectors.formulary_last_changed() > before
+
+
+# Through the admin -------------------------------------------------------------
+
+
+def test_reviewer_schedules_from_the_review_page_sees_it_queued_and_cancels_it(
+    client, published_lenalidomide, editor2, reviewer2
+):
+    from django.urls import reverse
+
+    entry = published_lenalidomide
+    revision = submit_change(entry, editor2, "From the committee date")
+    client.force_login(reviewer2)
+    review = reverse("admin:monographs_entry_review", args=[entry.pk])
+    when = timezone.localtime(timezone.now() + datetime.timedelta(days=3)).strftime("%Y-%m-%dT%H:%M")
+    past = timezone.localtime(timezone.now() - datetime.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
+
+    refused = client.post(review, {"decision": "approve", "comment": "OK", "revision": revision.pk, "go_live_at": past})
+    assert refused.status_code == 200 and "Choose a time in the future" in refused.content.decode()
+    assert state_of(entry).state == State.IN_REVIEW
+
+    response = client.post(
+        review, {"decision": "approve", "comment": "OK", "revision": revision.pk, "go_live_at": when}
+    )
+    assert response.status_code == 302
+    assert state_of(entry).state == State.SCHEDULED
+    assert "From the committee date" not in client.get("/entries/lenalidomide/").content.decode()
+    queue = client.get(reverse("admin:monographs_entry_review_queue")).content.decode()
+    assert "Edition 2 goes live" in queue
+
+    page = client.get(reverse("admin:monographs_entry_change", args=[entry.pk])).content.decode()
+    assert "Edition 2 goes live on" in page and "Cancel schedule" in page
+    cancel = reverse("admin:monographs_entry_unschedule", args=[entry.pk])
+    assert client.post(cancel, {"comment": "Postponed"}).status_code == 302
+    assert state_of(entry).scheduled_edition is None
+
+
+def test_overdue_schedule_is_shown_on_the_queue_and_entry_page(client, published_lenalidomide, editor2, reviewer2):
+    from django.urls import reverse
+
+    entry = published_lenalidomide
+    revision = submit_change(entry, editor2, "Late")
+    workflow.approve(entry=entry, revision=revision, user=reviewer2, comment="Later", effective_at=soon(1))
+    client.force_login(reviewer2)
+    later = timezone.now() + datetime.timedelta(minutes=7)
+    with mock.patch("django.utils.timezone.now", return_value=later):
+        queue = client.get(reverse("admin:monographs_entry_review_queue")).content.decode()
+        page = client.get(reverse("admin:monographs_entry_change", args=[entry.pk])).content.decode()
+    assert "more than five minutes overdue" in queue
+    assert "more than five minutes overdue" in page
