@@ -313,3 +313,44 @@ def compare(old, new):
             )
         )
     return entry_fields, sections, products
+
+
+@dataclass
+class ChangeSummary:
+    """What changed between two snapshots, as the labels a pharmacist reads: a one-line summary
+    for the public list of earlier editions. Labels are in the active language."""
+
+    added: list = field(default_factory=list)
+    changed: list = field(default_factory=list)
+    removed: list = field(default_factory=list)
+
+    def __bool__(self):
+        return bool(self.added or self.changed or self.removed)
+
+
+def _entry_field_label(name):
+    from .models import Entry
+
+    return str(Entry._meta.get_field(name).verbose_name)
+
+
+def change_summary(old, new):
+    """The parts of the entry that `new` adds, changes or removes compared with `old`: entry fields
+    by their field names, sections by their titles, products by name and strengths as
+    "product strength". A product whose own fields are unchanged is named by its changed strengths."""
+    entry_fields, sections, products = compare(old, new)
+    summary = ChangeSummary(changed=[_entry_field_label(name) for name, _html in entry_fields])
+    buckets = {"added": summary.added, "changed": summary.changed, "removed": summary.removed}
+    for change in sections:
+        if change.changed:
+            buckets[change.status].append(change.label)
+    for product in products:
+        if not product.changed:
+            continue
+        if product.status != "changed" or product.fields:
+            buckets[product.status].append(product.label)
+            continue
+        for strength in product.children:
+            if strength.changed:
+                buckets[strength.status].append(f"{product.label} {strength.label}")
+    return summary

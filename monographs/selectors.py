@@ -2,8 +2,12 @@
 draft, never-published or withdrawn text can reach a public page, search,
 feed or API that reads through these functions."""
 
+from dataclasses import dataclass
+from datetime import datetime
+
 from django.http import Http404
 
+from .diffing import ChangeSummary, change_summary
 from .models import Edition
 
 
@@ -21,6 +25,55 @@ def live_edition_for_slug(slug):
     if edition is None:
         raise Http404("No published entry at this address.")
     return edition
+
+
+@dataclass
+class PublishedEdition:
+    """One published edition of a live entry, as the entry page lists it."""
+
+    number: int
+    approved_at: datetime
+    approved_by: str  # the reviewer's full name, else their username
+    changes: ChangeSummary  # compared with the edition before; empty for the first
+
+
+def edition_history(edition):
+    """Every published edition of `edition`'s entry up to `edition` itself, newest first, each with
+    its reviewer and a summary of what it changed (`diffing.change_summary` of consecutive editions).
+
+    Only for a live entry: a withdrawn or never-published entry has no public history, so this is
+    empty (its page is 404 anyway). Editions published before a withdrawal and republication were
+    public then and are listed. One query; the diffs run in Python, so call it when the entry page
+    is rendered into the cache (`views.entry_detail`), not per request. Summaries are labelled in the
+    active language.
+    """
+    rows = list(
+        Edition.objects.filter(
+            entry_id=edition.entry_id, number__lte=edition.number, entry__state__live_edition__isnull=False
+        )
+        .select_related("approved_by")
+        .only("number", "approved_at", "content", "approved_by")
+        .order_by("number")
+    )
+    history, previous = [], None
+    for row in rows:
+        reviewer = row.approved_by
+        history.append(
+            PublishedEdition(
+                number=row.number,
+                approved_at=row.approved_at,
+                approved_by=reviewer.get_full_name() or reviewer.get_username(),
+                changes=change_summary(previous, row.content) if previous is not None else ChangeSummary(),
+            )
+        )
+        previous = row.content
+    history.reverse()
+    return history
+
+
+def earlier_editions(edition):
+    """The published editions before `edition` of its live entry, newest first (see `edition_history`)."""
+    return [row for row in edition_history(edition) if row.number < edition.number]
 
 
 # --- Public pages (browse, A–Z, drug classes). All built on live_editions(). ---

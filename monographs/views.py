@@ -14,6 +14,7 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import render
 from django.template.loader import render_to_string
+from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.text import slugify
 from django.utils.translation import get_language
@@ -43,7 +44,7 @@ def home(request):
     return render(
         request,
         "monographs/home.html",
-        {"az_strip": _az_strip(), "drug_classes": selectors.live_drug_classes()},
+        {"az_strip": _az_strip(), "drug_classes": _drug_classes_with_slugs()},
     )
 
 
@@ -70,9 +71,12 @@ def class_slug(drug_class):
     return slugify(drug_class, allow_unicode=True)
 
 
+def _drug_classes_with_slugs():
+    return [(name, class_slug(name), count) for name, count in selectors.live_drug_classes()]
+
+
 def drug_class_list(request):
-    classes = [(name, class_slug(name), count) for name, count in selectors.live_drug_classes()]
-    return render(request, "monographs/class_list.html", {"drug_classes": classes})
+    return render(request, "monographs/class_list.html", {"drug_classes": _drug_classes_with_slugs()})
 
 
 def drug_class_detail(request, slug):
@@ -98,15 +102,26 @@ def entry_detail(request, slug):
     key = entry_cache_key(edition, get_language())
     monograph = cache.get(key)
     if monograph is None:
+        # The history (reviewers, what each edition changed) is fixed while this edition is live,
+        # so it is worked out here, once per live edition and language, and cached with the page.
+        history = selectors.edition_history(edition)
         monograph = render_to_string(
-            "monographs/_monograph.html", {"edition": edition, "entry": edition.content}, request=request
+            "monographs/_monograph.html",
+            {"edition": edition, "entry": edition.content, "current": history[0], "earlier": history[1:]},
+            request=request,
         )
         cache.set(key, monograph, ENTRY_CACHE_SECONDS)
     return render(
         request,
         "monographs/entry_detail.html",
-        # Our own template's output, auto-escaped when rendered; the cache keeps it as text.
-        {"edition": edition, "monograph": mark_safe(monograph)},  # nosec B308 B703
+        {
+            "edition": edition,
+            # Our own template's output, auto-escaped when rendered; the cache keeps it as text.
+            "monograph": mark_safe(monograph),  # nosec B308 B703
+            # The printed page's running header; the page shell is rendered per request.
+            "page_address": request.build_absolute_uri(request.path),
+            "today": timezone.localdate(),
+        },
     )
 
 

@@ -274,7 +274,10 @@ def test_deleting_a_product_is_an_edit_that_needs_review(client, published_lenal
         user=reviewer2,
         comment="Product discontinued",
     )
-    assert "Teva" not in client.get("/entries/lenalidomide/").content.decode()
+    page = client.get("/entries/lenalidomide/").content.decode()
+    # Gone from the products and strengths; only the edition history says that it was removed.
+    assert "Teva" not in page.split('id="about"')[0]
+    assert "removed Lenalidomide Capsules (Teva)." in page
 
 
 def test_a_product_cannot_be_moved_to_another_entry(client, lenalidomide, editor):

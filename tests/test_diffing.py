@@ -157,3 +157,54 @@ def test_removed_product_is_reported():
     new = snapshot(products=[])
     _, _, products = compare(old, new)
     assert [(c.label, c.status) for c in products] == [("Revlimid", "removed")]
+
+
+def test_change_summary_names_what_changed_as_a_pharmacist_reads_it():
+    from monographs.diffing import change_summary
+
+    strength = {
+        "id": 7,
+        "amount": "10",
+        "unit": "mg",
+        "per_amount": None,
+        "per_unit": "",
+        "dosage_form": "capsule",
+        "route": "oral",
+        "appearance": "white capsule",
+        "pack_size": "21 capsules",
+        "registration_number": "HK-10001",
+    }
+    product = {
+        "id": 3,
+        "name": "Revlimid",
+        "kind": "brand",
+        "certificate_holder": "BMS",
+        "legal_classification": "p1s1s3",
+        "sale_requirement": "prescription",
+        "formulary_status": "general",
+        "notes": "",
+        "strengths": [strength],
+    }
+    old = {
+        "generic_name": "Lenalidomide",
+        "high_alert": False,
+        "sections": [{"id": 1, "kind": "overview", "heading": "", "position": 10, "body": "Old."}],
+        "products": [product],
+    }
+    new = {
+        **old,
+        "high_alert": True,
+        "sections": [
+            {**old["sections"][0], "body": "New."},
+            {"id": 2, "kind": "storage", "heading": "", "position": 20, "body": "Cool."},
+        ],
+        "products": [{**product, "strengths": [{**strength, "pack_size": "7 capsules"}]}],
+    }
+
+    summary = change_summary(old, new)
+
+    assert summary.changed == ["high-alert medication", "Overview", "Revlimid 10 mg capsule"]
+    assert summary.added == ["Storage and duration"]
+    assert summary.removed == []
+    assert not change_summary(new, new)
+    assert change_summary(new, old).removed == ["Storage and duration"]

@@ -45,7 +45,7 @@ def test_switch_to_chinese_keeps_the_page_and_translates_the_interface(client, p
     assert "概覽" in html  # SectionKind label
     assert "須憑處方" in html  # sale requirement label
     assert "膠囊" in html  # dosage form label
-    assert "免責聲明：" in html
+    assert "免責聲明" in html  # the monograph's own Disclaimer section, the page's only one
     # The monograph itself stays in English, as written.
     assert "cereblon" in html
     assert "Products in Hong Kong" not in html
@@ -116,3 +116,19 @@ def test_workflow_refusals_are_in_the_readers_language(client, lenalidomide, edi
     assert response.status_code == 409
     assert "你審閱的版本已不再是待審核的版本" in response.content.decode()
     assert "審核現正待審核的版本" in response.content.decode()
+
+
+def test_chinese_entry_page_writes_dates_the_chinese_way_and_strength_as_content(client, published_lenalidomide):
+    edition = published_lenalidomide.state.live_edition
+    approved = edition.approved_at.astimezone()
+    due = edition.next_review_due
+
+    html = client.get("/entries/lenalidomide/", HTTP_ACCEPT_LANGUAGE="zh-hant").content.decode()
+
+    assert f"{approved.year}年{approved.month}月{approved.day}日" in html
+    assert f"{due.year}年{due.month}月{due.day}日" in html
+    assert approved.strftime("%b") not in html.split('id="main"')[1]  # no English month names
+    # "Strength" is 含量 (the amount of active ingredient, as Drug Office labels say), never 劑量 (dose).
+    assert "一覽：已註冊含量" in html and "含量及劑型" in html and "劑量" not in html
+    assert "<title>Lenalidomide 來那度胺 · 醫院藥物名冊</title>" in html
+    assert "懷孕期間有害" in html and "預防懷孕計劃" in html  # the badges

@@ -4,7 +4,7 @@ import pytest
 
 from monographs import selectors, workflow
 
-from .factories import edit, make_entry, make_published, one_product, product
+from .factories import edit, make_entry, make_published, one_product, product, publish
 
 
 @pytest.fixture
@@ -89,3 +89,35 @@ def test_formulary_last_changed_moves_on_publication_and_on_withdrawal(formulary
 def test_initials_and_classes_count_live_entries(formulary):
     assert selectors.live_initials() == {"M", "Z"}
     assert selectors.live_drug_classes() == [("Biguanide", 1), ("Hypnotic", 1)]
+
+
+def test_edition_history_lists_each_published_edition_with_its_reviewer_and_changes(
+    published_lenalidomide, editor, reviewer, reviewer2
+):
+    reviewer2.first_name, reviewer2.last_name = "Mei Ling", "Chan"
+    reviewer2.save()
+    entry = edit(published_lenalidomide, user=editor, first_section_body="Second edition wording.")
+    publish(entry, editor=editor, reviewer=reviewer2)
+    live = selectors.live_edition_for_slug("lenalidomide")
+
+    history = selectors.edition_history(live)
+
+    assert [row.number for row in history] == [2, 1]
+    assert [row.approved_by for row in history] == ["Mei Ling Chan", "reviewer"]
+    assert history[0].changes.changed == ["Overview"] and not history[0].changes.added
+    assert not history[1].changes  # the first publication changes nothing
+    assert [row.number for row in selectors.earlier_editions(live)] == [1]
+    # Asked about the first edition, the history stops there.
+    first = published_lenalidomide.editions.get(number=1)
+    assert [row.number for row in selectors.edition_history(first)] == [1]
+
+
+def test_a_withdrawn_entry_has_no_public_history(published_lenalidomide, editor, reviewer, reviewer2):
+    entry = edit(published_lenalidomide, user=editor, first_section_body="Second edition wording.")
+    publish(entry, editor=editor, reviewer=reviewer2)
+    second = entry.editions.get(number=2)
+
+    workflow.withdraw(entry=entry, user=reviewer, comment="Withdrawn from the formulary")
+
+    assert selectors.edition_history(second) == []
+    assert selectors.earlier_editions(second) == []

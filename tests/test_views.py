@@ -11,6 +11,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils.html import escape
 
 from monographs import workflow
 from monographs.views import entry_cache_key
@@ -199,11 +200,13 @@ def test_entry_page_products_and_strengths_show_labels_not_codes(client, full_en
     ]:
         assert label in html, label
     assert ">sfi_safety_net<" not in html and ">p1s1s3<" not in html and ">oral_suspension<" not in html
-    assert '<th scope="row">250 mg</th>' in html
-    assert '<th scope="row">250 mg per 5 mL</th>' in html
-    assert '<th scope="row">2.5 mg</th>' in html
-    assert re.search(r"<td>HK-\d{5}</td>", html)
-    assert html.count('<th scope="col">') == 6 + 6 * 2
+    assert '<span class="strength">250 mg</span> Capsule' in html
+    assert '<span class="strength">250 mg per 5 mL</span> Oral suspension' in html
+    assert '<span class="strength">2.5 mg</span> Tablet' in html
+    assert re.search(r'<span class="registration-number">HK-\d{5}</span>', html)
+    # One at-a-glance table with a row per strength (7 columns), one products table (6 columns).
+    assert html.count('<th scope="col">') == 7 + 6
+    assert html.count('<tr id="strength-') == 3
 
 
 def test_entry_page_shows_approval_review_date_and_disclaimer(client, full_entry):
@@ -231,6 +234,116 @@ def test_entry_page_shows_chinese_body(client, editor, reviewer):
     html = text_of(response)
     assert "撲熱息痛用於紓緩輕度至中度痛楚及退燒。" in html
     assert '<h2 id="section-1-heading">概覽</h2>' in html
+
+
+def test_entry_page_puts_the_facts_first_name_badges_warning_then_one_row_per_strength(client, published_lenalidomide):
+    html = text_of(client.get(entry_url("lenalidomide")))
+    content = published_lenalidomide.state.live_edition.content
+
+    # Name, Chinese name, badges, boxed warning, at a glance, then the first section: in that order.
+    order = [
+        '<h1 id="entry-title">Lenalidomide</h1>',
+        '<p class="chinese-name" lang="zh-Hant">來那度胺</p>',
+        '<li class="badge badge-pregnancy">Harmful in pregnancy</li>',
+        '<li class="badge badge-pregnancy_prevention">Pregnancy prevention programme</li>',
+        '<li class="badge badge-cytotoxic">Cytotoxic: handle as hazardous</li>',
+        "Do not use in pregnancy: a thalidomide analogue",
+        'id="at-a-glance"',
+        '<span class="registration-number">HK-90101</span>',
+        'id="section-1"',
+    ]
+    positions = [html.index(text) for text in order]
+    assert positions == sorted(positions)
+    assert "<title>Lenalidomide 來那度胺 · Hospital Formulary</title>" in html
+
+    # One row per registered strength, each with an anchor the search can link to.
+    strengths = [(p, s) for p in content["products"] for s in p["strengths"]]
+    assert len(strengths) == 18
+    for product_row, strength in strengths:
+        row = re.search(rf'<tr id="strength-{strength["id"]}">(.*?)</tr>', html, re.S).group(1)
+        assert strength["registration_number"] in row and escape(strength["appearance"]) in row
+        assert product_row["name"] in row and "21 capsules" in row
+        assert "Part 1, Schedule 1 &amp; Schedule 3 Poison; Prescription only" in row
+        assert ("Self-financed item with safety net" if product_row["kind"] == "brand" else "Special drug") in row
+
+
+def test_entry_page_has_one_disclaimer(client, published_lenalidomide, full_entry):
+    # The seed has its own Disclaimer section: the page adds none, and the footer carries none.
+    html = text_of(client.get(entry_url("lenalidomide")))
+    assert len(re.findall(r'class="[^"]*\bdisclaimer\b', html)) == 1
+    assert "We disclaim all liability" in html
+    assert "Disclaimer:" not in html and "does not replace clinical judgement" not in html
+
+    # Without one the page gives its own, once.
+    html = text_of(client.get(entry_url("amoxicillin")))
+    assert len(re.findall(r'class="[^"]*\bdisclaimer\b', html)) == 1
+    assert html.count("Disclaimer:") == 1 and "does not replace clinical judgement" not in html
+
+
+def test_entry_page_names_the_reviewer_and_lists_earlier_editions_with_what_changed(
+    client, published_lenalidomide, editor, reviewer, reviewer2
+):
+    reviewer2.first_name, reviewer2.last_name = "Mei Ling", "Chan"
+    reviewer2.save()
+    first = published_lenalidomide.state.live_edition
+    entry = edit(published_lenalidomide, user=editor, first_section_body="Second edition wording.")
+    entry = edit(entry, user=editor, high_alert=True)
+    publish(entry, editor=editor, reviewer=reviewer2)
+    second = entry.editions.get(number=2)
+
+    html = text_of(client.get(entry_url("lenalidomide")))
+
+    assert "by Mei Ling Chan (edition 2)" in html
+    assert "Edition 2 of this monograph was approved on" in html and "by Mei Ling Chan" in html
+    changed = re.search(r'<p class="changes">(.*?)</p>', html, re.S).group(1)
+    assert "changed high-alert medication, Overview." in " ".join(changed.split())
+    history = re.search(r'<ol class="edition-history".*?</ol>', html, re.S).group(0)
+    assert "Edition 1" in history and "first publication." in history and "Edition 2" not in history
+    assert first.approved_at.astimezone().strftime("%-d %b %Y") in history
+    assert second.approved_at.astimezone().strftime("%-d %b %Y") in html
+
+
+def test_safety_flag_changed_in_the_admin_reaches_the_public_page_only_after_approval(
+    client, published_lenalidomide, editor, reviewer2
+):
+    from .admin_forms import change_form_data
+
+    admin_url = reverse("admin:monographs_entry_change", args=[published_lenalidomide.pk])
+    client.force_login(editor)
+    data = change_form_data(client.get(admin_url))
+    data["high_alert"] = "on"
+    data["change_reason"] = "High-alert medication per the hospital list"
+    response = client.post(admin_url, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors if response.context else ""
+    client.logout()
+
+    badge = '<li class="badge badge-high_alert">High-alert medication</li>'
+    assert badge not in text_of(client.get(entry_url("lenalidomide")))  # a draft is not public
+    assert "badge-high_alert" not in text_of(client.get(reverse("monographs:entry_list")))
+
+    entry = published_lenalidomide
+    submitted = workflow.submit(entry=entry, user=editor, comment="Ready")
+    assert badge not in text_of(client.get(entry_url("lenalidomide")))  # nor is a submission
+    workflow.approve(entry=entry, revision=submitted.revision, user=reviewer2, comment="Checked")
+
+    assert badge in text_of(client.get(entry_url("lenalidomide")))
+    assert "badge-high_alert" in text_of(client.get(reverse("monographs:entry_list")))
+
+
+def test_home_lists_the_drug_classes(client, published_lenalidomide, editor, reviewer):
+    make_published("Metformin", editor=editor, reviewer=reviewer, drug_class="Biguanide")
+
+    html = text_of(client.get(reverse("monographs:home")))
+
+    classes = re.search(r'<ul class="class-list">(.*?)</ul>', html, re.S).group(1)
+    assert f'href="{reverse("monographs:class_detail", args=["biguanide"])}">Biguanide</a>' in classes
+    assert ">Immunomodulatory imide drug</a>" in classes
+    assert "2 drug classes" not in html
+
+
+def test_pages_link_a_favicon(client, published_lenalidomide):
+    html = text_of(client.get(reverse("monographs:home")))
+    assert '<link rel="icon" href="/static/formulary/favicon.svg" type="image/svg+xml">' in html
 
 
 # --- Unpublished content is 404 and invisible -------------------------------------------
@@ -323,12 +436,15 @@ def test_entry_page_query_count_does_not_grow_with_products(client, editor, revi
 
     assert "Product 19" in text_of(client.get(entry_url("large")))
     assert small == large
-    assert large <= 2  # the live edition by slug; nothing per section, product or strength
+    # The live edition by slug, its published editions (reviewers, changes) and its snapshot;
+    # nothing per section, product or strength.
+    assert large <= 3
 
 
 def test_entry_page_query_count_is_fixed_with_django_assert(client, django_assert_num_queries, published_lenalidomide):
     cache.clear()
-    with django_assert_num_queries(2):  # the live edition by slug, then its snapshot to render
+    # The live edition by slug, its history (earlier editions, reviewers), then its snapshot to render.
+    with django_assert_num_queries(3):
         client.get(entry_url("lenalidomide"))
     with django_assert_num_queries(1):  # from the cache: one small query to find the live edition
         client.get(entry_url("lenalidomide"))

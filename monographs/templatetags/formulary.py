@@ -1,6 +1,10 @@
 """Template helpers for the public pages: vocabulary labels, strengths, brand names."""
 
+from datetime import date, datetime
+
 from django import template
+from django.utils.formats import date_format
+from django.utils.translation import get_language
 
 from .. import snapshots, vocabulary
 from ..rendering import render_body
@@ -51,3 +55,22 @@ def brands(content):
 def safety_flags(content):
     """SafetyFlag codes of a snapshot, in badge order (see snapshots.safety_flags)."""
     return snapshots.safety_flags(content)
+
+
+# Dates as each language writes them: "25 Nov 2026"; in Chinese "2026年11月25日" (Django's own
+# zh-Hant DATE_FORMAT). static/formulary/print.js writes the print date the same way.
+DAY_FORMATS = {"en": "j M Y"}
+
+
+@register.filter(expects_localtime=True)
+def day(value):
+    """A date (or the local date of a datetime) written the way the active language writes dates."""
+    if not isinstance(value, (date, datetime)):
+        return ""
+    return date_format(value, DAY_FORMATS.get(get_language() or "en", "DATE_FORMAT"))
+
+
+@register.filter
+def has_disclaimer(content):
+    """Whether the monograph has its own Disclaimer section (then the page adds none of its own)."""
+    return any(section.get("kind") == "disclaimer" for section in content.get("sections", []))
