@@ -4,7 +4,7 @@ dicts, the levels from the settings, and the seed's empty list found on the demo
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from monographs import checks
+from monographs import checks, workflow
 
 FULL_SECTIONS = [
     ("overview", "", "Examplamab is a monoclonal antibody."),
@@ -202,3 +202,9 @@ def test_every_check_has_a_documented_default_and_only_empty_sections_block(sett
     assert {code for code, level in settings.FORMULARY_CONTENT_CHECKS.items() if level == "blocking"} == {
         "empty_section"
     }
+
+
+def test_the_seed_empty_list_is_found_on_the_demo_entry(lenalidomide):
+    findings = workflow.submission_findings(lenalidomide)
+    assert [(f.code, f.level, f.where) for f in findings] == [("empty_list", "warning", "Uses and indications")]
+    assert "this substance is indicated for:" in findings[0].message
