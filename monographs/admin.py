@@ -246,6 +246,8 @@ class EntryAdmin(BoundedSearchMixin, ReviewAdminMixin, ReasonAdminMixin, Version
             "awaiting_review": state is not None and workflow.awaits_review(state.entry, state),
             "can_withdraw": state is not None and workflow.can_withdraw(user, state.entry, state),
             "submit_form": SubmitForm(),
+            # What the content checks find in the working copy, before anyone submits it.
+            "submission_findings": workflow.submission_findings(state.entry) if state is not None else [],
         }
         return super().change_view(request, object_id, form_url, extra_context)
 
