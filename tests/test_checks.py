@@ -3,6 +3,7 @@ dicts, the levels from the settings, and the seed's empty list found on the demo
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
+from django.utils import translation
 
 from monographs import checks, workflow
 
@@ -202,6 +203,14 @@ def test_every_check_has_a_documented_default_and_only_empty_sections_block(sett
     assert {code for code, level in settings.FORMULARY_CONTENT_CHECKS.items() if level == "blocking"} == {
         "empty_section"
     }
+
+
+def test_findings_are_translated():
+    with translation.override("zh-hant"):
+        (finding,) = found(content(replaced("uses", "Indicated for:")), "empty_list")
+        assert finding.level_label == "警告"
+        assert "沒有列出項目" in finding.message
+        assert finding.where == str(translation.gettext("Uses and indications"))
 
 
 def test_the_seed_empty_list_is_found_on_the_demo_entry(lenalidomide):

@@ -399,3 +399,13 @@ def test_an_empty_section_blocks_submit_by_default(lenalidomide, editor):
         workflow.submit(entry=lenalidomide, user=editor)
     assert [(f.code, f.where) for f in refused.value.findings] == [("empty_section", "Storage and duration")]
     assert state_of(lenalidomide) == State.DRAFT
+
+
+def test_a_content_check_refusal_is_translated(lenalidomide, editor, settings):
+    from django.utils import translation
+
+    blocking(settings, "empty_list")
+    with translation.override("zh-hant"), pytest.raises(workflow.ContentCheckError) as refused:
+        workflow.submit(entry=lenalidomide, user=editor)
+    assert str(refused.value) == "未提交：內容檢查發現 1 個必須先修正的問題。"
+    assert refused.value.findings[0].message.startswith("「Beyond its role in myeloma")
