@@ -198,6 +198,43 @@ if urlsplit(FORMULARY_SITE_URL).scheme not in ("http", "https") or not urlsplit(
         f"not {FORMULARY_SITE_URL!r}."
     )
 
+# Content checks before submit (monographs/checks.py, docs/workflow.md): the level of
+# each check. "blocking" refuses submit, "warning" is shown to the editor and the
+# reviewer, "off" skips it. Only content that is broken on the public page in any
+# monograph blocks by default (a heading with nothing under it); the rest may be
+# intended or pending (a stub without a storage section yet, a strength awaiting
+# registration), so a warning for the reviewer to weigh. Override per check with
+# FORMULARY_CONTENT_CHECKS="empty_list=blocking,repeated_paragraph=off".
+FORMULARY_CONTENT_CHECKS = {
+    "empty_section": "blocking",  # a section whose body shows no text
+    "empty_list": "warning",  # "… indicated for:" with no list items after it
+    "required_section": "warning",  # a kind of FORMULARY_REQUIRED_SECTIONS is missing
+    "unregistered_strength": "warning",  # a registered product has a strength without a number
+    "repeated_paragraph": "warning",  # the same paragraph twice in the monograph
+    "unrendered_markup": "warning",  # a link, HTML, a heading or unbalanced ** shown as typed
+    "boxed_warning": "warning",  # a safety flag without boxed warning text
+}
+
+
+def _content_check_levels(name, defaults):
+    overrides = {key.strip(): value.strip().lower() for key, value in env.dict(name, default={}).items() if key.strip()}
+    if set(overrides) - set(defaults) or set(overrides.values()) - {"blocking", "warning", "off"}:
+        raise ImproperlyConfigured(
+            f"{name} reads like empty_list=blocking,repeated_paragraph=off, with checks {', '.join(defaults)} "
+            f"and levels blocking, warning or off; got {overrides!r}."
+        )
+    return defaults | overrides
+
+
+FORMULARY_CONTENT_CHECKS = _content_check_levels("FORMULARY_CONTENT_CHECKS", FORMULARY_CONTENT_CHECKS)
+# Section kinds every monograph must have (check "required_section"), comma-separated;
+# empty for none. Checked against the section kinds when the checks run.
+FORMULARY_REQUIRED_SECTIONS = [
+    kind.strip()
+    for kind in env.list("FORMULARY_REQUIRED_SECTIONS", default=["contraindications", "side_effects", "storage"])
+    if kind.strip()
+]
+
 # A hospital may move the admin off the well-known path.
 ADMIN_URL = env.str("ADMIN_URL", default="admin/")
 

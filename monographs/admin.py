@@ -248,6 +248,8 @@ class EntryAdmin(BoundedSearchMixin, ReviewAdminMixin, ReasonAdminMixin, Version
             "can_unschedule": state is not None and workflow.can_unschedule(user, state.entry, state),
             "overdue": working_copy.overdue_schedules(entry_id=object_id),
             "submit_form": SubmitForm(),
+            # What the content checks find in the working copy, before anyone submits it.
+            "submission_findings": workflow.submission_findings(state.entry) if state is not None else [],
         }
         return super().change_view(request, object_id, form_url, extra_context)
 

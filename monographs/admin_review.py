@@ -79,6 +79,8 @@ class ReviewAdminMixin:
         except workflow.StaleReviewError as error:
             current = error.current_revision and reverse("admin:monographs_entry_review", args=[entry.pk])
             return self._refused(request, entry, error, status=409, current_url=current)
+        except workflow.ContentCheckError as error:
+            return self._refused(request, entry, error, status=409, findings=error.findings)
         except workflow.TransitionError as error:
             return self._refused(request, entry, error, status=409)
         if getattr(event, "notification_failed", False):
@@ -164,6 +166,7 @@ class ReviewAdminMixin:
             may_approve=may_approve,
             refusal=refusal,
             can_review=workflow.can_review(request.user, entry, state),
+            findings=workflow.submission_findings(entry, revision),
         )
         return TemplateResponse(request, "admin/monographs/entry/review.html", context)
 

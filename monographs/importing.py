@@ -288,8 +288,7 @@ def parse_monograph(text, *, generic_name=""):
         else:
             sections.append(ParsedSection(kind, heading, [content]))
 
-        next_is_item = index + 1 < len(blocks) and blocks[index + 1].is_item
-        if content.endswith((":", "：")) and not next_is_item:
+        if _promises_missing_list(blocks, index):
             # The line that ends with the colon is the one that promises the list.
             warnings.append(
                 f"Line {block.last_line_no} introduces a list but no list items follow; kept as written: {content!r}"
@@ -297,6 +296,25 @@ def parse_monograph(text, *, generic_name=""):
 
     _join_list_items(sections)
     return ParsedMonograph(sections=sections, warnings=warnings, paragraph_count=paragraph_count)
+
+
+def _promises_missing_list(blocks, index):
+    """Whether text block `index` ends with a colon, introducing a list, and no list item follows it."""
+    block = blocks[index]
+    next_is_item = index + 1 < len(blocks) and blocks[index + 1].is_item
+    return not block.is_item and block.text.endswith((":", "：")) and not next_is_item
+
+
+def lines_introducing_no_list(text):
+    """The lines of `text` that introduce a list ("… indicated for:") with no items after them,
+    as (line number, text of the paragraph): what the importer warns about, and what the
+    content checks (`checks.py`) find in a section body. A heading line ("Storage:") is not one."""
+    blocks = _blocks(text)
+    return [
+        (block.last_line_no, block.text)
+        for index, block in enumerate(blocks)
+        if not _is_heading(block.text) and _promises_missing_list(blocks, index)
+    ]
 
 
 def _join_list_items(sections):

@@ -14,8 +14,9 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
-from . import signals, working_copy
+from . import checks, signals, working_copy
 from .models import AuditEvent, Edition, Entry, EntryState, State
 from .snapshots import listing_fields, snapshot_of_revision
 
@@ -37,6 +38,21 @@ class StaleReviewError(TransitionError):
     def __init__(self, message, *, current_revision=None):
         super().__init__(message)
         self.current_revision = current_revision
+
+
+class ContentCheckError(TransitionError):
+    """The version has blocking content-check findings (`checks.py`); `findings` lists them."""
+
+    def __init__(self, findings):
+        super().__init__(
+            ngettext(
+                "Not submitted: the content checks found %(count)d problem that must be fixed first.",
+                "Not submitted: the content checks found %(count)d problems that must be fixed first.",
+                len(findings),
+            )
+            % {"count": len(findings)}
+        )
+        self.findings = findings
 
 
 def review_interval():
@@ -152,6 +168,15 @@ def may_approve(user, entry, revision):
     return True, ""
 
 
+def submission_findings(entry, revision=None):
+    """The content checks' findings on `revision` of `entry`, by default the working copy
+    `submit` would send: screens list them before offering submit and to the reviewer."""
+    revision = revision or working_copy.latest_revision(entry)
+    if revision is None:
+        return []
+    return checks.check_content(snapshot_of_revision(revision, entry.pk))
+
+
 def can_withdraw(user, entry, state=None):
     """Whether `user` may take `entry` off the public pages (or stop it going live)."""
     state = state or _state_of(entry)
@@ -180,6 +205,9 @@ def submit(*, entry, user, comment=""):
         revision = working_copy.latest_revision(entry)
         if revision is None:
             raise TransitionError(_("This entry has no saved version to submit."))
+        blocking = checks.blocking(submission_findings(entry, revision))
+        if blocking:
+            raise ContentCheckError(blocking)
         from_state = state.state
         state.state = State.IN_REVIEW
         state.submitted_revision = revision

@@ -468,3 +468,38 @@ def test_a_bad_submit_note_is_refused_with_a_message_and_nothing_submitted(
 def test_the_submit_note_field_tells_the_browser_its_limit(client, lenalidomide, editor):
     page = login(client, editor).get(entry_url(lenalidomide)).content.decode()
     assert '<input type="text" name="comment" size="50" id="submit-comment" maxlength="1000">' in page
+
+
+# Content checks --------------------------------------------------------------
+
+
+def test_the_entry_page_lists_the_content_check_findings_before_submit(client, lenalidomide, editor):
+    page = login(client, editor).get(entry_url(lenalidomide)).content.decode()
+    assert "Content checks" in page and "Submit for review" in page
+    expected = "Warning</strong> · Uses and indications: “Beyond its role in myeloma, this substance is indicated for:”"
+    assert expected in page
+
+
+def test_a_blocking_finding_refuses_the_admin_submit_with_the_list_and_submits_nothing(
+    client, lenalidomide, editor, settings
+):
+    settings.FORMULARY_CONTENT_CHECKS = {**settings.FORMULARY_CONTENT_CHECKS, "empty_list": "blocking"}
+    response = login(client, editor).post(entry_url(lenalidomide, "submit"), {"comment": "Ready"})
+
+    assert response.status_code == 409
+    page = response.content.decode()
+    assert "the content checks found 1 problem that must be fixed first" in page
+    assert 'data-check="empty_list"' in page and "this substance is indicated for:" in page
+    assert EntryState.objects.get(entry=lenalidomide).state == State.DRAFT
+    assert not AuditEvent.objects.filter(entry=lenalidomide, action=AuditEvent.Action.SUBMITTED).exists()
+
+
+def test_a_warning_is_shown_to_the_reviewer_on_the_review_page(client, lenalidomide, editor, reviewer):
+    login(client, editor).post(entry_url(lenalidomide, "submit"), {"comment": "Ready"})
+    assert EntryState.objects.get(entry=lenalidomide).state == State.IN_REVIEW
+
+    response = login(client, reviewer).get(entry_url(lenalidomide, "review"))
+    assert [(f.code, f.level) for f in response.context["findings"]] == [("empty_list", "warning")]
+    page = response.content.decode()
+    assert 'data-check="empty_list"' in page and "this substance is indicated for:" in page
+    assert "Approve and publish" in page

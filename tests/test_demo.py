@@ -265,3 +265,13 @@ def test_demo_lenalidomide_carries_its_pregnancy_and_cytotoxic_flags(db):
     content = snapshot_of_revision(latest_revision(entry), entry.pk)
     assert safety_flags(content) == ["pregnancy", "pregnancy_prevention", "cytotoxic"]
     assert "pregnancy" in content["boxed_warning"]
+
+
+def test_the_demo_entry_page_shows_the_empty_list_warning(dev, client):
+    load_demo()
+    entry = Entry.objects.get(generic_name="Lenalidomide")
+    assert EntryState.objects.get(entry=entry).state == State.PUBLISHED  # a warning did not stop it
+    client.force_login(get_user_model().objects.get(username="editor"))
+    page = client.get(reverse("admin:monographs_entry_change", args=[entry.pk])).content.decode()
+    assert 'data-check="empty_list"' in page
+    assert "“Beyond its role in myeloma, this substance is indicated for:” introduces a list" in page

@@ -8,7 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from monographs.importing import OTHER_HEADING, MonographTextError, decode_text, parse_monograph
+from monographs.importing import (
+    OTHER_HEADING,
+    MonographTextError,
+    decode_text,
+    lines_introducing_no_list,
+    parse_monograph,
+)
 
 SEED = Path(__file__).resolve().parent.parent / "monographs" / "seeds" / "lenalidomide.txt"
 
@@ -364,3 +370,10 @@ def test_decode_text_accepts_utf8_with_bom_and_drops_the_bom():
 def test_decode_text_accepts_plain_utf8(seed_text):
     assert seed_text.startswith("Lenalidomide modulates")
     assert "body’s" in seed_text
+
+
+def test_the_content_checks_find_the_same_empty_list_as_the_importer(seed_text, seed):
+    # One definition (importing.lines_introducing_no_list) serves the import warning and checks.py.
+    assert lines_introducing_no_list(seed_text) == [(7, "Beyond its role in myeloma, this substance is indicated for:")]
+    assert seed.warnings[0].startswith("Line 7 introduces a list")
+    assert lines_introducing_no_list("Uses:\nKeep it cold.\n\nIndicated for:\n\n- myeloma") == []

@@ -361,3 +361,51 @@ def test_rejecting_a_replaced_version_is_refused_too(lenalidomide, editor, edito
     with pytest.raises(workflow.StaleReviewError):
         workflow.reject(entry=lenalidomide, revision=seen.pk, user=reviewer, comment="Outdated")
     assert state_of(lenalidomide) == State.IN_REVIEW
+
+
+# Content checks before submit ----------------------------------------------
+
+
+def blocking(settings, *codes):
+    settings.FORMULARY_CONTENT_CHECKS = {**settings.FORMULARY_CONTENT_CHECKS, **dict.fromkeys(codes, "blocking")}
+
+
+def test_a_blocking_content_check_refuses_submit_with_its_findings(lenalidomide, editor, settings):
+    blocking(settings, "empty_list")
+    with pytest.raises(workflow.ContentCheckError) as refused:
+        workflow.submit(entry=lenalidomide, user=editor, comment="Please check")
+
+    assert "the content checks found 1 problem that must be fixed first" in str(refused.value)
+    (finding,) = refused.value.findings
+    assert finding.code == "empty_list" and finding.blocking
+    assert "“Beyond its role in myeloma, this substance is indicated for:” introduces a list" in finding.message
+    assert state_of(lenalidomide) == State.DRAFT
+    assert not AuditEvent.objects.filter(entry=lenalidomide, action=AuditEvent.Action.SUBMITTED).exists()
+
+
+def test_a_warning_does_not_refuse_submit_and_fixing_a_blocking_finding_allows_it(lenalidomide, editor, settings):
+    assert [f.level for f in workflow.submission_findings(lenalidomide)] == ["warning"]
+    blocking(settings, "empty_list")
+    assert workflow.can_submit(editor, lenalidomide)  # the screen lists the findings; submit says no
+    edit_section(lenalidomide, editor, "Indicated for:\n\n- myelodysplastic syndromes\n- mantle cell lymphoma", "uses")
+
+    workflow.submit(entry=lenalidomide, user=editor)
+    assert state_of(lenalidomide) == State.IN_REVIEW
+
+
+def test_an_empty_section_blocks_submit_by_default(lenalidomide, editor):
+    edit_section(lenalidomide, editor, "   ")
+    with pytest.raises(workflow.ContentCheckError) as refused:
+        workflow.submit(entry=lenalidomide, user=editor)
+    assert [(f.code, f.where) for f in refused.value.findings] == [("empty_section", "Storage and duration")]
+    assert state_of(lenalidomide) == State.DRAFT
+
+
+def test_a_content_check_refusal_is_translated(lenalidomide, editor, settings):
+    from django.utils import translation
+
+    blocking(settings, "empty_list")
+    with translation.override("zh-hant"), pytest.raises(workflow.ContentCheckError) as refused:
+        workflow.submit(entry=lenalidomide, user=editor)
+    assert str(refused.value) == "未提交：內容檢查發現 1 個必須先修正的問題。"
+    assert refused.value.findings[0].message.startswith("「Beyond its role in myeloma")
