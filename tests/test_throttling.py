@@ -263,7 +263,8 @@ def test_two_gunicorn_workers_share_one_count_in_redis(gunicorn_with_redis):
     if int(time.time() // 86400) != day:
         pytest.skip("the day's window turned over during the test")
     log = server.read_output()
-    workers = {line.split()[0] for line in log.splitlines() if line.startswith("<") and line.split()[-1] == "200"}
+    # Both workers must have answered (allowed or refused): only then does one exact count prove sharing.
+    workers = {line.split()[0] for line in log.splitlines() if line.startswith("<")}
     assert len(workers) == 2, f"expected both workers to answer:\n{log}"
     # Per-process counting would let each worker allow 12.
     assert statuses.count(200) == 12 and statuses.count(429) == 28, statuses
