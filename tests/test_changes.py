@@ -52,6 +52,10 @@ def _republish(entry, when, editor, reviewer, body):
 
 @pytest.fixture
 def history(db, editor, reviewer):
+    return make_history(editor, reviewer)
+
+
+def make_history(editor, reviewer):
     """Publications and withdrawals around the first quarter of 2025 (Hong Kong time)."""
     # Changed in the period: first published before it.
     amoxicillin = _published("Amoxicillin", hk(2024, 12, 15, 10), editor, reviewer)
