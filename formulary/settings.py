@@ -184,6 +184,10 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="formulary@localhost"
 # whether one person may approve their own edits (single-person test installs only).
 FORMULARY_REVIEW_INTERVAL_DAYS = env.int("FORMULARY_REVIEW_INTERVAL_DAYS", default=730)
 FORMULARY_ALLOW_SELF_APPROVAL = env.bool("FORMULARY_ALLOW_SELF_APPROVAL", default=False)
+# The quarterly digest of changes (manage.py send_digest): comma-separated addresses, and
+# the staff groups whose active members (with an address) also receive it.
+FORMULARY_DIGEST_RECIPIENTS = env.list("FORMULARY_DIGEST_RECIPIENTS", default=[])
+FORMULARY_DIGEST_GROUPS = env.list("FORMULARY_DIGEST_GROUPS", default=["Reviewers"])
 # Absolute address of the site, for links in notification emails. Production must
 # set it: a default would send reviewers links to a development address.
 FORMULARY_SITE_URL = env.str("FORMULARY_SITE_URL", default="http://127.0.0.1:8000" if DEBUG else "").rstrip("/")

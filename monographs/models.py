@@ -735,3 +735,28 @@ class AuditEvent(AppendOnlyModel):
 
     def __str__(self):
         return f"{self.entry}: {self.get_action_display()}"
+
+
+class DigestSent(AppendOnlyModel):
+    """A period whose digest of changes was mailed (`manage.py send_digest`): each period is sent
+    once. Append-only, like the audit log (PostgreSQL refuses changes too, migration 0012)."""
+
+    first_day = models.DateField(_("first day"), help_text=_("First day of the period (Hong Kong time)."))
+    last_day = models.DateField(_("last day"), help_text=_("Last day of the period, included."))
+    sent_at = models.DateTimeField(_("sent at"), auto_now_add=True, help_text=_("When the digest was sent."))
+    recipients = models.TextField(_("recipients"), help_text=_("The addresses it was sent to, one a line."))
+    summary = models.CharField(
+        _("summary"), max_length=200, help_text=_("How many entries were new, changed and withdrawn.")
+    )
+
+    class Meta:
+        ordering = ["-first_day", "-last_day"]
+        verbose_name = _("digest sent")
+        verbose_name_plural = _("digests sent")
+        constraints = [
+            models.UniqueConstraint(fields=["first_day", "last_day"], name="digest_sent_once_per_period"),
+            models.CheckConstraint(condition=Q(last_day__gte=models.F("first_day")), name="digest_period_forwards"),
+        ]
+
+    def __str__(self):
+        return f"{self.first_day} – {self.last_day}"

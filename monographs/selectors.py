@@ -2,13 +2,14 @@
 draft, never-published or withdrawn text can reach a public page, search,
 feed or API that reads through these functions."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.core.exceptions import FieldDoesNotExist
 from django.http import Http404
 
 from .diffing import ChangeSummary, change_summary
-from .models import Edition
+from .models import Edition, Entry, Product, Section, Strength
 
 
 def live_editions():
@@ -252,3 +253,223 @@ def formulary_last_changed():
     Action = AuditEvent.Action
     changes = AuditEvent.objects.filter(action__in=[Action.APPROVED, Action.WENT_LIVE, Action.WITHDRAWN])
     return changes.aggregate(at=Max("created_at"))["at"]
+
+
+# --- What changed between two moments: the changes page, its feed and the quarterly digest. ---
+
+CHANGES_MAX_ROWS = 200  # publications and withdrawals per listing; more are cut (newest kept)
+
+
+@dataclass
+class NewEntry:
+    """An entry first published in the period and live now."""
+
+    at: datetime
+    slug: str  # the live edition's address, which may differ from the edition's own
+    generic_name: str
+    chinese_name: str
+    edition: int
+    event_id: int
+
+
+@dataclass
+class ChangedEntry:
+    """A new edition of an entry that went live in the period; the entry is live now, so both
+    editions were public. `old`/`new` are the edition numbers for `public_comparison`."""
+
+    at: datetime
+    slug: str
+    generic_name: str
+    chinese_name: str
+    old: int
+    new: int
+    changes: ChangeSummary
+    event_id: int
+
+
+@dataclass
+class WithdrawnEntry:
+    """An entry taken off the public pages in the period and not live now: its name and the date only."""
+
+    at: datetime
+    generic_name: str
+    chinese_name: str
+    event_id: int
+
+
+@dataclass
+class FormularyChanges:
+    """What changed in [start, end), newest first in each list; `truncated` when rows were cut."""
+
+    start: datetime
+    end: datetime
+    new: list = field(default_factory=list)
+    changed: list = field(default_factory=list)
+    withdrawn: list = field(default_factory=list)
+    truncated: bool = False
+
+    def __bool__(self):
+        return bool(self.new or self.changed or self.withdrawn)
+
+    def rows(self):
+        """All rows, newest first, each as (kind, row) with kind "new", "changed" or "withdrawn"."""
+        rows = [("new", r) for r in self.new] + [("changed", r) for r in self.changed]
+        rows += [("withdrawn", r) for r in self.withdrawn]
+        return sorted(rows, key=lambda pair: (pair[1].at, pair[1].event_id), reverse=True)
+
+
+def _publication_events():
+    from .models import AuditEvent
+
+    Action = AuditEvent.Action
+    return AuditEvent.objects.filter(action__in=[Action.APPROVED, Action.WENT_LIVE], edition__isnull=False)
+
+
+def changes_between(start, end, *, limit=CHANGES_MAX_ROWS):
+    """What changed on the public pages from `start` (included) to `end` (excluded), two aware
+    datetimes, read from the audit log like `formulary_last_changed`: a publication is an
+    APPROVED (published at approval) or WENT_LIVE (scheduled) event, a withdrawal a WITHDRAWN one.
+
+    - new: the entry's first publication ever, of an entry live now;
+    - changed: a later publication of an entry live now, with `diffing.change_summary` against
+      the edition public before it (also across a withdrawal and republication, as
+      `edition_history` does) — both editions were public, so `public_comparison` shows them;
+    - withdrawn: a withdrawal of an entry not live now, with the name and date only.
+
+    Entries published or changed in the period but withdrawn since are left out of new and
+    changed: their text is no longer public. At most `limit` events are read, newest first
+    (`truncated` says so). A few queries; the summaries are computed in Python, so callers
+    (the page, the feed, the digest) bound the period. Labels are in the active language.
+    """
+    from .models import AuditEvent, EntryState
+
+    Action = AuditEvent.Action
+    events = list(
+        AuditEvent.objects.filter(
+            action__in=[Action.APPROVED, Action.WENT_LIVE, Action.WITHDRAWN],
+            edition__isnull=False,
+            created_at__gte=start,
+            created_at__lt=end,
+        )
+        .select_related("edition")
+        .order_by("-created_at", "-id")[: limit + 1]
+    )
+    result = FormularyChanges(start=start, end=end, truncated=len(events) > limit)
+    events = events[:limit]
+    entry_ids = {event.entry_id for event in events}
+    live = dict(
+        EntryState.objects.filter(entry_id__in=entry_ids, live_edition__isnull=False).values_list(
+            "entry_id", "live_edition__slug"
+        )
+    )
+    # Every publication of these entries up to the end of the period, oldest first, to find the
+    # edition that was public before each one.
+    published = {}
+    for entry_id, at, event_id, number, content in (
+        _publication_events()
+        .filter(entry_id__in=live.keys(), created_at__lt=end)
+        .order_by("created_at", "id")
+        .values_list("entry_id", "created_at", "id", "edition__number", "edition__content")
+    ):
+        published.setdefault(entry_id, []).append((at, event_id, number, content))
+
+    for event in events:
+        edition = event.edition
+        if event.action == Action.WITHDRAWN:
+            if event.entry_id not in live:
+                result.withdrawn.append(
+                    WithdrawnEntry(
+                        at=event.created_at,
+                        generic_name=edition.generic_name,
+                        chinese_name=edition.chinese_name,
+                        event_id=event.pk,
+                    )
+                )
+            continue
+        if event.entry_id not in live:
+            continue
+        earlier = [row for row in published[event.entry_id] if (row[0], row[1]) < (event.created_at, event.pk)]
+        common = {
+            "at": event.created_at,
+            "slug": live[event.entry_id],
+            "generic_name": edition.generic_name,
+            "chinese_name": edition.chinese_name,
+            "event_id": event.pk,
+        }
+        if not earlier:
+            result.new.append(NewEntry(edition=edition.number, **common))
+            continue
+        _at, _id, previous_number, previous_content = earlier[-1]
+        if previous_number == edition.number:
+            continue  # republished unchanged after a withdrawal: nothing new to compare
+        result.changed.append(
+            ChangedEntry(
+                old=previous_number,
+                new=edition.number,
+                changes=change_summary(previous_content, edition.content),
+                **common,
+            )
+        )
+    return result
+
+
+@dataclass
+class EditionComparison:
+    """Two published editions of a live entry and the word diff between them (`diffing.compare`)."""
+
+    live: Edition
+    old: Edition
+    new: Edition
+    entry_fields: list
+    sections: list
+    products: list
+
+
+def public_comparison(slug, old, new):
+    """The comparison of editions `old` and `new` (numbers, old < new) of the live entry at `slug`,
+    or Http404.
+
+    The public door to once-public text, like `edition_history`: only a live entry, and only
+    editions that were published (an APPROVED or WENT_LIVE event; a scheduled edition that was
+    cancelled or has not gone live never was). A withdrawn or never-published entry has none.
+    """
+    from .diffing import compare
+
+    live = live_edition_for_slug(slug)
+    if not (0 < old < new):
+        raise Http404("No such comparison.")
+    public = set(
+        _publication_events()
+        .filter(entry_id=live.entry_id, edition__number__in=[old, new])
+        .values_list("edition__number", flat=True)
+    )
+    if public != {old, new}:
+        raise Http404("No such comparison.")
+    editions = {e.number: e for e in Edition.objects.filter(entry_id=live.entry_id, number__in=[old, new])}
+    entry_fields, sections, products = compare(editions[old].content, editions[new].content)
+    for change in sections:
+        change.fields = _labelled(Section, change.fields)
+    for change in products:
+        change.fields = _labelled(Product, change.fields)
+        for strength in change.children:
+            strength.fields = _labelled(Strength, strength.fields)
+    return EditionComparison(
+        live=live,
+        old=editions[old],
+        new=editions[new],
+        entry_fields=_labelled(Entry, entry_fields),
+        sections=sections,
+        products=products,
+    )
+
+
+def _labelled(model, fields):
+    """[(field name, html)] from `diffing.compare` with each name as the field's translated label."""
+    labelled = []
+    for name, html in fields:
+        try:
+            label = str(model._meta.get_field(name).verbose_name)
+        except FieldDoesNotExist:
+            label = name.replace("_", " ")
+        labelled.append((label, html))
+    return labelled

@@ -18,9 +18,10 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.text import slugify
 from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 
+from . import periods, selectors
 from . import search as search_module
-from . import selectors
 from .api.throttling import SearchRateThrottle
 
 LETTERS = [*string.ascii_uppercase, selectors.OTHER_INITIAL]
@@ -146,3 +147,37 @@ def search(request):
             "query_prefix": urlencode({"q": query}) + "&",
         },
     )
+
+
+def _requested_period(request):
+    """(period, error message): the period of `from`/`to` (ISO dates, both included), by default
+    this quarter so far in Hong Kong time; on bad input the default period and the message."""
+    default = periods.this_quarter_so_far()
+    raw_from, raw_to = request.GET.get("from"), request.GET.get("to")
+    try:
+        first = periods.parse_date(raw_from, _("From")) if raw_from else default.first
+        last = periods.parse_date(raw_to, _("To")) if raw_to else max(default.last, first)
+        return periods.make_period(first, last), ""
+    except periods.PeriodError as error:
+        return default, str(error)
+
+
+def changes(request):
+    period, error = _requested_period(request)
+    start, end = period.moments()
+    return render(
+        request,
+        "monographs/changes.html",
+        {
+            "period": period,
+            "error": error,
+            "changes": selectors.changes_between(start, end),
+            "max_rows": selectors.CHANGES_MAX_ROWS,
+        },
+        status=400 if error else 200,
+    )
+
+
+def entry_compare(request, slug, old, new):
+    comparison = selectors.public_comparison(slug, old, new)
+    return render(request, "monographs/entry_compare.html", {"comparison": comparison})

@@ -1,0 +1,98 @@
+"""The Atom feed of what changed on the public pages (Django's syndication framework).
+
+Thin, like the views: the items come from `selectors.changes_between`, so the feed
+shows what the changes page shows (a withdrawn entry by its name and date only). The
+feed is in the request's language, chosen as on every page (the language cookie, else
+Accept-Language), or in the one named by `?language=`.
+"""
+
+import datetime
+
+from django.conf import settings
+from django.contrib.syndication.views import Feed
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.feedgenerator import Atom1Feed
+from django.utils.translation import gettext as _
+
+from . import periods, selectors
+
+FEED_DAYS = 90  # default period of the feed: the last FEED_DAYS days, today included (Hong Kong time)
+FEED_ITEMS = 50
+
+
+class ChangesFeed(Feed):
+    feed_type = Atom1Feed
+
+    def __call__(self, request, *args, **kwargs):
+        language = request.GET.get("language", "")
+        if language not in dict(settings.LANGUAGES):
+            language = translation.get_language()
+        with translation.override(language):
+            response = super().__call__(request, *args, **kwargs)
+        response.headers["Content-Language"] = language
+        return response
+
+    def get_object(self, request):
+        days = getattr(settings, "FORMULARY_CHANGES_FEED_DAYS", FEED_DAYS)
+        today = timezone.localdate()
+        period = periods.Period(today - datetime.timedelta(days=days - 1), today)
+        return selectors.changes_between(*period.moments(), limit=FEED_ITEMS)
+
+    def title(self, obj):
+        return _("Hospital Formulary: what changed")
+
+    def subtitle(self, obj):
+        return _("New, changed and withdrawn entries of the hospital formulary.")
+
+    def link(self, obj):
+        return reverse("monographs:changes")
+
+    def feed_url(self, obj):
+        return reverse("monographs:changes_feed") + f"?language={translation.get_language()}"
+
+    def author_name(self, obj):
+        return _("Hospital Formulary")
+
+    def items(self, obj):
+        return obj.rows()
+
+    def item_title(self, item):
+        kind, row = item
+        if kind == "new":
+            return _("New: %(name)s") % {"name": row.generic_name}
+        if kind == "changed":
+            return _("Changed: %(name)s (edition %(number)d)") % {"name": row.generic_name, "number": row.new}
+        return _("Withdrawn: %(name)s") % {"name": row.generic_name}
+
+    def item_description(self, item):
+        kind, row = item
+        if kind == "new":
+            return _("First published.")
+        if kind == "changed":
+            from django.template.loader import render_to_string
+
+            summary = render_to_string("monographs/_change_summary.html", {"changes": row.changes}).strip()
+            return summary or _("No change to the published text.")
+        return _("Taken off the public pages.")
+
+    def item_link(self, item):
+        kind, row = item
+        if kind == "new":
+            return reverse("monographs:entry_detail", args=[row.slug])
+        if kind == "changed":
+            return reverse("monographs:entry_compare", args=[row.slug, row.old, row.new])
+        day = timezone.localdate(row.at).isoformat()
+        return reverse("monographs:changes") + f"?from={day}&to={day}#withdrawn-{row.event_id}"
+
+    def item_guid(self, item):
+        kind, row = item
+        return f"{settings.FORMULARY_SITE_URL}/changes/#event-{row.event_id}"
+
+    item_guid_is_permalink = False
+
+    def item_updateddate(self, item):
+        return item[1].at
+
+    def item_pubdate(self, item):
+        return item[1].at

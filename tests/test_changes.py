@@ -1,0 +1,222 @@
+"""The changes page, the public comparison of two editions and the Atom feed of changes.
+
+Moments are set by patching `django.utils.timezone.now`, which the workflow and the audit
+log's `created_at` both read, so each publication and withdrawal happens on a chosen day.
+"""
+
+import datetime
+import xml.etree.ElementTree as ET
+from contextlib import contextmanager
+from unittest import mock
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core.cache import cache
+from django.urls import reverse
+
+from monographs import periods, selectors, workflow
+
+from .factories import edit, make_entry, product, publish
+
+HK = ZoneInfo("Asia/Hong_Kong")
+ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+def hk(*args):
+    return datetime.datetime(*args, tzinfo=HK)
+
+
+@contextmanager
+def at(moment):
+    with mock.patch("django.utils.timezone.now", return_value=moment):
+        yield
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def _published(name, when, editor, reviewer, **kwargs):
+    with at(when):
+        return publish(make_entry(name, user=editor, **kwargs), editor=editor, reviewer=reviewer)
+
+
+def _republish(entry, when, editor, reviewer, body):
+    with at(when):
+        entry = edit(entry, user=editor, first_section_body=body)
+        return publish(entry, editor=editor, reviewer=reviewer)
+
+
+@pytest.fixture
+def history(db, editor, reviewer):
+    return make_history(editor, reviewer)
+
+
+def make_history(editor, reviewer):
+    """Publications and withdrawals around the first quarter of 2025 (Hong Kong time)."""
+    # Changed in the period: first published before it.
+    amoxicillin = _published("Amoxicillin", hk(2024, 12, 15, 10), editor, reviewer)
+    _republish(amoxicillin, hk(2025, 2, 10, 9), editor, reviewer, "Amoxicillin is a penicillin antibiotic.")
+    # New in the period, first minute of the quarter.
+    _published("Aspirin", hk(2025, 1, 1, 0, 0, 30), editor, reviewer, products=[product("Aspirin tabs")])
+    # Withdrawn in the period (after two editions, so it has something to compare).
+    gone = _published(
+        "Gonadorelin", hk(2024, 11, 1, 9), editor, reviewer, sections=[("overview", "", "Secret old text.")]
+    )
+    gone = _republish(gone, hk(2024, 11, 20, 9), editor, reviewer, "Secret newer text.")
+    with at(hk(2025, 3, 1, 9)):
+        workflow.withdraw(entry=gone, user=reviewer, comment="Discontinued")
+    # Outside the period: new after it, changed after it, new before it (just before midnight).
+    _published("Labetalol", hk(2025, 5, 1, 9), editor, reviewer)
+    metformin = _published("Metformin", hk(2024, 10, 1, 9), editor, reviewer)
+    _republish(metformin, hk(2025, 4, 1, 0, 0, 1), editor, reviewer, "Metformin is a biguanide.")
+    _published("Nifedipine", hk(2024, 12, 31, 23, 59), editor, reviewer)
+    return {"amoxicillin": amoxicillin, "gone": gone}
+
+
+Q1 = {"from": "2025-01-01", "to": "2025-03-31"}
+
+
+def test_changes_between_lists_new_changed_and_withdrawn_in_the_period_only(history):
+    changes = selectors.changes_between(
+        *periods.Period(datetime.date(2025, 1, 1), datetime.date(2025, 3, 31)).moments()
+    )
+
+    assert [row.generic_name for row in changes.new] == ["Aspirin"]
+    assert [(row.generic_name, row.old, row.new) for row in changes.changed] == [("Amoxicillin", 1, 2)]
+    assert "Overview" in changes.changed[0].changes.changed
+    assert [(row.generic_name, row.at.date()) for row in changes.withdrawn] == [
+        ("Gonadorelin", datetime.date(2025, 3, 1))
+    ]
+    assert not changes.truncated
+
+
+def test_changes_page_shows_the_period_with_comparison_links_and_no_withdrawn_text(client, history):
+    response = client.get(reverse("monographs:changes"), Q1)
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Aspirin" in html and "Amoxicillin" in html and "Gonadorelin" in html
+    for outside in ("Labetalol", "Metformin", "Nifedipine"):
+        assert outside not in html
+    assert reverse("monographs:entry_compare", args=["amoxicillin", 1, 2]) in html
+    assert reverse("monographs:entry_detail", args=["aspirin"]) in html
+    # A withdrawn entry: name and date, never its text nor a link to its page.
+    assert "Secret" not in html
+    assert reverse("monographs:entry_detail", args=["gonadorelin"]) not in html
+
+
+def test_changes_page_in_chinese(client, history):
+    response = client.get(reverse("monographs:changes"), Q1, HTTP_ACCEPT_LANGUAGE="zh-hant")
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "新增條目" in html and "Aspirin" in html
+
+
+def test_changes_page_defaults_to_this_quarter(client, editor, reviewer):
+    _published("Aspirin", hk(2025, 4, 2, 9), editor, reviewer)
+    _published("Labetalol", hk(2025, 3, 31, 23), editor, reviewer)
+
+    with at(hk(2025, 5, 15, 12)):
+        response = client.get(reverse("monographs:changes"))
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'value="2025-04-01"' in html and 'value="2025-05-15"' in html
+    assert "Aspirin" in html and "Labetalol" not in html
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"from": "yesterday"},
+        {"from": "2025-02-30"},
+        {"to": "2025-13-01"},
+        {"from": "2025-03-01", "to": "2025-01-01"},
+        {"from": "2020-01-01", "to": "2025-01-01"},
+        {"from": "0001-01-01", "to": "0001-01-02"},
+        {"from": "9999-12-31", "to": "9999-12-31"},
+        {"from": "2025-01-01\x00"},
+        {"from": ["2025-01-01", "x"] * 3, "to": "9" * 5000},
+    ],
+)
+def test_bad_dates_give_400_with_a_message_never_500(client, db, params):
+    response = client.get(reverse("monographs:changes"), params)
+
+    assert response.status_code == 400
+    assert 'class="form-error" role="alert"' in response.content.decode()
+
+
+def test_public_comparison_shows_the_word_diff_of_two_published_editions(client, history):
+    response = client.get(reverse("monographs:entry_compare", args=["amoxicillin", 1, 2]))
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "<del>medicine</del> <ins>penicillin antibiotic</ins>" in html
+    assert "Amoxicillin" in html and "Overview" in html
+
+
+def test_comparison_of_a_withdrawn_entry_is_404(client, history):
+    assert client.get(reverse("monographs:entry_compare", args=["gonadorelin", 1, 2])).status_code == 404
+
+
+@pytest.mark.parametrize("old,new", [(2, 1), (1, 1), (0, 2), (1, 3), (2, 3)])
+def test_comparison_of_editions_that_were_never_public_is_404(client, history, old, new):
+    assert client.get(reverse("monographs:entry_compare", args=["amoxicillin", old, new])).status_code == 404
+
+
+def test_comparison_with_a_scheduled_edition_not_yet_live_is_404(client, history, editor, reviewer):
+    entry = edit(history["amoxicillin"], user=editor, first_section_body="Scheduled text.")
+    submitted = workflow.submit(entry=entry, user=editor, comment="Ready")
+    workflow.approve(
+        entry=entry,
+        revision=submitted.revision,
+        user=reviewer,
+        comment="Later",
+        effective_at=hk(2099, 1, 1, 9),
+    )
+
+    response = client.get(reverse("monographs:entry_compare", args=["amoxicillin", 2, 3]))
+
+    assert response.status_code == 404
+
+
+def _feed(client, **extra):
+    with at(hk(2025, 3, 31, 12)):
+        response = client.get(reverse("monographs:changes_feed"), **extra)
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/atom+xml")
+    return ET.fromstring(response.content)
+
+
+def test_feed_is_atom_with_the_changes_of_the_last_days(client, history):
+    root = _feed(client)
+
+    assert root.tag == f"{ATOM}feed"
+    assert root.find(f"{ATOM}title").text
+    assert root.find(f"{ATOM}id") is not None and root.find(f"{ATOM}updated") is not None
+    entries = root.findall(f"{ATOM}entry")
+    titles = [entry.find(f"{ATOM}title").text for entry in entries]
+    assert titles == ["Withdrawn: Gonadorelin", "Changed: Amoxicillin (edition 2)", "New: Aspirin"]
+    links = [entry.find(f"{ATOM}link").get("href") for entry in entries]
+    assert links[1].endswith(reverse("monographs:entry_compare", args=["amoxicillin", 1, 2]))
+    assert links[2].endswith(reverse("monographs:entry_detail", args=["aspirin"]))
+    assert "/changes/?from=2025-03-01&to=2025-03-01" in links[0]
+    assert all(link.startswith("http://testserver/") for link in links)
+    for entry in entries:
+        assert entry.find(f"{ATOM}id").text and entry.find(f"{ATOM}updated").text
+    assert len({entry.find(f"{ATOM}id").text for entry in entries}) == 3
+    assert b"Secret" not in ET.tostring(root)
+
+
+def test_feed_in_chinese(client, history):
+    root = _feed(client, HTTP_ACCEPT_LANGUAGE="zh-hant")
+    by_parameter = _feed(client, QUERY_STRING="language=zh-hant")
+
+    for feed in (root, by_parameter):
+        titles = [entry.find(f"{ATOM}title").text for entry in feed.findall(f"{ATOM}entry")]
+        assert titles[0].startswith("已撤回") and "Gonadorelin" in titles[0]
