@@ -44,13 +44,19 @@ def edition_history(edition):
 
     Only for a live entry: a withdrawn or never-published entry has no public history, so this is
     empty (its page is 404 anyway). Editions published before a withdrawal and republication were
-    public then and are listed. One query; the diffs run in Python, so call it when the entry page
+    public then and are listed; an edition that never went live (a cancelled schedule) is not. One query; the diffs run in Python, so call it when the entry page
     is rendered into the cache (`views.entry_detail`), not per request. Summaries are labelled in the
     active language.
     """
+    # Only editions that went live: a scheduled edition cancelled or replaced before its time
+    # was approved but never public, so it is not part of the public history.
+    published = _publication_events().filter(entry_id=edition.entry_id).values("edition_id")
     rows = list(
         Edition.objects.filter(
-            entry_id=edition.entry_id, number__lte=edition.number, entry__state__live_edition__isnull=False
+            entry_id=edition.entry_id,
+            number__lte=edition.number,
+            entry__state__live_edition__isnull=False,
+            pk__in=published,
         )
         .select_related("approved_by")
         .only("number", "approved_at", "content", "approved_by")

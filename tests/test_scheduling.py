@@ -210,3 +210,21 @@ def test_overdue_schedule_is_shown_on_the_queue_and_entry_page(client, published
         page = client.get(reverse("admin:monographs_entry_change", args=[entry.pk])).content.decode()
     assert "more than five minutes overdue" in queue
     assert "more than five minutes overdue" in page
+
+
+def test_a_cancelled_scheduled_edition_never_appears_in_the_public_history(
+    client, published_lenalidomide, editor2, reviewer2
+):
+    entry = published_lenalidomide
+    revision = submit_change(entry, editor2, "Cancelled wording")
+    workflow.approve(entry=entry, revision=revision, user=reviewer2, comment="Later", effective_at=soon(60))
+    workflow.unschedule(entry=entry, user=reviewer2, comment="Postponed")
+    revision = submit_change(entry, editor2, "Published wording")
+    workflow.approve(entry=entry, revision=revision, user=reviewer2, comment="Now")
+
+    live = selectors.live_edition_for_slug("lenalidomide")
+    assert live.number == 3
+    assert [row.number for row in selectors.edition_history(live)] == [3, 1]
+    page = client.get("/entries/lenalidomide/").content.decode()
+    assert "Cancelled wording" not in page
+    assert client.get("/entries/lenalidomide/compare/1/2/").status_code == 404
