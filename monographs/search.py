@@ -50,7 +50,7 @@ from django.db.models.fields.json import KeyTextTransform, KeyTransform
 from django.db.models.functions import Greatest, Lower, StrIndex, Substr
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from . import selectors
 from .models import ATC_PATTERN, Edition, registration_number_in
@@ -255,22 +255,32 @@ def _python_search(query):
 
 
 class Fragment(NamedTuple):
-    """Where a result matched (a translated label) and the matching text, HTML with <mark>s."""
+    """Where a result matched (a code of WHERE_LABELS) and the matching text, HTML with <mark>s."""
 
     where: str
     html: str
 
+    @property
+    def where_label(self):
+        return WHERE_LABELS[self.where]
 
-NAME = _("name")
-CHINESE_NAME = _("Chinese name")
-SYNONYM = _("synonym")
-PRODUCT = _("product")
-DRUG_CLASS = _("drug class")
-ATC_CODE = _("ATC code")
-HOLDER = _("certificate holder")
-APPEARANCE = _("appearance and marking")
-REGISTRATION = _("HK registration number")
-MONOGRAPH_TEXT = _("monograph text")
+
+# Where a result matched: a code used while matching, and its label for the page.
+NAME, CHINESE_NAME, SYNONYM, PRODUCT, DRUG_CLASS = "name", "chinese_name", "synonym", "product", "drug_class"
+ATC_CODE, HOLDER, APPEARANCE, REGISTRATION = "atc_code", "holder", "appearance", "registration_number"
+MONOGRAPH_TEXT = "monograph_text"
+WHERE_LABELS = {
+    NAME: pgettext_lazy("search match", "name"),
+    CHINESE_NAME: pgettext_lazy("search match", "Chinese name"),
+    SYNONYM: pgettext_lazy("search match", "synonym"),
+    PRODUCT: pgettext_lazy("search match", "product"),
+    DRUG_CLASS: pgettext_lazy("search match", "drug class"),
+    ATC_CODE: pgettext_lazy("search match", "ATC code"),
+    HOLDER: pgettext_lazy("search match", "certificate holder"),
+    APPEARANCE: pgettext_lazy("search match", "appearance and marking"),
+    REGISTRATION: pgettext_lazy("search match", "HK registration number"),
+    MONOGRAPH_TEXT: pgettext_lazy("search match", "monograph text"),
+}
 
 # Private-use characters mark the matches until the text is escaped, so nothing in the
 # text itself can open or close a tag.
@@ -309,11 +319,6 @@ def _facts(edition, *, synonyms, products, atc_code):
     yield from _box_facts({"products": products})
 
 
-def _terms(query):
-    """The words of the query, lower-case, each once."""
-    return list(dict.fromkeys(re.findall(r"\w+", query.casefold())))
-
-
 def _term_pattern(term):
     # Latin words match at the start of a word (a prefix from 3 letters: `L04AX` in `L04AX04`);
     # other scripts anywhere, since Chinese is not written in separate words.
@@ -322,29 +327,41 @@ def _term_pattern(term):
     return r"(?<!\w)" + re.escape(term) + (r"" if len(term) >= 3 else r"(?!\w)")
 
 
-def _mark_terms(text, terms):
-    """`text` with every occurrence of the terms between the private markers, and how many
-    different terms occur."""
-    text = text.replace(_START, "").replace(_STOP, "")
-    found = [term for term in terms if re.search(_term_pattern(term), text, re.IGNORECASE)]
-    if not found:
-        return text, 0
-    pattern = "|".join(_term_pattern(term) for term in sorted(found, key=len, reverse=True))
-    return re.sub(pattern, lambda m: _START + m.group(0) + _STOP, text, flags=re.IGNORECASE), len(found)
+class _Terms:
+    """The words of a query (lower-case, each once), compiled once for all the results."""
 
+    def __init__(self, query):
+        self.words = list(dict.fromkeys(re.findall(r"\w+", query.casefold())))
+        self._each = [re.compile(_term_pattern(word), re.IGNORECASE) for word in self.words]
+        longest_first = sorted(self.words, key=len, reverse=True)
+        self._any = re.compile("|".join(_term_pattern(word) for word in longest_first) or "(?!)", re.IGNORECASE)
+        # SequenceMatcher caches what it knows about its second sequence: one per query word.
+        self._similar = [SequenceMatcher(None, b=word) for word in self.words if len(word) >= 4]
 
-def _mark_similar_word(text, terms):
-    """`text` with its word most like a query term marked (a misspelt name), or None."""
-    best = (0.0, None)
-    for match in re.finditer(r"\w+", text):
-        for term in terms:
-            if len(term) >= 4:
-                ratio = SequenceMatcher(None, term, match.group(0).casefold()).ratio()
-                best = max(best, (ratio, match), key=lambda pair: pair[0])
-    ratio, match = best
-    if match is None or ratio < _FUZZY_RATIO:
-        return None
-    return text[: match.start()] + _START + match.group(0) + _STOP + text[match.end() :]
+    def mark(self, text):
+        """`text` with every occurrence of the words between the private markers, and how
+        many different words occur."""
+        text = text.replace(_START, "").replace(_STOP, "")
+        count = sum(1 for pattern in self._each if pattern.search(text))
+        if not count:
+            return text, 0
+        return self._any.sub(lambda m: _START + m.group(0) + _STOP, text), count
+
+    def mark_similar_word(self, text):
+        """`text` with its word most like a query word marked (a misspelt name), or None."""
+        best_ratio, best = _FUZZY_RATIO, None
+        for match in re.finditer(r"\w+", text):
+            for matcher in self._similar:
+                matcher.set_seq1(match.group(0).casefold())
+                if (
+                    matcher.real_quick_ratio() >= best_ratio
+                    and matcher.quick_ratio() >= best_ratio
+                    and matcher.ratio() >= best_ratio
+                ):
+                    best_ratio, best = matcher.ratio(), match
+        if best is None:
+            return None
+        return text[: best.start()] + _START + best.group(0) + _STOP + text[best.end() :]
 
 
 def _as_html(marked):
@@ -370,8 +387,8 @@ def _plain_section_text(text):
 
 
 def _around_first_match(body, terms):
-    """A short piece of `body` around the first occurrence of a term, or None."""
-    positions = [m.start() for term in terms for m in [re.search(_term_pattern(term), body, re.IGNORECASE)] if m]
+    """A short piece of `body` around the first occurrence of a query word, or None."""
+    positions = [m.start() for pattern in terms._each for m in [pattern.search(body)] if m]
     if not positions:
         return None
     start = max(min(positions) - _CONTEXT_CHARS * 2, 0)
@@ -386,9 +403,9 @@ def match_fragments(raw_query, editions):
     holding the most query words, else a highlighted piece of the section text, else the
     name most like a misspelt word. An edition with no such text has no entry."""
     query = clean_query(raw_query)
-    terms = _terms(query)
+    terms = _Terms(query)
     editions = list(editions)
-    if not terms or not editions:
+    if not terms.words or not editions:
         return {}
     if connection.vendor == "postgresql":
         sources = _postgres_fragment_sources(query, editions)
@@ -412,23 +429,23 @@ def _why(edition, terms, *, number, synonyms, products, atc_code, headline, body
         return Fragment(REGISTRATION, _as_html(_START + number + _STOP))
     best = (0, None, None)
     for where, text in facts:
-        marked, count = _mark_terms(text, terms)
+        marked, count = terms.mark(text)
         if count > best[0]:
             best = (count, where, marked)
     count, where, marked = best
-    if count == len(terms):
+    if count == len(terms.words):
         return Fragment(where, _as_html(marked))
     if headline and _START in headline:
         return Fragment(MONOGRAPH_TEXT, _as_html(_plain_section_text(headline)))
     if body_piece:
-        body_marked, body_count = _mark_terms(_plain_section_text(body_piece), terms)
+        body_marked, body_count = terms.mark(_plain_section_text(body_piece))
         if body_count:
             return Fragment(MONOGRAPH_TEXT, _as_html(body_marked))
     if count:
         return Fragment(where, _as_html(marked))
     for where, text in facts:
         if where in (NAME, SYNONYM, PRODUCT):
-            similar = _mark_similar_word(text, terms)
+            similar = terms.mark_similar_word(text)
             if similar:
                 return Fragment(where, _as_html(similar))
     return None
@@ -497,7 +514,7 @@ def _postgres_fragment_sources(query, editions):
 
 
 def _python_fragment_sources(query, editions):
-    terms = _terms(query)
+    terms = _Terms(query)
     sources = {}
     for edition in selectors.live_editions_in_bulk(e.pk for e in editions).values():
         content = edition.content

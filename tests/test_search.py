@@ -416,3 +416,13 @@ def test_registration_numbers_and_box_text_are_indexed(formulary):
         plan = "\n".join(row[0] for row in cursor.fetchall())
         cursor.execute("RESET enable_seqscan")
     assert "monographs_edition_search_registration" in plan
+
+
+def test_why_and_the_formulary_status_are_in_chinese_too(client, formulary):
+    html = client.get(
+        reverse("monographs:search"), {"q": "REV 10"}, HTTP_ACCEPT_LANGUAGE="zh-HK,zh-Hant;q=0.9"
+    ).content.decode()
+
+    assert "相符的外觀及標記：" in html and "<mark>REV</mark> <mark>10</mark>" in html
+    assert "醫管局藥物名冊：" in html
+    assert "藥名、商品名、別名、香港註冊編號、標記或 ATC 編碼" in html
