@@ -67,12 +67,17 @@ def main(argv=None):
         ]
         return numbers[0].lower().replace("-", "") if numbers else None
 
+    def chinese_name(edition):
+        # The generator writes the Chinese name as a synonym; the demo as the entry's own field.
+        names = [edition.chinese_name, *edition.content.get("synonyms", "").splitlines()]
+        return next((n.strip() for n in names if n.strip() and not n.strip().isascii()), None)
+
     kinds = {
         "exact name": [e.generic_name for e in sample],
         "misspelling": [misspell(e.generic_name) for e in sample],
         "body word": [BODY_WORD] * len(sample),
         "registration number": [q for q in map(registration, sample) if q],
-        "Chinese name": [e.chinese_name for e in sample if e.chinese_name],
+        "Chinese name": [q for q in map(chinese_name, sample) if q],
         "marking words": [q for q in map(marking_words, sample) if q],
         "ATC prefix": [e.content.get("atc_code", "")[:5] for e in sample if len(e.content.get("atc_code") or "") >= 5],
         "demo: REV 10": ["REV 10"] * len(sample),

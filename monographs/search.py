@@ -23,8 +23,10 @@ Elsewhere (SQLite in development) a simple Python scan does the same job with
 difflib for misspellings.
 
 A query that is an HK registration number (`HK-90104`, `hk90104`, `90104`) of a
-strength in a live edition puts that edition first (`registered_strength` gives
-the one strength, for the page to go straight to it). `match_fragments` says why
+strength in a live edition finds that edition (an index look-up of the stored
+column `search_registration`, migration 0011); `registered_strength` gives the one
+strength, for the page to go straight to it. A number held only by drafts or
+withdrawn entries is searched as ordinary text (and finds nothing). `match_fragments` says why
 each result of the page on show matched: a highlighted piece of a name, synonym,
 brand, marking, holder or code, else of the section text (`ts_headline`).
 """
@@ -87,17 +89,16 @@ def search(raw_query):
     query = clean_query(raw_query)
     if not query:
         return []
-    if connection.vendor == "postgresql":
-        found = _postgres_search(query)
-    else:
-        found = _python_search(query)
-    # A registration number from the box: the live editions that hold it come first.
+    # A registration number from the box: the live editions that hold it, and nothing else
+    # (a number anywhere else in the formulary is not what was meant).
     registered = {}
     for edition, _product, _strength in selectors.live_strengths_registered_as(query):
         registered.setdefault(edition.pk, edition)
-    if not registered:
-        return found
-    return [*registered.values(), *(e for e in found if e.pk not in registered)][:MAX_RESULTS]
+    if registered:
+        return list(registered.values())
+    if connection.vendor == "postgresql":
+        return _postgres_search(query)
+    return _python_search(query)
 
 
 def registered_strength(raw_query):
