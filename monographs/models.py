@@ -13,6 +13,7 @@ entry: its sections, products and strengths. Reviews and restores work on that
 unit.
 """
 
+import re
 from decimal import Decimal, InvalidOperation
 
 import reversion
@@ -40,6 +41,18 @@ from .vocabulary import (
 REGISTRATION_NUMBER_PATTERN = r"^HK-[0-9]{5}$"
 # ATC codes may be given at any of the five levels: A, A10, A10B, A10BA, A10BA02.
 ATC_PATTERN = r"^[A-Z]([0-9]{2}([A-Z]([A-Z]([0-9]{2})?)?)?)?$"
+
+# How people type a number from the box: HK-12345, hk12345, HK 12345, HK–12345 or just 12345.
+_TYPED_REGISTRATION_NUMBER = re.compile(r"(?:HK\s*[-‐‑–—]?\s*)?([0-9]{5})", re.IGNORECASE)
+
+
+def registration_number_in(text):
+    """The HK registration number `text` is, written as stored (HK-12345), or None.
+
+    Accepts what is typed from a box: any case, with or without HK, a dash or spaces."""
+    match = _TYPED_REGISTRATION_NUMBER.fullmatch((text or "").strip())
+    return f"HK-{match.group(1)}" if match else None
+
 
 validate_registration_number = RegexValidator(
     REGISTRATION_NUMBER_PATTERN,
@@ -646,6 +659,12 @@ class Edition(AppendOnlyModel):
         default=list,
         blank=True,
         help_text=_("SafetyFlag codes in badge order, copied so lists and search results show badges."),
+    )
+    formulary_statuses = models.JSONField(
+        _("HA formulary statuses"),
+        default=list,
+        blank=True,
+        help_text=_("HA formulary status codes of its products, copied so search results show them."),
     )
     content = models.JSONField(
         _("content"), help_text=_("The entry with its sections, products and strengths as approved.")

@@ -7,9 +7,11 @@ On PostgreSQL, over each live edition's columns and approved content
 (Edition.content), through the indexed SQL functions of migration 0005:
 
 * full-text search weighted so names outrank body text: A = generic name,
-  synonyms and brand names, B = drug class and every product name ('simple'
-  config, no stemming); section bodies are searched with English stemming and
-  a match there adds BODY_MATCH_SCORE;
+  Chinese name, synonyms and brand names, B = drug class, ATC code and every
+  product name, C = certificate holders and the strengths' appearance/marking
+  ('simple' config, no stemming); an ATC code or a prefix of one (`L04`,
+  `L04AX`) is also looked up as a prefix; section bodies are searched with
+  English stemming and a match there adds BODY_MATCH_SCORE;
 * trigram word similarity (pg_trgm) of the query to the names, so
   "lenalidamide" or "revlimd" still finds lenalidomide;
 * a case-insensitive substring match on the names (and, for non-Latin
@@ -19,14 +21,25 @@ On PostgreSQL, over each live edition's columns and approved content
 Candidates come from GIN indexes in one subquery; only they are ranked.
 Elsewhere (SQLite in development) a simple Python scan does the same job with
 difflib for misspellings.
+
+A query that is an HK registration number (`HK-90104`, `hk90104`, `90104`) of a
+strength in a live edition finds that edition (an index look-up of the stored
+column `search_registration`, migration 0011); `registered_strength` gives the one
+strength, for the page to go straight to it. A number held only by drafts or
+withdrawn entries is searched as ordinary text (and finds nothing). `match_fragments` says why
+each result of the page on show matched: a highlighted piece of a name, synonym,
+brand, marking, holder or code, else of the section text (`ts_headline`).
 """
 
+import re
 import unicodedata
 from difflib import SequenceMatcher
 from functools import reduce
 from operator import or_
+from typing import NamedTuple
 
 from django.contrib.postgres.search import (
+    SearchHeadline,
     SearchQuery,
     SearchRank,
     SearchVectorField,
@@ -35,10 +48,14 @@ from django.contrib.postgres.search import (
 from django.db import connection
 from django.db.models import BooleanField, Case, F, Func, Q, TextField, Value, When
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Lower
+from django.db.models.fields.json import KeyTextTransform, KeyTransform
+from django.db.models.functions import Greatest, Lower, StrIndex, Substr
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
+from django.utils.translation import pgettext_lazy
 
 from . import selectors
-from .models import Edition
+from .models import ATC_PATTERN, Edition, registration_number_in
 from .snapshots import brand_names, synonym_list
 
 MAX_QUERY_LENGTH = 200
@@ -61,13 +78,34 @@ def clean_query(raw):
     return " ".join(text.split())[:MAX_QUERY_LENGTH].strip()
 
 
+def atc_prefix(query):
+    """The query as an ATC code or the start of one, at least 3 characters (`L04`, `L04AX`,
+    `L04AX04`), in capitals; else None. A shorter one would match a whole anatomical group."""
+    code = query.upper()
+    return code if len(code) >= 3 and re.fullmatch(ATC_PATTERN, code) else None
+
+
 def search(raw_query):
     query = clean_query(raw_query)
     if not query:
         return []
+    # A registration number from the box: the live editions that hold it, and nothing else
+    # (a number anywhere else in the formulary is not what was meant).
+    registered = {}
+    for edition, _product, _strength in selectors.live_strengths_registered_as(query):
+        registered.setdefault(edition.pk, edition)
+    if registered:
+        return list(registered.values())
     if connection.vendor == "postgresql":
         return _postgres_search(query)
     return _python_search(query)
+
+
+def registered_strength(raw_query):
+    """(edition, product, strength) when the query is the HK registration number of exactly one
+    strength in a live edition (`HK-90104`, `hk90104`, `hk 90104`, `90104`); else None."""
+    strengths = selectors.live_strengths_registered_as(clean_query(raw_query))
+    return strengths[0] if len(strengths) == 1 else None
 
 
 # --- PostgreSQL ---------------------------------------------------------------
@@ -132,15 +170,25 @@ def _substring_worthwhile(query):
     return len(query) >= 3 or not query.isascii()
 
 
+def _ts_query(query):
+    """The query in both text-search configurations (and as an ATC prefix, when it is one)."""
+    ts_query = SearchQuery(query, search_type="websearch", config="simple") | SearchQuery(
+        query, search_type="websearch", config="english"
+    )
+    code = atc_prefix(query)
+    if code:
+        # Letters and digits only (atc_prefix), so the raw tsquery is exactly `l04ax:*`.
+        ts_query |= SearchQuery(f"{code.lower()}:*", search_type="raw", config="simple")
+    return ts_query
+
+
 def _postgres_search(query):
     if not any(ch.isalnum() for ch in query):
         return []  # only punctuation or symbols: no word, name or trigram to look up
     with connection.cursor() as cursor:
         # Session setting read by the <% operator; the same value on every search.
         cursor.execute("SELECT set_config('pg_trgm.word_similarity_threshold', %s, false)", [str(TRIGRAM_THRESHOLD)])
-    ts_query = SearchQuery(query, search_type="websearch", config="simple") | SearchQuery(
-        query, search_type="websearch", config="english"
-    )
+    ts_query = _ts_query(query)
     # Each kind of match is its own subquery on the editions table, answered by its index;
     # one OR of them all would make PostgreSQL re-check every candidate against every branch.
     names_fts = Edition.objects.alias(document=names_document()).filter(document=ts_query)
@@ -177,17 +225,21 @@ def _postgres_search(query):
 def _python_search(query):
     needle = query.casefold()
     words = needle.split()
+    code = atc_prefix(query)
     scored = []
     for edition in selectors.live_editions():
         content = edition.content
-        names = [edition.generic_name, *synonym_list(content), *brand_names(content)]
-        names = [n.casefold() for n in names]
+        names = [edition.generic_name, edition.chinese_name, *synonym_list(content), *brand_names(content)]
+        names = [n.casefold() for n in names if n]
         others = [p["name"].casefold() for p in content.get("products", [])] + [edition.drug_class.casefold()]
+        on_the_box = [text.casefold() for _where, text in _box_facts(content)]
         body = " ".join(s.get("body", "") for s in content.get("sections", [])).casefold()
         if any(needle in n for n in names):
             score = 3.0
-        elif any(needle in o for o in others):
+        elif any(needle in o for o in others) or (code and (content.get("atc_code") or "").startswith(code)):
             score = 2.0
+        elif any(needle in text for text in on_the_box):
+            score = 1.5  # a holder or a marking: above body text, below the names
         elif needle in body or (words and all(w in body for w in words)):
             score = 1.0
         else:
@@ -198,3 +250,281 @@ def _python_search(query):
             scored.append((-score, edition.generic_name.casefold(), edition.pk, edition))
     scored.sort(key=lambda row: row[:3])
     return [row[3] for row in scored[:MAX_RESULTS]]
+
+
+# --- Why each result matched -------------------------------------------------------
+
+
+class Fragment(NamedTuple):
+    """Where a result matched (a code of WHERE_LABELS) and the matching text, HTML with <mark>s."""
+
+    where: str
+    html: str
+
+    @property
+    def where_label(self):
+        return WHERE_LABELS[self.where]
+
+
+# Where a result matched: a code used while matching, and its label for the page.
+NAME, CHINESE_NAME, SYNONYM, PRODUCT, DRUG_CLASS = "name", "chinese_name", "synonym", "product", "drug_class"
+ATC_CODE, HOLDER, APPEARANCE, REGISTRATION = "atc_code", "holder", "appearance", "registration_number"
+MONOGRAPH_TEXT = "monograph_text"
+WHERE_LABELS = {
+    NAME: pgettext_lazy("search match", "name"),
+    CHINESE_NAME: pgettext_lazy("search match", "Chinese name"),
+    SYNONYM: pgettext_lazy("search match", "synonym"),
+    PRODUCT: pgettext_lazy("search match", "product"),
+    DRUG_CLASS: pgettext_lazy("search match", "drug class"),
+    ATC_CODE: pgettext_lazy("search match", "ATC code"),
+    HOLDER: pgettext_lazy("search match", "certificate holder"),
+    APPEARANCE: pgettext_lazy("search match", "appearance and marking"),
+    REGISTRATION: pgettext_lazy("search match", "HK registration number"),
+    MONOGRAPH_TEXT: pgettext_lazy("search match", "monograph text"),
+}
+
+# Private-use characters mark the matches until the text is escaped, so nothing in the
+# text itself can open or close a tag.
+_START, _STOP = "\ue000", "\ue001"
+_FRAGMENT_WORDS = 16
+# Around a match in section text that full text search does not split into words (Chinese).
+_CONTEXT_CHARS = 40
+_FUZZY_RATIO = 0.7
+_MARKDOWN_MARKS = re.compile(r"[*_#`>]+|^\s*[-+]\s+", re.MULTILINE)
+
+
+def _box_facts(content):
+    """(where, text) of what is printed on or about the pack: holders, markings, numbers."""
+    seen = set()
+    for product in content.get("products", []):
+        for where, text in [(HOLDER, product.get("certificate_holder"))] + [
+            item
+            for strength in product.get("strengths", [])
+            for item in ((APPEARANCE, strength.get("appearance")), (REGISTRATION, strength.get("registration_number")))
+        ]:
+            if text and text not in seen:
+                seen.add(text)
+                yield where, text
+
+
+def _facts(edition, *, synonyms, products, atc_code):
+    """(where, text) of an edition's names and codes, most telling first."""
+    yield NAME, edition.generic_name
+    yield CHINESE_NAME, edition.chinese_name
+    for synonym in synonym_list({"synonyms": synonyms}):
+        yield SYNONYM, synonym
+    for product in products:
+        yield PRODUCT, product.get("name")
+    yield DRUG_CLASS, edition.drug_class
+    yield ATC_CODE, atc_code
+    yield from _box_facts({"products": products})
+
+
+def _term_pattern(term):
+    # Latin words match at the start of a word (a prefix from 3 letters: `L04AX` in `L04AX04`);
+    # other scripts anywhere, since Chinese is not written in separate words.
+    if not term.isascii():
+        return re.escape(term)
+    return r"(?<!\w)" + re.escape(term) + (r"" if len(term) >= 3 else r"(?!\w)")
+
+
+class _Terms:
+    """The words of a query (lower-case, each once), compiled once for all the results."""
+
+    def __init__(self, query):
+        self.words = list(dict.fromkeys(re.findall(r"\w+", query.casefold())))
+        self._each = [re.compile(_term_pattern(word), re.IGNORECASE) for word in self.words]
+        longest_first = sorted(self.words, key=len, reverse=True)
+        self._any = re.compile("|".join(_term_pattern(word) for word in longest_first) or "(?!)", re.IGNORECASE)
+        # SequenceMatcher caches what it knows about its second sequence: one per query word.
+        self._similar = [SequenceMatcher(None, b=word) for word in self.words if len(word) >= 4]
+
+    def mark(self, text):
+        """`text` with every occurrence of the words between the private markers, and how
+        many different words occur."""
+        text = text.replace(_START, "").replace(_STOP, "")
+        count = sum(1 for pattern in self._each if pattern.search(text))
+        if not count:
+            return text, 0
+        return self._any.sub(lambda m: _START + m.group(0) + _STOP, text), count
+
+    def mark_similar_word(self, text):
+        """`text` with its word most like a query word marked (a misspelt name), or None."""
+        best_ratio, best = _FUZZY_RATIO, None
+        for match in re.finditer(r"\w+", text):
+            for matcher in self._similar:
+                matcher.set_seq1(match.group(0).casefold())
+                if (
+                    matcher.real_quick_ratio() >= best_ratio
+                    and matcher.quick_ratio() >= best_ratio
+                    and matcher.ratio() >= best_ratio
+                ):
+                    best_ratio, best = matcher.ratio(), match
+        if best is None:
+            return None
+        return text[: best.start()] + _START + best.group(0) + _STOP + text[best.end() :]
+
+
+def _as_html(marked):
+    """Escaped text with <mark> for each marked stretch (always balanced)."""
+    parts, open_mark = [], False
+    for piece in re.split(f"([{_START}{_STOP}])", marked):
+        if piece == _START and not open_mark:
+            parts.append("<mark>")
+            open_mark = True
+        elif piece == _STOP and open_mark:
+            parts.append("</mark>")
+            open_mark = False
+        elif piece not in (_START, _STOP):
+            parts.append(escape(piece))
+    if open_mark:
+        parts.append("</mark>")
+    # Every piece of text was escaped above; only our own <mark> tags are added.
+    return mark_safe("".join(parts))  # nosec B308 B703
+
+
+def _plain_section_text(text):
+    return " ".join(_MARKDOWN_MARKS.sub(" ", text).split())
+
+
+def _around_first_match(body, terms):
+    """A short piece of `body` around the first occurrence of a query word, or None."""
+    positions = [m.start() for pattern in terms._each for m in [pattern.search(body)] if m]
+    if not positions:
+        return None
+    start = max(min(positions) - _CONTEXT_CHARS * 2, 0)
+    words = body[start:].split()
+    piece = " ".join(words[1:] if start else words)  # the first word may be cut
+    return ("… " if start else "") + " ".join(piece.split()[: _FRAGMENT_WORDS * 2]) + " …"
+
+
+def match_fragments(raw_query, editions):
+    """{edition id: Fragment} saying why each of `editions` (the results on the page shown,
+    not all of them) matched the query: the name, synonym, product, code, holder or marking
+    holding the most query words, else a highlighted piece of the section text, else the
+    name most like a misspelt word. An edition with no such text has no entry."""
+    query = clean_query(raw_query)
+    terms = _Terms(query)
+    editions = list(editions)
+    if not terms.words or not editions:
+        return {}
+    if connection.vendor == "postgresql":
+        sources = _postgres_fragment_sources(query, editions)
+    else:
+        sources = _python_fragment_sources(query, editions)
+    fragments = {}
+    for edition in editions:
+        source = sources.get(edition.pk)
+        if source is None:
+            continue
+        fragment = _why(edition, terms, number=registration_number_in(query), **source)
+        if fragment is not None:
+            fragments[edition.pk] = fragment
+    return fragments
+
+
+def _why(edition, terms, *, number, synonyms, products, atc_code, headline, body_piece):
+    facts = _facts(edition, synonyms=synonyms, products=products, atc_code=atc_code)
+    facts = [(where, text) for where, text in facts if text]
+    if number and (REGISTRATION, number) in facts:
+        return Fragment(REGISTRATION, _as_html(_START + number + _STOP))
+    best = (0, None, None)
+    for where, text in facts:
+        marked, count = terms.mark(text)
+        if count > best[0]:
+            best = (count, where, marked)
+    count, where, marked = best
+    if count == len(terms.words):
+        return Fragment(where, _as_html(marked))
+    if headline and _START in headline:
+        return Fragment(MONOGRAPH_TEXT, _as_html(_plain_section_text(headline)))
+    if body_piece:
+        body_marked, body_count = terms.mark(_plain_section_text(body_piece))
+        if body_count:
+            return Fragment(MONOGRAPH_TEXT, _as_html(body_marked))
+    if count:
+        return Fragment(where, _as_html(marked))
+    for where, text in facts:
+        if where in (NAME, SYNONYM, PRODUCT):
+            similar = terms.mark_similar_word(text)
+            if similar:
+                return Fragment(where, _as_html(similar))
+    return None
+
+
+def _postgres_fragment_sources(query, editions):
+    """One query for the page: names and codes from each edition's content, and a
+    `ts_headline` of the section text where that text (and not the names) matched."""
+    ts_query = _ts_query(query)
+    rows = (
+        Edition.objects.filter(pk__in=[e.pk for e in editions])
+        .order_by()
+        .alias(names_doc=names_document(), body_doc=body_document())
+        .annotate(
+            synonyms=KeyTextTransform("synonyms", "content"),
+            products=KeyTransform("products", "content"),
+            atc_code=KeyTextTransform("atc_code", "content"),
+            headline=Case(
+                When(
+                    Q(body_doc=ts_query) & ~Q(names_doc=ts_query),
+                    then=SearchHeadline(
+                        BodyText("content"),
+                        ts_query,
+                        config="english",
+                        start_sel=_START,
+                        stop_sel=_STOP,
+                        max_fragments=2,
+                        min_words=5,
+                        max_words=_FRAGMENT_WORDS,
+                        fragment_delimiter=" … ",
+                    ),
+                ),
+                default=Value(None, output_field=TextField()),
+            ),
+        )
+    )
+    fields = ["pk", "synonyms", "products", "atc_code", "headline"]
+    if not query.isascii():
+        # Chinese in section text: a piece around the first occurrence (not split into words
+        # by the text-search parser, so ts_headline cannot mark it).
+        rows = rows.annotate(position=StrIndex(Lower(BodyText("content")), Value(query.casefold()))).annotate(
+            body_piece=Case(
+                When(
+                    Q(position__gt=0),
+                    then=Substr(
+                        BodyText("content"),
+                        Greatest(F("position") - _CONTEXT_CHARS, Value(1)),
+                        len(query) + 2 * _CONTEXT_CHARS,
+                    ),
+                ),
+                default=Value(None),
+                output_field=TextField(),
+            )
+        )
+        fields.append("body_piece")
+    sources = {}
+    for row in rows.values(*fields):
+        sources[row.pop("pk")] = {
+            "synonyms": row["synonyms"] or "",
+            "products": row["products"] or [],
+            "atc_code": row["atc_code"] or "",
+            "headline": row["headline"],
+            "body_piece": row.get("body_piece"),
+        }
+    return sources
+
+
+def _python_fragment_sources(query, editions):
+    terms = _Terms(query)
+    sources = {}
+    for edition in selectors.live_editions_in_bulk(e.pk for e in editions).values():
+        content = edition.content
+        body = " ".join(section.get("body", "") for section in content.get("sections", []))
+        sources[edition.pk] = {
+            "synonyms": content.get("synonyms") or "",
+            "products": content.get("products") or [],
+            "atc_code": content.get("atc_code") or "",
+            "headline": None,
+            "body_piece": _around_first_match(body, terms),
+        }
+    return sources

@@ -221,13 +221,14 @@ def live_editions_containing(text):
     return live_editions_filtered(containing=text)
 
 
-def _live_strengths(**wanted):
+def _live_strengths(editions=None, **wanted):
     """(edition, product, strength) of each strength in a live edition whose fields equal `wanted`."""
     from django.db import connection
 
-    editions = live_editions()
-    if connection.features.supports_json_field_contains:
-        editions = editions.filter(content__products__contains=[{"strengths": [wanted]}])
+    if editions is None:
+        editions = live_editions()
+        if connection.features.supports_json_field_contains:
+            editions = editions.filter(content__products__contains=[{"strengths": [wanted]}])
     for edition in editions:
         for product in edition.content.get("products", []):
             for strength in product.get("strengths", []):
@@ -240,9 +241,36 @@ def live_strength(strength_id):
     return next(_live_strengths(id=strength_id), None)
 
 
+def _editions_registering(number):
+    """Live editions that may hold registration number `number` (HK-12345): on PostgreSQL an
+    index look-up in the stored column `search_registration` (the digits of every number of
+    the edition, migration 0011), elsewhere all of them."""
+    from django.db import connection
+    from django.db.models import BooleanField
+    from django.db.models.expressions import RawSQL
+
+    editions = live_editions()
+    if connection.vendor != "postgresql":
+        return editions
+    digits = number.removeprefix("HK-")
+    # A fixed column name; the number is a bound parameter.
+    holds = RawSQL("search_registration @> ARRAY[%s]::text[]", [digits], output_field=BooleanField())  # nosec B611
+    return editions.filter(holds)
+
+
 def live_strengths_registered_as(registration_number):
-    """[(edition, product, strength)] of live strengths with this HK registration number."""
-    return list(_live_strengths(registration_number=registration_number))
+    """[(edition, product, strength)] of live strengths with this HK registration number.
+
+    The number may be written as on a box: `HK-90104`, `hk90104`, `hk 90104` or `90104`
+    (`models.registration_number_in`); anything else finds nothing. Only live editions
+    are read, so a number found only in a draft or a withdrawn entry finds nothing.
+    """
+    from .models import registration_number_in
+
+    number = registration_number_in(registration_number)
+    if number is None:
+        return []
+    return list(_live_strengths(_editions_registering(number), registration_number=number))
 
 
 def formulary_last_changed():

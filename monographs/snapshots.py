@@ -10,7 +10,7 @@ from reversion.models import Revision
 
 from . import models
 from .models import Entry, Product, Section, Strength, split_lines
-from .vocabulary import LegalClass, SafetyFlag, SectionKind
+from .vocabulary import FormularyStatus, LegalClass, SafetyFlag, SectionKind
 
 ENTRY_FIELDS = [
     "generic_name",
@@ -133,6 +133,7 @@ def listing_fields(content):
         "excerpt": Truncator(" ".join(opening.split())).words(30),
         "chinese_name": content.get("chinese_name") or "",
         "safety_flags": safety_flags(content),
+        "formulary_statuses": formulary_statuses(content),
     }
 
 
@@ -174,3 +175,11 @@ def safety_flags(content):
     if any(p.get("legal_classification") == LegalClass.DANGEROUS_DRUG for p in content.get("products", [])):
         flags.append(SafetyFlag.DANGEROUS_DRUG)
     return [str(flag) for flag in flags]
+
+
+def formulary_statuses(content):
+    """The HA formulary status codes of a snapshot's products, each once, in vocabulary order
+    (a code no longer in the vocabulary last)."""
+    present = [p.get("formulary_status") for p in content.get("products", []) if p.get("formulary_status")]
+    known = [status for status in FormularyStatus.values if status in present]
+    return known + sorted({status for status in present if status not in FormularyStatus.values})

@@ -12,9 +12,10 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.http import Http404
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.utils.text import slugify
 from django.utils.translation import get_language
@@ -137,13 +138,23 @@ def search(request):
         response = render(request, "monographs/search_throttled.html", {"wait": wait}, status=429)
         response["Retry-After"] = str(wait)
         return response
-    results = search_module.search(query) if query else []
+    if query and (registered := search_module.registered_strength(query)) is not None:
+        # The number on the box: straight to that strength on its entry page.
+        edition, _product, strength = registered
+        return redirect(f"{reverse('monographs:entry_detail', args=[edition.slug])}#strength-{strength['id']}")
+    page_obj = _page(request, search_module.search(query)) if query else None
+    results = []
+    if page_obj is not None:
+        # Why each result matched, for the results on this page only.
+        fragments = search_module.match_fragments(query, page_obj.object_list)
+        results = [(edition, fragments.get(edition.pk)) for edition in page_obj.object_list]
     return render(
         request,
         "monographs/search.html",
         {
             "query": query,
-            "page_obj": _page(request, results) if query else None,
+            "page_obj": page_obj,
+            "results": results,
             "query_prefix": urlencode({"q": query}) + "&",
         },
     )

@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from monographs import search, workflow, working_copy
 
-from .factories import make_published, product
+from .factories import make_entry, make_published, product
 
 ENTRY_LINK = re.compile(r'<a class="entry-name" href="/entries/([^/]+)/">')
 
@@ -244,3 +244,185 @@ def test_stored_search_columns_are_filled_when_an_edition_is_published(formulary
         assert cursor.fetchone()[0] == 0
         cursor.execute("SELECT search_name_text FROM monographs_edition WHERE generic_name = 'Lenalidomide'")
         assert "Revlimid" in cursor.fetchone()[0]
+
+
+# --- What is on the box (issue 11) ---------------------------------------------------------
+
+
+def strength_id(entry, number):
+    return entry.products.get(strengths__registration_number=number).strengths.get(registration_number=number).pk
+
+
+@pytest.mark.parametrize("number", ["HK-90104", "hk90104", "hk 90104", "90104", "ＨＫ－９０１０４", " HK-90104 "])
+def test_a_registration_number_goes_straight_to_its_strength(client, formulary, number):
+    response = client.get(reverse("monographs:search"), {"q": number})
+
+    assert response.status_code == 302
+    assert response["Location"] == f"/entries/lenalidomide/#strength-{strength_id(formulary, 'HK-90104')}"
+
+
+def test_a_registration_number_is_searched_only_in_live_editions(client, formulary, editor, reviewer):
+    withdrawn = make_published(
+        "Withdrawnol",
+        editor=editor,
+        reviewer=reviewer,
+        products=[product("Withdrawnol", strengths=[{"amount": "5", "registration_number": "HK-44444"}])],
+    )
+    make_entry(
+        "Draftamab",
+        user=editor,
+        products=[product("Draftamab", strengths=[{"amount": "5", "registration_number": "HK-33333"}])],
+    )
+    assert client.get(reverse("monographs:search"), {"q": "HK-44444"}).status_code == 302
+
+    workflow.withdraw(entry=withdrawn, user=reviewer, comment="Off the market")
+    for number in ["HK-44444", "44444", "HK-33333", "hk33333", "HK-12345"]:
+        response = client.get(reverse("monographs:search"), {"q": number})
+        assert response.status_code == 200, number
+        assert result_slugs(client, number) == []
+        assert "Nothing found" in response.content.decode()
+    assert search.search("HK-44444") == [] and search.registered_strength("HK-44444") is None
+
+
+def test_a_registration_number_is_the_result_in_the_api(client, formulary):
+    response = client.get("/api/v1/search/", {"q": "hk90104"})
+
+    assert response.status_code == 200
+    assert [item["slug"] for item in response.json()["results"]] == ["lenalidomide"]
+
+
+@pytest.mark.parametrize(
+    "query, where, marked",
+    [
+        ("REV 10", "appearance and marking", "<mark>REV</mark> <mark>10</mark>"),
+        ("rev 10", "appearance and marking", "<mark>REV</mark> <mark>10</mark>"),
+        ("L04AX", "ATC code", "<mark>L04AX</mark>04"),
+        ("L04", "ATC code", "<mark>L04</mark>AX04"),
+        ("L04AX04", "ATC code", "<mark>L04AX04</mark>"),
+        ("Bristol Myers Squibb", "certificate holder", "<mark>Bristol</mark> <mark>Myers</mark> <mark>Squibb</mark>"),
+        ("來那度胺", "Chinese name", "<mark>來那度胺</mark>"),
+    ],
+)
+def test_what_is_on_the_box_finds_the_entry_and_says_why(client, formulary, query, where, marked):
+    html = client.get(reverse("monographs:search"), {"q": query}).content.decode()
+
+    assert ENTRY_LINK.findall(html)[:1] == ["lenalidomide"]
+    assert f"Matched in {where}:" in html
+    assert marked in html
+
+
+def test_the_chinese_name_field_is_searched(client, editor, reviewer):
+    make_published("Paracetamol", editor=editor, reviewer=reviewer, chinese_name="撲熱息痛")
+    make_published("Metformin", editor=editor, reviewer=reviewer)
+
+    assert result_slugs(client, "撲熱息痛") == ["paracetamol"]
+    assert result_slugs(client, "熱息") == ["paracetamol"]
+
+
+@pytest.mark.parametrize("word", ["thalidomide", "pregnancy"])
+def test_body_words_show_a_highlighted_piece_of_the_section_text(client, formulary, word):
+    html = client.get(reverse("monographs:search"), {"q": word}).content.decode()
+    lenalidomide = html[html.index('href="/entries/lenalidomide/"') :]
+
+    match = re.search(r'<p class="match">.*?</p>', lenalidomide, re.S).group(0)
+    assert "Matched in monograph text:" in match
+    assert re.search(rf"<mark>{word}</mark>", match, re.I), match
+
+
+def test_names_are_highlighted_and_rank_above_the_text(client, formulary):
+    html = client.get(reverse("monographs:search"), {"q": "thalidomide"}).content.decode()
+
+    assert ENTRY_LINK.findall(html) == ["thalidomide", "lenalidomide"]
+    assert "<mark>Thalidomide</mark>" in html
+    # A misspelt name: the name it stands for is marked.
+    assert "<mark>Revlimid</mark>" in client.get(reverse("monographs:search"), {"q": "revlimd"}).content.decode()
+
+
+def test_a_control_query_finds_nothing(client, formulary):
+    for query in ["zyxwvut", "HK-99999", "99999", "Q99ZZ"]:
+        assert result_slugs(client, query) == [], query
+
+
+def test_results_show_safety_badges_and_formulary_status(client, formulary):
+    html = client.get(reverse("monographs:search"), {"q": "lenalidomide"}).content.decode()
+    lenalidomide = html[html.index('href="/entries/lenalidomide/"') :].split('class="entry-name"')[0]
+
+    assert 'class="badge badge-pregnancy"' in lenalidomide
+    assert 'class="badge badge-cytotoxic"' in lenalidomide
+    assert "HA formulary:" in lenalidomide
+    assert "Special drug" in lenalidomide and "Self-financed item with safety net" in lenalidomide
+
+
+def test_highlighted_text_is_escaped(client, editor, reviewer):
+    strength = {"amount": "5", "appearance": "tablet marked <b>XQ</b> & \ue000 \ue001"}
+    make_published("Oddmarkol", editor=editor, reviewer=reviewer, products=[product("Oddmarkol", strengths=[strength])])
+
+    html = client.get(reverse("monographs:search"), {"q": "XQ"}).content.decode()
+
+    assert "tablet marked &lt;b&gt;<mark>XQ</mark>&lt;/b&gt; &amp;" in html
+    assert "<b>" not in html
+
+
+def test_fragments_are_made_for_the_given_results_only(formulary, django_assert_max_num_queries):
+    results = search.search("lenalidomide")
+    with django_assert_max_num_queries(1):
+        fragments = search.match_fragments("lenalidomide", results[:1])
+    assert list(fragments) == [results[0].pk]
+
+
+@pytest.fixture
+def python_search(monkeypatch):
+    """The search `./run` uses on SQLite: the Python scan runs on any database but PostgreSQL."""
+    monkeypatch.setattr(connection, "vendor", "sqlite")
+
+
+def test_python_search_finds_what_is_on_the_box(client, formulary, python_search):
+    for query in ["REV 10", "L04AX", "L04", "Bristol Myers Squibb", "來那度胺", "revlimd", "lenalidamide"]:
+        assert result_slugs(client, query)[:1] == ["lenalidomide"], query
+    assert result_slugs(client, "zyxwvut") == []
+    assert result_slugs(client, "thalidomide") == ["thalidomide", "lenalidomide"]
+    response = client.get(reverse("monographs:search"), {"q": "hk90104"})
+    assert response["Location"] == f"/entries/lenalidomide/#strength-{strength_id(formulary, 'HK-90104')}"
+
+
+def test_python_search_says_why_too(client, formulary, python_search):
+    html = client.get(reverse("monographs:search"), {"q": "REV 10"}).content.decode()
+    assert "Matched in appearance and marking:" in html and "<mark>REV</mark> <mark>10</mark>" in html
+
+    html = client.get(reverse("monographs:search"), {"q": "pregnancy"}).content.decode()
+    assert "Matched in monograph text:" in html and "<mark>Pregnancy</mark>" in html
+
+
+def test_atc_prefixes_are_codes_of_three_or_more_characters(db):
+    assert search.atc_prefix("l04ax") == "L04AX"
+    assert search.atc_prefix("L04AX04") == "L04AX04"
+    assert search.atc_prefix("L") is None and search.atc_prefix("L0") is None
+    assert search.atc_prefix("REV 10") is None and search.atc_prefix("L04AX04X") is None
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL search columns")
+def test_registration_numbers_and_box_text_are_indexed(formulary):
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT search_registration, search_names @@ to_tsquery('simple', 'squibb & rev & l04ax:*'), "
+            "search_name_text FROM monographs_edition WHERE generic_name = 'Lenalidomide'"
+        )
+        numbers, box_words_found, name_text = cursor.fetchone()
+        assert "90104" in numbers and len(numbers) == 18
+        assert box_words_found
+        assert "來那度胺" in name_text
+        cursor.execute("SET enable_seqscan = off")
+        cursor.execute("EXPLAIN SELECT id FROM monographs_edition WHERE search_registration @> ARRAY['90104']")
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+        cursor.execute("RESET enable_seqscan")
+    assert "monographs_edition_search_registration" in plan
+
+
+def test_why_and_the_formulary_status_are_in_chinese_too(client, formulary):
+    html = client.get(
+        reverse("monographs:search"), {"q": "REV 10"}, HTTP_ACCEPT_LANGUAGE="zh-HK,zh-Hant;q=0.9"
+    ).content.decode()
+
+    assert "相符的外觀及標記：" in html and "<mark>REV</mark> <mark>10</mark>" in html
+    assert "醫管局藥物名冊：" in html
+    assert "藥名、商品名、別名、香港註冊編號、標記或 ATC 編碼" in html

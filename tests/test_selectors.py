@@ -77,6 +77,17 @@ def test_strength_look_ups_find_live_strengths_only(formulary):
     assert selectors.live_strengths_registered_as("HK-44444") == []  # withdrawn
 
 
+@pytest.mark.parametrize("typed", ["HK-22222", "hk22222", "hk 22222", "HK–22222", "22222"])
+def test_registration_numbers_are_read_as_typed_from_a_box(formulary, typed):
+    ((edition, _product, strength),) = selectors.live_strengths_registered_as(typed)
+    assert edition.generic_name == "Zolpidem" and strength["registration_number"] == "HK-22222"
+
+
+@pytest.mark.parametrize("typed", ["", "HK-2222", "HK-222222", "HX-22222", "22222x", "HK-33333", "33333", "44444"])
+def test_other_text_and_numbers_outside_live_editions_find_no_strength(formulary, typed):
+    assert selectors.live_strengths_registered_as(typed) == []
+
+
 def test_formulary_last_changed_moves_on_publication_and_on_withdrawal(formulary, reviewer, editor):
     before = selectors.formulary_last_changed()
     workflow.withdraw(entry=formulary["zolpidem"], user=reviewer, comment="Recall")

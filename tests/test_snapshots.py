@@ -66,3 +66,15 @@ def test_listing_fields_copy_names_and_a_plain_text_excerpt():
     assert fields["brand_names"] == ["Glucophage"]
     assert fields["excerpt"].startswith("Lowers blood glucose")
     assert "<" not in fields["excerpt"]
+
+
+def test_formulary_statuses_are_listed_once_each_in_vocabulary_order():
+    products = [
+        {"name": "A", "formulary_status": "special"},
+        {"name": "B", "formulary_status": "general"},
+        {"name": "C", "formulary_status": "special"},
+        {"name": "D", "formulary_status": "retired_code"},
+        {"name": "E", "formulary_status": ""},
+    ]
+    assert snapshots.formulary_statuses({"products": products}) == ["general", "special", "retired_code"]
+    assert snapshots.formulary_statuses({}) == []
