@@ -1,6 +1,8 @@
 import pytest
+from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends.locmem import LocMemCache
+from django.utils import translation
 
 from monographs.demo import load_lenalidomide
 
@@ -17,6 +19,14 @@ def _fresh_rate_limits():
     store = caches["throttle"]
     if isinstance(store, LocMemCache):
         store.clear()
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the default language, whatever the one before activated (a request in
+    zh-Hant through the test client leaves it active in this thread)."""
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture
