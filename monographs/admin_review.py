@@ -55,28 +55,39 @@ class ReviewAdminMixin:
         )
         return response
 
-    def _transition(self, request, entry, action, *, success, next_url, unnotified=None, **kwargs):
+    def _transition(
+        self, request, entry, action, *, success, next_url, unnotified=None, nobody=None, refused=None, **kwargs
+    ):
         """Run one workflow transition; its refusal becomes a page that says why.
 
-        `unnotified` replaces `success` when the transition was done but its
-        notification email could not be sent, so the page never claims a mail
-        that was not sent.
+        The message says who was emailed (the receivers note it on the event), or
+        `nobody` when no one could be (no email address). `unnotified` replaces it
+        when the mail could not be sent, so the page never claims a mail that was
+        not sent. `refused` words a refusal (with %s for the reason), e.g. after a save.
         """
         try:
             event = action(entry=entry, user=request.user, **kwargs)
         except PermissionDenied as error:
-            return self._refused(request, entry, error, status=403)
+            return self._refused(request, entry, refused % error if refused else error, status=403)
         except workflow.StaleReviewError as error:
             current = error.current_revision and reverse("admin:monographs_entry_review", args=[entry.pk])
             return self._refused(request, entry, error, status=409, current_url=current)
         except workflow.TransitionError as error:
-            return self._refused(request, entry, error, status=409)
+            return self._refused(request, entry, refused % error if refused else error, status=409)
         if getattr(event, "notification_failed", False):
             messages.warning(
                 request,
                 unnotified or _("%s The notification email could not be sent; the error was logged.") % success,
             )
+            return redirect(next_url)
+        recipients = getattr(event, "notified", None)
+        if recipients:
+            emailed = ", ".join(f"{user.get_full_name() or user.get_username()} <{user.email}>" for user in recipients)
+            messages.success(request, _("%(done)s Emailed: %(recipients)s.") % {"done": success, "recipients": emailed})
+        elif recipients is not None and nobody:
+            messages.warning(request, f"{success} {nobody}")
         else:
+            # No mail belongs to this action, or it is sent only when an outer transaction commits.
             messages.success(request, success)
         return redirect(next_url)
 
@@ -109,14 +120,18 @@ class ReviewAdminMixin:
                         "Rejected, but the email telling the author why could not be sent (the error was logged); "
                         "tell them yourself."
                     )
+                nobody = _("Nobody could be emailed: the authors of the changes have no email address.")
+                if not approve:
+                    nobody = _("Nobody could be emailed (no email address): tell the author why yourself.")
                 return self._transition(
                     request,
                     entry,
                     workflow.approve if approve else workflow.reject,
                     revision=form.cleaned_data["revision"],
                     comment=form.cleaned_data["comment"],
-                    success=_("Approved and published.") if approve else _("Rejected; the author was told why."),
+                    success=_("Approved and published.") if approve else _("Rejected."),
                     unnotified=unnotified,
+                    nobody=nobody,
                     next_url=reverse("admin:monographs_entry_review_queue"),
                 )
         if not workflow.awaits_review(entry, state):
@@ -151,12 +166,25 @@ class ReviewAdminMixin:
         if not form.is_valid():
             problems = " ".join(form.errors["comment"])
             return self._refused(request, entry, _("Not submitted. Note for the reviewer: %s") % problems)
+        shown = form.cleaned_data["revision"]
+        latest = working_copy.latest_revision(entry)
+        if shown and latest and shown != latest.pk:
+            return self._refused(
+                request,
+                entry,
+                _(
+                    "Not submitted: the entry was saved again after this page was opened. "
+                    "Open it again to see the version you would submit."
+                ),
+                status=409,
+            )
         return self._transition(
             request,
             entry,
             workflow.submit,
             comment=form.cleaned_data["comment"],
-            success=_("Submitted for review. Reviewers have been notified."),
+            success=_("Submitted for review."),
+            nobody=_("No reviewer could be emailed (none has an email address); tell them yourself."),
             unnotified=_(
                 "Submitted for review, but the email to the reviewers could not be sent (the error was logged); "
                 "tell them yourself."

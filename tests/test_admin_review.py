@@ -5,6 +5,7 @@ import datetime
 import logging
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core import mail
 from django.core.mail import BadHeaderError
 from django.urls import reverse
@@ -51,7 +52,7 @@ def test_editor_submits_from_the_entry_page_and_reviewers_are_emailed(
 ):
     login(client, editor)
     page = client.get(entry_url(lenalidomide)).content.decode()
-    assert "Submit for review" in page
+    assert "Submit the saved version for review" in page and "Save and submit for review" in page
 
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(entry_url(lenalidomide, "submit"), {"comment": "New storage advice"})
@@ -352,10 +353,31 @@ def test_a_rejection_whose_mail_fails_is_done_logged_and_does_not_claim_the_auth
     assert [r.exc_info[0] for r in caplog.records if r.name == "monographs.workflow"] == [ConnectionRefusedError]
 
 
-def test_a_working_notification_still_says_so(client, lenalidomide, editor, reviewer):
+@pytest.mark.django_db(transaction=True)
+def test_the_submission_message_names_who_was_emailed(client, lenalidomide, editor, reviewer):
     login(client, editor)
     response = client.post(entry_url(lenalidomide, "submit"), follow=True)
-    assert "Submitted for review. Reviewers have been notified." in response.content.decode()
+    page = response.content.decode()
+    name = reviewer.get_full_name() or reviewer.username
+    assert f"Submitted for review. Emailed: {name} &lt;{reviewer.email}&gt;." in page
+    assert "Reviewers have been notified" not in page
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_messages_say_when_nobody_could_be_emailed(client, lenalidomide, editor, reviewer):
+    User = get_user_model()
+    User.objects.filter(pk__in=[editor.pk, reviewer.pk]).update(email="")
+    login(client, editor)
+    assert save_entry_with(client, lenalidomide, drug_class="Imide", reason="Class").status_code == 302
+    page = client.post(entry_url(lenalidomide, "submit"), follow=True).content.decode()
+    assert "Submitted for review. No reviewer could be emailed (none has an email address); tell them yourself." in page
+    assert mail.outbox == []
+
+    login(client, reviewer)
+    response = decide(client, lenalidomide, "reject", "Redo the storage advice")
+    page = client.get(response.url).content.decode()
+    assert "Rejected. Nobody could be emailed (no email address): tell the author why yourself." in page
+    assert "the author was told why" not in page
 
 
 def test_review_shows_a_changed_section_kind(client, published_lenalidomide, editor2, reviewer2):
@@ -465,3 +487,57 @@ def test_a_bad_submit_note_is_refused_with_a_message_and_nothing_submitted(
 def test_the_submit_note_field_tells_the_browser_its_limit(client, lenalidomide, editor):
     page = login(client, editor).get(entry_url(lenalidomide)).content.decode()
     assert '<input type="text" name="comment" size="50" id="submit-comment" maxlength="1000">' in page
+
+
+# Save and submit (issue 12): one press saves with the reason and submits what was just saved.
+
+
+def test_save_and_submit_submits_the_version_just_saved(client, lenalidomide, editor):
+    login(client, editor)
+    data = change_form_data(client.get(entry_url(lenalidomide)))
+    data["atc_code"] = "L04AX99"
+    data["change_reason"] = "Corrected ATC code"
+    data["review_note"] = "Only the ATC code"
+    data["_saveandsubmit"] = "Save and submit for review"
+
+    response = client.post(entry_url(lenalidomide), data, follow=True)
+
+    assert response.redirect_chain[-1][0] == entry_url(lenalidomide)
+    state = EntryState.objects.get(entry=lenalidomide)
+    assert state.state == State.IN_REVIEW
+    latest = working_copy.latest_revision(lenalidomide)
+    assert state.submitted_revision == latest and latest.comment == "Corrected ATC code"
+    assert latest.version_set.get(content_type__model="entry").field_dict["atc_code"] == "L04AX99"
+    event = AuditEvent.objects.filter(entry=lenalidomide).first()
+    assert (event.action, event.comment) == (AuditEvent.Action.SUBMITTED, "Only the ATC code")
+    assert "Saved and submitted for review." in response.content.decode()
+
+
+def test_save_and_submit_with_an_invalid_form_neither_saves_nor_submits(client, lenalidomide, editor):
+    login(client, editor)
+    data = change_form_data(client.get(entry_url(lenalidomide)))
+    data["atc_code"] = "L04AX99"
+    data.pop("change_reason", None)
+    data["_saveandsubmit"] = "Save and submit for review"
+
+    response = client.post(entry_url(lenalidomide), data)
+
+    assert response.status_code == 200
+    assert EntryState.objects.get(entry=lenalidomide).state == State.DRAFT
+    assert Entry.objects.get(pk=lenalidomide.pk).atc_code != "L04AX99"
+
+
+def test_the_separate_submit_form_refuses_when_the_entry_was_saved_since_the_page_was_opened(
+    client, lenalidomide, editor
+):
+    login(client, editor)
+    form = client.get(entry_url(lenalidomide)).context["submit_form"]
+    shown = form["revision"].value()
+    assert shown == working_copy.latest_revision(lenalidomide).pk
+    # Saved again (another tab, another person) after the page was opened.
+    assert save_entry_with(client, lenalidomide, drug_class="Imide", reason="Class").status_code == 302
+
+    response = client.post(entry_url(lenalidomide, "submit"), {"revision": shown})
+
+    assert response.status_code == 409
+    assert EntryState.objects.get(entry=lenalidomide).state == State.DRAFT
