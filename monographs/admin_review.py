@@ -3,18 +3,24 @@
 Thin views: each decision is one call into `workflow`, which holds the rules.
 """
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone, translation
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from . import workflow, working_copy
 from .diffing import compare
 from .forms import CompareForm, DecisionForm, ReviewDecisionForm, SubmitForm
-from .snapshots import snapshot_of_revision
+from .models import Edition
+from .snapshots import listing_fields, snapshot_of_revision
 
 
 class ReviewAdminMixin:
@@ -26,6 +32,7 @@ class ReviewAdminMixin:
             path("<int:object_id>/submit/", view(require_POST(self.submit_view)), name="monographs_entry_submit"),
             path("<int:object_id>/withdraw/", view(self.withdraw_view), name="monographs_entry_withdraw"),
             path("<int:object_id>/compare/", view(self.compare_view), name="monographs_entry_compare"),
+            path("<int:object_id>/preview/", view(self.preview_view), name="monographs_entry_preview"),
             *super().get_urls(),
         ]
 
@@ -157,6 +164,8 @@ class ReviewAdminMixin:
             may_approve=may_approve,
             refusal=refusal,
             can_review=workflow.can_review(request.user, entry, state),
+            notes=working_copy.review_notes(entry, revision),
+            preview_languages=settings.LANGUAGES,
         )
         return TemplateResponse(request, "admin/monographs/entry/review.html", context)
 
@@ -230,6 +239,45 @@ class ReviewAdminMixin:
             product_changes=products,
         )
         return TemplateResponse(request, "admin/monographs/entry/compare.html", context)
+
+    def preview_view(self, request, object_id):
+        """The version awaiting review (else the last saved one) exactly as the public page will show
+        it once approved: the public templates themselves, given a snapshot of that revision as the
+        next edition. Staff only (the admin's login), never cached, never indexed."""
+        entry = self._entry(request, object_id)
+        revision = working_copy.submitted_revision(entry) or working_copy.latest_revision(entry)
+        if revision is None:
+            raise Http404("This entry has no saved version.")
+        content = snapshot_of_revision(revision, entry.pk)
+        last = working_copy.last_edition(entry)
+        now = timezone.now()
+        edition = Edition(
+            entry=entry,
+            number=(last.number if last else 0) + 1,
+            revision=revision,
+            content=content,
+            **listing_fields(content),
+            approved_at=now,
+            next_review_due=timezone.localdate(now) + workflow.review_interval(),
+        )
+        codes = [code for code, _name in settings.LANGUAGES]
+        language = request.GET.get("language")
+        language = language if language in codes else translation.get_language()
+        with translation.override(language):
+            # As views.entry_detail renders the page: the monograph part, then the page around it.
+            monograph = render_to_string(
+                "monographs/_monograph.html", {"edition": edition, "entry": content}, request=request
+            )
+            page = render_to_string(
+                "monographs/entry_detail.html",
+                # Our own template's output, escaped when it was rendered.
+                {"edition": edition, "monograph": mark_safe(monograph)},  # nosec B308 B703
+                request=request,
+            )
+        response = HttpResponse(page)
+        response["Content-Language"] = language
+        response["X-Robots-Tag"] = "noindex"
+        return response
 
     def history_view(self, request, object_id, extra_context=None):
         if not str(object_id).isdigit():

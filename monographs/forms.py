@@ -20,9 +20,9 @@ def _changed_labels(base_revision, latest, entry_id):
     except LookupError:
         return []
     fields, sections, products = compare(old, new)
-    labels = [name.replace("_", " ") for name, _html in fields]
-    labels += [f"section “{c.label}” ({c.status})" for c in sections if c.changed]
-    labels += [f"product “{c.label}” ({c.status})" for c in products if c.changed]
+    labels = [str(change.label) for change in fields]
+    labels += [f"{_('section')} “{c.label}” ({c.status_label})" for c in sections if c.changed]
+    labels += [f"{_('product')} “{c.label}” ({c.status_label})" for c in products if c.changed]
     return labels
 
 

@@ -158,7 +158,11 @@ def test_compare_view_shows_added_and_removed_words_and_a_changed_strength(clien
     assert "<del>fatigue</del>" in page and "<ins>tiredness</ins>" in page
     assert "10 mg capsule" in page
     # Old and new values stay apart in the page's text: "21 28 capsules", not "2128 capsules".
-    assert "<del>21</del> <ins>28</ins> capsules" in page
+    # Before and after side by side: "21 capsules" and "28 capsules" each read as itself (issue 12).
+    assert (
+        '<td class="diff-before"><del>21</del> capsules</td>\n<td class="diff-after"><ins>28</ins> capsules</td>'
+        in page
+    )
 
 
 def test_compare_view_refuses_foreign_or_missing_versions(client, lenalidomide, superuser):
@@ -390,7 +394,10 @@ def test_review_shows_a_changed_section_kind(client, published_lenalidomide, edi
     workflow.submit(entry=published_lenalidomide, user=editor2)
     page = login(client, reviewer2).get(entry_url(published_lenalidomide, "review")).content.decode()
     # The kind is compared as its label: "When to seek medical help" became "Side effects".
-    assert "<del>When</del> <ins>Side</ins> <del>to seek medical help</del> <ins>effects</ins>" in page
+    assert (
+        '<span class="field-label">Kind:</span> <span class="diff-before"><del>When</del> '
+        '<del>to seek medical help</del></span> → <span class="diff-after"><ins>Side</ins> <ins>effects</ins></span>'
+    ) in page
 
 
 def test_single_person_install_sees_the_approve_button(client, lenalidomide, make_editor_reviewer, settings):
@@ -541,3 +548,116 @@ def test_the_separate_submit_form_refuses_when_the_entry_was_saved_since_the_pag
 
     assert response.status_code == 409
     assert EntryState.objects.get(entry=lenalidomide).state == State.DRAFT
+
+
+# The review page (issue 12): all reasons and notes, labels, plain-text diff, preview.
+
+
+def _change_pack_size(client, entry, pack_size, reason):
+    from .admin_forms import formset_prefix
+
+    data = change_form_data(client.get(entry_url(entry)))
+    data[f"{formset_prefix(data, 'registration_number', 'HK-90101')}-pack_size"] = pack_size
+    data["change_reason"] = reason
+    assert client.post(entry_url(entry), data).status_code == 302
+
+
+def _page_text(html):
+    import re
+
+    from django.utils.html import strip_tags
+
+    return re.sub(r"\s+", " ", strip_tags(html))
+
+
+def test_review_diff_of_a_pack_size_reads_as_text_with_old_and_new_apart(
+    client, published_lenalidomide, editor2, reviewer2
+):
+    Strength.objects.filter(registration_number="HK-90101").update(pack_size="21 capsules")
+    login(client, editor2)
+    _change_pack_size(client, published_lenalidomide, "21 capsules", "Pack as registered")
+    workflow.submit(entry=published_lenalidomide, user=editor2)
+    workflow.approve(
+        entry=published_lenalidomide,
+        user=reviewer2,
+        revision=working_copy.submitted_revision(published_lenalidomide),
+        comment="ok",
+    )
+    _change_pack_size(client, published_lenalidomide, "7 capsules", "Smaller pack")
+    workflow.submit(entry=published_lenalidomide, user=editor2)
+
+    page = login(client, reviewer2).get(entry_url(published_lenalidomide, "review")).content.decode()
+    text = _page_text(page)
+
+    # The row reads "Pack size 21 capsules 7 capsules", the label in words, never "217 capsules".
+    assert "Pack size 21 capsules 7 capsules" in text
+    assert "217" not in text and "pack_size" not in page
+
+
+def test_review_page_lists_every_reason_and_note_since_the_live_edition(
+    client, published_lenalidomide, editor2, reviewer2
+):
+    login(client, editor2)
+    assert save_entry_with(client, published_lenalidomide, storage="Store cool.", reason="First reason").status_code
+    workflow.submit(entry=published_lenalidomide, user=editor2, comment="Please look at storage")
+    workflow.reject(
+        entry=published_lenalidomide,
+        user=reviewer2,
+        revision=working_copy.submitted_revision(published_lenalidomide),
+        comment="Say which temperature",
+    )
+    assert save_entry_with(client, published_lenalidomide, storage="Store below 25 °C.", reason="Second reason")
+    workflow.submit(entry=published_lenalidomide, user=editor2, comment="Temperature added")
+
+    text = _page_text(login(client, reviewer2).get(entry_url(published_lenalidomide, "review")).content.decode())
+
+    order = [
+        "First reason",
+        "Please look at storage",
+        "Say which temperature",
+        "Second reason",
+        "Temperature added",
+    ]
+    positions = [text.index(words) for words in order]
+    assert positions == sorted(positions)
+    # The publication's own reasons (before the live edition) are not listed again.
+    assert "Demo data" not in text.split("Reasons and notes since the live edition")[1].split("Entry details")[0]
+    assert "editor2" in text
+
+
+def test_changed_sections_are_open_and_unchanged_ones_folded(client, published_lenalidomide, editor2, reviewer2):
+    login(client, editor2)
+    assert save_entry_with(client, published_lenalidomide, storage="Store cool.", reason="Storage").status_code
+    workflow.submit(entry=published_lenalidomide, user=editor2)
+    page = login(client, reviewer2).get(entry_url(published_lenalidomide, "review")).content.decode()
+    assert page.count('<details class="change change-changed" open>') == 1
+    assert page.count('<details class="change change-same">') >= 10
+
+
+def test_preview_renders_the_submitted_version_with_the_public_templates_in_both_languages(
+    client, published_lenalidomide, editor2, reviewer2, reader
+):
+    login(client, editor2)
+    _change_pack_size(client, published_lenalidomide, "7 capsules", "Smaller pack")
+    workflow.submit(entry=published_lenalidomide, user=editor2)
+    preview = entry_url(published_lenalidomide, "preview")
+
+    review = login(client, reviewer2).get(entry_url(published_lenalidomide, "review")).content.decode()
+    assert f'href="{preview}?language=en"' in review and f'href="{preview}?language=zh-hant"' in review
+
+    english = client.get(preview, {"language": "en"})
+    assert english.status_code == 200
+    assert "monographs/entry_detail.html" in [t.name for t in english.templates]
+    assert "monographs/_monograph.html" in [t.name for t in english.templates]
+    assert "7 capsules" in _page_text(english.content.decode())
+    assert '<html lang="en"' in english.content.decode()
+    chinese = client.get(preview, {"language": "zh-hant"}).content.decode()
+    assert '<html lang="zh-Hant"' in chinese and "香港註冊產品" in chinese and "7 capsules" in chinese
+    # The public page still shows the live edition, not the submitted version.
+    assert "7 capsules" not in client.get(f"/entries/{published_lenalidomide.slug}/").content.decode()
+
+    # Staff only: readers may look; someone signed out is sent to the login.
+    assert login(client, reader).get(preview).status_code == 200
+    client.logout()
+    response = client.get(preview)
+    assert response.status_code == 302 and "/login/" in response.url
