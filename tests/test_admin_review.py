@@ -189,7 +189,7 @@ def test_second_of_two_concurrent_saves_is_refused_and_keeps_its_input(client, l
     assert response.status_code == 200
     page = response.content.decode()
     assert "Someone else changed this entry after you opened it" in page
-    assert "editor" in page and "drug class" in page
+    assert "editor" in page and "Changed: Drug class" in page
     assert "Second editor&#x27;s storage text" in page  # their input stays on the form
     section = Section.objects.get(entry=lenalidomide, kind="storage")
     assert "Second editor" not in section.body
