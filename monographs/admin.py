@@ -259,6 +259,7 @@ class EntryAdmin(
     history_latest_first = True
     actions = ["submit_selected"]
     object_history_template = "admin/monographs/entry/object_history.html"
+    revision_form_template = "admin/monographs/entry/revision_form.html"
     change_list_template = "admin/monographs/entry/change_list.html"
 
     def changelist_view(self, request, extra_context=None):

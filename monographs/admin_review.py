@@ -283,9 +283,15 @@ class ReviewAdminMixin:
         if not str(object_id).isdigit():
             return super().history_view(request, object_id, extra_context)
         events = working_copy.audit_trail(object_id)
+        entry = working_copy.state_of(object_id)
         extra_context = {
             **(extra_context or {}),
             "audit_events": events,
+            "history_rows": [
+                (reverse("admin:monographs_entry_revision", args=[object_id, version_id]), revision, edition)
+                for version_id, revision, edition in working_copy.history(object_id)
+            ],
+            "can_restore": entry is not None and workflow.can_edit(request.user, entry.entry),
             "compare_url": reverse("admin:monographs_entry_compare", args=[object_id]),
         }
         return super().history_view(request, object_id, extra_context)

@@ -117,6 +117,18 @@ def last_edition(entry):
     return entry.editions.order_by("-number").first()
 
 
+def history(entry_id):
+    """Every saved version of the entry, newest first, as (version id, revision with its author,
+    number of the edition it became or None): the entry's history page."""
+    versions = (
+        Version.objects.get_for_object_reference(Entry, entry_id)
+        .select_related("revision__user")
+        .order_by("-revision_id")
+    )
+    numbers = dict(Edition.objects.filter(entry_id=entry_id).values_list("revision_id", "number"))
+    return [(version.pk, version.revision, numbers.get(version.revision_id)) for version in versions]
+
+
 def revision_ids(entry):
     """Ids of every revision that holds `entry`."""
     return set(Version.objects.get_for_object(entry).values_list("revision_id", flat=True))

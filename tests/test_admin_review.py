@@ -661,3 +661,48 @@ def test_preview_renders_the_submitted_version_with_the_public_templates_in_both
     client.logout()
     response = client.get(preview)
     assert response.status_code == 302 and "/login/" in response.url
+
+
+def test_history_marks_the_edition_each_version_became_and_offers_restore_only_to_editors(
+    client, published_lenalidomide, editor2, reader
+):
+    history = entry_url(published_lenalidomide, "history")
+    approved = working_copy.latest_revision(published_lenalidomide)
+    page = login(client, editor2).get(history).content.decode()
+    assert "edition 1" in _page_text(page)
+    assert approved.comment in page
+    assert "restoring makes it the new draft" in page
+    assert "Press the save button below to revert" not in page
+
+    page = login(client, reader).get(history).content.decode()
+    assert "restoring" not in page.lower() and "Open a version to read it." in page
+    version = Version.objects.get_for_object(published_lenalidomide).first()
+    revision_page = client.get(
+        reverse("admin:monographs_entry_revision", args=[published_lenalidomide.pk, version.pk])
+    ).content.decode()
+    assert "Only editors can restore it." in revision_page
+    assert "Press the save button below to revert" not in revision_page
+
+
+def test_the_admin_home_shows_reviewers_the_queue_and_overdue_entries(
+    client, published_lenalidomide, lenalidomide, editor, reviewer, reader
+):
+    from monographs.services import entry_import_text
+
+    other = entry_import_text(generic_name="Thalidomide", text="Thalidomide is an older imide drug.\n").entry
+    workflow.submit(entry=other, user=editor)
+    EntryState.objects.filter(entry=other).update(submitted_at=timezone.now() - datetime.timedelta(days=3))
+    EntryState.objects.filter(entry=published_lenalidomide).update(
+        next_review_due=timezone.localdate() - datetime.timedelta(days=40)
+    )
+
+    home = reverse("admin:index")
+    text = _page_text(login(client, reviewer).get(home).content.decode())
+    assert "1 entry awaiting review" in text and "Review Thalidomide" in text and "3 days" in text
+    assert "1 entry overdue for periodic review" in text and "Lenalidomide" in text
+
+    text = _page_text(login(client, editor).get(home).content.decode())
+    assert "awaiting review" not in text and "1 entry overdue for periodic review" in text
+
+    text = _page_text(login(client, reader).get(home).content.decode())
+    assert "awaiting review" not in text and "overdue" not in text
