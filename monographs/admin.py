@@ -169,13 +169,16 @@ class StrengthFormSet(nested_admin.NestedInlineFormSet):
             seen[identity] = form
 
 
-class StrengthInline(nested_admin.NestedTabularInline):
+class StrengthInline(nested_admin.NestedStackedInline):
+    """Stacked, in three short rows: a table of nine inputs was 2,370 px wide and its columns
+    had no labels a screen reader could announce (issue 12)."""
+
     model = Strength
     formset = StrengthFormSet
     extra = 0
     is_sortable = False
     # The same fields, in the same order, as a strength in a snapshot and on the public page.
-    fields = STRENGTH_FIELDS
+    fields = [tuple(STRENGTH_FIELDS[0:4]), tuple(STRENGTH_FIELDS[4:6]), STRENGTH_FIELDS[6], tuple(STRENGTH_FIELDS[7:9])]
     formfield_overrides = {models.DecimalField: {"widget": AmountInput}}
     classes = ["strengths"]
 
@@ -253,7 +256,11 @@ class EntryAdmin(
                 ),
             },
         ),
-        (_("Reason for change"), {"fields": ["change_reason", "review_note", "base_revision"]}),
+        # Shown after the sections and products, next to the save buttons (change_form.html).
+        (
+            _("Reason for change"),
+            {"fields": ["change_reason", "review_note", "base_revision"], "classes": ["reason-for-change"]},
+        ),
     ]
     inlines = [SectionInline, ProductInline]
     history_latest_first = True

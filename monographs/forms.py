@@ -90,7 +90,7 @@ class EntryForm(VersionedEntryForm):
     """The entry's own form: also the optional note sent with "Save and submit"."""
 
     review_note = forms.CharField(
-        label=_("Note for the reviewer"),
+        label=_("Message to the reviewers"),
         required=False,
         max_length=1000,
         help_text=_("Optional; sent to the reviewers with “Save and submit”."),
