@@ -706,3 +706,18 @@ def test_the_admin_home_shows_reviewers_the_queue_and_overdue_entries(
 
     text = _page_text(login(client, reader).get(home).content.decode())
     assert "awaiting review" not in text and "overdue" not in text
+
+
+def test_review_page_in_zh_hant_labels_fields_in_chinese(client, published_lenalidomide, editor2, reviewer2):
+    login(client, editor2)
+    _change_pack_size(client, published_lenalidomide, "7 capsules", "Smaller pack")
+    workflow.submit(entry=published_lenalidomide, user=editor2)
+    page = (
+        login(client, reviewer2)
+        .get(entry_url(published_lenalidomide, "review"), HTTP_ACCEPT_LANGUAGE="zh-hant")
+        .content.decode()
+    )
+    text = _page_text(page)
+    assert "包裝 21 capsules 7 capsules" in text
+    assert "之前" in text and "之後" in text and "自現行版本以來的更改原因及備註" in text
+    assert "Pack size" not in text
