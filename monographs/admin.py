@@ -181,6 +181,28 @@ class StrengthInline(nested_admin.NestedStackedInline):
     fields = [tuple(STRENGTH_FIELDS[0:4]), tuple(STRENGTH_FIELDS[4:6]), STRENGTH_FIELDS[6], tuple(STRENGTH_FIELDS[7:9])]
     formfield_overrides = {models.DecimalField: {"widget": AmountInput}}
     classes = ["strengths"]
+    # Shown to readers (who cannot change them) as people write amounts: 2.5, not 2.5000.
+    amounts_shown = {"amount": "amount_shown", "per_amount": "per_amount_shown"}
+
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        if self.has_change_permission(request, obj):
+            return fields
+        return [tuple(self.amounts_shown.get(f, f) for f in row) if isinstance(row, tuple) else row for row in fields]
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if not self.has_change_permission(request, obj):
+            readonly += self.amounts_shown.values()
+        return readonly
+
+    @admin.display(description=_("amount"))
+    def amount_shown(self, strength):
+        return format_amount(strength.amount)
+
+    @admin.display(description=_("per amount"))
+    def per_amount_shown(self, strength):
+        return "" if strength.per_amount is None else format_amount(strength.per_amount)
 
 
 class ProductInline(nested_admin.NestedStackedInline):

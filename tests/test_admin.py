@@ -229,3 +229,10 @@ def test_a_refused_save_names_the_first_invalid_field_at_the_top(admin_client_ch
     page = admin_client_chief.post(entry_url(lenalidomide), data).content.decode()
     assert f'data-field="id_{strength}-registration_number"' in page
     assert "First problem: Product 1: Strength 1: HK registration number" in page
+
+
+def test_readers_see_amounts_without_trailing_zeros_too(client, reader, lenalidomide):
+    client.force_login(reader)
+    page = client.get(entry_url(lenalidomide)).content.decode()
+    assert "<p>2.5</p>" in page
+    assert "2.5000" not in page
