@@ -50,6 +50,12 @@ class CountedPasswordChangeView(PasswordChangeView):
 
 
 class FormularyAdminSite(admin.AdminSite):
+    def index(self, request, extra_context=None):
+        # The reviewer's and editor's home: what awaits them, before the list of tables (issue 12).
+        from monographs.admin_home import home_context
+
+        return super().index(request, {**home_context(request.user), **(extra_context or {})})
+
     def password_change(self, request, extra_context=None):
         # As AdminSite.password_change, with the counted view.
         defaults = {

@@ -36,6 +36,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "reversion",
+    # The entry's one edit screen: products with their strengths nested in the entry (issue 12).
+    "nested_admin",
     "csp",
     "axes",
     "monographs",

@@ -2,10 +2,14 @@
 
 import datetime
 
+import nested_admin
 import reversion
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.forms.models import BaseInlineFormSet
+from django.db import models
+from django.http import HttpResponseRedirect
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import format_lazy, smart_split
 from django.utils.translation import gettext_lazy as _
@@ -13,8 +17,8 @@ from reversion.admin import VersionAdmin
 
 from . import services, workflow, working_copy
 from .admin_review import ReviewAdminMixin
-from .forms import SubmitForm, VersionedEntryForm
-from .models import AuditEvent, Edition, Entry, Product, Section, Strength
+from .forms import EntryForm, SubmitForm, VersionedEntryForm, first_error
+from .models import AuditEvent, Edition, Entry, Product, Section, Strength, format_amount
 from .snapshots import STRENGTH_FIELDS
 
 
@@ -96,21 +100,36 @@ class BoundedSearchMixin:
         return super().get_search_results(request, queryset, search_term)
 
 
-class SectionInline(admin.StackedInline):
+class AmountInput(forms.NumberInput):
+    """An amount as people write it (2.5, not the stored 2.5000)."""
+
+    def format_value(self, value):
+        if value in (None, ""):
+            return None
+        return format_amount(value)
+
+
+class ErrorsInViewMixin:
+    """Names the first invalid field in the message above the form; the page's script scrolls to it."""
+
+    def render_change_form(self, request, context, *args, **kwargs):
+        if context.get("errors"):
+            context["first_error"] = first_error(
+                context["adminform"].form, [inline.formset for inline in context["inline_admin_formsets"]]
+            )
+        return super().render_change_form(request, context, *args, **kwargs)
+
+
+class SectionInline(nested_admin.NestedStackedInline):
     model = Section
     extra = 0
+    is_sortable = False
     fields = [("position", "kind", "heading"), "body"]
     ordering = ["position", "id"]
+    classes = ["entry-sections"]
 
 
-class ProductInline(admin.TabularInline):
-    model = Product
-    extra = 0
-    show_change_link = True
-    fields = ["name", "kind", "certificate_holder", "legal_classification", "sale_requirement", "formulary_status"]
-
-
-class StrengthFormSet(BaseInlineFormSet):
+class StrengthFormSet(nested_admin.NestedInlineFormSet):
     """Applies the one-strength-per-identity rule across the rows of one save.
 
     Django validates an expression-based unique constraint one row at a time
@@ -118,8 +137,23 @@ class StrengthFormSet(BaseInlineFormSet):
     other would otherwise only meet at the database, as an error page.
     """
 
+    def _product_deleted(self):
+        """Whether this formset's product is deleted in the same save (on the entry's screen)."""
+        parent = getattr(self, "parent_form", None)
+        return bool(parent is not None and (getattr(parent, "cleaned_data", None) or {}).get("DELETE"))
+
+    def save(self, commit=True):
+        # The product's deletion already removed its strengths; saving the rows again
+        # would re-insert them under a product that no longer exists.
+        if self._product_deleted():
+            self.new_objects, self.changed_objects, self.deleted_objects = [], [], []
+            return []
+        return super().save(commit)
+
     def clean(self):
         super().clean()
+        if self._product_deleted():
+            return
         seen = {}
         for form in self.forms:
             if not form.cleaned_data or form.cleaned_data.get("DELETE") or form.errors:
@@ -135,12 +169,57 @@ class StrengthFormSet(BaseInlineFormSet):
             seen[identity] = form
 
 
-class StrengthInline(admin.TabularInline):
+class StrengthInline(nested_admin.NestedStackedInline):
+    """Stacked, in three short rows: a table of nine inputs was 2,370 px wide and its columns
+    had no labels a screen reader could announce (issue 12)."""
+
     model = Strength
     formset = StrengthFormSet
     extra = 0
+    is_sortable = False
     # The same fields, in the same order, as a strength in a snapshot and on the public page.
-    fields = STRENGTH_FIELDS
+    fields = [tuple(STRENGTH_FIELDS[0:4]), tuple(STRENGTH_FIELDS[4:6]), STRENGTH_FIELDS[6], tuple(STRENGTH_FIELDS[7:9])]
+    formfield_overrides = {models.DecimalField: {"widget": AmountInput}}
+    classes = ["strengths"]
+    # Shown to readers (who cannot change them) as people write amounts: 2.5, not 2.5000.
+    amounts_shown = {"amount": "amount_shown", "per_amount": "per_amount_shown"}
+
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        if self.has_change_permission(request, obj):
+            return fields
+        return [tuple(self.amounts_shown.get(f, f) for f in row) if isinstance(row, tuple) else row for row in fields]
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if not self.has_change_permission(request, obj):
+            readonly += self.amounts_shown.values()
+        return readonly
+
+    @admin.display(description=_("amount"))
+    def amount_shown(self, strength):
+        return format_amount(strength.amount)
+
+    @admin.display(description=_("per amount"))
+    def per_amount_shown(self, strength):
+        return "" if strength.per_amount is None else format_amount(strength.per_amount)
+
+
+class ProductInline(nested_admin.NestedStackedInline):
+    """A product with its strengths, edited on the entry's own page (issue 12)."""
+
+    model = Product
+    extra = 0
+    is_sortable = False
+    show_change_link = True
+    fields = [
+        ("name", "kind"),
+        "certificate_holder",
+        ("legal_classification", "sale_requirement", "formulary_status"),
+        "notes",
+    ]
+    inlines = [StrengthInline]
+    classes = ["entry-products"]
 
 
 class ReviewDueFilter(admin.SimpleListFilter):
@@ -162,7 +241,15 @@ class ReviewDueFilter(admin.SimpleListFilter):
 
 
 @admin.register(Entry)
-class EntryAdmin(BoundedSearchMixin, ReviewAdminMixin, ReasonAdminMixin, VersionAdmin):
+class EntryAdmin(
+    BoundedSearchMixin,
+    ReviewAdminMixin,
+    ErrorsInViewMixin,
+    ReasonAdminMixin,
+    nested_admin.NestedModelAdminMixin,
+    VersionAdmin,
+):
+    form = EntryForm
     list_display = ["generic_name", "drug_class", "review_state", "is_live", "next_review_due", "updated_at"]
     list_filter = [
         ("state__state", admin.ChoicesFieldListFilter),
@@ -191,12 +278,17 @@ class EntryAdmin(BoundedSearchMixin, ReviewAdminMixin, ReasonAdminMixin, Version
                 ),
             },
         ),
-        (_("Reason for change"), {"fields": ["change_reason", "base_revision"]}),
+        # Shown after the sections and products, next to the save buttons (change_form.html).
+        (
+            _("Reason for change"),
+            {"fields": ["change_reason", "review_note", "base_revision"], "classes": ["reason-for-change"]},
+        ),
     ]
     inlines = [SectionInline, ProductInline]
     history_latest_first = True
     actions = ["submit_selected"]
     object_history_template = "admin/monographs/entry/object_history.html"
+    revision_form_template = "admin/monographs/entry/revision_form.html"
     change_list_template = "admin/monographs/entry/change_list.html"
 
     def changelist_view(self, request, extra_context=None):
@@ -230,12 +322,57 @@ class EntryAdmin(BoundedSearchMixin, ReviewAdminMixin, ReasonAdminMixin, Version
     def has_submit_permission(self, request):
         return request.user.has_perm("monographs.submit_entry")
 
+    def save_model(self, request, obj, form, change):
+        request._review_note = form.cleaned_data.get("review_note", "")
+        super().save_model(request, obj, form, change)
+
+    # "Save and submit": the admin saves, django-reversion commits the revision
+    # when the admin's view returns, and only then is that revision submitted.
+
+    def response_add(self, request, obj, post_url_continue=None):
+        if "_saveandsubmit" in request.POST:
+            return self._submit_after_save(request, obj)
+        return super().response_add(request, obj, post_url_continue)
+
+    def response_change(self, request, obj):
+        if "_saveandsubmit" in request.POST:
+            return self._submit_after_save(request, obj)
+        return super().response_change(request, obj)
+
+    def _submit_after_save(self, request, obj):
+        request._saved_for_submission = obj
+        return HttpResponseRedirect(reverse("admin:monographs_entry_change", args=[obj.pk]))
+
+    def _submit_saved(self, request, response):
+        entry = getattr(request, "_saved_for_submission", None)
+        if entry is None:
+            return response
+        return self._transition(
+            request,
+            entry,
+            workflow.submit,
+            comment=getattr(request, "_review_note", ""),
+            success=_("Saved and submitted for review."),
+            refused=_("Your changes were saved, but not submitted: %s"),
+            unnotified=_(
+                "Saved and submitted for review, but the email to the reviewers could not be sent "
+                "(the error was logged); tell them yourself."
+            ),
+            nobody=_("No reviewer could be emailed (none has an email address); tell them yourself."),
+            next_url=reverse("admin:monographs_entry_change", args=[entry.pk]),
+        )
+
+    def add_view(self, request, form_url="", extra_context=None):
+        extra_context = {**(extra_context or {}), "can_save_and_submit": self.has_submit_permission(request)}
+        return self._submit_saved(request, super().add_view(request, form_url, extra_context))
+
     def change_view(self, request, object_id, form_url="", extra_context=None):
         if not str(object_id).isdigit():
             # Let the admin answer its usual "does not exist" for a malformed address.
             return super().change_view(request, object_id, form_url, extra_context)
         state = working_copy.state_of(object_id)
         user = request.user
+        latest = working_copy.latest_revision(state.entry) if state is not None else None
         extra_context = {
             **(extra_context or {}),
             "workflow_state": state,
@@ -247,15 +384,20 @@ class EntryAdmin(BoundedSearchMixin, ReviewAdminMixin, ReasonAdminMixin, Version
             "can_withdraw": state is not None and workflow.can_withdraw(user, state.entry, state),
             "can_unschedule": state is not None and workflow.can_unschedule(user, state.entry, state),
             "overdue": working_copy.overdue_schedules(entry_id=object_id),
-            "submit_form": SubmitForm(),
             # What the content checks find in the working copy, before anyone submits it.
             "submission_findings": workflow.submission_findings(state.entry) if state is not None else [],
+            "can_save_and_submit": state is not None
+            and self.has_submit_permission(request)
+            and workflow.can_edit(user, state.entry),
+            "submit_form": SubmitForm(initial={"revision": latest.pk if latest else None}),
         }
-        return super().change_view(request, object_id, form_url, extra_context)
+        return self._submit_saved(request, super().change_view(request, object_id, form_url, extra_context))
 
 
 @admin.register(Product)
-class ProductAdmin(BoundedSearchMixin, ReasonAdminMixin, VersionAdmin):
+class ProductAdmin(
+    BoundedSearchMixin, ErrorsInViewMixin, ReasonAdminMixin, nested_admin.NestedModelAdminMixin, VersionAdmin
+):
     list_display = ["name", "entry", "kind", "certificate_holder", "legal_classification", "formulary_status"]
     list_filter = ["kind", "formulary_status", "legal_classification", "sale_requirement"]
     search_fields = ["name", "certificate_holder", "entry__generic_name", "strengths__registration_number"]

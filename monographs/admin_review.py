@@ -3,19 +3,24 @@
 Thin views: each decision is one call into `workflow`, which holds the rules.
 """
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import formats, timezone
+from django.utils import formats, timezone, translation
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from . import workflow, working_copy
 from .diffing import compare
 from .forms import CompareForm, DecisionForm, ReviewDecisionForm, SubmitForm, WithdrawForm
-from .snapshots import snapshot_of_revision
+from .models import Edition
+from .snapshots import listing_fields, snapshot_of_revision
 
 
 def _local(moment):
@@ -36,6 +41,7 @@ class ReviewAdminMixin:
                 view(require_POST(self.unschedule_view)),
                 name="monographs_entry_unschedule",
             ),
+            path("<int:object_id>/preview/", view(self.preview_view), name="monographs_entry_preview"),
             *super().get_urls(),
         ]
 
@@ -65,30 +71,41 @@ class ReviewAdminMixin:
         )
         return response
 
-    def _transition(self, request, entry, action, *, success, next_url, unnotified=None, **kwargs):
+    def _transition(
+        self, request, entry, action, *, success, next_url, unnotified=None, nobody=None, refused=None, **kwargs
+    ):
         """Run one workflow transition; its refusal becomes a page that says why.
 
-        `unnotified` replaces `success` when the transition was done but its
-        notification email could not be sent, so the page never claims a mail
-        that was not sent.
+        The message says who was emailed (the receivers note it on the event), or
+        `nobody` when no one could be (no email address). `unnotified` replaces it
+        when the mail could not be sent, so the page never claims a mail that was
+        not sent. `refused` words a refusal (with %s for the reason), e.g. after a save.
         """
         try:
             event = action(entry=entry, user=request.user, **kwargs)
         except PermissionDenied as error:
-            return self._refused(request, entry, error, status=403)
+            return self._refused(request, entry, refused % error if refused else error, status=403)
         except workflow.StaleReviewError as error:
             current = error.current_revision and reverse("admin:monographs_entry_review", args=[entry.pk])
             return self._refused(request, entry, error, status=409, current_url=current)
         except workflow.ContentCheckError as error:
             return self._refused(request, entry, error, status=409, findings=error.findings)
         except workflow.TransitionError as error:
-            return self._refused(request, entry, error, status=409)
+            return self._refused(request, entry, refused % error if refused else error, status=409)
         if getattr(event, "notification_failed", False):
             messages.warning(
                 request,
                 unnotified or _("%s The notification email could not be sent; the error was logged.") % success,
             )
+            return redirect(next_url)
+        recipients = getattr(event, "notified", None)
+        if recipients:
+            emailed = ", ".join(f"{user.get_full_name() or user.get_username()} <{user.email}>" for user in recipients)
+            messages.success(request, _("%(done)s Emailed: %(recipients)s.") % {"done": success, "recipients": emailed})
+        elif recipients is not None and nobody:
+            messages.warning(request, f"{success} {nobody}")
         else:
+            # No mail belongs to this action, or it is sent only when an outer transaction commits.
             messages.success(request, success)
         return redirect(next_url)
 
@@ -127,11 +144,14 @@ class ReviewAdminMixin:
                     )
                 go_live_at = form.cleaned_data.get("go_live_at") if approve else None
                 if not approve:
-                    success = _("Rejected; the author was told why.")
+                    success = _("Rejected.")
                 elif go_live_at:
                     success = _("Approved; it goes live on %(when)s.") % {"when": _local(go_live_at)}
                 else:
                     success = _("Approved and published.")
+                nobody = _("Nobody could be emailed: the authors of the changes have no email address.")
+                if not approve:
+                    nobody = _("Nobody could be emailed (no email address): tell the author why yourself.")
                 return self._transition(
                     request,
                     entry,
@@ -141,6 +161,7 @@ class ReviewAdminMixin:
                     **({"effective_at": go_live_at} if approve else {}),
                     success=success,
                     unnotified=unnotified,
+                    nobody=nobody,
                     next_url=reverse("admin:monographs_entry_review_queue"),
                 )
         if not workflow.awaits_review(entry, state):
@@ -167,6 +188,8 @@ class ReviewAdminMixin:
             refusal=refusal,
             can_review=workflow.can_review(request.user, entry, state),
             findings=workflow.submission_findings(entry, revision),
+            notes=working_copy.review_notes(entry, revision),
+            preview_languages=settings.LANGUAGES,
         )
         return TemplateResponse(request, "admin/monographs/entry/review.html", context)
 
@@ -176,12 +199,25 @@ class ReviewAdminMixin:
         if not form.is_valid():
             problems = " ".join(form.errors["comment"])
             return self._refused(request, entry, _("Not submitted. Note for the reviewer: %s") % problems)
+        shown = form.cleaned_data["revision"]
+        latest = working_copy.latest_revision(entry)
+        if shown and latest and shown != latest.pk:
+            return self._refused(
+                request,
+                entry,
+                _(
+                    "Not submitted: the entry was saved again after this page was opened. "
+                    "Open it again to see the version you would submit."
+                ),
+                status=409,
+            )
         return self._transition(
             request,
             entry,
             workflow.submit,
             comment=form.cleaned_data["comment"],
-            success=_("Submitted for review. Reviewers have been notified."),
+            success=_("Submitted for review."),
+            nobody=_("No reviewer could be emailed (none has an email address); tell them yourself."),
             unnotified=_(
                 "Submitted for review, but the email to the reviewers could not be sent (the error was logged); "
                 "tell them yourself."
@@ -246,13 +282,58 @@ class ReviewAdminMixin:
         )
         return TemplateResponse(request, "admin/monographs/entry/compare.html", context)
 
+    def preview_view(self, request, object_id):
+        """The version awaiting review (else the last saved one) exactly as the public page will show
+        it once approved: the public templates themselves, given a snapshot of that revision as the
+        next edition. Staff only (the admin's login), never cached, never indexed."""
+        entry = self._entry(request, object_id)
+        revision = working_copy.submitted_revision(entry) or working_copy.latest_revision(entry)
+        if revision is None:
+            raise Http404("This entry has no saved version.")
+        content = snapshot_of_revision(revision, entry.pk)
+        last = working_copy.last_edition(entry)
+        now = timezone.now()
+        edition = Edition(
+            entry=entry,
+            number=(last.number if last else 0) + 1,
+            revision=revision,
+            content=content,
+            **listing_fields(content),
+            approved_at=now,
+            next_review_due=timezone.localdate(now) + workflow.review_interval(),
+        )
+        codes = [code for code, _name in settings.LANGUAGES]
+        language = request.GET.get("language")
+        language = language if language in codes else translation.get_language()
+        with translation.override(language):
+            # As views.entry_detail renders the page: the monograph part, then the page around it.
+            monograph = render_to_string(
+                "monographs/_monograph.html", {"edition": edition, "entry": content}, request=request
+            )
+            page = render_to_string(
+                "monographs/entry_detail.html",
+                # Our own template's output, escaped when it was rendered.
+                {"edition": edition, "monograph": mark_safe(monograph)},  # nosec B308 B703
+                request=request,
+            )
+        response = HttpResponse(page)
+        response["Content-Language"] = language
+        response["X-Robots-Tag"] = "noindex"
+        return response
+
     def history_view(self, request, object_id, extra_context=None):
         if not str(object_id).isdigit():
             return super().history_view(request, object_id, extra_context)
         events = working_copy.audit_trail(object_id)
+        entry = working_copy.state_of(object_id)
         extra_context = {
             **(extra_context or {}),
             "audit_events": events,
+            "history_rows": [
+                (reverse("admin:monographs_entry_revision", args=[object_id, version_id]), revision, edition)
+                for version_id, revision, edition in working_copy.history(object_id)
+            ],
+            "can_restore": entry is not None and workflow.can_edit(request.user, entry.entry),
             "compare_url": reverse("admin:monographs_entry_compare", args=[object_id]),
         }
         return super().history_view(request, object_id, extra_context)

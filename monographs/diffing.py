@@ -9,8 +9,12 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
+from django.core.exceptions import FieldDoesNotExist
 from django.utils.html import format_html, format_html_join
+from django.utils.text import capfirst
+from django.utils.translation import gettext_lazy as _
 
+from .models import Entry, Product, Section, Strength
 from .snapshots import ENTRY_FIELDS, PRODUCT_FIELDS, STRENGTH_FIELDS, choice_label, section_title, strength_text
 from .vocabulary import DosageForm, FormularyStatus, LegalClass, ProductKind, Route, SaleRequirement, SectionKind, Unit
 
@@ -173,47 +177,122 @@ def _run_together(removed, added):
     return not (last.isspace() or first.isspace() or (CJK.match(last) and CJK.match(first)))
 
 
-def word_diff(old, new):
-    """HTML of `new` with removed words in <del> and added words in <ins>."""
+def _runs(old, new):
+    """The words of `old` and `new` as runs: ("equal", text, text) or ("change", removed, added)."""
     old_tokens = TOKEN.findall(str(old or ""))
     new_tokens = TOKEN.findall(str(new or ""))
-    parts = []
     removed, added = [], []
-
-    def flush():
-        # Neighbouring changes from different levels are shown as one change.
-        removed_text, added_text = "".join(removed), "".join(added)
-        if removed_text:
-            parts.append(format_html("<del>{}</del>", removed_text))
-        if removed_text and added_text and _run_together(removed_text, added_text):
-            parts.append(" ")
-        if added_text:
-            parts.append(format_html("<ins>{}</ins>", added_text))
-        removed.clear()
-        added.clear()
-
     for op, a1, a2, b1, b2 in _opcodes(old_tokens, new_tokens, 0, len(old_tokens), 0, len(new_tokens)):
         if op == "equal":
-            flush()
-            parts.append("".join(old_tokens[a1:a2]))
+            # Neighbouring changes from different levels are shown as one change.
+            if removed or added:
+                yield "change", "".join(removed), "".join(added)
+                removed, added = [], []
+            text = "".join(old_tokens[a1:a2])
+            yield "equal", text, text
         else:
             removed.extend(old_tokens[a1:a2])
             added.extend(new_tokens[b1:b2])
-    flush()
+    if removed or added:
+        yield "change", "".join(removed), "".join(added)
+
+
+def _joined(parts):
     # format_html_join escapes the plain parts and keeps the <del>/<ins> markup.
     return format_html_join("", "{}", ((part,) for part in parts))
+
+
+def word_diff(old, new):
+    """HTML of `new` with removed words in <del> and added words in <ins>."""
+    parts = []
+    for op, removed, added in _runs(old, new):
+        if op == "equal":
+            parts.append(removed)
+            continue
+        if removed:
+            parts.append(format_html("<del>{}</del>", removed))
+        if removed and added and _run_together(removed, added):
+            parts.append(" ")
+        if added:
+            parts.append(format_html("<ins>{}</ins>", added))
+    return _joined(parts)
+
+
+def word_diff_sides(old, new):
+    """(HTML of `old` with removed words in <del>, HTML of `new` with added words in <ins>):
+    the two values side by side, each reading as itself in the page's text."""
+    before, after = [], []
+    for op, removed, added in _runs(old, new):
+        if op == "equal":
+            before.append(removed)
+            after.append(added)
+            continue
+        if removed:
+            before.append(format_html("<del>{}</del>", removed))
+        if added:
+            after.append(format_html("<ins>{}</ins>", added))
+    return _joined(before), _joined(after)
+
+
+class FieldChange(tuple):
+    """One changed field: unpacks as (name, inline HTML diff), as it always did, and carries the
+    field's `label` in the reader's language and the two values side by side (`before`, `after`)."""
+
+    def __new__(cls, name, old, new, model=None):
+        self = super().__new__(cls, (name, word_diff(old, new)))
+        self.name = name
+        self.model = model
+        self._values = (old, new)
+        self._sides = None
+        return self
+
+    def _side(self, index):
+        # Worked out when a screen shows the two sides, not for every comparison.
+        if self._sides is None:
+            self._sides = word_diff_sides(*self._values)
+        return self._sides[index]
+
+    @property
+    def before(self):
+        return self._side(0)
+
+    @property
+    def after(self):
+        return self._side(1)
+
+    @property
+    def label(self):
+        if self.model is None:
+            return self.name.replace("_", " ")
+        try:
+            return capfirst(self.model._meta.get_field(self.name).verbose_name)
+        except FieldDoesNotExist:
+            return self.name.replace("_", " ")
+
+
+STATUS_LABELS = {
+    "added": _("added"),
+    "removed": _("removed"),
+    "changed": _("changed"),
+    "same": _("unchanged"),
+}
 
 
 @dataclass
 class Change:
     label: str
     status: str  # "added", "removed", "changed" or "same"
-    fields: list = field(default_factory=list)  # (field name, html diff)
+    fields: list = field(default_factory=list)  # FieldChange: (field name, html diff) with label, before, after
     children: list = field(default_factory=list)
+    text: str = ""  # a section's body as it stands, shown when it did not change
 
     @property
     def changed(self):
         return self.status != "same"
+
+    @property
+    def status_label(self):
+        return STATUS_LABELS[self.status]
 
 
 # Coded fields are compared as the labels a pharmacist reads.
@@ -233,11 +312,13 @@ def _shown(value, choices):
     return choice_label(choices, value)
 
 
-def _field_changes(old, new, names, choices=None):
+def _field_changes(old, new, names, choices=None, model=None):
     old, new = old or {}, new or {}
     choices = choices or {}
     return [
-        (name, word_diff(_shown(old.get(name), choices.get(name)), _shown(new.get(name), choices.get(name))))
+        FieldChange(
+            name, _shown(old.get(name), choices.get(name)), _shown(new.get(name), choices.get(name)), model=model
+        )
         for name in names
         if old.get(name) != new.get(name)
     ]
@@ -279,14 +360,19 @@ def _strength_label(s):
 def compare(old, new):
     """Return (entry field changes, section changes, product changes) between two snapshots."""
     old = old or {"sections": [], "products": []}
-    entry_fields = _field_changes(old, new, ENTRY_FIELDS)
+    entry_fields = _field_changes(old, new, ENTRY_FIELDS, model=Entry)
 
     sections = []
     for before, after in _pair(old["sections"], new["sections"], key=lambda s: (s["kind"], s["heading"])):
         # Kind and position decide the public heading and order, so they are edits too.
-        fields = _field_changes(before, after, ["kind", "heading", "position", "body"], SECTION_CHOICES)
+        fields = _field_changes(before, after, ["kind", "heading", "position", "body"], SECTION_CHOICES, Section)
         sections.append(
-            Change(label=section_title(after or before), status=_status(before, after, fields), fields=fields)
+            Change(
+                label=section_title(after or before),
+                status=_status(before, after, fields),
+                fields=fields,
+                text=(after or before).get("body") or "",
+            )
         )
 
     products = []
@@ -295,7 +381,7 @@ def compare(old, new):
         for s_before, s_after in _pair(
             (before or {}).get("strengths", []), (after or {}).get("strengths", []), key=_strength_label
         ):
-            s_fields = _field_changes(s_before, s_after, STRENGTH_FIELDS, STRENGTH_CHOICES)
+            s_fields = _field_changes(s_before, s_after, STRENGTH_FIELDS, STRENGTH_CHOICES, Strength)
             strengths.append(
                 Change(
                     label=_strength_label(s_after or s_before),
@@ -303,7 +389,7 @@ def compare(old, new):
                     fields=s_fields,
                 )
             )
-        p_fields = _field_changes(before, after, PRODUCT_FIELDS, PRODUCT_CHOICES)
+        p_fields = _field_changes(before, after, PRODUCT_FIELDS, PRODUCT_CHOICES, Product)
         products.append(
             Change(
                 label=(after or before)["name"],

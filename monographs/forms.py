@@ -20,9 +20,9 @@ def _changed_labels(base_revision, latest, entry_id):
     except LookupError:
         return []
     fields, sections, products = compare(old, new)
-    labels = [name.replace("_", " ") for name, _html in fields]
-    labels += [f"section “{c.label}” ({c.status})" for c in sections if c.changed]
-    labels += [f"product “{c.label}” ({c.status})" for c in products if c.changed]
+    labels = [str(change.label) for change in fields]
+    labels += [f"{_('section')} “{c.label}” ({c.status_label})" for c in sections if c.changed]
+    labels += [f"{_('product')} “{c.label}” ({c.status_label})" for c in products if c.changed]
     return labels
 
 
@@ -86,6 +86,57 @@ class VersionedEntryForm(forms.ModelForm):
         )
 
 
+class EntryForm(VersionedEntryForm):
+    """The entry's own form: also the optional note sent with "Save and submit"."""
+
+    review_note = forms.CharField(
+        label=_("Message to the reviewers"),
+        required=False,
+        max_length=1000,
+        help_text=_("Optional; sent to the reviewers with “Save and submit”."),
+        widget=forms.TextInput(attrs={"size": 80}),
+    )
+
+
+def _errors_of(form):
+    for name, field in form.fields.items():
+        if name in form.errors:
+            return field.label or name.replace("_", " "), form[name].id_for_label, form.errors[name][0]
+    if form.non_field_errors():
+        return None, None, form.non_field_errors()[0]
+    for formset in getattr(form, "nested_formsets", None) or []:
+        found = _errors_of_formset(formset)
+        if found:
+            return found
+    return None
+
+
+def _errors_of_formset(formset):
+    name = formset.model._meta.verbose_name
+    if formset.non_form_errors():
+        return str(name).capitalize(), None, formset.non_form_errors()[0]
+    for number, form in enumerate(formset.forms, start=1):
+        found = _errors_of(form)
+        if found:
+            label, field_id, message = found
+            where = f"{str(name).capitalize()} {number}"
+            return (f"{where}: {label}" if label else where), field_id, message
+    return None
+
+
+def first_error(form, formsets=()):
+    """(label, id of the field, message) of the first problem on an admin form and its inlines,
+    in page order, or None: the message names it and the page scrolls to it."""
+    found = _errors_of(form)
+    if found:
+        return found
+    for formset in formsets:
+        found = _errors_of_formset(formset)
+        if found:
+            return found
+    return None
+
+
 class DecisionForm(forms.Form):
     comment = forms.CharField(
         label=_("Review comment"),
@@ -107,6 +158,8 @@ class SubmitForm(forms.Form):
         max_length=1000,
         widget=forms.TextInput(attrs={"size": 50, "id": "submit-comment"}),
     )
+    # The version the page showed: a submission is refused if the entry was saved again since.
+    revision = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
 
 def _future_time_field(label, help_text):

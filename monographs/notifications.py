@@ -21,7 +21,9 @@ def reviewers():
 
 
 def mail_reviewers(*, entry, user, comment):
-    recipients = [u.email for u in reviewers() if u.pk != user.pk]
+    """Mail the reviewers (other than the submitter) who have an address; return the users mailed."""
+    people = [u for u in reviewers() if u.pk != user.pk]
+    recipients = [u.email for u in people]
     if recipients:
         send_mail(
             f"[Formulary] {entry.generic_name} submitted for review",
@@ -30,12 +32,15 @@ def mail_reviewers(*, entry, user, comment):
             None,
             recipients,
         )
+    return people
 
 
 def mail_authors(*, entry, event, verdict):
+    """Mail the authors of the decided changes who have an address; return the users mailed."""
     User = get_user_model()
     author_ids = authors_since_publication(entry, event.revision)
-    recipients = list(User.objects.filter(pk__in=author_ids).exclude(email="").values_list("email", flat=True))
+    people = list(User.objects.filter(pk__in=author_ids).exclude(email="").order_by("username"))
+    recipients = [u.email for u in people]
     if recipients:
         send_mail(
             f"[Formulary] {entry.generic_name} {verdict}",
@@ -44,3 +49,4 @@ def mail_authors(*, entry, event, verdict):
             None,
             recipients,
         )
+    return people

@@ -31,7 +31,8 @@ def record_edit(sender, revision, versions, **kwargs):
 
 @receiver(signals.entry_submitted, dispatch_uid="monographs_mail_submitted")
 def mail_reviewers(sender, entry, user, comment, event, **kwargs):
-    notifications.mail_reviewers(entry=entry, user=user, comment=comment)
+    # The screen says whom the mail went to (an empty list: nobody had an address).
+    event.notified = notifications.mail_reviewers(entry=entry, user=user, comment=comment)
 
 
 @receiver(signals.entry_approved, dispatch_uid="monographs_mail_approved")
@@ -41,9 +42,9 @@ def mail_author_approved(sender, entry, event, **kwargs):
         verdict = f"approved (goes live on {when})"
     else:
         verdict = "approved and published"
-    notifications.mail_authors(entry=entry, event=event, verdict=verdict)
+    event.notified = notifications.mail_authors(entry=entry, event=event, verdict=verdict)
 
 
 @receiver(signals.entry_rejected, dispatch_uid="monographs_mail_rejected")
 def mail_author_rejected(sender, entry, event, **kwargs):
-    notifications.mail_authors(entry=entry, event=event, verdict="rejected")
+    event.notified = notifications.mail_authors(entry=entry, event=event, verdict="rejected")

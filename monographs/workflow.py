@@ -142,6 +142,11 @@ def can_edit(user, entry):
     return _has(user, "change_entry")
 
 
+def can_review_any(user):
+    """Whether `user` reviews entries at all (the admin home shows reviewers the queue)."""
+    return _has(user, "review_entry")
+
+
 def can_submit(user, entry, state=None):
     """Whether `user` may send the working copy of `entry` for review now."""
     return _submit_refusal(user, state or _state_of(entry)) is None

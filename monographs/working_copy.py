@@ -4,6 +4,9 @@ Public pages never call these (they read published editions through
 `selectors`); the admin, the review screens and the workflow do.
 """
 
+from dataclasses import dataclass
+
+from django.utils.translation import gettext_lazy as _
 from reversion.models import Revision, Version
 
 from .models import AuditEvent, Edition, Entry, EntryState, State
@@ -35,6 +38,42 @@ def authors_since_publication(entry, up_to_revision):
     )
 
 
+@dataclass
+class ReviewNote:
+    """One thing an editor or reviewer wrote about the changes under review."""
+
+    when: object
+    who: object  # a user, or None for an import without one
+    kind: str
+    text: str
+
+
+def review_notes(entry, up_to_revision):
+    """Every reason for change and note written since the entry's last edition, up to
+    `up_to_revision` (the version under review), oldest first: what a reviewer reads before
+    deciding. Reasons come from the revisions; notes on submission, rejections and other
+    comments from the audit log."""
+    last = Edition.objects.filter(entry=entry, revision_id__lt=up_to_revision.pk).order_by("-number").first()
+    since = last.revision_id if last else 0
+    revision_ids = (
+        Version.objects.get_for_object(entry)
+        .filter(revision_id__gt=since, revision_id__lte=up_to_revision.pk)
+        .values("revision_id")
+    )
+    notes = [
+        ReviewNote(when=r.date_created, who=r.user, kind=_("Reason for change"), text=r.comment)
+        for r in Revision.objects.filter(pk__in=revision_ids).select_related("user")
+        if r.comment
+    ]
+    events = (
+        AuditEvent.objects.filter(entry=entry, revision_id__gt=since, revision_id__lte=up_to_revision.pk)
+        .exclude(comment="")
+        .select_related("actor")
+    )
+    notes += [ReviewNote(when=e.created_at, who=e.actor, kind=e.get_action_display(), text=e.comment) for e in events]
+    return sorted(notes, key=lambda note: note.when)
+
+
 def state_of(entry_id):
     """The review state of an entry with its entry and live edition, or None for an unknown id."""
     return (
@@ -49,6 +88,16 @@ def standing_rejection(entry_id):
     the editor fixes the draft, until the next transition (usually the next submission)."""
     last_event = AuditEvent.objects.filter(entry_id=entry_id).select_related("actor").first()
     return last_event if last_event and last_event.action == AuditEvent.Action.REJECTED else None
+
+
+def overdue_for_review(today, limit=None):
+    """Published entries whose periodic review date has passed, most overdue first."""
+    overdue = (
+        EntryState.objects.filter(live_edition__isnull=False, next_review_due__lt=today)
+        .select_related("entry")
+        .order_by("next_review_due", "entry__generic_name")
+    )
+    return overdue[:limit] if limit else overdue
 
 
 def review_queue():
@@ -70,6 +119,18 @@ def review_state(entry):
 def last_edition(entry):
     """The entry's newest edition, live or not (a withdrawn entry is compared with what the public saw last)."""
     return entry.editions.order_by("-number").first()
+
+
+def history(entry_id):
+    """Every saved version of the entry, newest first, as (version id, revision with its author,
+    number of the edition it became or None): the entry's history page."""
+    versions = (
+        Version.objects.get_for_object_reference(Entry, entry_id)
+        .select_related("revision__user")
+        .order_by("-revision_id")
+    )
+    numbers = dict(Edition.objects.filter(entry_id=entry_id).values_list("revision_id", "number"))
+    return [(version.pk, version.revision, numbers.get(version.revision_id)) for version in versions]
 
 
 def revision_ids(entry):

@@ -143,3 +143,96 @@ def test_browser_line_endings_are_stored_as_plain_newlines(admin_client_chief, l
     data["change_reason"] = "Saved without changes"
     assert admin_client_chief.post(entry_url(lenalidomide), data).status_code == 302
     assert Section.objects.get(pk=section.pk).body == section.body
+
+
+# One edit screen (issue 12): the entry, its sections, products and their strengths together.
+
+
+def _one_screen_edit(client, entry, **changes):
+    data = change_form_data(client.get(entry_url(entry)))
+    for key, value in changes.items():
+        data[key] = value
+    return data
+
+
+def test_one_screen_saves_a_section_and_a_strength_in_one_revision_with_one_reason(
+    admin_client_chief, superuser, lenalidomide
+):
+    from .admin_forms import formset_prefix
+
+    data = _one_screen_edit(admin_client_chief, lenalidomide)
+    # Strengths sit inside their product's row: products-<n>-strengths-<m>-<field>.
+    strength = formset_prefix(data, "registration_number", "HK-90101")
+    assert strength.startswith("products-") and "-strengths-" in strength
+    data[f"{strength}-pack_size"] = "7 capsules"
+    section = formset_prefix(data, "kind", "storage")
+    data[f"{section}-body"] = "Store below 25 °C."
+    data["change_reason"] = "New pack and storage advice"
+    before = Version.objects.get_for_object(lenalidomide).count()
+
+    response = admin_client_chief.post(entry_url(lenalidomide), data)
+
+    assert response.status_code == 302, response.context and response.context.get("first_error")
+    assert Version.objects.get_for_object(lenalidomide).count() == before + 1
+    revision = Version.objects.get_for_object(lenalidomide).first().revision
+    assert (revision.user, revision.comment) == (superuser, "New pack and storage advice")
+    assert Strength.objects.get(registration_number="HK-90101").pack_size == "7 capsules"
+    assert lenalidomide.sections.get(kind="storage").body == "Store below 25 °C."
+
+
+def test_deleting_a_strength_and_a_product_on_the_entry_screen_is_one_revision_without_them(
+    admin_client_chief, lenalidomide
+):
+    from monographs import working_copy
+    from monographs.snapshots import snapshot_of_revision
+
+    from .admin_forms import formset_prefix
+
+    data = _one_screen_edit(admin_client_chief, lenalidomide)
+    data[f"{formset_prefix(data, 'registration_number', 'HK-90101')}-DELETE"] = "on"
+    sandoz = formset_prefix(data, "name", "Lenalidomide Capsules (Sandoz)")
+    data[f"{sandoz}-DELETE"] = "on"
+    data["change_reason"] = "Sandoz withdrawn; 2.5 mg Revlimid no longer supplied"
+
+    assert admin_client_chief.post(entry_url(lenalidomide), data).status_code == 302
+
+    snapshot = snapshot_of_revision(working_copy.latest_revision(lenalidomide), lenalidomide.pk)
+    names = [p["name"] for p in snapshot["products"]]
+    assert "Lenalidomide Capsules (Sandoz)" not in names and "Revlimid" in names
+    numbers = {s["registration_number"] for p in snapshot["products"] for s in p["strengths"]}
+    assert "HK-90101" not in numbers and "HK-90102" in numbers
+    assert not Strength.objects.filter(registration_number="HK-90101").exists()
+    # A deletion is an edit like any other: the entry is a draft that needs review.
+    assert working_copy.state_of(lenalidomide.pk).state == "draft"
+
+
+def test_the_entry_form_shows_amounts_without_trailing_zeros(admin_client_chief, lenalidomide):
+    page = admin_client_chief.get(entry_url(lenalidomide)).content.decode()
+    assert 'value="2.5"' in page
+    assert "2.5000" not in page
+
+
+def test_a_refused_save_names_the_first_invalid_field_at_the_top(admin_client_chief, lenalidomide):
+    from .admin_forms import formset_prefix
+
+    data = _one_screen_edit(admin_client_chief, lenalidomide)
+    data.pop("change_reason", None)
+    response = admin_client_chief.post(entry_url(lenalidomide), data)
+    page = response.content.decode()
+    assert 'data-field="id_change_reason"' in page
+    assert "First problem: Reason for change: This field is required." in page
+
+    data = _one_screen_edit(admin_client_chief, lenalidomide)
+    strength = formset_prefix(data, "registration_number", "HK-90101")
+    data[f"{strength}-registration_number"] = "90101"
+    data["change_reason"] = "Typo"
+    page = admin_client_chief.post(entry_url(lenalidomide), data).content.decode()
+    assert f'data-field="id_{strength}-registration_number"' in page
+    assert "First problem: Product 1: Strength 1: HK registration number" in page
+
+
+def test_readers_see_amounts_without_trailing_zeros_too(client, reader, lenalidomide):
+    client.force_login(reader)
+    page = client.get(entry_url(lenalidomide)).content.decode()
+    assert "<p>2.5</p>" in page
+    assert "2.5000" not in page

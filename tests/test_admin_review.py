@@ -5,6 +5,7 @@ import datetime
 import logging
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core import mail
 from django.core.mail import BadHeaderError
 from django.urls import reverse
@@ -51,7 +52,7 @@ def test_editor_submits_from_the_entry_page_and_reviewers_are_emailed(
 ):
     login(client, editor)
     page = client.get(entry_url(lenalidomide)).content.decode()
-    assert "Submit for review" in page
+    assert "Submit the saved version for review" in page and "Save and submit for review" in page
 
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(entry_url(lenalidomide, "submit"), {"comment": "New storage advice"})
@@ -157,7 +158,11 @@ def test_compare_view_shows_added_and_removed_words_and_a_changed_strength(clien
     assert "<del>fatigue</del>" in page and "<ins>tiredness</ins>" in page
     assert "10 mg capsule" in page
     # Old and new values stay apart in the page's text: "21 28 capsules", not "2128 capsules".
-    assert "<del>21</del> <ins>28</ins> capsules" in page
+    # Before and after side by side: "21 capsules" and "28 capsules" each read as itself (issue 12).
+    assert (
+        '<td class="diff-before"><del>21</del> capsules</td>\n<td class="diff-after"><ins>28</ins> capsules</td>'
+        in page
+    )
 
 
 def test_compare_view_refuses_foreign_or_missing_versions(client, lenalidomide, superuser):
@@ -184,7 +189,7 @@ def test_second_of_two_concurrent_saves_is_refused_and_keeps_its_input(client, l
     assert response.status_code == 200
     page = response.content.decode()
     assert "Someone else changed this entry after you opened it" in page
-    assert "editor" in page and "drug class" in page
+    assert "editor" in page and "Changed: Drug class" in page
     assert "Second editor&#x27;s storage text" in page  # their input stays on the form
     section = Section.objects.get(entry=lenalidomide, kind="storage")
     assert "Second editor" not in section.body
@@ -355,10 +360,31 @@ def test_a_rejection_whose_mail_fails_is_done_logged_and_does_not_claim_the_auth
     assert [r.exc_info[0] for r in caplog.records if r.name == "monographs.workflow"] == [ConnectionRefusedError]
 
 
-def test_a_working_notification_still_says_so(client, lenalidomide, editor, reviewer):
+@pytest.mark.django_db(transaction=True)
+def test_the_submission_message_names_who_was_emailed(client, lenalidomide, editor, reviewer):
     login(client, editor)
     response = client.post(entry_url(lenalidomide, "submit"), follow=True)
-    assert "Submitted for review. Reviewers have been notified." in response.content.decode()
+    page = response.content.decode()
+    name = reviewer.get_full_name() or reviewer.username
+    assert f"Submitted for review. Emailed: {name} &lt;{reviewer.email}&gt;." in page
+    assert "Reviewers have been notified" not in page
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_messages_say_when_nobody_could_be_emailed(client, lenalidomide, editor, reviewer):
+    User = get_user_model()
+    User.objects.filter(pk__in=[editor.pk, reviewer.pk]).update(email="")
+    login(client, editor)
+    assert save_entry_with(client, lenalidomide, drug_class="Imide", reason="Class").status_code == 302
+    page = client.post(entry_url(lenalidomide, "submit"), follow=True).content.decode()
+    assert "Submitted for review. No reviewer could be emailed (none has an email address); tell them yourself." in page
+    assert mail.outbox == []
+
+    login(client, reviewer)
+    response = decide(client, lenalidomide, "reject", "Redo the storage advice")
+    page = client.get(response.url).content.decode()
+    assert "Rejected. Nobody could be emailed (no email address): tell the author why yourself." in page
+    assert "the author was told why" not in page
 
 
 def test_review_shows_a_changed_section_kind(client, published_lenalidomide, editor2, reviewer2):
@@ -371,7 +397,10 @@ def test_review_shows_a_changed_section_kind(client, published_lenalidomide, edi
     workflow.submit(entry=published_lenalidomide, user=editor2)
     page = login(client, reviewer2).get(entry_url(published_lenalidomide, "review")).content.decode()
     # The kind is compared as its label: "When to seek medical help" became "Side effects".
-    assert "<del>When</del> <ins>Side</ins> <del>to seek medical help</del> <ins>effects</ins>" in page
+    assert (
+        '<span class="field-label">Kind:</span> <span class="diff-before"><del>When</del> '
+        '<del>to seek medical help</del></span> → <span class="diff-after"><ins>Side</ins> <ins>effects</ins></span>'
+    ) in page
 
 
 def test_single_person_install_sees_the_approve_button(client, lenalidomide, make_editor_reviewer, settings):
@@ -503,3 +532,230 @@ def test_a_warning_is_shown_to_the_reviewer_on_the_review_page(client, lenalidom
     page = response.content.decode()
     assert 'data-check="empty_list"' in page and "this substance is indicated for:" in page
     assert "Approve and publish" in page
+
+
+# Save and submit (issue 12): one press saves with the reason and submits what was just saved.
+
+
+def test_save_and_submit_submits_the_version_just_saved(client, lenalidomide, editor):
+    login(client, editor)
+    data = change_form_data(client.get(entry_url(lenalidomide)))
+    data["atc_code"] = "L04AX99"
+    data["change_reason"] = "Corrected ATC code"
+    data["review_note"] = "Only the ATC code"
+    data["_saveandsubmit"] = "Save and submit for review"
+
+    response = client.post(entry_url(lenalidomide), data, follow=True)
+
+    assert response.redirect_chain[-1][0] == entry_url(lenalidomide)
+    state = EntryState.objects.get(entry=lenalidomide)
+    assert state.state == State.IN_REVIEW
+    latest = working_copy.latest_revision(lenalidomide)
+    assert state.submitted_revision == latest and latest.comment == "Corrected ATC code"
+    assert latest.version_set.get(content_type__model="entry").field_dict["atc_code"] == "L04AX99"
+    event = AuditEvent.objects.filter(entry=lenalidomide).first()
+    assert (event.action, event.comment) == (AuditEvent.Action.SUBMITTED, "Only the ATC code")
+    assert "Saved and submitted for review." in response.content.decode()
+
+
+def test_save_and_submit_with_an_invalid_form_neither_saves_nor_submits(client, lenalidomide, editor):
+    login(client, editor)
+    data = change_form_data(client.get(entry_url(lenalidomide)))
+    data["atc_code"] = "L04AX99"
+    data.pop("change_reason", None)
+    data["_saveandsubmit"] = "Save and submit for review"
+
+    response = client.post(entry_url(lenalidomide), data)
+
+    assert response.status_code == 200
+    assert EntryState.objects.get(entry=lenalidomide).state == State.DRAFT
+    assert Entry.objects.get(pk=lenalidomide.pk).atc_code != "L04AX99"
+
+
+def test_the_separate_submit_form_refuses_when_the_entry_was_saved_since_the_page_was_opened(
+    client, lenalidomide, editor
+):
+    login(client, editor)
+    form = client.get(entry_url(lenalidomide)).context["submit_form"]
+    shown = form["revision"].value()
+    assert shown == working_copy.latest_revision(lenalidomide).pk
+    # Saved again (another tab, another person) after the page was opened.
+    assert save_entry_with(client, lenalidomide, drug_class="Imide", reason="Class").status_code == 302
+
+    response = client.post(entry_url(lenalidomide, "submit"), {"revision": shown})
+
+    assert response.status_code == 409
+    assert EntryState.objects.get(entry=lenalidomide).state == State.DRAFT
+
+
+# The review page (issue 12): all reasons and notes, labels, plain-text diff, preview.
+
+
+def _change_pack_size(client, entry, pack_size, reason):
+    from .admin_forms import formset_prefix
+
+    data = change_form_data(client.get(entry_url(entry)))
+    data[f"{formset_prefix(data, 'registration_number', 'HK-90101')}-pack_size"] = pack_size
+    data["change_reason"] = reason
+    assert client.post(entry_url(entry), data).status_code == 302
+
+
+def _page_text(html):
+    import re
+
+    from django.utils.html import strip_tags
+
+    return re.sub(r"\s+", " ", strip_tags(html))
+
+
+def test_review_diff_of_a_pack_size_reads_as_text_with_old_and_new_apart(
+    client, published_lenalidomide, editor2, reviewer2
+):
+    Strength.objects.filter(registration_number="HK-90101").update(pack_size="21 capsules")
+    login(client, editor2)
+    _change_pack_size(client, published_lenalidomide, "21 capsules", "Pack as registered")
+    workflow.submit(entry=published_lenalidomide, user=editor2)
+    workflow.approve(
+        entry=published_lenalidomide,
+        user=reviewer2,
+        revision=working_copy.submitted_revision(published_lenalidomide),
+        comment="ok",
+    )
+    _change_pack_size(client, published_lenalidomide, "7 capsules", "Smaller pack")
+    workflow.submit(entry=published_lenalidomide, user=editor2)
+
+    page = login(client, reviewer2).get(entry_url(published_lenalidomide, "review")).content.decode()
+    text = _page_text(page)
+
+    # The row reads "Pack size 21 capsules 7 capsules", the label in words, never "217 capsules".
+    assert "Pack size 21 capsules 7 capsules" in text
+    assert "217" not in text and "pack_size" not in page
+
+
+def test_review_page_lists_every_reason_and_note_since_the_live_edition(
+    client, published_lenalidomide, editor2, reviewer2
+):
+    login(client, editor2)
+    assert save_entry_with(client, published_lenalidomide, storage="Store cool.", reason="First reason").status_code
+    workflow.submit(entry=published_lenalidomide, user=editor2, comment="Please look at storage")
+    workflow.reject(
+        entry=published_lenalidomide,
+        user=reviewer2,
+        revision=working_copy.submitted_revision(published_lenalidomide),
+        comment="Say which temperature",
+    )
+    assert save_entry_with(client, published_lenalidomide, storage="Store below 25 °C.", reason="Second reason")
+    workflow.submit(entry=published_lenalidomide, user=editor2, comment="Temperature added")
+
+    text = _page_text(login(client, reviewer2).get(entry_url(published_lenalidomide, "review")).content.decode())
+
+    order = [
+        "First reason",
+        "Please look at storage",
+        "Say which temperature",
+        "Second reason",
+        "Temperature added",
+    ]
+    positions = [text.index(words) for words in order]
+    assert positions == sorted(positions)
+    # The publication's own reasons (before the live edition) are not listed again.
+    assert "Demo data" not in text.split("Reasons and notes since the live edition")[1].split("Entry details")[0]
+    assert "editor2" in text
+
+
+def test_changed_sections_are_open_and_unchanged_ones_folded(client, published_lenalidomide, editor2, reviewer2):
+    login(client, editor2)
+    assert save_entry_with(client, published_lenalidomide, storage="Store cool.", reason="Storage").status_code
+    workflow.submit(entry=published_lenalidomide, user=editor2)
+    page = login(client, reviewer2).get(entry_url(published_lenalidomide, "review")).content.decode()
+    assert page.count('<details class="change change-changed" open>') == 1
+    assert page.count('<details class="change change-same">') >= 10
+
+
+def test_preview_renders_the_submitted_version_with_the_public_templates_in_both_languages(
+    client, published_lenalidomide, editor2, reviewer2, reader
+):
+    login(client, editor2)
+    _change_pack_size(client, published_lenalidomide, "7 capsules", "Smaller pack")
+    workflow.submit(entry=published_lenalidomide, user=editor2)
+    preview = entry_url(published_lenalidomide, "preview")
+
+    review = login(client, reviewer2).get(entry_url(published_lenalidomide, "review")).content.decode()
+    assert f'href="{preview}?language=en"' in review and f'href="{preview}?language=zh-hant"' in review
+
+    english = client.get(preview, {"language": "en"})
+    assert english.status_code == 200
+    assert "monographs/entry_detail.html" in [t.name for t in english.templates]
+    assert "monographs/_monograph.html" in [t.name for t in english.templates]
+    assert "7 capsules" in _page_text(english.content.decode())
+    assert '<html lang="en"' in english.content.decode()
+    chinese = client.get(preview, {"language": "zh-hant"}).content.decode()
+    assert '<html lang="zh-Hant"' in chinese and "香港註冊產品" in chinese and "7 capsules" in chinese
+    # The public page still shows the live edition, not the submitted version.
+    assert "7 capsules" not in client.get(f"/entries/{published_lenalidomide.slug}/").content.decode()
+
+    # Staff only: readers may look; someone signed out is sent to the login.
+    assert login(client, reader).get(preview).status_code == 200
+    client.logout()
+    response = client.get(preview)
+    assert response.status_code == 302 and "/login/" in response.url
+
+
+def test_history_marks_the_edition_each_version_became_and_offers_restore_only_to_editors(
+    client, published_lenalidomide, editor2, reader
+):
+    history = entry_url(published_lenalidomide, "history")
+    approved = working_copy.latest_revision(published_lenalidomide)
+    page = login(client, editor2).get(history).content.decode()
+    assert "edition 1" in _page_text(page)
+    assert approved.comment in page
+    assert "restoring makes it the new draft" in page
+    assert "Press the save button below to revert" not in page
+
+    page = login(client, reader).get(history).content.decode()
+    assert "restoring" not in page.lower() and "Open a version to read it." in page
+    version = Version.objects.get_for_object(published_lenalidomide).first()
+    revision_page = client.get(
+        reverse("admin:monographs_entry_revision", args=[published_lenalidomide.pk, version.pk])
+    ).content.decode()
+    assert "Only editors can restore it." in revision_page
+    assert "Press the save button below to revert" not in revision_page
+
+
+def test_the_admin_home_shows_reviewers_the_queue_and_overdue_entries(
+    client, published_lenalidomide, lenalidomide, editor, reviewer, reader
+):
+    from monographs.services import entry_import_text
+
+    other = entry_import_text(generic_name="Thalidomide", text="Thalidomide is an older imide drug.\n").entry
+    workflow.submit(entry=other, user=editor)
+    EntryState.objects.filter(entry=other).update(submitted_at=timezone.now() - datetime.timedelta(days=3))
+    EntryState.objects.filter(entry=published_lenalidomide).update(
+        next_review_due=timezone.localdate() - datetime.timedelta(days=40)
+    )
+
+    home = reverse("admin:index")
+    text = _page_text(login(client, reviewer).get(home).content.decode())
+    assert "1 entry awaiting review" in text and "Review Thalidomide" in text and "3 days" in text
+    assert "1 entry overdue for periodic review" in text and "Lenalidomide" in text
+
+    text = _page_text(login(client, editor).get(home).content.decode())
+    assert "awaiting review" not in text and "1 entry overdue for periodic review" in text
+
+    text = _page_text(login(client, reader).get(home).content.decode())
+    assert "awaiting review" not in text and "overdue" not in text
+
+
+def test_review_page_in_zh_hant_labels_fields_in_chinese(client, published_lenalidomide, editor2, reviewer2):
+    login(client, editor2)
+    _change_pack_size(client, published_lenalidomide, "7 capsules", "Smaller pack")
+    workflow.submit(entry=published_lenalidomide, user=editor2)
+    page = (
+        login(client, reviewer2)
+        .get(entry_url(published_lenalidomide, "review"), HTTP_ACCEPT_LANGUAGE="zh-hant")
+        .content.decode()
+    )
+    text = _page_text(page)
+    assert "包裝 21 capsules 7 capsules" in text
+    assert "之前" in text and "之後" in text and "自現行版本以來的更改原因及備註" in text
+    assert "Pack size" not in text

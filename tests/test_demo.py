@@ -242,7 +242,7 @@ def test_demo_entry_fields_are_recorded_in_the_history(dev):
     update = versions[1]
     assert update.field_dict["atc_code"] == "L04AX04"
     assert "來那度胺" in update.field_dict["synonyms"]
-    assert update.revision.user.username == "admin"
+    assert update.revision.user.username == "editor"  # the demo editor does the work (issue 12)
     # Before it, the history shows the entry without them.
     assert versions[0].field_dict["atc_code"] == ""
 
@@ -275,3 +275,12 @@ def test_the_demo_entry_page_shows_the_empty_list_warning(dev, client):
     page = client.get(reverse("admin:monographs_entry_change", args=[entry.pk])).content.decode()
     assert 'data-check="empty_list"' in page
     assert "“Beyond its role in myeloma, this substance is indicated for:” introduces a list" in page
+
+
+def test_demo_history_credits_the_editor_and_demo_logins_have_example_addresses(dev):
+    call_command("load_demo", stdout=io.StringIO())
+    entry = Entry.objects.get()
+    authors = {v.revision.user.username for v in Version.objects.get_for_object(entry).select_related("revision")}
+    assert authors == {"editor"}
+    emails = dict(get_user_model().objects.values_list("username", "email"))
+    assert emails == {name: f"{name}@example.org" for name in ["admin", "editor", "reviewer", "reader"]}

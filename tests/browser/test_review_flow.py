@@ -36,10 +36,8 @@ def edit_storage_and_submit(page, text, reason):
     storage = re.compile("structural integrity of the capsules|Store below")
     page.locator("textarea[name$='-body']").filter(has_text=storage).first.fill(text)
     page.get_by_role("textbox", name="Reason for change").fill(reason)
-    page.get_by_role("button", name="Save and continue editing").click()
-    expect(page.locator(".messagelist")).to_contain_text("was changed successfully")
-    page.get_by_role("button", name="Submit for review").click()
-    expect(page.locator(".messagelist")).to_contain_text("Submitted for review")
+    page.get_by_role("button", name="Save and submit for review").click()
+    expect(page.locator(".messagelist")).to_contain_text("Saved and submitted for review")
 
 
 def test_approving_a_review_page_left_open_while_the_editor_resubmitted_is_refused(
@@ -86,16 +84,13 @@ def test_edit_submit_approve_publish(page, browser, base_url, people, admin_logi
     storage = page.locator("textarea[name$='-body']").filter(has_text="structural integrity of the capsules")
     storage.fill(NEW_TEXT)
     page.get_by_role("textbox", name="Reason for change").fill("Storage temperature from the new product information")
-    page.get_by_role("button", name="Save and continue editing").click()
-    expect(page.locator(".messagelist")).to_contain_text("was changed successfully")
+    page.get_by_label("Message to the reviewers").fill("Please check the new storage temperature")
+    page.get_by_role("button", name="Save and submit for review").click()
+    expect(page.locator(".messagelist")).to_contain_text("Saved and submitted for review")
 
-    # Saved, but not yet public.
+    # Saved and submitted, but not yet public.
     public.goto("/entries/lenalidomide/")
     expect(public.locator("main")).not_to_contain_text("儲存於攝氏25度以下")
-
-    page.get_by_label("Note for the reviewer").fill("Please check the new storage temperature")
-    page.get_by_role("button", name="Submit for review").click()
-    expect(page.locator(".messagelist")).to_contain_text("Submitted for review")
     page.context.clear_cookies()  # sign out
 
     # The reviewer finds it in the queue, sees the word-level changes and approves.

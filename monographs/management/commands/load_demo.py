@@ -47,6 +47,9 @@ class Command(BaseCommand):
                     user = user or User(username=username)
                     user.set_password(password)
                     user.is_active = user.is_staff = True
+                    # An example address (never delivered: example.org is reserved), so the
+                    # review mails of the demo have someone to go to and say so.
+                    user.email = user.email or f"{username}@example.org"
                     user.is_superuser = user.is_superuser or superuser
                     user.save()
                     if group_name:
@@ -55,7 +58,8 @@ class Command(BaseCommand):
                 else:
                     # Someone else's account, or one whose password was changed: leave it alone.
                     logins.append((username, role, None))
-            entry = load_lenalidomide(user=User.objects.get(username="admin"))
+            # The editor writes the demo content, as in real use; the history credits them.
+            entry = load_lenalidomide(user=User.objects.get(username="editor"))
             if not entry.editions.exists():
                 # Put the demo on the public pages the way any content gets there:
                 # an editor submits it and a different person, a reviewer, approves it.
