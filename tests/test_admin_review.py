@@ -504,7 +504,7 @@ def test_the_submit_note_field_tells_the_browser_its_limit(client, lenalidomide,
 
 def test_the_entry_page_lists_the_content_check_findings_before_submit(client, lenalidomide, editor):
     page = login(client, editor).get(entry_url(lenalidomide)).content.decode()
-    assert "Content checks" in page and "Submit for review" in page
+    assert "Content checks" in page and "Submit the saved version for review" in page
     expected = "Warning</strong> · Uses and indications: “Beyond its role in myeloma, this substance is indicated for:”"
     assert expected in page
 
