@@ -127,3 +127,35 @@ def _date_hierarchy_in_range(query, field):
 
 def _bad_request(message):
     return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
+
+
+EDITOR_MARKER_COOKIE = "formulary_editor"
+
+
+class EditorMarkerMiddleware:
+    """Keep a cookie-free public site while letting editors find their "Edit this entry" link.
+
+    On admin responses only, a signed-in user who may change entries gets a plain marker
+    cookie (no secret in it: it only tells the public page's script that asking is worth
+    it); anyone else has it removed. Public responses are never touched, so they set no
+    cookie and stay the same for every visitor (cacheable). The link itself comes from
+    `monographs.views.edit_link`, which checks the session.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        match = getattr(request, "resolver_match", None)
+        if match is None or match.namespace != "admin":
+            return response
+        user = getattr(request, "user", None)
+        may_edit = bool(user and user.is_authenticated and user.is_active and user.has_perm("monographs.change_entry"))
+        has_marker = EDITOR_MARKER_COOKIE in request.COOKIES
+        if may_edit and not has_marker:
+            # Not HttpOnly on purpose: the public page's script reads it. It grants nothing.
+            response.set_cookie(EDITOR_MARKER_COOKIE, "1", samesite="Lax", secure=request.is_secure())
+        elif not may_edit and has_marker:
+            response.delete_cookie(EDITOR_MARKER_COOKIE, samesite="Lax")
+        return response

@@ -61,6 +61,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "formulary.middleware.DatabaseUnavailableMiddleware",
+    "formulary.middleware.EditorMarkerMiddleware",
     # Last, so it sees failed logins from every view.
     "axes.middleware.AxesMiddleware",
 ]

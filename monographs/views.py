@@ -192,3 +192,24 @@ def changes(request):
 def entry_compare(request, slug, old, new):
     comparison = selectors.public_comparison(slug, old, new)
     return render(request, "monographs/entry_compare.html", {"comparison": comparison})
+
+
+def edit_link(request, entry_id):
+    """The admin address to edit an entry, for a signed-in editor; 204 for anyone else.
+
+    Asked by the public entry page's script (static/formulary/edit-link.js) only when the
+    editor marker cookie is present, so the entry page itself stays the same for everyone.
+    Never cached: the answer depends on who asks.
+    """
+    from django.http import HttpResponse, JsonResponse
+    from django.utils.cache import add_never_cache_headers
+
+    from . import workflow
+
+    user = request.user
+    if user.is_authenticated and user.is_staff and workflow.can_edit(user, None):
+        response = JsonResponse({"url": reverse("admin:monographs_entry_change", args=[entry_id])})
+    else:
+        response = HttpResponse(status=204)
+    add_never_cache_headers(response)
+    return response

@@ -3,6 +3,7 @@ phone (375 × 812) and on a desktop (1280 × 800), tables become cards on the ph
 nothing serious, and a printout carries the formulary, date, address and edition on every page."""
 
 import datetime
+import re
 
 import pytest
 
@@ -121,3 +122,15 @@ def test_printout_names_formulary_date_address_and_edition(page, demo, live_serv
     )
     assert groups == ["table-header-group", "table-footer-group"]
     expect(page.locator(".site-header")).to_be_hidden()
+
+
+def test_an_editor_sees_edit_this_entry_and_a_visitor_does_not(page, browser, base_url, admin_login, demo):
+    visitor = browser.new_page(base_url=base_url)
+    visitor.goto("/entries/lenalidomide/")
+    expect(visitor.locator("main")).to_contain_text("Lenalidomide")
+    assert visitor.get_by_role("link", name="Edit this entry").count() == 0
+
+    admin_login(page, make_user("editor-b", "Editors"))
+    page.goto("/entries/lenalidomide/")
+    page.get_by_role("link", name="Edit this entry").click()
+    expect(page).to_have_url(re.compile(r"/admin/monographs/entry/\d+/change/$"))
