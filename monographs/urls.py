@@ -10,5 +10,7 @@ urlpatterns = [
     path("entries/<slug:slug>/", views.entry_detail, name="entry_detail"),
     path("classes/", views.drug_class_list, name="class_list"),
     path("classes/<str:slug>/", views.drug_class_detail, name="class_detail"),
+    path("classes/<str:slug>/booklet.pdf", views.booklet, name="class_booklet"),
+    path("booklet.pdf", views.booklet, name="booklet"),
     path("search/", views.search, name="search"),
 ]

@@ -11,13 +11,14 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.core.cache import cache
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 from django.utils.text import slugify
 from django.utils.translation import get_language
 
+from . import booklet as booklet_module
 from . import search as search_module
 from . import selectors
 from .api.throttling import SearchRateThrottle
@@ -75,14 +76,23 @@ def drug_class_list(request):
     return render(request, "monographs/class_list.html", {"drug_classes": classes})
 
 
-def drug_class_detail(request, slug):
+def _drug_class_named(slug):
     names = [name for name, _count in selectors.live_drug_classes() if class_slug(name) == slug]
     if not names:
         raise Http404("No published entry in this drug class.")
+    return names[0]
+
+
+def drug_class_detail(request, slug):
+    drug_class = _drug_class_named(slug)
     return render(
         request,
         "monographs/class_detail.html",
-        {"drug_class": names[0], "page_obj": _page(request, selectors.live_editions_in_class(names[0]))},
+        {
+            "drug_class": drug_class,
+            "slug": slug,
+            "page_obj": _page(request, selectors.live_editions_in_class(drug_class)),
+        },
     )
 
 
@@ -131,3 +141,46 @@ def search(request):
             "query_prefix": urlencode({"q": query}) + "&",
         },
     )
+
+
+# --- The printable booklet (monographs/booklet.py renders it) ---------------------------
+
+BOOKLET_BUSY_SECONDS = 30
+
+
+def booklet(request, slug=None):
+    """The formulary, or one drug class, as a PDF in the interface language; cached per publication stamp."""
+    drug_class = _drug_class_named(slug) if slug is not None else None
+    # The stamp is read first: a publication after it only makes the next request render again.
+    stamp = selectors.formulary_last_changed()
+    count = selectors.live_edition_count(drug_class)
+    if not count:
+        raise Http404("No published entry.")
+    if count > booklet_module.web_max_entries():
+        # Bounded costs: a visitor cannot make the server lay out thousands of pages on demand.
+        return render(
+            request,
+            "monographs/booklet/too_large.html",
+            {"drug_class": drug_class, "count": count, "limit": booklet_module.web_max_entries()},
+            status=413,
+        )
+    language = get_language()
+    key = booklet_module.cache_key(f"class:{slug}" if slug is not None else "all", language, stamp)
+    pdf = cache.get(key)
+    if pdf is None:
+        # One rendering of a booklet at a time; a second request meanwhile is asked to come back.
+        if not cache.add(key + ":busy", True, BOOKLET_BUSY_SECONDS * 4):
+            response = render(request, "monographs/booklet/busy.html", {"wait": BOOKLET_BUSY_SECONDS}, status=503)
+            response["Retry-After"] = str(BOOKLET_BUSY_SECONDS)
+            return response
+        try:
+            pdf = booklet_module.booklet_pdf(
+                booklet_module.Booklet(drug_class=drug_class or "", stamp=stamp, count=count),
+                selectors.live_editions_in_chunks(drug_class=drug_class, chunk_size=booklet_module.part_size()),
+            )
+            cache.set(key, pdf, booklet_module.cache_seconds())
+        finally:
+            cache.delete(key + ":busy")
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{booklet_module.file_name(slug, language)}"'
+    return response
