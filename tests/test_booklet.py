@@ -127,7 +127,7 @@ def test_chinese_booklet_embeds_a_noto_cjk_font(client, published_lenalidomide, 
     # Columns: name, type, encoding, emb, sub, uni; "emb" must be yes.
     assert all(re.search(r"\byes\s+yes\s+yes\b", line) for line in cjk), fonts
     text = run_tool("pdftotext", pdf, tmp_path)
-    assert "目錄" in text and "來那度胺" in text and "HK-90101" in text
+    assert "目錄" in text and "版本日期" in text and "來那度胺" in text and "HK-90101" in text
     assert "formulary-booklet" in client.get(CLASS_URL)["Content-Disposition"]
 
 
