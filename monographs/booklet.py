@@ -48,7 +48,7 @@ FURNITURE_SHEET = 500  # entry pages per sheet of page furniture
 
 def web_max_entries():
     """The most entries a booklet may have to be made on request; larger ones are built by the command."""
-    return getattr(settings, "FORMULARY_BOOKLET_WEB_MAX_ENTRIES", 300)
+    return getattr(settings, "FORMULARY_BOOKLET_WEB_MAX_ENTRIES", 200)
 
 
 def part_size():
