@@ -32,12 +32,13 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.staticfiles import finders
+from django.core.cache import cache
 from django.template.loader import render_to_string
 from django.utils.text import slugify
 from django.utils.translation import get_language
 
 from . import snapshots
-from .pdf_parts import render_part
+from .pdf_parts import exit_with_parent, render_part
 from .selectors import OTHER_INITIAL
 from .vocabulary import DosageForm, FormularyStatus, LegalClass, SafetyFlag, SaleRequirement
 
@@ -71,6 +72,25 @@ def cache_key(scope, language, stamp):
     changes the stamp, so a stale booklet is never served and nothing needs invalidating."""
     moment = f"{stamp.timestamp():.6f}" if stamp is not None else "never"
     return f"monographs:booklet:{scope}:{moment}:{language}"
+
+
+BUSY_SECONDS = 30
+
+
+def cached(key, make):
+    """The booklet cached under `key`, else `make()`'s, cached; None while another request makes it
+    (one rendering of a booklet at a time: the caller asks the visitor to come back)."""
+    pdf = cache.get(key)
+    if pdf is not None:
+        return pdf
+    if not cache.add(f"{key}:busy", True, BUSY_SECONDS * 4):
+        return None
+    try:
+        pdf = make()
+        cache.set(key, pdf, cache_seconds())
+    finally:
+        cache.delete(f"{key}:busy")
+    return pdf
 
 
 def file_name(scope_slug, language):
@@ -160,7 +180,12 @@ def _pool(count):
     if count <= 1:
         return ThreadPoolExecutor(max_workers=1)
     # "spawn": a fresh interpreter, never a fork of a process holding database connections and threads.
-    return ProcessPoolExecutor(max_workers=count, mp_context=multiprocessing.get_context("spawn"))
+    return ProcessPoolExecutor(
+        max_workers=count,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=exit_with_parent,
+        initargs=(os.getpid(),),
+    )
 
 
 @dataclass
@@ -202,7 +227,7 @@ def write_booklet(booklet, chunks, out, *, worker_count=None, progress=None):
                 for f in finished:
                     in_flight.remove(f)
                     done += 1
-                report(f"laid out {done} of {len(parts)}+ parts, {time.monotonic() - started:.1f} s")
+                report(f"{done} parts laid out ({len(parts)} started), {time.monotonic() - started:.1f} s")
 
         # Page numbers: each part starts where the one before it ended.
         toc, first_page = [], 1
@@ -237,7 +262,10 @@ def write_booklet(booklet, chunks, out, *, worker_count=None, progress=None):
         page_index = front_pages
         for path, _future in sheets:
             for sheet_page in PdfReader(str(path)).pages:
-                writer.pages[page_index].merge_page(sheet_page)
+                page = writer.pages[page_index]
+                page.merge_page(sheet_page)
+                # Merging leaves the page's content uncompressed: four times the file and the memory.
+                page.compress_content_streams()
                 page_index += 1
         writer.write(str(out))
         writer.close()

@@ -5,6 +5,25 @@ and CSS text from `monographs.booklet`, so it needs neither settings nor a datab
 """
 
 
+def exit_with_parent(parent_pid):
+    """Worker initializer: end this worker when the process that started it is gone.
+
+    A pool's idle workers wait on a queue whose write end they hold themselves, so they
+    would outlive a parent killed mid-booklet (say, a web worker past its timeout).
+    """
+    import os
+    import signal
+    import threading
+    import time
+
+    def watch():
+        while os.getppid() == parent_pid:
+            time.sleep(1)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
 def _fetcher():
     import weasyprint
 

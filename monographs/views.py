@@ -145,8 +145,6 @@ def search(request):
 
 # --- The printable booklet (monographs/booklet.py renders it) ---------------------------
 
-BOOKLET_BUSY_SECONDS = 30
-
 
 def booklet(request, slug=None):
     """The formulary, or one drug class, as a PDF in the interface language; cached per publication stamp."""
@@ -166,21 +164,18 @@ def booklet(request, slug=None):
         )
     language = get_language()
     key = booklet_module.cache_key(f"class:{slug}" if slug is not None else "all", language, stamp)
-    pdf = cache.get(key)
+    pdf = booklet_module.cached(
+        key,
+        lambda: booklet_module.booklet_pdf(
+            booklet_module.Booklet(drug_class=drug_class or "", stamp=stamp, count=count),
+            selectors.live_editions_in_chunks(drug_class=drug_class, chunk_size=booklet_module.part_size()),
+        ),
+    )
     if pdf is None:
-        # One rendering of a booklet at a time; a second request meanwhile is asked to come back.
-        if not cache.add(key + ":busy", True, BOOKLET_BUSY_SECONDS * 4):
-            response = render(request, "monographs/booklet/busy.html", {"wait": BOOKLET_BUSY_SECONDS}, status=503)
-            response["Retry-After"] = str(BOOKLET_BUSY_SECONDS)
-            return response
-        try:
-            pdf = booklet_module.booklet_pdf(
-                booklet_module.Booklet(drug_class=drug_class or "", stamp=stamp, count=count),
-                selectors.live_editions_in_chunks(drug_class=drug_class, chunk_size=booklet_module.part_size()),
-            )
-            cache.set(key, pdf, booklet_module.cache_seconds())
-        finally:
-            cache.delete(key + ":busy")
+        wait = booklet_module.BUSY_SECONDS
+        response = render(request, "monographs/booklet/busy.html", {"wait": wait}, status=503)
+        response["Retry-After"] = str(wait)
+        return response
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="{booklet_module.file_name(slug, language)}"'
     return response

@@ -202,3 +202,14 @@ def test_chunks_are_a_to_z_and_bounded(published_lenalidomide, editor, reviewer)
     assert [e.generic_name for c in chunks for e in c] == ["Alpha", "beta", "gamma", "Lenalidomide"]
     assert selectors.live_edition_count() == 4 and selectors.live_edition_count(DRUG_CLASS) == 1
     assert Path(booklet.file_name("", "en")).name == "formulary-booklet-en.pdf"
+
+
+def test_a_booklet_being_made_is_not_made_twice_at_once(client, published_lenalidomide):
+    key = booklet.cache_key("all", "en", selectors.formulary_last_changed())
+    cache.add(f"{key}:busy", True, 60)  # another request is making it
+
+    response = client.get(WHOLE_URL)
+
+    assert response.status_code == 503 and response["Retry-After"] == "30"
+    cache.delete(f"{key}:busy")
+    assert client.get(WHOLE_URL).status_code == 200
