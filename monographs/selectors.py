@@ -507,3 +507,38 @@ def _labelled(model, fields):
             label = name.replace("_", " ")
         labelled.append((label, html))
     return labelled
+
+
+# --- The printable booklet: whole snapshots, read in bounded chunks. ---
+
+
+def live_edition_count(drug_class=None):
+    """How many live editions there are (in `drug_class` when given)."""
+    editions = live_editions()
+    if drug_class is not None:
+        editions = editions.filter(drug_class=drug_class)
+    return editions.order_by().count()
+
+
+def live_editions_in_chunks(*, drug_class=None, chunk_size=100):
+    """Live editions with their snapshots, in A–Z order of generic name (as `live_editions_by_name`),
+    as lists of at most `chunk_size`: one query per chunk, continuing after the last name read
+    (keyset paging), so a caller holds one chunk of snapshots at a time whatever the formulary's size."""
+    from django.db.models import Q
+    from django.db.models.functions import Lower
+
+    editions = live_editions().annotate(name_key=Lower("generic_name")).order_by("name_key", "pk")
+    if drug_class is not None:
+        editions = editions.filter(drug_class=drug_class)
+    after = None
+    while True:
+        page = editions
+        if after is not None:
+            page = page.filter(Q(name_key__gt=after[0]) | Q(name_key=after[0], pk__gt=after[1]))
+        chunk = list(page[:chunk_size])
+        if not chunk:
+            return
+        yield chunk
+        if len(chunk) < chunk_size:
+            return
+        after = (chunk[-1].name_key, chunk[-1].pk)

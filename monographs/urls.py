@@ -14,5 +14,7 @@ urlpatterns = [
     path("changes/feed/", feeds.ChangesFeed(), name="changes_feed"),
     path("classes/", views.drug_class_list, name="class_list"),
     path("classes/<str:slug>/", views.drug_class_detail, name="class_detail"),
+    path("classes/<str:slug>/booklet.pdf", views.booklet, name="class_booklet"),
+    path("booklet.pdf", views.booklet, name="booklet"),
     path("search/", views.search, name="search"),
 ]

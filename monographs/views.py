@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.core.cache import cache
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -21,6 +21,7 @@ from django.utils.text import slugify
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from . import booklet as booklet_module
 from . import periods, selectors
 from . import search as search_module
 from .api.throttling import SearchRateThrottle
@@ -81,14 +82,23 @@ def drug_class_list(request):
     return render(request, "monographs/class_list.html", {"drug_classes": _drug_classes_with_slugs()})
 
 
-def drug_class_detail(request, slug):
+def _drug_class_named(slug):
     names = [name for name, _count in selectors.live_drug_classes() if class_slug(name) == slug]
     if not names:
         raise Http404("No published entry in this drug class.")
+    return names[0]
+
+
+def drug_class_detail(request, slug):
+    drug_class = _drug_class_named(slug)
     return render(
         request,
         "monographs/class_detail.html",
-        {"drug_class": names[0], "page_obj": _page(request, selectors.live_editions_in_class(names[0]))},
+        {
+            "drug_class": drug_class,
+            "slug": slug,
+            "page_obj": _page(request, selectors.live_editions_in_class(drug_class)),
+        },
     )
 
 
@@ -212,4 +222,42 @@ def edit_link(request, entry_id):
     else:
         response = HttpResponse(status=204)
     add_never_cache_headers(response)
+    return response
+
+
+# --- The printable booklet (monographs/booklet.py renders it) ---------------------------
+
+
+def booklet(request, slug=None):
+    """The formulary, or one drug class, as a PDF in the interface language; cached per publication stamp."""
+    drug_class = _drug_class_named(slug) if slug is not None else None
+    # The stamp is read first: a publication after it only makes the next request render again.
+    stamp = selectors.formulary_last_changed()
+    count = selectors.live_edition_count(drug_class)
+    if not count:
+        raise Http404("No published entry.")
+    if count > booklet_module.web_max_entries():
+        # Bounded costs: a visitor cannot make the server lay out thousands of pages on demand.
+        return render(
+            request,
+            "monographs/booklet/too_large.html",
+            {"drug_class": drug_class, "count": count, "limit": booklet_module.web_max_entries()},
+            status=413,
+        )
+    language = get_language()
+    key = booklet_module.cache_key(f"class:{slug}" if slug is not None else "all", language, stamp)
+    pdf = booklet_module.cached(
+        key,
+        lambda: booklet_module.booklet_pdf(
+            booklet_module.Booklet(drug_class=drug_class or "", stamp=stamp, count=count),
+            selectors.live_editions_in_chunks(drug_class=drug_class, chunk_size=booklet_module.part_size()),
+        ),
+    )
+    if pdf is None:
+        wait = booklet_module.BUSY_SECONDS
+        response = render(request, "monographs/booklet/busy.html", {"wait": wait}, status=503)
+        response["Retry-After"] = str(wait)
+        return response
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{booklet_module.file_name(slug, language)}"'
     return response

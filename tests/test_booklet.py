@@ -1,0 +1,215 @@
+"""Issue 15, printable booklet: the formulary or one drug class as a PDF (WeasyPrint), read with
+poppler's pdftotext and pdffonts as a person or a printer would see it."""
+
+import io
+import re
+import shutil
+import subprocess  # nosec B404: runs poppler's own tools on a file the test wrote
+from pathlib import Path
+
+import pytest
+from django.core.cache import cache
+from django.core.management import CommandError, call_command
+from django.urls import reverse
+from django.utils.text import slugify
+
+from monographs import booklet, selectors, workflow
+from monographs.demo import DRUG_CLASS
+
+from .factories import make_entry, make_published, one_product
+
+
+def _weasyprint_missing():
+    try:
+        import weasyprint  # noqa: F401
+    except (ImportError, OSError) as exc:  # OSError: Pango is not installed
+        return f"weasyprint cannot load ({exc}); pip install -r requirements.txt and apt-get install libpango-1.0-0"
+    for tool in ("pdftotext", "pdffonts"):
+        if shutil.which(tool) is None:
+            return f"{tool} is missing: apt-get install poppler-utils"
+    return None
+
+
+pytestmark = pytest.mark.skipif(bool(_weasyprint_missing()), reason=_weasyprint_missing() or "")
+
+CLASS_URL = reverse("monographs:class_booklet", args=[slugify(DRUG_CLASS, allow_unicode=True)])
+WHOLE_URL = reverse("monographs:booklet")
+
+
+@pytest.fixture(autouse=True)
+def empty_cache(settings):
+    # One worker thread for the web tests (the command test below uses worker processes).
+    settings.FORMULARY_BOOKLET_WORKERS = 1
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def run_tool(tool, pdf_bytes, tmp_path):
+    path = tmp_path / "booklet.pdf"
+    path.write_bytes(pdf_bytes)
+    args = [tool, str(path), "-"] if tool == "pdftotext" else [tool, str(path)]
+    return subprocess.run(args, check=True, capture_output=True, text=True).stdout  # nosec B603
+
+
+def pdf_of(response):
+    assert response.status_code == 200, response.content[:300]
+    assert response["Content-Type"] == "application/pdf"
+    return b"".join(response.streaming_content) if response.streaming else response.content
+
+
+def contents_page_of(text, name):
+    """The page number the table of contents gives for `name` (leader dots, then the number)."""
+    match = re.search(rf"^{re.escape(name)}[^\n.]*(?:\.\s*){{3,}}(\d+)\s*$", text, re.MULTILINE)
+    assert match, f"{name} with a page number is not in the contents:\n{text[:3000]}"
+    return int(match.group(1))
+
+
+def test_class_booklet_has_cover_contents_with_page_numbers_and_the_facts(client, published_lenalidomide, tmp_path):
+    response = client.get(CLASS_URL)
+
+    text = run_tool("pdftotext", pdf_of(response), tmp_path)
+    pages = text.split("\f")
+    assert 'filename="formulary-booklet-' in response["Content-Disposition"]
+    # Cover: title, scope and the edition date (the formulary's publication stamp).
+    cover = pages[0]
+    assert "Hospital Formulary" in cover and f"Drug class: {DRUG_CLASS}" in cover
+    stamp = selectors.formulary_last_changed()
+    assert "Edition date" in cover and str(stamp.astimezone().year) in cover
+    # Contents with a page number, and the entry on that page of the entries (numbered from 1).
+    contents = next(p for p in pages if "Contents" in p)
+    page = contents_page_of(contents, "Lenalidomide")
+    first_entry_page = next(i for i, p in enumerate(pages) if "HK-90101" in p)
+    assert page == 1 and "Lenalidomide" in pages[first_entry_page]
+    assert re.search(r"^\s*1\s*$", pages[first_entry_page], re.MULTILINE)  # the stamped page number
+    assert "Hospital Formulary" in pages[first_entry_page]  # the running header
+    # The facts block: safety badges, boxed warning, one row per strength with its registration number.
+    for fact in (
+        "Harmful in pregnancy",
+        "Pregnancy prevention programme",
+        "Do not use in pregnancy",
+        "Revlimid",
+        "HK-90101",
+        "HK-90306",
+        "Self-financed",
+        "Prescription only",
+    ):
+        assert fact in text, fact
+    # And the monograph's sections.
+    assert "Side effects" in text or "Side Effects" in text
+
+
+def test_whole_formulary_booklet_leaves_out_drafts_and_withdrawn_entries(
+    client, published_lenalidomide, editor, reviewer, tmp_path
+):
+    make_published("Metformin", editor=editor, reviewer=reviewer, products=[one_product("Metformin")])
+    make_entry("Draftonium", user=editor, products=[one_product("Draftonium", registration="HK-77777")])
+    gone = make_published("Withdrawnol", editor=editor, reviewer=reviewer, products=[one_product("Withdrawnol")])
+    workflow.withdraw(entry=gone, user=reviewer, comment="Off the market")
+
+    text = run_tool("pdftotext", pdf_of(client.get(WHOLE_URL)), tmp_path)
+
+    assert "All published entries, A–Z" in text
+    assert contents_page_of(text, "Lenalidomide") < contents_page_of(text, "Metformin")
+    assert "HK-90101" in text and "Metformin product" in text
+    assert "Draftonium" not in text and "HK-77777" not in text
+    assert "Withdrawnol" not in text
+
+
+def test_chinese_booklet_embeds_a_noto_cjk_font(client, published_lenalidomide, tmp_path):
+    client.cookies["django_language"] = "zh-hant"
+
+    pdf = pdf_of(client.get(CLASS_URL))
+
+    fonts = run_tool("pdffonts", pdf, tmp_path)
+    cjk = [line for line in fonts.splitlines() if "CJK" in line]
+    assert cjk, fonts
+    # Columns: name, type, encoding, emb, sub, uni; "emb" must be yes.
+    assert all(re.search(r"\byes\s+yes\s+yes\b", line) for line in cjk), fonts
+    text = run_tool("pdftotext", pdf, tmp_path)
+    assert "目錄" in text and "版本日期" in text and "來那度胺" in text and "HK-90101" in text
+    assert "formulary-booklet" in client.get(CLASS_URL)["Content-Disposition"]
+
+
+def test_booklet_is_cached_per_publication_stamp_and_language(
+    client, published_lenalidomide, editor, reviewer, tmp_path, monkeypatch
+):
+    made = []
+    real = booklet.booklet_pdf
+    monkeypatch.setattr(booklet, "booklet_pdf", lambda *a, **k: made.append(1) or real(*a, **k))
+    key_before = booklet.cache_key("all", "en", selectors.formulary_last_changed())
+
+    first = pdf_of(client.get(WHOLE_URL))
+    assert pdf_of(client.get(WHOLE_URL)) == first and len(made) == 1
+    assert cache.get(key_before) == first
+
+    make_published("Metformin", editor=editor, reviewer=reviewer, products=[one_product("Metformin")])
+    key_after = booklet.cache_key("all", "en", selectors.formulary_last_changed())
+    assert key_after != key_before
+    assert booklet.cache_key("all", "zh-hant", selectors.formulary_last_changed()) != key_after
+
+    text = run_tool("pdftotext", pdf_of(client.get(WHOLE_URL)), tmp_path)
+    assert len(made) == 2 and "Metformin" in text
+
+
+def test_whole_formulary_above_the_bound_is_refused_with_a_pointer_to_the_command(
+    client, published_lenalidomide, settings
+):
+    settings.FORMULARY_BOOKLET_WEB_MAX_ENTRIES = 0
+
+    response = client.get(WHOLE_URL)
+
+    assert response.status_code == 413
+    assert "build_booklet" in response.content.decode()
+
+
+def test_unknown_class_and_empty_formulary_are_404(client, db):
+    assert client.get(WHOLE_URL).status_code == 404
+    assert client.get(reverse("monographs:class_booklet", args=["no-such-class"])).status_code == 404
+
+
+def test_command_builds_a_small_generated_formulary_in_parts(db, tmp_path, settings):
+    settings.FORMULARY_BOOKLET_WORKERS = 2  # worker processes, as in production
+    call_command("generate_formulary", entries=5, versions=1, products_per_entry=2, strengths_per_product=1, quiet=True)
+    names = [e.generic_name for chunk in selectors.live_editions_in_chunks() for e in chunk]
+    out, err = io.StringIO(), io.StringIO()
+    target = tmp_path / "all.pdf"
+
+    call_command("build_booklet", part_size=2, out=str(target), stdout=out, stderr=err)
+
+    assert "3 parts laid out" in err.getvalue()
+    assert f"Wrote {target}: 5 entries" in out.getvalue() and "in 3 parts" in out.getvalue()
+    text = run_tool("pdftotext", target.read_bytes(), tmp_path)
+    pages = [contents_page_of(text, name) for name in names]
+    assert pages == sorted(pages) and pages[0] == 1
+    # Entry pages are numbered from 1 by the stamped page furniture.
+    pages = [p for p in text.split("\f") if p.strip()]
+    first = next(i for i, p in enumerate(pages) if "HK-" in p)
+    for number, page in enumerate(pages[first:], start=1):
+        assert re.search(rf"^{number}$", page, re.MULTILINE), (number, page)
+
+
+def test_command_refuses_an_unknown_class(db):
+    with pytest.raises(CommandError, match="No published entry in a drug class"):
+        call_command("build_booklet", drug_class="No such class", out="/nonexistent/x.pdf")
+
+
+def test_chunks_are_a_to_z_and_bounded(published_lenalidomide, editor, reviewer):
+    for name in ("beta", "Alpha", "gamma"):
+        make_published(name, editor=editor, reviewer=reviewer)
+    chunks = list(selectors.live_editions_in_chunks(chunk_size=2))
+    assert [len(c) for c in chunks] == [2, 2]
+    assert [e.generic_name for c in chunks for e in c] == ["Alpha", "beta", "gamma", "Lenalidomide"]
+    assert selectors.live_edition_count() == 4 and selectors.live_edition_count(DRUG_CLASS) == 1
+    assert Path(booklet.file_name("", "en")).name == "formulary-booklet-en.pdf"
+
+
+def test_a_booklet_being_made_is_not_made_twice_at_once(client, published_lenalidomide):
+    key = booklet.cache_key("all", "en", selectors.formulary_last_changed())
+    cache.add(f"{key}:busy", True, 60)  # another request is making it
+
+    response = client.get(WHOLE_URL)
+
+    assert response.status_code == 503 and response["Retry-After"] == "30"
+    cache.delete(f"{key}:busy")
+    assert client.get(WHOLE_URL).status_code == 200
