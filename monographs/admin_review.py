@@ -12,12 +12,11 @@ from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import formats, timezone, translation
-from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from . import workflow, working_copy
-from .diffing import compare
+from . import selectors, views, workflow, working_copy
+from .diffing import ChangeSummary, change_summary, compare
 from .forms import CompareForm, DecisionForm, ReviewDecisionForm, SubmitForm, WithdrawForm
 from .models import Edition
 from .snapshots import listing_fields, snapshot_of_revision
@@ -305,16 +304,20 @@ class ReviewAdminMixin:
         codes = [code for code, _name in settings.LANGUAGES]
         language = request.GET.get("language")
         language = language if language in codes else translation.get_language()
+        live = working_copy.state_of(entry.pk).live_edition
         with translation.override(language):
-            # As views.entry_detail renders the page: the monograph part, then the page around it.
-            monograph = render_to_string(
-                "monographs/_monograph.html", {"edition": edition, "entry": content}, request=request
+            # As views.entry_detail renders the page, with this version as the next edition:
+            # what it changes against the live one, and the live entry's public history.
+            upcoming = selectors.PublishedEdition(
+                number=edition.number,
+                approved_at=now,
+                approved_by=_("(awaiting approval)"),
+                changes=change_summary(live.content, content) if live else ChangeSummary(),
             )
+            history = [upcoming, *(selectors.edition_history(live) if live else [])]
+            monograph = views.monograph_html(request, edition, history)
             page = render_to_string(
-                "monographs/entry_detail.html",
-                # Our own template's output, escaped when it was rendered.
-                {"edition": edition, "monograph": mark_safe(monograph)},  # nosec B308 B703
-                request=request,
+                "monographs/entry_detail.html", views.entry_page_context(request, edition, monograph), request=request
             )
         response = HttpResponse(page)
         response["Content-Language"] = language

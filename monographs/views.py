@@ -109,6 +109,28 @@ def entry_cache_key(edition, language):
     return f"monographs:entry:{edition.pk}:{edition.approved_at.timestamp()}:{language}"
 
 
+def monograph_html(request, edition, history):
+    """The monograph part of an entry page: `history` is `selectors.edition_history(edition)`
+    (newest first: this edition, then the earlier ones). Shared with the staff preview."""
+    return render_to_string(
+        "monographs/_monograph.html",
+        {"edition": edition, "entry": edition.content, "current": history[0], "earlier": history[1:]},
+        request=request,
+    )
+
+
+def entry_page_context(request, edition, monograph):
+    """The context of `monographs/entry_detail.html` around a rendered monograph part."""
+    return {
+        "edition": edition,
+        # Our own template's output, auto-escaped when rendered; the cache keeps it as text.
+        "monograph": mark_safe(monograph),  # nosec B308 B703
+        # The printed page's running header; the page shell is rendered per request.
+        "page_address": request.build_absolute_uri(request.path),
+        "today": timezone.localdate(),
+    }
+
+
 def entry_detail(request, slug):
     edition = selectors.live_edition_for_slug(slug)
     key = entry_cache_key(edition, get_language())
@@ -116,25 +138,9 @@ def entry_detail(request, slug):
     if monograph is None:
         # The history (reviewers, what each edition changed) is fixed while this edition is live,
         # so it is worked out here, once per live edition and language, and cached with the page.
-        history = selectors.edition_history(edition)
-        monograph = render_to_string(
-            "monographs/_monograph.html",
-            {"edition": edition, "entry": edition.content, "current": history[0], "earlier": history[1:]},
-            request=request,
-        )
+        monograph = monograph_html(request, edition, selectors.edition_history(edition))
         cache.set(key, monograph, ENTRY_CACHE_SECONDS)
-    return render(
-        request,
-        "monographs/entry_detail.html",
-        {
-            "edition": edition,
-            # Our own template's output, auto-escaped when rendered; the cache keeps it as text.
-            "monograph": mark_safe(monograph),  # nosec B308 B703
-            # The printed page's running header; the page shell is rendered per request.
-            "page_address": request.build_absolute_uri(request.path),
-            "today": timezone.localdate(),
-        },
-    )
+    return render(request, "monographs/entry_detail.html", entry_page_context(request, edition, monograph))
 
 
 def search(request):
