@@ -180,3 +180,26 @@ class Browser:
         )
         if status != 302:
             raise RuntimeError(f"login failed for {username}: {status}")
+
+
+def manage(*args, **env):
+    """Run `manage.py` in a fresh process with `env` instead of the test run's DEBUG, SECRET_KEY
+    and ALLOWED_HOSTS, as an operator would start it."""
+    environment = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "SECRET_KEY", "ALLOWED_HOSTS")}
+    environment.update(env)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=120
+    )
+
+
+def production_env(**extra):
+    """The environment of a production start (DEBUG off), plus `extra`."""
+    import secrets
+
+    return {
+        "DEBUG": "0",
+        "SECRET_KEY": secrets.token_urlsafe(64),
+        "ALLOWED_HOSTS": "formulary.hospital.example",
+        "FORMULARY_SITE_URL": "https://formulary.hospital.example",
+        **extra,
+    }

@@ -3,7 +3,6 @@ logins land in the admin, and the operations guide names every setting it depend
 
 import os
 import re
-import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -14,27 +13,9 @@ from django.test import Client
 from django.urls import reverse
 
 from .gunicorn_process import GunicornProcess
-from .server_process import Browser
+from .server_process import Browser, manage, production_env
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def manage(*args, **env):
-    environment = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "SECRET_KEY", "ALLOWED_HOSTS")}
-    environment.update(env)
-    return subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=120
-    )
-
-
-def production(**extra):
-    return {
-        "DEBUG": "0",
-        "SECRET_KEY": secrets.token_urlsafe(64),
-        "ALLOWED_HOSTS": "formulary.hospital.example",
-        "FORMULARY_SITE_URL": "https://formulary.hospital.example",
-        **extra,
-    }
 
 
 # Server errors.
@@ -91,7 +72,7 @@ def test_admins_are_read_from_the_environment():
 
 
 def test_production_refuses_to_start_without_a_site_url():
-    env = production()
+    env = production_env()
     del env["FORMULARY_SITE_URL"]
     result = manage("check", **env)
     assert result.returncode != 0
@@ -113,7 +94,7 @@ def test_production_refuses_to_start_without_a_site_url():
     ],
 )
 def test_bad_operations_settings_are_refused_with_a_clear_message(variable, value, message):
-    result = manage("check", **production(**{variable: value}))
+    result = manage("check", **production_env(**{variable: value}))
     assert result.returncode != 0
     assert message in result.stderr, result.stderr
 

@@ -1,34 +1,14 @@
 """Deployment settings: what `check --deploy`, browsers and attackers see."""
 
-import os
-import secrets
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from django.test import Client
 from django.urls import reverse
 
+from .server_process import manage, production_env
+
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def manage(*args, **env):
-    environment = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "SECRET_KEY", "ALLOWED_HOSTS")}
-    environment.update(env)
-    return subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=120
-    )
-
-
-def production_env(**extra):
-    return {
-        "DEBUG": "0",
-        "SECRET_KEY": secrets.token_urlsafe(64),
-        "ALLOWED_HOSTS": "formulary.hospital.example",
-        "FORMULARY_SITE_URL": "https://formulary.hospital.example",
-        **extra,
-    }
 
 
 def test_check_deploy_reports_nothing_in_production_mode():
