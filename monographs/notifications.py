@@ -44,7 +44,9 @@ def mail_authors(*, entry, event, verdict):
     if recipients:
         send_mail(
             f"[Formulary] {entry.generic_name} {verdict}",
-            f"{event.actor.get_full_name() or event.actor.username} {verdict} your changes to "
+            # A scheduled go-live has no actor: the timer published what a reviewer approved earlier.
+            f"{(event.actor.get_full_name() or event.actor.username) if event.actor else 'The formulary'} "
+            f"{verdict} your changes to "
             f"{entry.generic_name}.\nComment: {event.comment}\n",
             None,
             recipients,

@@ -45,6 +45,12 @@ def mail_author_approved(sender, entry, event, **kwargs):
     event.notified = notifications.mail_authors(entry=entry, event=event, verdict=verdict)
 
 
+@receiver(signals.entry_published, dispatch_uid="monographs_mail_published")
+def mail_author_published(sender, entry, event, **kwargs):
+    # Going live on schedule is a publication like any other: the authors hear of it.
+    event.notified = notifications.mail_authors(entry=entry, event=event, verdict="published as scheduled")
+
+
 @receiver(signals.entry_rejected, dispatch_uid="monographs_mail_rejected")
 def mail_author_rejected(sender, entry, event, **kwargs):
     event.notified = notifications.mail_authors(entry=entry, event=event, verdict="rejected")

@@ -228,3 +228,19 @@ def test_a_cancelled_scheduled_edition_never_appears_in_the_public_history(
     page = client.get("/entries/lenalidomide/").content.decode()
     assert "Cancelled wording" not in page
     assert client.get("/entries/lenalidomide/compare/1/2/").status_code == 404
+
+
+def test_going_live_on_schedule_tells_the_authors(
+    published_lenalidomide, editor2, reviewer2, django_capture_on_commit_callbacks
+):
+    from django.core import mail
+
+    entry = published_lenalidomide
+    revision = submit_change(entry, editor2, "Mail me")
+    workflow.approve(entry=entry, revision=revision, user=reviewer2, comment="Later", effective_at=soon(1))
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        workflow.publish_due(now=timezone.now() + datetime.timedelta(seconds=5))
+    (message,) = mail.outbox
+    assert message.to == [editor2.email]
+    assert "published as scheduled" in message.subject and "The formulary published as scheduled" in message.body
