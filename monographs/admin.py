@@ -320,7 +320,7 @@ class EntryAdmin(
             self.message_user(request, _("%d entries submitted for review.") % done, messages.SUCCESS)
 
     def has_submit_permission(self, request):
-        return request.user.has_perm("monographs.submit_entry")
+        return workflow.can_submit_any(request.user)
 
     def save_model(self, request, obj, form, change):
         request._review_note = form.cleaned_data.get("review_note", "")

@@ -142,6 +142,11 @@ def can_edit(user, entry):
     return _has(user, "change_entry")
 
 
+def can_submit_any(user):
+    """Whether `user` submits entries for review at all (offers the bulk "submit selected" action)."""
+    return _has(user, "submit_entry")
+
+
 def can_review_any(user):
     """Whether `user` reviews entries at all (the admin home shows reviewers the queue)."""
     return _has(user, "review_entry")
