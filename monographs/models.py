@@ -13,6 +13,7 @@ entry: its sections, products and strengths. Reviews and restores work on that
 unit.
 """
 
+import hashlib
 import re
 from decimal import Decimal, InvalidOperation
 
@@ -23,6 +24,7 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Coalesce, Length
 from django.db.models.lookups import LessThanOrEqual
+from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -133,8 +135,92 @@ def normalise_newlines(text):
     return text.replace("\r\n", "\n").replace("\r", "\n") if text else text
 
 
+# --- Traditional Chinese text beside the English (issue 14) -----------------------------
+# Each Chinese text records a fingerprint of the English it translates (`*_zh_source`).
+# When the English changes afterwards the fingerprints differ and the translation is
+# *stale*: flagged in the admin, listed at review and marked on the public page. Saving a
+# changed Chinese text, or ticking "checked against the current English", records the
+# English as it is now: a translation is vouched for by the person who saved it.
+TRANSLATION_SOURCE_PATTERN = r"^([0-9a-f]{64})?$"
+validate_translation_source = RegexValidator(
+    TRANSLATION_SOURCE_PATTERN, _("A translation source is a SHA-256 fingerprint."), code="translation_source"
+)
+
+
+class TranslationStatus(models.TextChoices):
+    CURRENT = "current", _("up to date")
+    STALE = "stale", _("outdated: the English changed since")
+    MISSING = "missing", _("missing")
+
+
+def english_fingerprint(*texts):
+    """SHA-256 of the English a Chinese text translates (heading and body of a section,
+    or the boxed warning), with newlines normalised so a browser's CRLF changes nothing."""
+    joined = "\x1f".join(normalise_newlines((text or "").strip()) for text in texts)
+    return hashlib.sha256(joined.encode("utf-8")).hexdigest()
+
+
+def translation_status(*, english, chinese, source):
+    """TranslationStatus of a Chinese text: `english` is the tuple of English texts it
+    translates, `chinese` its text, `source` the fingerprint recorded with it. One rule,
+    read by the admin, the review screen, the pages and the API (on model rows and on
+    edition snapshots alike)."""
+    if not (chinese or "").strip():
+        return TranslationStatus.MISSING
+    if source != english_fingerprint(*english):
+        return TranslationStatus.STALE
+    return TranslationStatus.CURRENT
+
+
+class _TracksTranslation:
+    """Keeps `<prefix>_zh_source` true on every save through the model (admin, services,
+    importer), using the values as loaded from the database, so no query is spent.
+
+    Set `translation_checked = True` on an instance before saving to record that someone
+    checked its Chinese text against the current English. A restore (django-reversion
+    saves raw) brings back the fingerprints of the revision as they were."""
+
+    translation_fields = ()  # (english fields, chinese fields, source field, english-changed-at field or "")
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._loaded_text = {
+            name: getattr(instance, name)
+            for english, chinese, _source, _at in cls.translation_fields
+            for name in (*english, *chinese)
+            if name in field_names
+        }
+        return instance
+
+    def _track_translations(self):
+        loaded = getattr(self, "_loaded_text", None)
+        checked = getattr(self, "translation_checked", False)
+        for english, chinese, source, changed_at in self.translation_fields:
+
+            def differs(names):
+                return loaded is None or any(loaded.get(n, getattr(self, n)) != getattr(self, n) for n in names)
+
+            if changed_at and differs(english):
+                setattr(self, changed_at, timezone.now())
+            if not any((getattr(self, n) or "").strip() for n in chinese):
+                setattr(self, source, "")
+            elif checked or differs(chinese) or not getattr(self, source):
+                setattr(self, source, english_fingerprint(*(getattr(self, n) for n in english)))
+
+    def save(self, *args, **kwargs):
+        self._track_translations()
+        super().save(*args, **kwargs)
+        self._loaded_text = {
+            name: getattr(self, name)
+            for english, chinese, _source, _at in self.translation_fields
+            for name in (*english, *chinese)
+        }
+        self.translation_checked = False
+
+
 @reversion.register(follow=["sections", "products"])
-class Entry(models.Model):
+class Entry(_TracksTranslation, models.Model):
     """One formulary entry: an active ingredient or a fixed combination."""
 
     generic_name = models.CharField(
@@ -208,10 +294,32 @@ class Entry(models.Model):
             "A short warning shown in a box under the name, e.g. 'Do not use in pregnancy.' At most 500 characters."
         ),
     )
+    chinese_synonyms = models.TextField(
+        _("Chinese synonyms"),
+        blank=True,
+        help_text=_(
+            "Other Chinese names, one per line (e.g. a Cantonese or older name). Search finds the entry by these."
+        ),
+    )
+    boxed_warning_zh = models.CharField(
+        _("boxed warning (Chinese)"),
+        max_length=500,
+        blank=True,
+        help_text=_("Traditional Chinese text of the boxed warning. At most 500 characters."),
+    )
+    boxed_warning_zh_source = models.CharField(
+        _("boxed warning translated from"),
+        max_length=64,
+        blank=True,
+        validators=[validate_translation_source],
+        help_text=_("Fingerprint of the English boxed warning the Chinese text was made from; set on save."),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True, help_text=_("When the entry was created."))
     updated_at = models.DateTimeField(
         _("updated at"), auto_now=True, help_text=_("When the working copy last changed.")
     )
+
+    translation_fields = ((("boxed_warning",), ("boxed_warning_zh",), "boxed_warning_zh_source", ""),)
 
     class Meta:
         ordering = ["generic_name"]
@@ -230,6 +338,11 @@ class Entry(models.Model):
                     "A pregnancy prevention programme applies only to a medicine marked harmful in pregnancy."
                 ),
             ),
+            models.CheckConstraint(
+                condition=Q(boxed_warning_zh_source__regex=TRANSLATION_SOURCE_PATTERN),
+                name="entry_boxed_warning_zh_source_shape",
+                violation_error_message=validate_translation_source.message,
+            ),
         ]
 
     def __str__(self):
@@ -237,11 +350,21 @@ class Entry(models.Model):
 
     def clean(self):
         self.synonyms = normalise_newlines(self.synonyms)
+        self.chinese_synonyms = normalise_newlines(self.chinese_synonyms)
         self.notes = normalise_newlines(self.notes)
+
+    @property
+    def boxed_warning_translation(self):
+        """TranslationStatus of the Chinese boxed warning, or None when there is no English one."""
+        if not self.boxed_warning.strip():
+            return None
+        return translation_status(
+            english=(self.boxed_warning,), chinese=self.boxed_warning_zh, source=self.boxed_warning_zh_source
+        )
 
 
 @reversion.register(follow=["entry"])
-class Section(models.Model):
+class Section(_TracksTranslation, models.Model):
     """One section of an entry's monograph, in an explicit order."""
 
     entry = models.ForeignKey(
@@ -281,6 +404,39 @@ class Section(models.Model):
             format_lazy(_("At most {limit} characters."), limit=f"{SECTION_BODY_MAX_LENGTH:,}"),
         ),
     )
+    heading_zh = models.CharField(
+        _("heading (Chinese)"),
+        max_length=200,
+        blank=True,
+        help_text=_("Traditional Chinese heading; needed only where the English has its own heading."),
+    )
+    body_zh = models.TextField(
+        _("body (Chinese)"),
+        blank=True,
+        validators=[validate_section_body_length],
+        help_text=format_lazy(
+            "{} {}",
+            _(
+                "Traditional Chinese text of this section, in the same format as the English. Leave empty if not translated."
+            ),
+            format_lazy(_("At most {limit} characters."), limit=f"{SECTION_BODY_MAX_LENGTH:,}"),
+        ),
+    )
+    zh_source = models.CharField(
+        _("translated from"),
+        max_length=64,
+        blank=True,
+        validators=[validate_translation_source],
+        help_text=_("Fingerprint of the English heading and body the Chinese text was made from; set on save."),
+    )
+    english_updated_at = models.DateTimeField(
+        _("English updated at"),
+        null=True,
+        blank=True,
+        help_text=_("When the English heading or body last changed; a stale translation's notice gives this date."),
+    )
+
+    translation_fields = ((("heading", "body"), ("heading_zh", "body_zh"), "zh_source", "english_updated_at"),)
 
     class Meta:
         ordering = ["position", "id"]
@@ -298,6 +454,16 @@ class Section(models.Model):
                 name="section_body_max_length",
                 violation_error_message=SECTION_BODY_TOO_LONG,
             ),
+            models.CheckConstraint(
+                condition=LessThanOrEqual(Length("body_zh"), SECTION_BODY_MAX_LENGTH),
+                name="section_body_zh_max_length",
+                violation_error_message=SECTION_BODY_TOO_LONG,
+            ),
+            models.CheckConstraint(
+                condition=Q(zh_source__regex=TRANSLATION_SOURCE_PATTERN),
+                name="section_zh_source_shape",
+                violation_error_message=validate_translation_source.message,
+            ),
         ]
 
     def __str__(self):
@@ -305,10 +471,16 @@ class Section(models.Model):
 
     def clean(self):
         self.body = normalise_newlines(self.body)
+        self.body_zh = normalise_newlines(self.body_zh)
 
     @property
     def title(self):
         return self.heading or self.get_kind_display()
+
+    @property
+    def translation(self):
+        """TranslationStatus of this section's Chinese text."""
+        return translation_status(english=(self.heading, self.body), chinese=self.body_zh, source=self.zh_source)
 
 
 @reversion.register(follow=["entry", "strengths"])
@@ -322,6 +494,12 @@ class Product(models.Model):
         help_text=_("The active ingredient this product contains."),
     )
     name = models.CharField(_("product name"), max_length=200, help_text=_("Name as registered, e.g. Revlimid."))
+    chinese_name = models.CharField(
+        _("Chinese name"),
+        max_length=200,
+        blank=True,
+        help_text=_("Chinese product name as registered or on the box, e.g. 瑞復美."),
+    )
     kind = models.CharField(
         _("brand or generic"),
         max_length=16,

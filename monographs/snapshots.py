@@ -4,6 +4,7 @@ One plain, JSON-ready shape serves three purposes: a published edition stores
 it, the compare view diffs two of them, and the public pages render it.
 """
 
+from datetime import datetime
 from decimal import Decimal
 
 from reversion.models import Revision
@@ -24,6 +25,10 @@ ENTRY_FIELDS = [
     "high_alert",
     "cytotoxic",
     "boxed_warning",
+    # Traditional Chinese beside the English (issue 14); absent from editions made before.
+    "chinese_synonyms",
+    "boxed_warning_zh",
+    "boxed_warning_zh_source",
 ]
 # Entry flags behind the SafetyFlag badges; an edition made before they existed has none.
 SAFETY_FLAG_FIELDS = {
@@ -32,9 +37,10 @@ SAFETY_FLAG_FIELDS = {
     SafetyFlag.HIGH_ALERT: "high_alert",
     SafetyFlag.CYTOTOXIC: "cytotoxic",
 }
-SECTION_FIELDS = ["kind", "heading", "position", "body"]
+SECTION_FIELDS = ["kind", "heading", "position", "body", "heading_zh", "body_zh", "zh_source", "english_updated_at"]
 PRODUCT_FIELDS = [
     "name",
+    "chinese_name",
     "kind",
     "certificate_holder",
     "legal_classification",
@@ -58,6 +64,8 @@ STRENGTH_FIELDS = [
 def _plain(value):
     if isinstance(value, Decimal):
         return format(value.normalize(), "f")
+    if isinstance(value, datetime):
+        return value.isoformat()
     return value
 
 
@@ -183,3 +191,37 @@ def formulary_statuses(content):
     present = [p.get("formulary_status") for p in content.get("products", []) if p.get("formulary_status")]
     known = [status for status in FormularyStatus.values if status in present]
     return known + sorted({status for status in present if status not in FormularyStatus.values})
+
+
+def section_translation(section):
+    """TranslationStatus of a snapshot section's Chinese text (see `models.translation_status`)."""
+    return models.translation_status(
+        english=(section.get("heading"), section.get("body")),
+        chinese=section.get("body_zh"),
+        source=section.get("zh_source") or "",
+    )
+
+
+def boxed_warning_translation(content):
+    """TranslationStatus of a snapshot's Chinese boxed warning, or None without an English one."""
+    if not (content.get("boxed_warning") or "").strip():
+        return None
+    return models.translation_status(
+        english=(content.get("boxed_warning"),),
+        chinese=content.get("boxed_warning_zh"),
+        source=content.get("boxed_warning_zh_source") or "",
+    )
+
+
+def translation_findings(content):
+    """(section title, TranslationStatus) of every section and the boxed warning whose Chinese
+    text is missing or stale, in page order: what the review screen lists."""
+    found = []
+    status = boxed_warning_translation(content)
+    if status not in (None, models.TranslationStatus.CURRENT):
+        found.append((str(models.Entry._meta.get_field("boxed_warning").verbose_name), status))
+    for section in content.get("sections", []):
+        status = section_translation(section)
+        if status != models.TranslationStatus.CURRENT:
+            found.append((section_title(section), status))
+    return found

@@ -34,6 +34,13 @@ from . import services, working_copy
 from .models import strength_identity
 from .snapshots import ENTRY_FIELDS, PRODUCT_FIELDS, SECTION_FIELDS, STRENGTH_FIELDS
 
+# The Chinese content of issue 14 is not in format 2 (a later format carries it).
+_NOT_IN_FORMAT = {"chinese_synonyms", "boxed_warning_zh", "boxed_warning_zh_source", "heading_zh", "body_zh"}
+_NOT_IN_FORMAT |= {"zh_source", "english_updated_at"}
+ENTRY_FIELDS = [name for name in ENTRY_FIELDS if name not in _NOT_IN_FORMAT]
+SECTION_FIELDS = [name for name in SECTION_FIELDS if name not in _NOT_IN_FORMAT]
+PRODUCT_FIELDS = [name for name in PRODUCT_FIELDS if name not in _NOT_IN_FORMAT]
+
 FORMAT = "hk-formulary-export"
 # Version 2 added the entry's Chinese name and safety flags; version 1 files still import,
 # with those fields empty (what an entry had before they existed).

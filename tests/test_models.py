@@ -7,7 +7,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from monographs.models import Entry, Product, Section, Strength, split_lines
+from monographs.models import Entry, Product, Section, Strength, TranslationStatus, english_fingerprint, split_lines
 
 
 @pytest.fixture
@@ -148,3 +148,82 @@ def test_pregnancy_programme_needs_the_pregnancy_warning_in_validation_and_datab
     entry.pregnancy_warning = True
     entry.full_clean()
     entry.save()
+
+
+# --- Chinese text beside the English (issue 14): the translation's fingerprint -----------
+
+
+def _translated_section(product):
+    return Section.objects.create(
+        entry=product.entry, kind="uses", body="Treats myeloma.", body_zh="治療多發性骨髓瘤。"
+    )
+
+
+def test_a_new_chinese_text_translates_the_english_it_was_saved_with(product):
+    section = _translated_section(product)
+    assert section.translation == TranslationStatus.CURRENT
+    assert section.zh_source == english_fingerprint("", "Treats myeloma.")
+    assert section.english_updated_at is not None
+
+
+def test_changing_the_english_makes_the_chinese_stale_until_it_is_checked(product):
+    section = _translated_section(product)
+    first_change = section.english_updated_at
+    section = Section.objects.get(pk=section.pk)
+    section.body = "Treats multiple myeloma and MDS."
+    section.save()
+    section = Section.objects.get(pk=section.pk)
+    assert section.translation == TranslationStatus.STALE
+    assert section.english_updated_at > first_change
+    # Checked by someone against the new English: up to date, the Chinese text unchanged.
+    section.translation_checked = True
+    section.save()
+    section = Section.objects.get(pk=section.pk)
+    assert section.translation == TranslationStatus.CURRENT
+    assert section.body_zh == "治療多發性骨髓瘤。"
+
+
+def test_editing_the_chinese_alone_neither_dates_the_english_nor_leaves_it_stale(product):
+    section = _translated_section(product)
+    section = Section.objects.get(pk=section.pk)
+    section.body = "Treats multiple myeloma."
+    section.save()
+    english_changed = Section.objects.get(pk=section.pk).english_updated_at
+    section = Section.objects.get(pk=section.pk)
+    section.body_zh = "治療多發性骨髓瘤（新譯）。"
+    section.save()
+    section = Section.objects.get(pk=section.pk)
+    assert section.translation == TranslationStatus.CURRENT
+    assert section.english_updated_at == english_changed
+
+
+def test_clearing_the_chinese_makes_it_missing_and_forgets_its_source(product):
+    section = _translated_section(product)
+    section.body_zh = "  "
+    section.save()
+    section = Section.objects.get(pk=section.pk)
+    assert section.translation == TranslationStatus.MISSING
+    assert section.zh_source == ""
+
+
+def test_boxed_warning_translation_follows_the_english_warning(product):
+    entry = product.entry
+    assert entry.boxed_warning_translation is None  # nothing to translate
+    entry.boxed_warning = "Do not use in pregnancy."
+    entry.boxed_warning_zh = "懷孕期間切勿使用。"
+    entry.save()
+    entry = Entry.objects.get(pk=entry.pk)
+    assert entry.boxed_warning_translation == TranslationStatus.CURRENT
+    entry.boxed_warning = "Do not use in pregnancy or when breastfeeding."
+    entry.save()
+    assert Entry.objects.get(pk=entry.pk).boxed_warning_translation == TranslationStatus.STALE
+
+
+def test_a_translation_source_that_is_not_a_fingerprint_is_refused_by_model_and_database(product):
+    section = Section(entry=product.entry, kind="uses", body="x", body_zh="甲", zh_source="not-a-hash")
+    with pytest.raises(ValidationError) as exc_info:
+        section.full_clean()
+    assert "fingerprint" in messages(exc_info)
+    section = _translated_section(product)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Section.objects.filter(pk=section.pk).update(zh_source="not-a-hash")
