@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("entries/", views.entry_list, name="entry_list"),
     path("entries/<slug:slug>/", views.entry_detail, name="entry_detail"),
+    path("entries/<slug:slug>/bilingual/", views.entry_bilingual, name="entry_bilingual"),
     path("edit-link/<int:entry_id>/", views.edit_link, name="edit_link"),
     path("entries/<slug:slug>/compare/<int:old>/<int:new>/", views.entry_compare, name="entry_compare"),
     path("changes/", views.changes, name="changes"),

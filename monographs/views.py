@@ -109,12 +109,22 @@ def entry_cache_key(edition, language):
     return f"monographs:entry:{edition.pk}:{edition.approved_at.timestamp()}:{language}"
 
 
-def monograph_html(request, edition, history):
+def monograph_html(request, edition, history, *, bilingual_url=""):
     """The monograph part of an entry page: `history` is `selectors.edition_history(edition)`
-    (newest first: this edition, then the earlier ones). Shared with the staff preview."""
+    (newest first: this edition, then the earlier ones). Shared with the staff preview, which
+    passes no `bilingual_url` (the both-languages view shows live editions only).
+
+    The text shown depends on the edition and the interface language only (a zh-Hant page shows
+    the Chinese where the edition's translation is up to date), so it is cached under both."""
     return render_to_string(
         "monographs/_monograph.html",
-        {"edition": edition, "entry": edition.content, "current": history[0], "earlier": history[1:]},
+        {
+            "edition": edition,
+            "entry": edition.content,
+            "current": history[0],
+            "earlier": history[1:],
+            "bilingual_url": bilingual_url,
+        },
         request=request,
     )
 
@@ -138,9 +148,36 @@ def entry_detail(request, slug):
     if monograph is None:
         # The history (reviewers, what each edition changed) is fixed while this edition is live,
         # so it is worked out here, once per live edition and language, and cached with the page.
-        monograph = monograph_html(request, edition, selectors.edition_history(edition))
+        monograph = monograph_html(
+            request,
+            edition,
+            selectors.edition_history(edition),
+            bilingual_url=reverse("monographs:entry_bilingual", args=[edition.slug]),
+        )
         cache.set(key, monograph, ENTRY_CACHE_SECONDS)
     return render(request, "monographs/entry_detail.html", entry_page_context(request, edition, monograph))
+
+
+def entry_bilingual(request, slug):
+    """The live edition with each section in English and Traditional Chinese side by side, and
+    how far each translation is up to date: the sheet printed for the counter. Cached like the
+    entry page, per edition and interface language (the labels and notices are in the latter)."""
+    edition = selectors.live_edition_for_slug(slug)
+    key = f"{entry_cache_key(edition, get_language())}:bilingual"
+    sheet = cache.get(key)
+    if sheet is None:
+        sheet = render_to_string(
+            "monographs/_bilingual.html",
+            {
+                "edition": edition,
+                "entry": edition.content,
+                "entry_url": reverse("monographs:entry_detail", args=[edition.slug]),
+            },
+            request=request,
+        )
+        cache.set(key, sheet, ENTRY_CACHE_SECONDS)
+    context = entry_page_context(request, edition, sheet)
+    return render(request, "monographs/entry_bilingual.html", context)
 
 
 def search(request):

@@ -94,8 +94,10 @@ def _entry_data(generic_name, sections, products, fields):
     data = {**ENTRY_DEFAULTS, **fields, "generic_name": generic_name}
     data["slug"] = data["slug"] or services.unique_slug(generic_name)
     data["sections"] = [
-        {"kind": kind, "heading": heading, "position": position * 10, "body": body}
-        for position, (kind, heading, body) in enumerate(sections, start=1)
+        {"heading": "", "position": position * 10, **section}
+        if isinstance(section, dict)
+        else {"kind": section[0], "heading": section[1], "position": position * 10, "body": section[2]}
+        for position, section in enumerate(sections, start=1)
     ]
     data["products"] = []
     for spec in products:
@@ -109,8 +111,9 @@ def _entry_data(generic_name, sections, products, fields):
 
 
 def make_entry(generic_name, *, user=None, sections=None, products=(), reason="Test data", **fields):
-    """A draft entry with sections [(kind, heading, body)], products (see `product`) and their
-    strengths, saved as one revision by `user` through `services.entry_replace`."""
+    """A draft entry with sections [(kind, heading, body)] (or dicts of Section fields, e.g. with
+    "heading_zh" and "body_zh"), products (see `product`) and their strengths, saved as one
+    revision by `user` through `services.entry_replace`."""
     if sections is None:
         sections = [("overview", "", f"{generic_name} is a medicine.")]
     entry, _created = services.entry_replace(

@@ -1,12 +1,15 @@
-"""Template helpers for the public pages: vocabulary labels, strengths, brand names."""
+"""Template helpers for the public pages: vocabulary labels, strengths, brand names, and which\nlanguage each part of a monograph is shown in."""
 
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from django import template
+from django.utils import translation
 from django.utils.formats import date_format
 from django.utils.translation import get_language
 
 from .. import snapshots, vocabulary
+from ..models import split_lines
 from ..rendering import render_body
 
 register = template.Library()
@@ -74,3 +77,96 @@ def day(value):
 def has_disclaimer(content):
     """Whether the monograph has its own Disclaimer section (then the page adds none of its own)."""
     return any(section.get("kind") == "disclaimer" for section in content.get("sections", []))
+
+
+# --- Traditional Chinese beside the English (issue 14) ----------------------------------
+# The zh-Hant pages choose here, per section, which text a reader sees: the Chinese when its
+# translation is up to date, both side by side when it is stale, the English (labelled as
+# such) when it is missing. Staleness is read from the edition itself (the fingerprint the
+# translation recorded), so it is fixed while that edition is live and the cached page stays
+# true. Editions made before these keys existed read as "missing".
+CHINESE = "zh-hant"
+
+
+@register.simple_tag
+def reads_chinese():
+    """Whether the interface language is Traditional Chinese (then the pages show the Chinese content)."""
+    return (get_language() or "").lower() == CHINESE
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One section (or the boxed warning) as the bilingual pages show it."""
+
+    status: str  # a models.TranslationStatus value: current, stale or missing
+    english_heading: str  # the English heading, or the section kind's English label
+    chinese_heading: str  # heading_zh, else the kind's Chinese label when the English has no heading of its own
+    english_updated_at: datetime | None  # when the English last changed, for the stale notice
+
+
+def _in_language(language, function, *args):
+    with translation.override(language):
+        return str(function(*args))
+
+
+def _moment(value):
+    if isinstance(value, datetime):
+        return value
+    try:
+        return datetime.fromisoformat(value) if value else None
+    except (TypeError, ValueError):
+        return None
+
+
+@register.filter
+def reading(section):
+    """The `Reading` of a snapshot section: its translation status and its heading in each language."""
+    status = snapshots.section_translation(section)
+    own_heading = (section.get("heading") or "").strip()
+    chinese_heading = (section.get("heading_zh") or "").strip()
+    if not chinese_heading and not own_heading:
+        # A standard section: its kind's label is already translated.
+        chinese_heading = _in_language(CHINESE, snapshots.section_title, section)
+    return Reading(
+        status=str(status.value),
+        english_heading=_in_language("en", snapshots.section_title, section),
+        chinese_heading=chinese_heading,
+        english_updated_at=_moment(section.get("english_updated_at")),
+    )
+
+
+@register.filter
+def warning_reading(content):
+    """The `Reading` of a snapshot's boxed warning, or None when it has no English one."""
+    status = snapshots.boxed_warning_translation(content)
+    if status is None:
+        return None
+    return Reading(
+        status=str(status.value),
+        english_heading="",
+        chinese_heading="",
+        english_updated_at=None,
+    )
+
+
+@register.filter
+def heading_here(section):
+    """(text, lang) of a section's heading on a page in the interface language: on a zh-Hant
+    page the Chinese heading, or the English one marked lang="en" when the section has only that."""
+    if not reads_chinese():
+        return snapshots.section_title(section), ""
+    read = reading(section)
+    if read.chinese_heading:
+        return read.chinese_heading, ""
+    return read.english_heading, "en"
+
+
+@register.filter
+def brand_products(content):
+    """The brand products of a snapshot (name and Chinese name), in snapshot order."""
+    return [p for p in content.get("products", []) if p.get("kind") == "brand"]
+
+
+@register.filter
+def chinese_synonyms(content):
+    return split_lines(content.get("chinese_synonyms"))
