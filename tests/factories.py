@@ -140,3 +140,45 @@ def edit(entry, *, user, first_section_body=None, reason="Test edit", **fields):
     if first_section_body is not None:
         services.section_update(section=entry.sections.first(), user=user, reason=reason, body=first_section_body)
     return Entry.objects.get(pk=entry.pk)
+
+
+BILINGUAL_SECTIONS = [
+    {
+        "kind": "overview",
+        "body": "Lenalidomide is an immunomodulatory medicine.",
+        "body_zh": "來那度胺是一種免疫調節藥物。",
+    },
+    {"kind": "side_effects", "body": "Tiredness and rash.", "body_zh": "疲倦及皮疹。"},
+    {"kind": "storage", "body": "Store below 25 °C in the original pack."},
+    {
+        "kind": "other",
+        "heading": "Counselling points",
+        "heading_zh": "輔導要點",
+        "body": "- Swallow the capsules whole with water.\n- Do not open, break or chew them.",
+        "body_zh": "- 用水整粒吞服膠囊。\n- 不要打開、弄破或咀嚼膠囊。",
+    },
+]
+
+
+def make_bilingual_entry(editor, *, stale_section=True, stale_warning=False):
+    """Lenalidomide with an up-to-date Chinese overview, side effects whose English changed after
+    the translation (stale, unless `stale_section` is False), storage never translated, and an
+    "Other" section with its own headings; a Chinese boxed warning, synonyms and brand name."""
+    entry = make_entry(
+        "Lenalidomide",
+        user=editor,
+        chinese_name="來那度胺",
+        chinese_synonyms="雷那度胺\n來那度胺膠囊",
+        boxed_warning="Do not use in pregnancy.",
+        boxed_warning_zh="懷孕期間不可使用。",
+        sections=BILINGUAL_SECTIONS,
+        products=[product("Revlimid", kind="brand", chinese_name="瑞復美")],
+    )
+    if stale_section:
+        side_effects = entry.sections.get(kind="side_effects")
+        services.section_update(
+            section=side_effects, user=editor, reason="New PI", body="Tiredness, rash and low blood counts."
+        )
+    if stale_warning:
+        entry = edit(entry, user=editor, boxed_warning="Do not use in pregnancy or when breastfeeding.")
+    return entry
