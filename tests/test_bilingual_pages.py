@@ -257,3 +257,12 @@ def test_bilingual_view_is_cached_per_edition_and_language(client, live_bilingua
     html = html_in(client, ZH, "monographs:entry_bilingual", "lenalidomide")
     assert "疲倦、皮疹及血球數量低。" in section_html(html, 2)
     assert "中文譯文已是最新" in section_html(html, 2)
+
+
+def test_bilingual_view_query_count_is_fixed(client, django_assert_num_queries, live_bilingual):
+    with translation.override("en"):
+        url = reverse("monographs:entry_bilingual", args=["lenalidomide"])
+    with django_assert_num_queries(2):  # the live edition by slug, then its snapshot to render
+        client.get(url, HTTP_ACCEPT_LANGUAGE="en")
+    with django_assert_num_queries(1):  # from the cache: the live edition only
+        client.get(url, HTTP_ACCEPT_LANGUAGE="en")
