@@ -20,7 +20,7 @@ from django.utils import translation
 from monographs import selectors, services, views, workflow
 from monographs.views import entry_cache_key
 
-from .factories import edit, make_bilingual_entry, publish
+from .factories import edit, make_bilingual_entry, make_entry, publish
 
 ZH = "zh-hant"
 
@@ -266,3 +266,28 @@ def test_bilingual_view_query_count_is_fixed(client, django_assert_num_queries, 
         client.get(url, HTTP_ACCEPT_LANGUAGE="en")
     with django_assert_num_queries(1):  # from the cache: the live edition only
         client.get(url, HTTP_ACCEPT_LANGUAGE="en")
+
+
+def test_chinese_text_is_rendered_as_safely_as_the_english(client, editor, reviewer):
+    entry = make_entry(
+        "Lenalidomide",
+        user=editor,
+        boxed_warning="Do not use in pregnancy.",
+        boxed_warning_zh='<img src=x onerror="alert(1)">懷孕期間不可使用。',
+        sections=[
+            {
+                "kind": "other",
+                "heading": "Counselling",
+                "heading_zh": "<b>輔導</b>",
+                "body": "Swallow whole.",
+                "body_zh": '<script>alert("zh")</script>**整粒**吞服。',
+            }
+        ],
+    )
+    publish(entry, editor=editor, reviewer=reviewer)
+
+    for name in ("monographs:entry_detail", "monographs:entry_bilingual"):
+        html = html_in(client, ZH, name, "lenalidomide")
+        assert "<script>alert" not in html and "<img src=x" not in html and "<b>輔導</b>" not in html
+        assert "&lt;script&gt;alert" in html and "&lt;b&gt;輔導&lt;/b&gt;" in html
+        assert "<strong>整粒</strong>吞服。" in html  # the same Markdown subset as the English
