@@ -227,17 +227,17 @@ def test_a_failed_bulk_load_leaves_no_entries_and_keeps_the_indexes(db, monkeypa
         pytest.skip("the search indexes are PostgreSQL's")
     indexes = _gin_indexes()
     calls = []
+    original = writer.copy_rows
 
-    def fail_on_second_chunk(chunk, serializer, result):
-        calls.append(len(chunk))
+    def fail_on_second_chunk(model, objs):  # the history rows, written once per chunk
+        calls.append(model)
         if len(calls) == 2:
             raise RuntimeError("disk full")
-        original(chunk, serializer, result)
+        original(model, objs)
 
-    original = writer._write_chunk
-    monkeypatch.setattr(writer, "_write_chunk", fail_on_second_chunk)
+    monkeypatch.setattr(writer, "copy_rows", fail_on_second_chunk)
     with pytest.raises(RuntimeError, match="disk full"):
         generate(entries=4, versions=2, batch_size=2, seed=12, progress=None, rebuild_indexes=True)
-    assert calls == [2, 2]
+    assert len(calls) == 2
     assert Entry.objects.count() == 0 and Version.objects.count() == 0
     assert _gin_indexes() == indexes
