@@ -170,6 +170,9 @@ def search_indexes_rebuilt(enabled):
         return
     table = Edition._meta.db_table
     with connection.cursor() as cursor:
+        # Check foreign keys row by row as they come, instead of queueing millions of deferred
+        # checks in the server's memory until the one commit at the end.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cursor.execute(
             "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() "
             "AND tablename = %s AND indexdef LIKE '%%USING gin%%'",
@@ -180,10 +183,8 @@ def search_indexes_rebuilt(enabled):
             cursor.execute(f"DROP INDEX {connection.ops.quote_name(name)}")
     yield
     with connection.cursor() as cursor:
-        # PostgreSQL builds no index on a table with foreign-key checks still pending (Django's
-        # are deferred to commit): run them now, then defer again as before.
+        # PostgreSQL builds no index on a table with foreign-key checks still pending: none are.
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
         # Enough memory to build each index in one sort; for this transaction only.
         cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
         for _name, definition in indexes:
