@@ -224,6 +224,12 @@ class Nginx:
         wait_for_port(self.port, self.process, describe=self.errors)
         return self
 
+    def statuses(self):
+        """The status of every request nginx logged (combined log format)."""
+        path = self.dir / "access.log"
+        text = path.read_text(errors="replace") if path.exists() else ""
+        return [int(m) for m in re.findall(r'" (\d{3}) ', text)]
+
     def errors(self):
         path = self.dir / "error.log"
         return path.read_text(errors="replace") if path.exists() else ""

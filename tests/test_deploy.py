@@ -226,6 +226,8 @@ def test_approval_and_withdrawal_through_one_server_show_on_the_other_at_once(de
         assert [read(proxy.url)[0] for _ in range(4)] == [404] * 4
 
     assert all(s < 500 for s in statuses), statuses
+    if proxy:
+        assert proxy.statuses() and max(proxy.statuses()) < 500, proxy.statuses()
     for server in (a, b):
         assert not [x for x in server.access_lines() if re.search(r" 5\d\d ", x)], server.output()[-3000:]
 
