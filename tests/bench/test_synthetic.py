@@ -229,11 +229,11 @@ def test_a_failed_bulk_load_leaves_no_entries_and_keeps_the_indexes(db, monkeypa
     calls = []
     original = writer.copy_rows
 
-    def fail_on_second_chunk(model, objs):  # the history rows, written once per chunk
+    def fail_on_second_chunk(model, columns, rows):  # the history rows, written once per chunk
         calls.append(model)
         if len(calls) == 2:
             raise RuntimeError("disk full")
-        original(model, objs)
+        original(model, columns, rows)
 
     monkeypatch.setattr(writer, "copy_rows", fail_on_second_chunk)
     with pytest.raises(RuntimeError, match="disk full"):
