@@ -123,6 +123,8 @@ http {{
     include /etc/nginx/mime.types;
     default_type application/octet-stream;
     sendfile on;
+    # As Debian's /etc/nginx/nginx.conf: HTML compressed for clients that accept gzip.
+    gzip on;
     access_log {dir}/access.log;
     client_body_temp_path {dir}/client_body;
     proxy_temp_path {dir}/proxy;
