@@ -27,6 +27,77 @@ def misspell(name):
     return swapped if swapped.lower() != name.lower() else name[:i] + name[i + 1 :]
 
 
+SEARCH_CLASSES = {
+    "search_exact": "exact generic names",
+    "search_brand": "brand names",
+    "search_misspelling": "misspelt names",
+    "search_body_word": "words in section text",
+    "search_registration": "registration numbers",
+    "search_chinese": "Chinese names",
+}
+STOPWORDS = set(
+    "about above after again against before being below between could doctor during every other their there "
+    "these those through under until where which while would should tablet tablets daily taken people".split()
+)
+
+
+def chinese_name(edition):
+    """The edition's Chinese name, or (generated entries keep it there) its first Chinese synonym."""
+    import re
+
+    if edition["chinese_name"]:
+        return edition["chinese_name"]
+    for line in (edition["content"].get("synonyms") or "").splitlines():
+        if re.search(r"[\u3400-\u9fff]", line):
+            return line.strip()
+    return ""
+
+
+def search_queries(editions, per_class, rng):
+    """`per_class` distinct queries of each class in SEARCH_CLASSES, drawn from live editions
+    (dicts with generic_name, brand_names, chinese_name and content), deterministic for `rng`."""
+    import re
+    from collections import Counter
+
+    editions = list(editions)
+    rng.shuffle(editions)
+    names = [e["generic_name"] for e in editions]
+    lowered = " ".join(n.lower() for n in names)
+
+    def distinct(values):
+        seen, out = set(), []
+        for v in values:
+            if v and v.lower() not in seen:
+                seen.add(v.lower())
+                out.append(v)
+            if len(out) == per_class:
+                break
+        return out
+
+    brands = (b for e in editions for b in e["brand_names"] or [])
+    # One registered strength of each entry, so the numbers spread over the formulary.
+    strengths = ([s for p in e["content"].get("products", []) for s in p.get("strengths", [])] for e in editions)
+    numbers = (rng.choice(ss).get("registration_number") for ss in strengths if ss)
+    # Body words from early to late in frequency order: some found in thousands of monographs, some in a few.
+    words = Counter(
+        w
+        for e in editions[:400]
+        for section in e["content"].get("sections", [])
+        for w in set(re.findall(r"[a-z]{6,}", section.get("body", "").lower()))
+        if w not in STOPWORDS and w not in lowered
+    )
+    ranked = [w for w, _n in sorted(words.items(), key=lambda item: (-item[1], item[0]))]
+    step = max(1, len(ranked) // per_class)
+    return {
+        "search_exact": distinct(names),
+        "search_brand": distinct(brands),
+        "search_misspelling": distinct(misspell(n) for n in names),
+        "search_body_word": distinct(ranked[::step] + ranked),
+        "search_registration": distinct(numbers),
+        "search_chinese": distinct(chinese_name(e) for e in editions),
+    }
+
+
 def median_ms(samples):
     return round(statistics.median(samples) * 1000, 2)
 
@@ -37,6 +108,7 @@ def main(argv=None):
     parser.add_argument("--versions", type=int, default=5, help="History length of the ordinary generated entries.")
     parser.add_argument("--long-versions", type=int, default=50, help="History length of the long-history entries.")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--queries-per-class", type=int, default=50, help="Distinct search queries per class.")
     parser.add_argument("--output", required=True, help="Where to write the JSON figures.")
     args = parser.parse_args(argv)
 
@@ -56,7 +128,7 @@ def main(argv=None):
 
     from bench.synthetic.writer import generate
     from bench.urls import BASELINE_PATH
-    from monographs import diffing, search, workflow, working_copy
+    from monographs import diffing, search, selectors, workflow, working_copy
     from monographs.models import Entry, State
     from monographs.snapshots import snapshot_of_revision
 
@@ -124,6 +196,41 @@ def main(argv=None):
     rotating = list(
         Entry.objects.filter(state__live_edition__isnull=False).order_by("?").values_list("slug", flat=True)[:500]
     )
+
+    from monographs.views import LETTERS, page_size
+
+    query_rng = random.Random(args.seed)  # nosec B311
+    live_pks = sorted(selectors.live_editions_by_name().values_list("pk", flat=True))
+    sample = query_rng.sample(live_pks, min(len(live_pks), 1000))
+    live = (
+        selectors.live_editions_by_name()
+        .filter(pk__in=sample)
+        .values("generic_name", "brand_names", "chinese_name", "content")
+    )
+    queries = search_queries(live, args.queries_per_class, query_rng)
+    search_path = reverse("monographs:search")
+    search_paths = {k: [search_path + "?" + urlencode({"q": q}) for q in qs] for k, qs in queries.items()}
+    # In-process time of what the search view asks for each query: the registration-number short
+    # cut, or the first page of ranked results with why each matched.
+    search_in_process = {}
+    for key, qs in queries.items():
+        samples = []
+        if not qs:
+            continue
+        for q in qs:
+            start = time.perf_counter()
+            if search.registered_strength(q) is None:
+                results = list(search.search(q)[: page_size()])
+                search.match_fragments(q, results)
+            samples.append(time.perf_counter() - start)
+        search_in_process[key] = {"median_ms": median_ms(samples), "max_ms": round(max(samples) * 1000, 1)}
+    # The A–Z list: every letter, every page.
+    a_z_paths = []
+    list_path = reverse("monographs:entry_list")
+    for letter in LETTERS:
+        count = selectors.live_editions_with_initial(letter).count()
+        for number in range(1, max(1, -(-count // page_size())) + 1):
+            a_z_paths.append(list_path + "?" + urlencode({"letter": letter, "page": number}))
 
     client = Client(SERVER_NAME="127.0.0.1")
     pages = {}
@@ -212,6 +319,10 @@ def main(argv=None):
         "entry_query_counts_20_entries": sorted(entry_query_counts),
         "search_hits": search_hits,
         "rotating_entry_paths": [reverse("monographs:entry_detail", args=[s]) for s in rotating],
+        "a_z_paths": a_z_paths,
+        "search_queries": queries,
+        "search_paths": search_paths,
+        "search_in_process": search_in_process,
         "ops": ops,
     }
     with open(args.output, "w") as f:

@@ -2,19 +2,21 @@
 
 import datetime
 import io
+import json
 
 import pytest
 import reversion
 from django.core.management import call_command, get_commands
-from django.db import transaction
+from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 from reversion.models import Version
 
+from bench.synthetic import writer
 from bench.synthetic.history import SYNTHETIC_NOTE
 from bench.synthetic.products import RESERVED_REGISTRATION_BLOCK
 from bench.synthetic.writer import generate
-from monographs import workflow, working_copy
+from monographs import search, workflow, working_copy
 from monographs.models import AuditEvent, Edition, Entry, EntryState, Strength, split_lines
 from monographs.snapshots import snapshot_of_revision
 
@@ -165,3 +167,77 @@ def test_command_reports_progress_and_summary(db):
 
 def test_command_lives_in_the_bench_app_not_in_monographs():
     assert get_commands()["generate_formulary"] == "bench.synthetic"
+
+
+def _gin_indexes():
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s AND indexdef LIKE '%%USING gin%%'",
+            [Edition._meta.db_table],
+        )
+        return sorted(cursor.fetchall())
+
+
+def _what_was_generated():
+    return (
+        list(Edition.objects.order_by("generic_name", "number").values_list("generic_name", "number", "excerpt")),
+        # Keys differ between the two runs (sequences do not roll back): compare the fields without them.
+        sorted(
+            (
+                repr_,
+                sorted((k, str(v)) for k, v in json.loads(data)[0]["fields"].items() if k not in ("entry", "product")),
+            )
+            for repr_, data in Version.objects.values_list("object_repr", "serialized_data")
+        ),
+    )
+
+
+class Rollback(Exception):
+    pass
+
+
+def test_a_bulk_load_rebuilds_the_search_indexes_and_writes_the_same_formulary(db, monkeypatch):
+    if connection.vendor != "postgresql":
+        pytest.skip("the search indexes are PostgreSQL's")
+    # History dates count back from now: the same now for both runs.
+    frozen = timezone.now()
+    monkeypatch.setattr(writer.timezone, "now", lambda: frozen)
+    indexes = _gin_indexes()
+    assert indexes, "the editions table has GIN search indexes to rebuild"
+    try:
+        with transaction.atomic():
+            generate(entries=4, versions=3, seed=11, progress=None, rebuild_indexes=False)
+            row_by_row = _what_was_generated()
+            raise Rollback
+    except Rollback:
+        pass
+    assert Entry.objects.count() == 0
+
+    result = generate(entries=4, versions=3, seed=11, progress=None, rebuild_indexes=True)
+
+    assert _gin_indexes() == indexes
+    # Same seed, same formulary, whichever way it was written (the history rows by COPY in both).
+    assert _what_was_generated() == row_by_row
+    name = Entry.objects.get(pk=result.entry_ids[0]).generic_name
+    assert [e.generic_name for e in search.search(name)][:1] == [name]
+
+
+def test_a_failed_bulk_load_leaves_no_entries_and_keeps_the_indexes(db, monkeypatch):
+    if connection.vendor != "postgresql":
+        pytest.skip("the search indexes are PostgreSQL's")
+    indexes = _gin_indexes()
+    calls = []
+    original = writer.copy_rows
+
+    def fail_on_second_chunk(model, columns, rows):  # the history rows, written once per chunk
+        calls.append(model)
+        if len(calls) == 2:
+            raise RuntimeError("disk full")
+        original(model, columns, rows)
+
+    monkeypatch.setattr(writer, "copy_rows", fail_on_second_chunk)
+    with pytest.raises(RuntimeError, match="disk full"):
+        generate(entries=4, versions=2, batch_size=2, seed=12, progress=None, rebuild_indexes=True)
+    assert len(calls) == 2
+    assert Entry.objects.count() == 0 and Version.objects.count() == 0
+    assert _gin_indexes() == indexes

@@ -1,0 +1,276 @@
+"""Several app servers (issue 13): deploy/ as an operator installs it.
+
+Two gunicorn servers started with the systemd unit's command and the example environment,
+on one PostgreSQL database and one Redis database, with nginx in front (rendered from
+deploy/nginx/formulary.conf) when /usr/sbin/nginx is installed. A reviewer approves and
+withdraws through server A's admin over HTTP; server B and nginx must show it on their
+next request, and nothing answers 5xx.
+"""
+
+import os
+import re
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import psycopg
+import pytest
+from django.urls import reverse
+
+from .deploy_processes import (
+    ENV_EXAMPLE,
+    NGINX,
+    UNIT,
+    AppServer,
+    Nginx,
+    nginx_test,
+    render_nginx,
+    unit_command,
+    unit_environment,
+)
+from .server_process import ROOT, Browser
+
+needs_nginx = pytest.mark.skipif(
+    not os.path.exists(NGINX), reason="nginx is not installed (./run test installs Debian's nginx)"
+)
+REDIS_URL = "redis://127.0.0.1:6379/13"
+MARKER = "SECOND-EDITION-MARKER"
+
+SETUP = f"""
+from monographs import workflow
+from tests.factories import edit, make_published, make_user
+editor = make_user("deploy-editor", "Editors")
+reviewer = make_user("deploy-reviewer", "Reviewers")
+entry = make_published(
+    "Deploytestamine",
+    editor=editor,
+    reviewer=reviewer,
+    sections=[("overview", "", "First edition text."), ("storage", "Storage", "Store below 25 degrees.")],
+)
+entry = edit(entry, user=editor, first_section_body="Second edition text: {MARKER}.")
+workflow.submit(entry=entry, user=editor, comment="Ready")
+print("ENTRY", entry.pk, entry.slug)
+"""
+
+
+def get(url, headers=None):
+    """(status, headers, body) of a GET, without following redirects or raising on 4xx/5xx."""
+    request = urllib.request.Request(url, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:  # nosec B310 loopback
+            return response.status, response.headers, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers, error.read()
+
+
+# The configuration files.
+
+
+def test_the_unit_runs_gunicorn_on_loopback_from_the_environment_file():
+    unit = UNIT.read_text()
+    assert "EnvironmentFile=/etc/formulary/env" in unit
+    assert "ExecReload=/bin/kill -s HUP $MAINPID" in unit
+    command = unit_command(8001)
+    assert command[1] == "formulary.wsgi"
+    assert command[command.index("--bind") + 1] == "127.0.0.1:8001"
+    environment = unit_environment()
+    # nginx appends one X-Forwarded-For entry: the app must believe exactly one.
+    assert environment["FORMULARY_TRUSTED_PROXIES"] == "1"
+    for name in ("DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "FORMULARY_SITE_URL", "DATABASE_URL", "REDIS_URL"):
+        assert name in environment, f"{ENV_EXAMPLE.name} lacks {name}"
+    operations = (ROOT / "docs" / "operations.md").read_text()
+    assert "## Several app servers" in operations
+    for name in ("deploy/nginx/formulary.conf", "formulary@.service", "formulary.env.example", "systemctl reload"):
+        assert name in operations
+
+
+@needs_nginx
+def test_nginx_accepts_the_configuration(tmp_path):
+    tmp_path.chmod(0o755)
+    config = render_nginx(tmp_path, listen_port=8080, upstream_ports=[8001, 8002], static_root=tmp_path)
+    ok, output = nginx_test(config)
+    assert ok, output
+    site = (tmp_path / "formulary.conf").read_text()
+    assert "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;" in site
+    assert "proxy_set_header X-Forwarded-Proto $scheme;" in site
+    # No page cache unless a site opts in.
+    assert not re.search(r"^\s*proxy_cache\s", site, flags=re.MULTILINE)
+
+
+@needs_nginx
+def test_nginx_accepts_the_documented_opt_in_page_cache(tmp_path):
+    tmp_path.chmod(0o755)
+    config = render_nginx(
+        tmp_path, listen_port=8080, upstream_ports=[8001, 8002], static_root=tmp_path, opt_in_cache=True
+    )
+    ok, output = nginx_test(config)
+    assert ok, output
+    assert re.search(r"^\s*proxy_cache formulary;", (tmp_path / "formulary.conf").read_text(), flags=re.MULTILINE)
+
+
+# Two servers, one database, one Redis, nginx in front.
+
+
+@pytest.fixture(scope="module")
+def deployment():
+    base = os.environ.get("DATABASE_URL", "")
+    if not base.startswith("postgres"):
+        pytest.skip("two app servers need a shared PostgreSQL server")
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).flushdb()
+    except redis.RedisError as exc:
+        pytest.skip(f"no Redis at {REDIS_URL}: {exc}")
+    server = base.rsplit("/", 1)[0]
+    db_name = f"formulary_deploy_{os.getpid()}"
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{db_name}"')
+    static_root = Path(tempfile.mkdtemp(prefix="static-"))
+    static_root.chmod(0o755)
+    environment = unit_environment(
+        SECRET_KEY=secrets.token_urlsafe(50),
+        ALLOWED_HOSTS="127.0.0.1",
+        FORMULARY_SITE_URL="https://formulary.hospital.example",
+        DATABASE_URL=f"{server}/{db_name}",
+        REDIS_URL=REDIS_URL,
+        STATIC_ROOT=str(static_root),
+        CONN_MAX_AGE="0",
+        # Plain HTTP on loopback: no TLS in front, no redirect to HTTPS.
+        BEHIND_TLS_PROXY="0",
+        SECURE_SSL_REDIRECT="0",
+        SECURE_COOKIES="0",
+        EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
+        FORMULARY_SEARCH_THROTTLE_RATE="3/minute",
+    )
+    servers, proxy = [], None
+    try:
+        run_env = {**os.environ, **environment, "PYTHONPATH": str(ROOT)}
+        run_env.pop("DJANGO_SETTINGS_MODULE", None)
+        for args in (["migrate", "--noinput"], ["collectstatic", "--noinput"], ["shell", "-c", SETUP]):
+            result = subprocess.run(
+                [sys.executable, "manage.py", *args], cwd=ROOT, env=run_env, capture_output=True, text=True
+            )
+            assert result.returncode == 0, result.stderr
+        entry_id, slug = re.search(r"ENTRY (\d+) (\S+)", result.stdout).groups()
+        servers = [AppServer(environment).start(), AppServer(environment).start()]
+        if os.path.exists(NGINX):
+            proxy = Nginx(upstream_ports=[s.port for s in servers], static_root=static_root).start()
+        yield {"a": servers[0], "b": servers[1], "nginx": proxy, "entry_id": int(entry_id), "slug": slug}
+    finally:
+        for s in servers:
+            s.stop()
+        if proxy:
+            proxy.stop()
+        with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
+        shutil.rmtree(static_root, ignore_errors=True)
+
+
+def decide(browser, path, data):
+    """Open an admin form page as a reviewer would, then post it with its CSRF token."""
+    status, html = browser.request(path)
+    assert status == 200, html[:500]
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
+    fields = {"csrfmiddlewaretoken": token, **data}
+    revision = re.search(r'name="revision" value="(\d+)"', html)
+    if revision:
+        fields["revision"] = revision.group(1)
+    return browser.request(path, fields)
+
+
+def test_approval_and_withdrawal_through_one_server_show_on_the_other_at_once(deployment):
+    a, b, proxy = deployment["a"], deployment["b"], deployment["nginx"]
+    page = reverse("monographs:entry_detail", args=[deployment["slug"]])
+    readers = [b.url] + ([proxy.url] if proxy else [])
+    statuses = []
+
+    def read(base):
+        status, _headers, body = get(base + page)
+        statuses.append(status)
+        return status, body.decode(errors="replace")
+
+    # Every reader has served (and may have cached) the first edition.
+    for base in readers:
+        for _ in range(3):
+            status, html = read(base)
+            assert status == 200 and "First edition text." in html and MARKER not in html
+
+    reviewer = Browser(a.url)
+    reviewer.login("deploy-reviewer", "pw-deploy-reviewer-123")
+    review = reverse("admin:monographs_entry_review", args=[deployment["entry_id"]])
+    status, _ = decide(reviewer, review, {"decision": "approve", "comment": "Checked against the leaflet"})
+    assert status == 302
+
+    approved_at = time.monotonic()
+    status, html = read(b.url)
+    assert status == 200 and MARKER in html, "server B served the old edition after the approval on A"
+    if proxy:
+        for _ in range(4):  # round robin: both servers through nginx
+            status, html = read(proxy.url)
+            assert status == 200 and MARKER in html
+    assert time.monotonic() - approved_at < 5
+
+    withdraw = reverse("admin:monographs_entry_withdraw", args=[deployment["entry_id"]])
+    status, _ = decide(reviewer, withdraw, {"comment": "Withdrawn from the market"})
+    assert status == 302
+    assert read(b.url)[0] == 404
+    if proxy:
+        assert [read(proxy.url)[0] for _ in range(4)] == [404] * 4
+
+    assert all(s < 500 for s in statuses), statuses
+    if proxy:
+        assert proxy.statuses() and max(proxy.statuses()) < 500, proxy.statuses()
+    for server in (a, b):
+        assert not [x for x in server.access_lines() if re.search(r" 5\d\d ", x)], server.output()[-3000:]
+
+
+@needs_nginx
+def test_nginx_spreads_requests_over_both_servers_and_serves_static_files_itself(deployment):
+    a, b, proxy = deployment["a"], deployment["b"], deployment["nginx"]
+    before = {s.port: len(s.access_lines()) for s in (a, b)}
+    home = reverse("monographs:home")
+    for _ in range(6):
+        status, _headers, _body = get(proxy.url + home)
+        assert status == 200
+    served = {s.port: len(s.access_lines()) - before[s.port] for s in (a, b)}
+    assert served[a.port] >= 2 and served[b.port] >= 2, served
+
+    _status, _headers, body = get(proxy.url + home)
+    stylesheet = re.search(r'href="(/static/[^"]+\.css)"', body.decode()).group(1)
+    # A fingerprinted name (collectstatic's manifest storage) may be kept for a year.
+    assert re.search(r"\.[0-9a-f]{12}\.css$", stylesheet), stylesheet
+    status, headers, css = get(proxy.url + stylesheet, {"Accept-Encoding": "gzip"})
+    assert status == 200
+    assert headers["Content-Encoding"] == "gzip"  # the .gz beside it, as collectstatic wrote it
+    assert "immutable" in headers["Cache-Control"] and "max-age=31536000" in headers["Cache-Control"]
+    assert css[:2] == b"\x1f\x8b"
+    # nginx answered: neither app server saw a request for a static file.
+    for server in (a, b):
+        assert not [x for x in server.access_lines() if " /static/" in x]
+
+
+@needs_nginx
+def test_nginx_tells_the_app_the_client_address_and_passes_its_caching_headers(deployment):
+    b, proxy = deployment["b"], deployment["nginx"]
+    # A client may write anything into X-Forwarded-For; nginx appends the real address and
+    # the app (FORMULARY_TRUSTED_PROXIES=1) believes only that, so a fresh made-up address
+    # per request does not escape the search limit (3 a minute here).
+    search = reverse("monographs:search") + "?q=deploytestamine"
+    statuses = [get(proxy.url + search, {"X-Forwarded-For": f"203.0.113.{i}"})[0] for i in range(1, 5)]
+    assert statuses == [200, 200, 200, 429]
+
+    direct = get(b.url + reverse("monographs:entry_list"))[1]
+    proxied = get(proxy.url + reverse("monographs:entry_list"))[1]
+    assert proxied.get("Server", "").startswith("nginx")
+    for name in ("Cache-Control", "ETag", "Last-Modified", "Vary"):
+        assert proxied.get(name) == direct.get(name), name
+    # nginx keeps no copy of its own (the opt-in cache is off): no cache status header.
+    assert "X-Proxy-Cache" not in proxied
