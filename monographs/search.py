@@ -1,24 +1,27 @@
 """Search of the public formulary: live editions only, never drafts.
 
-`search(query)` is the one entry point the view calls. It returns a list of at
-most MAX_RESULTS editions, best match first, for the view to page through.
+`search(query)` is the one entry point the view calls. It returns `Results`: at most
+MAX_RESULTS editions, best match first, for the view to page through (only the page
+shown is read from the database), and whether more may match.
 
-On PostgreSQL, over each live edition's columns and approved content
-(Edition.content), through the indexed SQL functions of migration 0005:
+On PostgreSQL, over stored columns that PostgreSQL computes from each edition's
+columns and approved content when the edition is written (migrations 0007, 0013, 0014),
+each kind of match (`_tiers`) is one GIN-index look-up that reads at most a fixed
+number of candidates, and only those are scored (issue 13: a word in thousands of
+monographs costs no more than one in two hundred):
 
-* full-text search weighted so names outrank body text: A = generic name,
-  Chinese name, synonyms and brand names, B = drug class, ATC code and every
-  product name, C = certificate holders and the strengths' appearance/marking
-  ('simple' config, no stemming); an ATC code or a prefix of one (`L04`,
-  `L04AX`) is also looked up as a prefix; section bodies are searched with
-  English stemming and a match there adds BODY_MATCH_SCORE;
-* trigram word similarity (pg_trgm) of the query to the names, so
-  "lenalidamide" or "revlimd" still finds lenalidomide;
-* a case-insensitive substring match on the names (and, for non-Latin
-  queries, on section text), which catches Chinese that the text-search parser
-  does not split into words.
+* full text of the names, weighted: A = generic name, Chinese name, synonyms and
+  brand names, B = drug class, ATC code and every product name, C = certificate
+  holders and the strengths' appearance/marking ('simple' config, no stemming); an
+  ATC code or a prefix of one (`L04`, `L04AX`) is also looked up as a prefix;
+* the exact generic name (a b-tree look-up), so it is never lost to a limit;
+* trigram word similarity (pg_trgm) to the generic name, synonyms and brands, so
+  "lenalidamide" or "revlimd" still finds lenalidomide, and a substring of any name;
+* full text of the section bodies (English stemming), scored below every name;
+* Chinese (issue 14): overlapping two-character pieces of the query against those
+  of the Chinese names and of the Chinese and English section text (`cjk_grams`),
+  since the text-search parser does not split Chinese into words.
 
-Candidates come from GIN indexes in one subquery; only they are ranked.
 Elsewhere (SQLite in development) a simple Python scan does the same job with
 difflib for misspellings.
 
@@ -34,6 +37,7 @@ brand, marking, holder or code, else of the section text (`ts_headline`).
 import re
 import unicodedata
 from collections import Counter
+from collections.abc import Sequence
 from difflib import SequenceMatcher
 from typing import NamedTuple
 
@@ -85,13 +89,40 @@ BODY_WEIGHT = 0.1
 CJK_RUN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]+")
 
 
-class Results(list):
-    """The ranked editions, best first, at most MAX_RESULTS; `capped` when more may match
-    than were ranked (the page asks for a narrower search)."""
+class Results(Sequence):
+    """The ranked editions, best first, at most MAX_RESULTS, for the view or the API to page
+    through. Only the ids are ranked; a slice (the page shown) reads its own editions'
+    listing columns, in one query, when asked. `pks`: the ids in rank order; `capped`: more
+    may match than were ranked (the page asks for a narrower search)."""
 
-    def __init__(self, editions=(), *, capped=False):
-        super().__init__(editions)
+    def __init__(self, pks=(), *, capped=False, editions=None):
+        self.pks = list(pks)
         self.capped = capped
+        self._editions = dict(editions or {})
+
+    def __len__(self):
+        return len(self.pks)
+
+    def __getitem__(self, index):
+        if not isinstance(index, slice):
+            found = self[index : (index + 1) or None]
+            if not found:
+                raise IndexError(index)
+            return found[0]
+        pks = self.pks[index]
+        missing = [pk for pk in pks if pk not in self._editions]
+        if missing:
+            self._editions.update(selectors.live_editions().order_by().defer("content").in_bulk(missing))
+        # An edition withdrawn since the ranking is left out.
+        return [self._editions[pk] for pk in pks if pk in self._editions]
+
+    def __iter__(self):
+        return iter(self[:])
+
+    def __eq__(self, other):
+        return isinstance(other, Sequence) and list(self) == list(other)
+
+    __hash__ = None
 
 
 def cjk_grams(query, *, characters=False):
@@ -132,7 +163,7 @@ def search(raw_query):
     for edition, _product, _strength in selectors.live_strengths_registered_as(query):
         registered.setdefault(edition.pk, edition)
     if registered:
-        return Results(registered.values())
+        return Results(registered, editions=registered)
     if connection.vendor == "postgresql":
         return _postgres_search(query)
     return _python_search(query)
@@ -376,8 +407,7 @@ def _postgres_search(query):
     capped = len(ranked) > MAX_RESULTS or any(
         tier.may_cap and per_tier[number] >= tier.limit for number, tier in enumerate(tiers)
     )
-    editions = selectors.live_editions().order_by().defer("content").in_bulk(ranked[:MAX_RESULTS])
-    return Results((editions[pk] for pk in ranked[:MAX_RESULTS] if pk in editions), capped=capped)
+    return Results(ranked[:MAX_RESULTS], capped=capped)
 
 
 # --- Other databases -------------------------------------------------------------
@@ -435,7 +465,8 @@ def _python_search(query):
         if score:
             scored.append((-score, edition.generic_name.casefold(), edition.pk, edition))
     scored.sort(key=lambda row: row[:3])
-    return Results((row[3] for row in scored[:MAX_RESULTS]), capped=len(scored) > MAX_RESULTS)
+    kept = {row[2]: row[3] for row in scored[:MAX_RESULTS]}
+    return Results(kept, editions=kept, capped=len(scored) > MAX_RESULTS)
 
 
 # --- Why each result matched -------------------------------------------------------

@@ -374,9 +374,20 @@ def test_highlighted_text_is_escaped(client, editor, reviewer):
 
 def test_fragments_are_made_for_the_given_results_only(formulary, django_assert_max_num_queries):
     results = search.search("lenalidomide")
+    page = results[:1]  # the editions of the page shown (read now, in one query)
     with django_assert_max_num_queries(1):
-        fragments = search.match_fragments("lenalidomide", results[:1])
+        fragments = search.match_fragments("lenalidomide", page)
     assert list(fragments) == [results[0].pk]
+
+
+def test_only_the_page_shown_is_read(formulary, django_assert_num_queries):
+    results = search.search("lenalidomide")
+    assert len(results) == 2
+    with django_assert_num_queries(1):
+        assert [e.generic_name for e in results[:1]] == ["Lenalidomide"]
+        assert results[0].generic_name == "Lenalidomide"  # already read
+    with django_assert_num_queries(1):
+        assert [e.generic_name for e in results[1:]] == ["Thalidomide"]
 
 
 @pytest.fixture
