@@ -589,3 +589,22 @@ def test_more_matches_than_results_says_so(client, formulary, monkeypatch):
     found = search.search("lenalidomide")
 
     assert [e.generic_name for e in found] == ["Lenalidomide"] and found.capped
+
+
+def test_text_matches_mark_the_words_of_the_same_stem(client, editor, reviewer):
+    make_published(
+        "Sunblockol",
+        editor=editor,
+        reviewer=reviewer,
+        sections=[
+            ("side_effects", "", "- Skin **reactions** in sunlight\n- Headache"),
+            ("uses", "", "One study only."),
+        ],
+    )
+
+    html = client.get(reverse("monographs:search"), {"q": "reaction"}).content.decode()
+    assert "Matched in monograph text:" in html and "Skin <mark>reactions</mark> in sunlight" in html
+    # "studies" and "study" share the stem "studi", which does not begin "study": PostgreSQL's
+    # ts_headline marks it instead.
+    html = client.get(reverse("monographs:search"), {"q": "studies"}).content.decode()
+    assert "Matched in monograph text:" in html and "<mark>study</mark>" in html
