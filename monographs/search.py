@@ -37,7 +37,6 @@ brand, marking, holder or code, else of the section text (`ts_headline`).
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Sequence
 from difflib import SequenceMatcher
 from typing import NamedTuple
 
@@ -90,11 +89,14 @@ BODY_WEIGHT = 0.1
 CJK_RUN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]+")
 
 
-class Results(Sequence):
+class Results:
     """The ranked editions, best first, at most MAX_RESULTS, for the view or the API to page
     through. Only the ids are ranked; a slice (the page shown) reads its own editions'
     listing columns, in one query, when asked. `pks`: the ids in rank order; `capped`: more
-    may match than were ranked (the page asks for a narrower search)."""
+    may match than were ranked (the page asks for a narrower search).
+
+    A sequence for Paginator (len and slices), deliberately without `count`: callers that
+    also take querysets tell the two apart by it."""
 
     def __init__(self, pks=(), *, capped=False, editions=None):
         self.pks = list(pks)
@@ -121,7 +123,7 @@ class Results(Sequence):
         return iter(self[:])
 
     def __eq__(self, other):
-        return isinstance(other, Sequence) and list(self) == list(other)
+        return isinstance(other, (Results, list, tuple)) and list(self) == list(other)
 
     __hash__ = None
 
