@@ -1,4 +1,4 @@
-"""Time the public search in-process, one request at a time (issue 11: search for what is on the box).
+"""Time the public search in-process, one request at a time (issues 11, 13 and 14).
 
     DATABASE_URL=postgres://…/formulary_bench .venv/bin/python -m bench.search_timing --runs 30
 
@@ -13,6 +13,7 @@ Search throttling is switched off for the run.
 import argparse
 import os
 import random
+import re
 import statistics
 import sys
 import time
@@ -67,6 +68,28 @@ def main(argv=None):
         ]
         return numbers[0].lower().replace("-", "") if numbers else None
 
+    def brand_name(edition):
+        return next((p["name"] for p in edition.content.get("products", []) if p.get("kind") == "brand"), None)
+
+    cjk_run = re.compile("[\u3400-\u9fff\uf900-\ufaff]{2,}")
+
+    def chinese_body_word(edition):
+        # Two to four characters of the Chinese in the monograph text (the generator writes
+        # patient advice and a disclaimer in Chinese; the bilingual issue adds body_zh).
+        texts = [
+            section.get(key) or ""
+            for section in edition.content.get("sections", [])
+            for key in ("body_zh", "body")
+            if section.get("kind") != "overview"  # the overview repeats the Chinese name
+        ]
+        runs = [run for text in texts for run in cjk_run.findall(text)]
+        if not runs:
+            return None
+        run = rng.choice(runs)
+        size = min(len(run), rng.choice([2, 2, 3, 4]))
+        start = rng.randrange(len(run) - size + 1)
+        return run[start : start + size]
+
     def chinese_name(edition):
         # The generator writes the Chinese name as a synonym; the demo as the entry's own field.
         names = [edition.chinese_name, *edition.content.get("synonyms", "").splitlines()]
@@ -74,14 +97,17 @@ def main(argv=None):
 
     kinds = {
         "exact name": [e.generic_name for e in sample],
+        "brand name": [q for q in map(brand_name, sample) if q],
         "misspelling": [misspell(e.generic_name) for e in sample],
         "body word": [BODY_WORD] * len(sample),
         "registration number": [q for q in map(registration, sample) if q],
         "Chinese name": [q for q in map(chinese_name, sample) if q],
+        "Chinese body word": [q for q in map(chinese_body_word, sample) if q],
         "marking words": [q for q in map(marking_words, sample) if q],
         "ATC prefix": [e.content.get("atc_code", "")[:5] for e in sample if len(e.content.get("atc_code") or "") >= 5],
         "demo: REV 10": ["REV 10"] * len(sample),
         "demo: 來那度胺": ["來那度胺"] * len(sample),
+        "demo: 懷孕": ["懷孕"] * len(sample),
     }
     client = Client()
     print(f"{len(editions):,} live editions; {args.runs} queries of each kind; times in ms")
@@ -108,7 +134,8 @@ def main(argv=None):
             ]
             print(
                 f"{kind:<22} {ms[0]:>9} {ms[1]:>9} {ms[2]:>11} {ms[3]:>11}  {len(captured.captured_queries):>3}  "
-                f"{queries[-1]!r} ({len(hits)}; {'redirect' if response.status_code == 302 else 'page'})"
+                f"{queries[-1]!r} ({len(hits)}{'+, capped' if getattr(hits, 'capped', False) else ''}; "
+                f"{'redirect' if response.status_code == 302 else 'page'})"
             )
 
 

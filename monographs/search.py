@@ -1,24 +1,27 @@
 """Search of the public formulary: live editions only, never drafts.
 
-`search(query)` is the one entry point the view calls. It returns a list of at
-most MAX_RESULTS editions, best match first, for the view to page through.
+`search(query)` is the one entry point the view calls. It returns `Results`: at most
+MAX_RESULTS editions, best match first, for the view to page through (only the page
+shown is read from the database), and whether more may match.
 
-On PostgreSQL, over each live edition's columns and approved content
-(Edition.content), through the indexed SQL functions of migration 0005:
+On PostgreSQL, over stored columns that PostgreSQL computes from each edition's
+columns and approved content when the edition is written (migrations 0007, 0013, 0014),
+each kind of match (`_tiers`) is one GIN-index look-up that reads at most a fixed
+number of candidates, and only those are scored (issue 13: a word in thousands of
+monographs costs no more than one in two hundred):
 
-* full-text search weighted so names outrank body text: A = generic name,
-  Chinese name, synonyms and brand names, B = drug class, ATC code and every
-  product name, C = certificate holders and the strengths' appearance/marking
-  ('simple' config, no stemming); an ATC code or a prefix of one (`L04`,
-  `L04AX`) is also looked up as a prefix; section bodies are searched with
-  English stemming and a match there adds BODY_MATCH_SCORE;
-* trigram word similarity (pg_trgm) of the query to the names, so
-  "lenalidamide" or "revlimd" still finds lenalidomide;
-* a case-insensitive substring match on the names (and, for non-Latin
-  queries, on section text), which catches Chinese that the text-search parser
-  does not split into words.
+* full text of the names, weighted: A = generic name, Chinese name, synonyms and
+  brand names, B = drug class, ATC code and every product name, C = certificate
+  holders and the strengths' appearance/marking ('simple' config, no stemming); an
+  ATC code or a prefix of one (`L04`, `L04AX`) is also looked up as a prefix;
+* the exact generic name (a b-tree look-up), so it is never lost to a limit;
+* trigram word similarity (pg_trgm) to the generic name, synonyms and brands, so
+  "lenalidamide" or "revlimd" still finds lenalidomide, and a substring of any name;
+* full text of the section bodies (English stemming), scored below every name;
+* Chinese (issue 14): overlapping two-character pieces of the query against those
+  of the Chinese names and of the Chinese and English section text (`cjk_grams`),
+  since the text-search parser does not split Chinese into words.
 
-Candidates come from GIN indexes in one subquery; only they are ranked.
 Elsewhere (SQLite in development) a simple Python scan does the same job with
 difflib for misspellings.
 
@@ -33,20 +36,19 @@ brand, marking, holder or code, else of the section text (`ts_headline`).
 
 import re
 import unicodedata
+from collections import Counter
 from difflib import SequenceMatcher
-from functools import reduce
-from operator import or_
 from typing import NamedTuple
 
+from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.search import (
     SearchHeadline,
     SearchQuery,
-    SearchRank,
     SearchVectorField,
     TrigramWordSimilarity,
 )
 from django.db import connection
-from django.db.models import BooleanField, Case, F, Func, Q, TextField, Value, When
+from django.db.models import BooleanField, Case, F, FloatField, Func, Q, TextField, Value, When
 from django.db.models.expressions import RawSQL
 from django.db.models.fields.json import KeyTextTransform, KeyTransform
 from django.db.models.functions import Greatest, Lower, StrIndex, Substr
@@ -59,16 +61,85 @@ from .models import ATC_PATTERN, Edition, registration_number_in
 from .snapshots import brand_names, synonym_list
 
 MAX_QUERY_LENGTH = 200
-# Results kept for paging: far more than anyone reads at a counter, and it keeps a
-# query that matches half the formulary (say "tablet") to one ranked query.
+# Results kept for paging: far more than anyone reads at a counter. When a query matches
+# more (say "tablet", or a word in the text of 1,000+ monographs), the page says it shows
+# the best MAX_RESULTS and asks for a narrower search (`Results.capped`).
 MAX_RESULTS = 200
+# Candidates each kind of match reads from its index, in index order, before any ranking:
+# what bounds the cost of a word found in thousands of editions. Names are few per query
+# and cheap to rank (ts_rank of a ~1 kB stored vector); similar names cost a trigram
+# word_similarity each (~25 µs); section text is ranked on its larger stored vector. A
+# word in more editions than this is ranked among the first BODY_CANDIDATES only.
+NAME_CANDIDATES = 1000
+FUZZY_CANDIDATES = 100
+BODY_CANDIDATES = MAX_RESULTS
 # word_similarity of the query to the best-matching part of a name; 0.4 lets one
 # or two wrong letters in a drug name through and keeps unrelated names out.
 TRIGRAM_THRESHOLD = 0.4
 FALLBACK_RATIO = 0.75
-# Added to the score of an edition whose section text matches; a name match ranks higher
-# (ts_rank of an A-weight hit is about 0.6, a B-weight one about 0.24).
-BODY_MATCH_SCORE = 0.1
+# Scores (see _tiers): an exact name above every other match, section text below every name
+# (a misspelt name scores at least TRIGRAM_THRESHOLD; a text match at most BODY_WEIGHT).
+EXACT_NAME_SCORE = 3.0
+# A piece of a longer name, product name, holder or marking ("glucophag", "REV 10").
+SUBSTRING_SCORE = 0.5
+BODY_WEIGHT = 0.1
+# Runs of CJK ideographs: Extension A, the URO, Compatibility Ideographs and Extensions B–G
+# (Hong Kong names use HKSCS characters of Extension B). Migration 0014 indexes the same
+# ranges; change both together.
+CJK_RUN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]+")
+
+
+class Results:
+    """The ranked editions, best first, at most MAX_RESULTS, for the view or the API to page
+    through. Only the ids are ranked; a slice (the page shown) reads its own editions'
+    listing columns, in one query, when asked. `pks`: the ids in rank order; `capped`: more
+    may match than were ranked (the page asks for a narrower search).
+
+    A sequence for Paginator (len and slices), deliberately without `count`: callers that
+    also take querysets tell the two apart by it."""
+
+    def __init__(self, pks=(), *, capped=False, editions=None):
+        self.pks = list(pks)
+        self.capped = capped
+        self._editions = dict(editions or {})
+
+    def __len__(self):
+        return len(self.pks)
+
+    def __getitem__(self, index):
+        if not isinstance(index, slice):
+            found = self[index : (index + 1) or None]
+            if not found:
+                raise IndexError(index)
+            return found[0]
+        pks = self.pks[index]
+        missing = [pk for pk in pks if pk not in self._editions]
+        if missing:
+            self._editions.update(selectors.live_editions().order_by().defer("content").in_bulk(missing))
+        # An edition withdrawn since the ranking is left out.
+        return [self._editions[pk] for pk in pks if pk in self._editions]
+
+    def __iter__(self):
+        return iter(self[:])
+
+    def __eq__(self, other):
+        return isinstance(other, (Results, list, tuple)) and list(self) == list(other)
+
+    __hash__ = None
+
+
+def cjk_grams(query, *, characters=False):
+    """The Chinese of `query` as the lexemes of the Chinese index (migration 0014): the
+    overlapping two-character pieces of each run of two or more ideographs (`來那度胺` →
+    來那, 那度, 度胺); with `characters`, a lone ideograph as itself (names only: a single
+    character is in too many texts to be worth a look-up there)."""
+    grams = []
+    for run in CJK_RUN.findall(query):
+        if len(run) >= 2:
+            grams.extend(run[i : i + 2] for i in range(len(run) - 1))
+        elif characters:
+            grams.append(run)
+    return list(dict.fromkeys(grams))
 
 
 def clean_query(raw):
@@ -88,14 +159,14 @@ def atc_prefix(query):
 def search(raw_query):
     query = clean_query(raw_query)
     if not query:
-        return []
+        return Results()
     # A registration number from the box: the live editions that hold it, and nothing else
     # (a number anywhere else in the formulary is not what was meant).
     registered = {}
     for edition, _product, _strength in selectors.live_strengths_registered_as(query):
         registered.setdefault(edition.pk, edition)
     if registered:
-        return list(registered.values())
+        return Results(registered, editions=registered)
     if connection.vendor == "postgresql":
         return _postgres_search(query)
     return _python_search(query)
@@ -143,17 +214,26 @@ class BodyText(Func):
     output_field = TextField()
 
 
-class ILikeContains(Func):
-    """`text ILIKE '%query%'` with the query's wildcards escaped; unlike Django's icontains
-    (UPPER(...) LIKE UPPER(...)) this form can use a trigram index."""
+class ChineseText(Func):
+    """The Chinese boxed warning and every section's headings and bodies in both languages,
+    as one text (migration 0014's function; for the fragments of the page shown)."""
+
+    function = "monographs_edition_cjk_body_text"
+    output_field = TextField()
+
+
+class ILike(Func):
+    """`text ILIKE 'query'` (or `'%query%'` with `contains`) with the query's wildcards
+    escaped; unlike Django's iexact/icontains (UPPER(...) LIKE UPPER(...)) this form can use
+    a trigram index."""
 
     arg_joiner = " ILIKE "
     template = "(%(expressions)s)"
     output_field = BooleanField()
 
-    def __init__(self, expression, text):
-        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        super().__init__(expression, Value(pattern))
+    def __init__(self, expression, text, *, contains=False):
+        pattern = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        super().__init__(expression, Value(f"%{pattern}%" if contains else pattern))
 
 
 class WordSimilar(Func):
@@ -166,7 +246,10 @@ class WordSimilar(Func):
 
 def _substring_worthwhile(query):
     """Trigram and substring matching need, for Latin text, three characters: the least a
-    trigram index can look up; anything shorter would read every row."""
+    trigram index can look up; anything shorter would read every row. Chinese has its own
+    index (`cjk_grams`), so a query of Chinese characters alone is not matched by trigrams."""
+    if not CJK_RUN.sub("", query).strip():
+        return False
     return len(query) >= 3 or not query.isascii()
 
 
@@ -182,65 +265,201 @@ def _ts_query(query):
     return ts_query
 
 
+class Matches(Func):
+    """`document @@ query` for a stored tsvector column and a tsquery (GIN-indexed)."""
+
+    arg_joiner = " @@ "
+    template = "(%(expressions)s)"
+    output_field = BooleanField()
+
+
+class Rank(Func):
+    function = "ts_rank"
+    output_field = FloatField()
+
+
+def _cjk_tsquery(grams):
+    # The lexemes are CJK characters only (CJK_RUN), so they need no quoting beyond the quotes;
+    # a cast, not to_tsquery, so no parser or dictionary changes them.
+    return RawSQL("%s::tsquery", [" & ".join(f"'{gram}'" for gram in grams)])  # nosec B611
+
+
+class Tier(NamedTuple):
+    """One kind of match: a condition one GIN index answers, a score cheap enough to compute
+    for each of at most `limit` candidates, read in index order or, when `ordered`, best
+    first; `may_cap`: reaching the limit means the page may not show every match."""
+
+    name: str
+    condition: object
+    score: object
+    limit: int
+    ordered: bool = False
+    may_cap: bool = True
+
+
+def _tiers(query):
+    """The kinds of match (`Tier`) for this query.
+
+    Every condition is answered by one GIN index; every score is cheap to compute for the
+    at most `limit` candidates the tier reads (in index order). Scores put the names first:
+    an exact generic or Chinese name 3; a word of the names 1 + its ts_rank (A-weight words
+    above B and C); a misspelt or partial name its trigram word similarity (0.4 to 1);
+    Chinese names 1 + rank; section text at most BODY_WEIGHT (0.1), by its ts_rank."""
+    ts_query = _ts_query(query)
+    tiers = [
+        Tier(
+            "names",
+            Matches(names_document(), ts_query),
+            Value(1.0) + Rank(names_document(), ts_query),
+            NAME_CANDIDATES,
+        ),
+        Tier(
+            "text",
+            Matches(body_document(), ts_query),
+            Value(BODY_WEIGHT) * Rank(body_document(), ts_query),
+            BODY_CANDIDATES,
+        ),
+    ]
+    if _substring_worthwhile(query):
+        fuzzy_names = _stored("search_fuzzy_names", TextField())
+        name_text = names_text()
+        tiers += [
+            Tier(
+                "exact name",
+                Q(generic_name_lower=query.lower()),
+                Value(EXACT_NAME_SCORE),
+                NAME_CANDIDATES,
+            ),
+            Tier(
+                # Misspelt names by trigrams against the short names text (a trigram index
+                # is lossy: each candidate is rechecked, at a cost that grows with the text);
+                # a piece of any name, product, holder or marking by substring.
+                "similar names",
+                WordSimilar(Value(query), fuzzy_names) | ILike(name_text, query, contains=True),
+                Greatest(
+                    TrigramWordSimilarity(query, fuzzy_names),
+                    Case(When(ILike(name_text, query, contains=True), then=Value(SUBSTRING_SCORE)), default=0.0),
+                ),
+                FUZZY_CANDIDATES,
+                # The best similar names, not the first found: the recheck of a lossy trigram
+                # index computes the similarity of every candidate anyway, and with an order
+                # PostgreSQL cannot choose to walk the table until it has found `limit`.
+                ordered=True,
+                may_cap=False,
+            ),
+        ]
+    name_grams = cjk_grams(query, characters=True)
+    if name_grams:
+        cjk_names = _stored("search_cjk_names", SearchVectorField())
+        tiers.append(
+            Tier(
+                "Chinese names",
+                Matches(cjk_names, _cjk_tsquery(name_grams)),
+                Case(
+                    When(chinese_name=query, then=Value(EXACT_NAME_SCORE)),
+                    default=Value(1.0) + Rank(cjk_names, _cjk_tsquery(name_grams)),
+                    output_field=FloatField(),
+                ),
+                NAME_CANDIDATES,
+            )
+        )
+    body_grams = cjk_grams(query)
+    if body_grams:
+        cjk_body = _stored("search_cjk_body", SearchVectorField())
+        tiers.append(
+            Tier(
+                "Chinese text",
+                Matches(cjk_body, _cjk_tsquery(body_grams)),
+                Value(BODY_WEIGHT) * Rank(cjk_body, _cjk_tsquery(body_grams)),
+                BODY_CANDIDATES,
+            )
+        )
+    return tiers
+
+
 def _postgres_search(query):
     if not any(ch.isalnum() for ch in query):
-        return []  # only punctuation or symbols: no word, name or trigram to look up
-    with connection.cursor() as cursor:
-        # Session setting read by the <% operator; the same value on every search.
-        cursor.execute("SELECT set_config('pg_trgm.word_similarity_threshold', %s, false)", [str(TRIGRAM_THRESHOLD)])
-    ts_query = _ts_query(query)
-    # Each kind of match is its own subquery on the editions table, answered by its index;
-    # one OR of them all would make PostgreSQL re-check every candidate against every branch.
-    names_fts = Edition.objects.alias(document=names_document()).filter(document=ts_query)
-    body_fts = Edition.objects.alias(document=body_document()).filter(document=ts_query)
-    name_hits = [names_fts]
-    body_hits = [body_fts]
-    if _substring_worthwhile(query):
-        name_text = names_text()
-        name_hits.append(Edition.objects.filter(WordSimilar(Value(query), name_text) | ILikeContains(name_text, query)))
-        if not query.isascii():
-            # Chinese and other scripts that the text-search parser does not split into words.
-            body_hits.append(Edition.objects.filter(ILikeContains(BodyText("content"), query)))
-    in_body = reduce(or_, (Q(pk__in=hits.values("pk")) for hits in body_hits))
-    matches = reduce(or_, (Q(pk__in=hits.values("pk")) for hits in name_hits), in_body)
-    ranked = (
+        return Results()  # only punctuation or symbols: no word, name or trigram to look up
+    tiers = _tiers(query)
+    if any(tier.name == "similar names" for tier in tiers):
+        with connection.cursor() as cursor:
+            # Session setting read by the <% operator; the same value on every search.
+            cursor.execute(
+                "SELECT set_config('pg_trgm.word_similarity_threshold', %s, false)", [str(TRIGRAM_THRESHOLD)]
+            )
+    # One statement: each tier is its own subquery answered by its index and stopped at its
+    # limit (a word in thousands of monographs reads `limit` of them, not all); only those
+    # candidates are scored. One OR of every condition would make PostgreSQL check every
+    # candidate against every branch and rank them all.
+    parts = [
         selectors.live_editions()
-        .defer("content")
-        .filter(matches)
-        .annotate(
-            similarity=TrigramWordSimilarity(query, names_text()),
-            score=SearchRank(names_document(), ts_query)
-            + F("similarity")
-            + Case(When(in_body, then=Value(BODY_MATCH_SCORE)), default=Value(0.0)),
-        )
-        .order_by("-score", Lower("generic_name"), "pk")
+        .alias(generic_name_lower=Lower("generic_name"))
+        .filter(tier.condition)
+        .annotate(tier=Value(number), score=tier.score)
+        .order_by(*(["-score"] if tier.ordered else []))
+        .values_list("pk", "generic_name", "tier", "score")[: tier.limit]
+        for number, tier in enumerate(tiers)
+    ]
+    rows = list(parts[0].union(*parts[1:], all=True))
+    per_tier = Counter(tier for _pk, _name, tier, _score in rows)
+    best = {}
+    for pk, name, _tier, score in rows:
+        if pk not in best or score > best[pk][0]:
+            best[pk] = (score, name.casefold())
+    ranked = sorted(best, key=lambda pk: (-best[pk][0], best[pk][1], pk))
+    capped = len(ranked) > MAX_RESULTS or any(
+        tier.may_cap and per_tier[number] >= tier.limit for number, tier in enumerate(tiers)
     )
-    # One query for the best results; the view pages through this list.
-    return list(ranked[:MAX_RESULTS])
+    return Results(ranked[:MAX_RESULTS], capped=capped)
 
 
 # --- Other databases -------------------------------------------------------------
+
+
+def chinese_texts(content):
+    """The Chinese-bearing text of a snapshot outside the names: the Chinese boxed warning and
+    every section's headings and bodies in both languages (missing keys: old editions)."""
+    texts = [content.get("boxed_warning_zh") or ""]
+    for section in content.get("sections", []):
+        texts += [section.get(key) or "" for key in ("heading", "body", "heading_zh", "body_zh")]
+    return [text for text in texts if text]
+
+
+def chinese_name_list(content):
+    """Chinese names of a snapshot beyond `chinese_name`: Chinese synonyms (one per line) and
+    the products' Chinese names."""
+    names = synonym_list({"synonyms": content.get("chinese_synonyms") or ""})
+    return names + [p["chinese_name"] for p in content.get("products", []) if p.get("chinese_name")]
 
 
 def _python_search(query):
     needle = query.casefold()
     words = needle.split()
     code = atc_prefix(query)
+    # As on PostgreSQL: one Chinese character looks up names only.
+    search_text = len(CJK_RUN.sub("", query).strip()) > 0 or bool(cjk_grams(query))
     scored = []
     for edition in selectors.live_editions():
         content = edition.content
-        names = [edition.generic_name, edition.chinese_name, *synonym_list(content), *brand_names(content)]
+        names = [
+            edition.generic_name,
+            edition.chinese_name,
+            *synonym_list(content),
+            *brand_names(content),
+            *chinese_name_list(content),
+        ]
         names = [n.casefold() for n in names if n]
         others = [p["name"].casefold() for p in content.get("products", [])] + [edition.drug_class.casefold()]
         on_the_box = [text.casefold() for _where, text in _box_facts(content)]
         body = " ".join(s.get("body", "") for s in content.get("sections", [])).casefold()
+        chinese = "\n".join(chinese_texts(content))
         if any(needle in n for n in names):
             score = 3.0
         elif any(needle in o for o in others) or (code and (content.get("atc_code") or "").startswith(code)):
             score = 2.0
         elif any(needle in text for text in on_the_box):
             score = 1.5  # a holder or a marking: above body text, below the names
-        elif needle in body or (words and all(w in body for w in words)):
+        elif search_text and (needle in body or (words and all(w in body for w in words)) or needle in chinese):
             score = 1.0
         else:
             candidates = names + [w for n in names for w in n.split()]
@@ -249,7 +468,8 @@ def _python_search(query):
         if score:
             scored.append((-score, edition.generic_name.casefold(), edition.pk, edition))
     scored.sort(key=lambda row: row[:3])
-    return [row[3] for row in scored[:MAX_RESULTS]]
+    kept = {row[2]: row[3] for row in scored[:MAX_RESULTS]}
+    return Results(kept, editions=kept, capped=len(scored) > MAX_RESULTS)
 
 
 # --- Why each result matched -------------------------------------------------------
@@ -307,14 +527,15 @@ def _box_facts(content):
                 yield where, text
 
 
-def _facts(edition, *, synonyms, products, atc_code):
+def _facts(edition, *, synonyms, chinese_synonyms, products, atc_code):
     """(where, text) of an edition's names and codes, most telling first."""
     yield NAME, edition.generic_name
     yield CHINESE_NAME, edition.chinese_name
-    for synonym in synonym_list({"synonyms": synonyms}):
+    for synonym in synonym_list({"synonyms": synonyms}) + synonym_list({"synonyms": chinese_synonyms}):
         yield SYNONYM, synonym
     for product in products:
         yield PRODUCT, product.get("name")
+        yield PRODUCT, product.get("chinese_name")
     yield DRUG_CLASS, edition.drug_class
     yield ATC_CODE, atc_code
     yield from _box_facts({"products": products})
@@ -343,6 +564,8 @@ class _Terms:
         """`text` with every occurrence of the words between the private markers, and how
         many different words occur."""
         text = text.replace(_START, "").replace(_STOP, "")
+        if not self._any.search(text):
+            return text, 0  # most names and box texts of a result: one look, not one per word
         count = sum(1 for pattern in self._each if pattern.search(text))
         if not count:
             return text, 0
@@ -423,8 +646,8 @@ def match_fragments(raw_query, editions):
     return fragments
 
 
-def _why(edition, terms, *, number, synonyms, products, atc_code, headline, body_piece):
-    facts = _facts(edition, synonyms=synonyms, products=products, atc_code=atc_code)
+def _why(edition, terms, *, number, synonyms, chinese_synonyms, products, atc_code, headline, body_piece):
+    facts = _facts(edition, synonyms=synonyms, chinese_synonyms=chinese_synonyms, products=products, atc_code=atc_code)
     facts = [(where, text) for where, text in facts if text]
     if number and (REGISTRATION, number) in facts:
         return Fragment(REGISTRATION, _as_html(_START + number + _STOP))
@@ -453,48 +676,46 @@ def _why(edition, terms, *, number, synonyms, products, atc_code, headline, body
 
 
 def _postgres_fragment_sources(query, editions):
-    """One query for the page: names and codes from each edition's content, and a
-    `ts_headline` of the section text where that text (and not the names) matched."""
+    """One query for the page: names and codes from each edition's content, and, where the
+    section text (and not the names) matched, that text and the query's English lexemes,
+    which are marked in Python (`_stemmed_piece`). Only a text in which no word starts with
+    a lexeme (a stem that is not a prefix of its word, `happi`) gets a `ts_headline`, in a
+    second query: at ~0.5 ms a monograph, headlines for a page of 50 results matched in
+    their text were most of the page's time."""
     ts_query = _ts_query(query)
+    text_only = Q(body_doc=ts_query) & ~Q(names_doc=ts_query)
     rows = (
         Edition.objects.filter(pk__in=[e.pk for e in editions])
         .order_by()
         .alias(names_doc=names_document(), body_doc=body_document())
         .annotate(
             synonyms=KeyTextTransform("synonyms", "content"),
+            chinese_synonyms=KeyTextTransform("chinese_synonyms", "content"),
             products=KeyTransform("products", "content"),
             atc_code=KeyTextTransform("atc_code", "content"),
-            headline=Case(
-                When(
-                    Q(body_doc=ts_query) & ~Q(names_doc=ts_query),
-                    then=SearchHeadline(
-                        BodyText("content"),
-                        ts_query,
-                        config="english",
-                        start_sel=_START,
-                        stop_sel=_STOP,
-                        max_fragments=2,
-                        min_words=5,
-                        max_words=_FRAGMENT_WORDS,
-                        fragment_delimiter=" … ",
-                    ),
-                ),
-                default=Value(None, output_field=TextField()),
+            body=Case(When(text_only, then=BodyText("content")), default=Value(None, output_field=TextField())),
+            stems=RawSQL(  # nosec B611: the query is a bound parameter
+                "pg_catalog.tsvector_to_array(pg_catalog.to_tsvector('pg_catalog.english'::regconfig, %s))",
+                [query],
+                output_field=ArrayField(TextField()),
             ),
         )
     )
-    fields = ["pk", "synonyms", "products", "atc_code", "headline"]
-    if not query.isascii():
-        # Chinese in section text: a piece around the first occurrence (not split into words
-        # by the text-search parser, so ts_headline cannot mark it).
-        rows = rows.annotate(position=StrIndex(Lower(BodyText("content")), Value(query.casefold()))).annotate(
+    fields = ["pk", "synonyms", "chinese_synonyms", "products", "atc_code", "body", "stems"]
+    runs = [run for run in CJK_RUN.findall(query) if len(run) >= 2]
+    if runs:
+        # Chinese in section text, either language: a piece around the first occurrence of the
+        # query's longest Chinese run (the text-search parser does not split Chinese into
+        # words, so ts_headline cannot mark it).
+        run = max(runs, key=len)
+        rows = rows.annotate(position=StrIndex(ChineseText("content"), Value(run))).annotate(
             body_piece=Case(
                 When(
                     Q(position__gt=0),
                     then=Substr(
-                        BodyText("content"),
+                        ChineseText("content"),
                         Greatest(F("position") - _CONTEXT_CHARS, Value(1)),
-                        len(query) + 2 * _CONTEXT_CHARS,
+                        len(run) + 2 * _CONTEXT_CHARS,
                     ),
                 ),
                 default=Value(None),
@@ -506,12 +727,65 @@ def _postgres_fragment_sources(query, editions):
     for row in rows.values(*fields):
         sources[row.pop("pk")] = {
             "synonyms": row["synonyms"] or "",
+            "chinese_synonyms": row["chinese_synonyms"] or "",
             "products": row["products"] or [],
             "atc_code": row["atc_code"] or "",
-            "headline": row["headline"],
+            "headline": _stemmed_piece(row["body"], row["stems"]) if row["body"] else None,
+            "body": row["body"] is not None,
             "body_piece": row.get("body_piece"),
         }
+    unmarked = [pk for pk, source in sources.items() if source.pop("body") and source["headline"] is None]
+    if unmarked:
+        headlines = (
+            Edition.objects.filter(pk__in=unmarked)
+            .order_by()
+            .alias(names_doc=names_document(), body_doc=body_document())
+            .filter(text_only)
+            .annotate(
+                headline=SearchHeadline(
+                    BodyText("content"),
+                    ts_query,
+                    config="english",
+                    start_sel=_START,
+                    stop_sel=_STOP,
+                    max_fragments=2,
+                    min_words=5,
+                    max_words=_FRAGMENT_WORDS,
+                    fragment_delimiter=" … ",
+                )
+            )
+            .values_list("pk", "headline")
+        )
+        for pk, headline in headlines:
+            sources[pk]["headline"] = headline
     return sources
+
+
+def _stemmed_piece(text, stems):
+    """About _FRAGMENT_WORDS words of `text` (as plain text) from shortly before the first
+    word that starts with one of `stems` (the query's English lexemes, as PostgreSQL's
+    stemmer made them: `photosensit`, `pregnanc`), every such word marked; None if none does."""
+    stems = sorted({stem for stem in stems or [] if stem}, key=len, reverse=True)
+    if not stems:
+        return None
+    # A stem of one or two characters ("b12" → "b12", "iv") must be the whole word.
+    pattern = re.compile(
+        "|".join(r"(?<!\w)" + re.escape(stem) + (r"\w*" if len(stem) >= 3 else r"(?!\w)") for stem in stems),
+        re.IGNORECASE,
+    )
+    found = pattern.search(text)
+    if found is None:
+        return None
+    # Only a window around the first match is cleaned and split (a monograph is ~10,000
+    # characters); the window's first word may be cut, so it is dropped.
+    window_start, window_end = max(found.start() - 200, 0), found.start() + 400
+    words = _plain_section_text(text[window_start:window_end].replace(_START, "").replace(_STOP, "")).split()
+    words = words[1:] if window_start else words
+    first = next((i for i, word in enumerate(words) if pattern.search(word)), 0)
+    start = max(first - _FRAGMENT_WORDS // 3, 0)
+    marked = pattern.sub(lambda m: _START + m.group(0) + _STOP, " ".join(words[start : start + _FRAGMENT_WORDS]))
+    more_after = start + _FRAGMENT_WORDS < len(words) or window_end < len(text)
+    return ("… " if window_start or start else "") + marked + (" …" if more_after else "")
 
 
 def _python_fragment_sources(query, editions):
@@ -520,11 +794,15 @@ def _python_fragment_sources(query, editions):
     for edition in selectors.live_editions_in_bulk(e.pk for e in editions).values():
         content = edition.content
         body = " ".join(section.get("body", "") for section in content.get("sections", []))
+        piece = _around_first_match(body, terms)
+        if piece is None and cjk_grams(query):
+            piece = _around_first_match("\n".join(chinese_texts(content)), terms)
         sources[edition.pk] = {
             "synonyms": content.get("synonyms") or "",
+            "chinese_synonyms": content.get("chinese_synonyms") or "",
             "products": content.get("products") or [],
             "atc_code": content.get("atc_code") or "",
             "headline": None,
-            "body_piece": _around_first_match(body, terms),
+            "body_piece": piece,
         }
     return sources

@@ -195,7 +195,8 @@ def search(request):
         # The number on the box: straight to that strength on its entry page.
         edition, _product, strength = registered
         return redirect(f"{reverse('monographs:entry_detail', args=[edition.slug])}#strength-{strength['id']}")
-    page_obj = _page(request, search_module.search(query)) if query else None
+    found = search_module.search(query) if query else search_module.Results()
+    page_obj = _page(request, found) if query else None
     results = []
     if page_obj is not None:
         # Why each result matched, for the results on this page only.
@@ -208,6 +209,9 @@ def search(request):
             "query": query,
             "page_obj": page_obj,
             "results": results,
+            # A common word: only the best candidates were ranked (search.MAX_RESULTS and the
+            # candidate limits); the page says so and asks for a narrower search.
+            "capped": found.capped,
             "query_prefix": urlencode({"q": query}) + "&",
         },
     )

@@ -2,17 +2,22 @@
 robust against any input. Runs on PostgreSQL (full text + trigram) and, with the
 simpler fallback, on SQLite."""
 
+import copy
 import re
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.urls import reverse
+from django.utils import timezone
 
 from monographs import search, workflow, working_copy
+from monographs.models import Edition, Entry
+from monographs.snapshots import listing_fields
 
 from .factories import make_entry, make_published, product
 
-ENTRY_LINK = re.compile(r'<a class="entry-name" href="/entries/([^/]+)/">')
+# With or without a language prefix (/en/entries/…/).
+ENTRY_LINK = re.compile(r'<a class="entry-name" href="(?:/[a-z-]+)?/entries/([^/]+)/">')
 
 
 def result_slugs(client, query, **params):
@@ -220,9 +225,13 @@ def test_postgresql_search_uses_its_indexes(formulary):
         "monographs_edition_search_names",
         "monographs_edition_search_name_text",
         "monographs_edition_search_body",
-        "monographs_edition_body_trgm",
-        "monographs_edition_name_trgm",
+        "monographs_edition_search_fuzzy_names",
+        "monographs_edition_search_cjk_names",
+        "monographs_edition_search_cjk_body",
+        "monographs_edition_generic_name_lower",
     } <= names
+    # Replaced by the Chinese bigram index (migration 0014).
+    assert "monographs_edition_body_trgm" not in names
     with connection.cursor() as cursor:
         cursor.execute("SET enable_seqscan = off")
         cursor.execute(
@@ -365,9 +374,20 @@ def test_highlighted_text_is_escaped(client, editor, reviewer):
 
 def test_fragments_are_made_for_the_given_results_only(formulary, django_assert_max_num_queries):
     results = search.search("lenalidomide")
+    page = results[:1]  # the editions of the page shown (read now, in one query)
     with django_assert_max_num_queries(1):
-        fragments = search.match_fragments("lenalidomide", results[:1])
+        fragments = search.match_fragments("lenalidomide", page)
     assert list(fragments) == [results[0].pk]
+
+
+def test_only_the_page_shown_is_read(formulary, django_assert_num_queries):
+    results = search.search("lenalidomide")
+    assert len(results) == 2
+    with django_assert_num_queries(1):
+        assert [e.generic_name for e in results[:1]] == ["Lenalidomide"]
+        assert results[0].generic_name == "Lenalidomide"  # already read
+    with django_assert_num_queries(1):
+        assert [e.generic_name for e in results[1:]] == ["Thalidomide"]
 
 
 @pytest.fixture
@@ -426,3 +446,165 @@ def test_why_and_the_formulary_status_are_in_chinese_too(client, formulary):
     assert "相符的外觀及標記：" in html and "<mark>REV</mark> <mark>10</mark>" in html
     assert "醫管局藥物名冊：" in html
     assert "藥名、商品名、別名、香港註冊編號、標記或 ATC 編碼" in html
+
+
+# --- Chinese text (issue 14) and bounded candidates (issue 13) -----------------------------
+
+
+def republish_with_chinese(entry, *, reviewer, sections_zh=None, products_zh=None, **entry_keys):
+    """Publish a new edition of live `entry` whose snapshot carries the bilingual issue's keys
+    (entry `chinese_synonyms`, `boxed_warning_zh`; section `heading_zh`, `body_zh` by section
+    kind; product `chinese_name` by product name). Until the working copy has these fields, the
+    edition is made as `workflow.approve` makes one (snapshot, listing columns) and published by
+    `workflow.publish`; editions are never changed, so the search index is computed from it."""
+    live = Edition.objects.get(live_state__entry=entry)
+    content = copy.deepcopy(live.content)
+    content.update(entry_keys)
+    for section in content["sections"]:
+        if section["kind"] in (sections_zh or {}):
+            section["body_zh"] = sections_zh[section["kind"]]
+    for item in content["products"]:
+        if item["name"] in (products_zh or {}):
+            item["chinese_name"] = products_zh[item["name"]]
+    edition = Edition(
+        entry=entry,
+        number=live.number + 1,
+        revision=live.revision,
+        content=content,
+        **listing_fields(content),
+        approved_by=reviewer,
+        approved_at=timezone.now(),
+        next_review_due=live.next_review_due,
+    )
+    with transaction.atomic():
+        workflow.publish(edition=edition)
+    return edition
+
+
+@pytest.fixture
+def bilingual(formulary, editor, reviewer):
+    """Lenalidomide with Chinese section text (pregnancy) and a Chinese product name; Metformin
+    with Chinese synonyms; Thalidomide with a Chinese boxed warning."""
+    republish_with_chinese(
+        formulary,
+        reviewer=reviewer,
+        sections_zh={"contraindications": "懷孕或可能懷孕的婦女不可服用。", "side_effects": "常見骨髓抑制。"},
+        products_zh={"Revlimid": "瑞復美"},
+    )
+    metformin = Entry.objects.get(generic_name="Metformin")
+    republish_with_chinese(metformin, reviewer=reviewer, chinese_synonyms="甲福明\n降糖藥")
+    thalidomide = Entry.objects.get(generic_name="Thalidomide")
+    republish_with_chinese(thalidomide, reviewer=reviewer, boxed_warning_zh="會導致嚴重出生缺陷。")
+    return formulary
+
+
+def test_chinese_section_text_and_chinese_names_find_the_entry(client, bilingual):
+    assert result_slugs(client, "懷孕") == ["lenalidomide"]  # only in its Chinese section text
+    assert result_slugs(client, "來那度胺") == ["lenalidomide"]  # its Chinese name
+    assert result_slugs(client, "瑞復美") == ["lenalidomide"]  # a product's Chinese name
+    assert result_slugs(client, "復美") == ["lenalidomide"]
+    assert result_slugs(client, "甲福明") == ["metformin"]  # a Chinese synonym
+    assert result_slugs(client, "出生缺陷") == ["thalidomide"]  # the Chinese boxed warning
+    assert result_slugs(client, "咖啡") == []  # a two-character control
+    assert result_slugs(client, "懷孕 咖啡") == []  # every pair of characters must be there
+    assert result_slugs(client, "懷孕婦女") == []  # not as written: 懷孕 and 婦女 are apart
+
+
+def test_chinese_matches_are_highlighted(client, bilingual):
+    html = client.get(reverse("monographs:search"), {"q": "懷孕"}).content.decode()
+    assert "Matched in monograph text:" in html and "<mark>懷孕</mark>或可能<mark>懷孕</mark>" in html
+
+    html = client.get(reverse("monographs:search"), {"q": "瑞復美"}).content.decode()
+    assert "Matched in product:" in html and "<mark>瑞復美</mark>" in html
+
+
+def test_chinese_names_rank_before_chinese_text(client, bilingual, editor, reviewer):
+    # "骨髓" is in Lenalidomide's Chinese text and in the Chinese name of an entry made later.
+    marrow = make_published("Marrowstim", editor=editor, reviewer=reviewer, chinese_name="骨髓刺激素")
+
+    assert result_slugs(client, "骨髓") == ["marrowstim", "lenalidomide"]
+    republish_with_chinese(marrow, reviewer=reviewer, chinese_synonyms="骨髓")
+    assert result_slugs(client, "骨髓") == ["marrowstim", "lenalidomide"]
+
+
+def test_one_chinese_character_looks_up_names_only(client, bilingual):
+    # One character is in too many texts to mean anything there; names are short and specific.
+    assert result_slugs(client, "度") == ["lenalidomide"]  # 來那度胺
+    assert result_slugs(client, "福") == ["metformin"]  # 甲福明
+    assert result_slugs(client, "孕") == []  # only in section text
+    assert client.get(reverse("monographs:search"), {"q": "孕"}).status_code == 200
+
+
+def test_chinese_search_on_sqlite_scans_the_same_keys(client, bilingual, python_search):
+    assert result_slugs(client, "懷孕") == ["lenalidomide"]
+    assert result_slugs(client, "瑞復美") == ["lenalidomide"]
+    assert result_slugs(client, "甲福明") == ["metformin"]
+    assert result_slugs(client, "出生缺陷") == ["thalidomide"]
+    assert result_slugs(client, "咖啡") == []
+    assert result_slugs(client, "孕") == []
+    html = client.get(reverse("monographs:search"), {"q": "懷孕"}).content.decode()
+    assert "<mark>懷孕</mark>" in html
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL search columns")
+def test_the_chinese_index_holds_bigrams_of_names_and_text(bilingual):
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT search_cjk_names::text, search_cjk_body::text FROM monographs_edition e "
+            "JOIN monographs_entrystate s ON s.live_edition_id = e.id WHERE e.generic_name = 'Lenalidomide'"
+        )
+        names, body = cursor.fetchone()
+    assert {"'來那'", "'那度'", "'度胺'", "'來'", "'瑞復'", "'復美'"} <= set(names.split())
+    assert {"'懷孕'", "'骨髓'"} <= set(body.split()) and "'懷'" not in body.split()
+
+
+def test_a_common_word_reads_a_bounded_number_of_candidates_names_first(client, monkeypatch, editor, reviewer):
+    # Five monographs mention "hypertension" in their text; the one named after it is made last,
+    # so it is the last an index finds. With room for two text candidates, it still comes first,
+    # two text matches follow, and the page says more may match.
+    for name in ["Atenolol", "Bisoprolol", "Carvedilol", "Doxazosin", "Enalapril"]:
+        make_published(name, editor=editor, reviewer=reviewer, sections=[("uses", "", "Treats hypertension.")])
+    make_published("Hypertensamab", editor=editor, reviewer=reviewer, synonyms="Hypertension")
+    monkeypatch.setattr(search, "BODY_CANDIDATES", 2)
+
+    found = search.search("hypertension")
+
+    assert [e.generic_name for e in found][:1] == ["Hypertensamab"]
+    assert len(found) == 3 and found.capped
+    html = client.get(reverse("monographs:search"), {"q": "hypertension"}).content.decode()
+    assert ENTRY_LINK.findall(html)[0] == "hypertensamab" and len(ENTRY_LINK.findall(html)) == 3
+    assert "is found in very many entries" in html
+    # A search that read every candidate says nothing of the kind.
+    monkeypatch.setattr(search, "BODY_CANDIDATES", 200)
+    assert not search.search("hypertension").capped
+    assert (
+        "is found in very many entries"
+        not in client.get(reverse("monographs:search"), {"q": "hypertension"}).content.decode()
+    )
+
+
+def test_more_matches_than_results_says_so(client, formulary, monkeypatch):
+    monkeypatch.setattr(search, "MAX_RESULTS", 1)
+
+    found = search.search("lenalidomide")
+
+    assert [e.generic_name for e in found] == ["Lenalidomide"] and found.capped
+
+
+def test_text_matches_mark_the_words_of_the_same_stem(client, editor, reviewer):
+    make_published(
+        "Sunblockol",
+        editor=editor,
+        reviewer=reviewer,
+        sections=[
+            ("side_effects", "", "- Skin **reactions** in sunlight\n- Headache"),
+            ("uses", "", "One study only."),
+        ],
+    )
+
+    html = client.get(reverse("monographs:search"), {"q": "reaction"}).content.decode()
+    assert "Matched in monograph text:" in html and "Skin <mark>reactions</mark> in sunlight" in html
+    # "studies" and "study" share the stem "studi", which does not begin "study": PostgreSQL's
+    # ts_headline marks it instead.
+    html = client.get(reverse("monographs:search"), {"q": "studies"}).content.decode()
+    assert "Matched in monograph text:" in html and "<mark>study</mark>" in html

@@ -47,7 +47,7 @@ def _paginated(request, editions, params):
     number = filters.parse_positive_int(params, "page", 1)
     # A queryset from the filters, or the ranked list of editions from search.
     edition_ids = (
-        [e.pk for e in editions] if isinstance(editions, list) else list(editions.values_list("pk", flat=True))
+        list(editions.pks) if isinstance(editions, search.Results) else list(editions.values_list("pk", flat=True))
     )
     paginator = Paginator(edition_ids, page_size)
     try:
