@@ -205,7 +205,7 @@ def test_feed_is_atom_with_the_changes_of_the_last_days(client, history):
     links = [entry.find(f"{ATOM}link").get("href") for entry in entries]
     assert links[1].endswith(reverse("monographs:entry_compare", args=["amoxicillin", 1, 2]))
     assert links[2].endswith(reverse("monographs:entry_detail", args=["aspirin"]))
-    assert "/changes/?from=2025-03-01&to=2025-03-01" in links[0]
+    assert "/en/changes/?from=2025-03-01&to=2025-03-01" in links[0]
     assert all(link.startswith("http://testserver/") for link in links)
     for entry in entries:
         assert entry.find(f"{ATOM}id").text and entry.find(f"{ATOM}updated").text

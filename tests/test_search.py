@@ -12,7 +12,7 @@ from monographs import search, workflow, working_copy
 
 from .factories import make_entry, make_published, product
 
-ENTRY_LINK = re.compile(r'<a class="entry-name" href="/entries/([^/]+)/">')
+ENTRY_LINK = re.compile(r'<a class="entry-name" href="/en/entries/([^/]+)/">')
 
 
 def result_slugs(client, query, **params):
@@ -90,7 +90,7 @@ def test_unrelated_words_find_nothing(client, formulary):
 def test_results_show_brand_names_and_link_to_the_entry(client, formulary):
     html = client.get(reverse("monographs:search"), {"q": "revlimd"}).content.decode()
 
-    assert 'href="/entries/lenalidomide/"' in html
+    assert 'href="/en/entries/lenalidomide/"' in html
     assert "Revlimid" in html
     assert "1 result" in html or "results" in html
 
@@ -258,7 +258,7 @@ def test_a_registration_number_goes_straight_to_its_strength(client, formulary, 
     response = client.get(reverse("monographs:search"), {"q": number})
 
     assert response.status_code == 302
-    assert response["Location"] == f"/entries/lenalidomide/#strength-{strength_id(formulary, 'HK-90104')}"
+    assert response["Location"] == f"/en/entries/lenalidomide/#strength-{strength_id(formulary, 'HK-90104')}"
 
 
 def test_a_registration_number_is_searched_only_in_live_editions(client, formulary, editor, reviewer):
@@ -322,7 +322,7 @@ def test_the_chinese_name_field_is_searched(client, editor, reviewer):
 @pytest.mark.parametrize("word", ["thalidomide", "pregnancy"])
 def test_body_words_show_a_highlighted_piece_of_the_section_text(client, formulary, word):
     html = client.get(reverse("monographs:search"), {"q": word}).content.decode()
-    lenalidomide = html[html.index('href="/entries/lenalidomide/"') :]
+    lenalidomide = html[html.index('href="/en/entries/lenalidomide/"') :]
 
     match = re.search(r'<p class="match">.*?</p>', lenalidomide, re.S).group(0)
     assert "Matched in monograph text:" in match
@@ -345,7 +345,7 @@ def test_a_control_query_finds_nothing(client, formulary):
 
 def test_results_show_safety_badges_and_formulary_status(client, formulary):
     html = client.get(reverse("monographs:search"), {"q": "lenalidomide"}).content.decode()
-    lenalidomide = html[html.index('href="/entries/lenalidomide/"') :].split('class="entry-name"')[0]
+    lenalidomide = html[html.index('href="/en/entries/lenalidomide/"') :].split('class="entry-name"')[0]
 
     assert 'class="badge badge-pregnancy"' in lenalidomide
     assert 'class="badge badge-cytotoxic"' in lenalidomide
@@ -382,7 +382,7 @@ def test_python_search_finds_what_is_on_the_box(client, formulary, python_search
     assert result_slugs(client, "zyxwvut") == []
     assert result_slugs(client, "thalidomide") == ["thalidomide", "lenalidomide"]
     response = client.get(reverse("monographs:search"), {"q": "hk90104"})
-    assert response["Location"] == f"/entries/lenalidomide/#strength-{strength_id(formulary, 'HK-90104')}"
+    assert response["Location"] == f"/en/entries/lenalidomide/#strength-{strength_id(formulary, 'HK-90104')}"
 
 
 def test_python_search_says_why_too(client, formulary, python_search):

@@ -16,7 +16,7 @@ from playwright.sync_api import expect  # noqa: E402
 
 PHONE = {"width": 375, "height": 812}
 DESKTOP = {"width": 1280, "height": 800}
-ENTRY = "/entries/lenalidomide/"
+ENTRY = "/en/entries/lenalidomide/"
 
 
 @pytest.fixture
@@ -126,11 +126,11 @@ def test_printout_names_formulary_date_address_and_edition(page, demo, live_serv
 
 def test_an_editor_sees_edit_this_entry_and_a_visitor_does_not(page, browser, base_url, admin_login, demo):
     visitor = browser.new_page(base_url=base_url)
-    visitor.goto("/entries/lenalidomide/")
+    visitor.goto("/en/entries/lenalidomide/")
     expect(visitor.locator("main")).to_contain_text("Lenalidomide")
     assert visitor.get_by_role("link", name="Edit this entry").count() == 0
 
     admin_login(page, make_user("editor-b", "Editors"))
-    page.goto("/entries/lenalidomide/")
+    page.goto("/en/entries/lenalidomide/")
     page.get_by_role("link", name="Edit this entry").click()
     expect(page).to_have_url(re.compile(r"/admin/monographs/entry/\d+/change/$"))
