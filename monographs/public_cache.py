@@ -164,13 +164,13 @@ def publication_stamp():
     store = _store()
     if store is not None:
         try:
+            _recovered(store)
             stamp = store.get(STAMP_KEY)
             if stamp is None:
                 # First use (or Redis was emptied): start from the database. `add` leaves a stamp
                 # set meanwhile by a publication in place.
                 store.add(STAMP_KEY, _database_stamp(), timeout=None)
                 stamp = store.get(STAMP_KEY)
-            _recovered(store)
             if stamp is not None:
                 return float(stamp)
         except (RedisError, OSError) as error:
@@ -295,11 +295,12 @@ class PublicPageCacheMiddleware:
         return f"public.{request_stamp(request)}.{timezone.localdate():%Y%m%d}.{TEMPLATE_VERSION}"
 
     def _fetch(self, request):
+        prefix = self._key_prefix(request)  # first: reading the stamp may find Redis down
         store = _store()
         if store is None:
             return None
         try:
-            key = get_cache_key(request, self._key_prefix(request), "GET", cache=store)
+            key = get_cache_key(request, prefix, "GET", cache=store)
             return store.get(key) if key is not None else None
         except (RedisError, OSError) as error:
             _failed(error)
@@ -324,12 +325,13 @@ class PublicPageCacheMiddleware:
         return len(response.content) <= max_bytes()
 
     def _save(self, request, response):
+        prefix = self._key_prefix(request)
         store = _store()
         if store is None:
             return
         timeout = cache_seconds()
         try:
-            key = learn_cache_key(request, response, timeout, self._key_prefix(request), cache=store)
+            key = learn_cache_key(request, response, timeout, prefix, cache=store)
             store.set(key, response, timeout)
         except (RedisError, OSError) as error:
             _failed(error)
