@@ -54,10 +54,9 @@ def test_browse_a_to_z_and_switch_language_on_the_same_page(page, published):
     page.get_by_role("link", name="Metformin").click()
     expect(page).to_have_url(re.compile(r"/en/entries/metformin/$"))
 
-    page.get_by_label("Language").select_option("zh-hant")
-    page.get_by_role("button", name="Change").click()
+    page.get_by_role("navigation", name="Language").get_by_role("link", name="繁體中文").click()
 
-    expect(page).to_have_url(re.compile(r"/en/entries/metformin/$"))
+    expect(page).to_have_url(re.compile(r"/zh-hant/entries/metformin/$"))
     expect(page.locator("html")).to_have_attribute("lang", "zh-Hant")
     expect(page.get_by_role("heading", name="香港註冊產品")).to_be_visible()
 
@@ -102,8 +101,7 @@ def test_axe_finds_no_serious_or_critical_violations(page, published, axe_violat
 
 def test_axe_chinese_entry_page(page, published, axe_violations):
     page.goto("/en/entries/metformin/")
-    page.get_by_label("Language").select_option("zh-hant")
-    page.get_by_role("button", name="Change").click()
+    page.get_by_role("navigation", name="Language").get_by_role("link", name="繁體中文").click()
     expect(page.locator("html")).to_have_attribute("lang", "zh-Hant")
 
     violations = axe_violations(page)
