@@ -59,6 +59,15 @@ PAGE_VERSION = "1"
 # Public pages never kept in the shared cache: the booklets are large PDFs with their own cache.
 UNCACHED_VIEWS = {"booklet", "class_booklet"}
 PUBLIC_NAMESPACE = "monographs"
+# The query parameters each page reads. A request with any other parameter is answered as
+# usual but not kept: otherwise `?x=1`, `?x=2`… would each fill Redis with a copy of the page.
+PAGE_PARAMETERS = {
+    "entry_list": {"letter", "page"},
+    "class_detail": {"page"},
+    "search": {"q", "page"},
+    "changes": {"from", "to"},
+    "changes_feed": {"language"},
+}
 # Statuses a shared cache may keep: a page, its 304, the search's redirect to an entry.
 PUBLIC_STATUSES = {200, 301, 302, 304}
 
@@ -275,7 +284,12 @@ class PublicPageCacheMiddleware:
         name, view = _public_view_name(request)
         if name is None:
             return self.get_response(request)
-        cacheable = request.method == "GET" and name not in UNCACHED_VIEWS and shared_cache_enabled()
+        cacheable = (
+            request.method == "GET"
+            and name not in UNCACHED_VIEWS
+            and shared_cache_enabled()
+            and all(key in PAGE_PARAMETERS.get(name, ()) and len(values) == 1 for key, values in request.GET.lists())
+        )
         if cacheable:
             hit = self._fetch(request)
             if hit is not None:

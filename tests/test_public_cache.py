@@ -250,6 +250,18 @@ def test_errors_admin_and_api_are_not_cached(client, formulary, superuser, redis
         assert len(queries) > 0, url  # answered by the application, not from the cache
 
 
+def test_only_the_parameters_a_page_reads_make_a_cached_copy(client, formulary, redis_cache):
+    """An outsider cannot fill Redis with copies of a page by adding made-up parameters."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for url in ["/en/entries/?letter=L&junk=1", "/en/?x=1", "/en/entries/?letter=L&letter=M"]:
+        client.get(url)
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        assert len(queries) > 0, url  # rendered again: it was not kept
+
+
 def test_approval_is_seen_on_the_next_request(
     client, formulary, editor, reviewer, redis_cache, django_capture_on_commit_callbacks
 ):
