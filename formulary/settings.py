@@ -56,6 +56,8 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # After the language is taken from the address; a shared-cache hit skips everything below.
+    "monographs.public_cache.PublicPageCacheMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -342,7 +344,27 @@ CACHES = {
         "LOCATION": "throttle",
         "OPTIONS": {"MAX_ENTRIES": 20000},
     },
+    # Whole public pages and the publication stamp (monographs/public_cache.py), shared by every
+    # worker and server. Off without REDIS_URL: a cache per process could not be emptied by a
+    # publication made in another process. A Redis outage only bypasses it.
+    "public": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "formulary",
+        "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+    }
+    if REDIS_URL
+    else {"BACKEND": "django.core.cache.backends.dummy.DummyCache"},
 }
+
+# HTTP caching of public pages (docs/public-pages.md). 0: shared caches and browsers revalidate
+# every request (Cache-Control: public, no-cache), so a withdrawal is seen at once everywhere.
+# N > 0: they may serve a page for N seconds without asking, so a withdrawn or changed page can
+# still be shown up to N seconds after the change.
+FORMULARY_PUBLIC_MAX_AGE = _env_count("FORMULARY_PUBLIC_MAX_AGE", 0)
+# How long Redis keeps a whole page (seconds). A publication makes older pages unreachable at
+# once (their key holds the publication stamp); this only bounds the memory they take.
+FORMULARY_PUBLIC_CACHE_SECONDS = _env_count("FORMULARY_PUBLIC_CACHE_SECONDS", 3600)
 
 
 def _admins(text):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import feeds, views
+from . import feeds, public_cache, views
 
 app_name = "monographs"
 
@@ -9,10 +9,9 @@ urlpatterns = [
     path("entries/", views.entry_list, name="entry_list"),
     path("entries/<slug:slug>/", views.entry_detail, name="entry_detail"),
     path("entries/<slug:slug>/bilingual/", views.entry_bilingual, name="entry_bilingual"),
-    path("edit-link/<int:entry_id>/", views.edit_link, name="edit_link"),
     path("entries/<slug:slug>/compare/<int:old>/<int:new>/", views.entry_compare, name="entry_compare"),
     path("changes/", views.changes, name="changes"),
-    path("changes/feed/", feeds.ChangesFeed(), name="changes_feed"),
+    path("changes/feed/", public_cache.stamped(feeds.ChangesFeed()), name="changes_feed"),
     path("classes/", views.drug_class_list, name="class_list"),
     path("classes/<str:slug>/", views.drug_class_detail, name="class_detail"),
     path("classes/<str:slug>/booklet.pdf", views.booklet, name="class_booklet"),

@@ -15,14 +15,13 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.text import slugify
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from . import booklet as booklet_module
-from . import periods, selectors
+from . import periods, public_cache, selectors
 from . import search as search_module
 from .api.throttling import SearchRateThrottle
 
@@ -43,6 +42,7 @@ def _az_strip():
     return [(letter, letter in present) for letter in LETTERS]
 
 
+@public_cache.stamped
 def home(request):
     return render(
         request,
@@ -51,6 +51,7 @@ def home(request):
     )
 
 
+@public_cache.stamped
 def entry_list(request):
     letter = request.GET.get("letter", "").upper()
     if letter in LETTERS:
@@ -78,6 +79,7 @@ def _drug_classes_with_slugs():
     return [(name, class_slug(name), count) for name, count in selectors.live_drug_classes()]
 
 
+@public_cache.stamped
 def drug_class_list(request):
     return render(request, "monographs/class_list.html", {"drug_classes": _drug_classes_with_slugs()})
 
@@ -89,6 +91,7 @@ def _drug_class_named(slug):
     return names[0]
 
 
+@public_cache.stamped
 def drug_class_detail(request, slug):
     drug_class = _drug_class_named(slug)
     return render(
@@ -135,14 +138,13 @@ def entry_page_context(request, edition, monograph):
         "edition": edition,
         # Our own template's output, auto-escaped when rendered; the cache keeps it as text.
         "monograph": mark_safe(monograph),  # nosec B308 B703
-        # The printed page's running header; the page shell is rendered per request.
+        # The printed page's running footer. The date of printing is written by print.js,
+        # so the page does not change from day to day (it is cached by its edition).
         "page_address": request.build_absolute_uri(request.path),
-        "today": timezone.localdate(),
     }
 
 
-def entry_detail(request, slug):
-    edition = selectors.live_edition_for_slug(slug)
+def _entry_page(request, edition):
     key = entry_cache_key(edition, get_language())
     monograph = cache.get(key)
     if monograph is None:
@@ -158,11 +160,18 @@ def entry_detail(request, slug):
     return render(request, "monographs/entry_detail.html", entry_page_context(request, edition, monograph))
 
 
-def entry_bilingual(request, slug):
+def entry_detail(request, slug):
+    edition = selectors.live_edition_for_slug(slug)
+    etag, last_modified = public_cache.entry_validators(edition)
+    return public_cache.conditional_response(
+        request, etag=etag, last_modified=last_modified, render=lambda: _entry_page(request, edition)
+    )
+
+
+def _bilingual_page(request, edition):
     """The live edition with each section in English and Traditional Chinese side by side, and
     how far each translation is up to date: the sheet printed for the counter. Cached like the
     entry page, per edition and interface language (the labels and notices are in the latter)."""
-    edition = selectors.live_edition_for_slug(slug)
     key = f"{entry_cache_key(edition, get_language())}:bilingual"
     sheet = cache.get(key)
     if sheet is None:
@@ -180,17 +189,43 @@ def entry_bilingual(request, slug):
     return render(request, "monographs/entry_bilingual.html", context)
 
 
-def search(request):
-    raw = request.GET.get("q", "")
-    query = search_module.clean_query(raw)
-    # Searching is the one public page whose cost the visitor chooses, so each address
-    # gets FORMULARY_SEARCH_THROTTLE_RATE searches (the empty form is free).
+def entry_bilingual(request, slug):
+    edition = selectors.live_edition_for_slug(slug)
+    etag, last_modified = public_cache.entry_validators(edition, variant="bilingual")
+    return public_cache.conditional_response(
+        request, etag=etag, last_modified=last_modified, render=lambda: _bilingual_page(request, edition)
+    )
+
+
+def search_refusal(request):
+    """The 429 page when this address has used up its searches, else None; counts the search.
+
+    Searching is the one public page whose cost the visitor chooses, so each address
+    gets FORMULARY_SEARCH_THROTTLE_RATE searches (the empty form is free). Run before
+    anything else, a shared-cache hit and a 304 included: every search is counted.
+    """
+    if not search_module.clean_query(request.GET.get("q", "")):
+        return None
     throttle = SearchRateThrottle()
-    if query and not throttle.allow_request(request, None):
-        wait = int((throttle.wait() or 1) + 0.999)
-        response = render(request, "monographs/search_throttled.html", {"wait": wait}, status=429)
-        response["Retry-After"] = str(wait)
-        return response
+    if throttle.allow_request(request, None):
+        return None
+    wait = int((throttle.wait() or 1) + 0.999)
+    response = render(request, "monographs/search_throttled.html", {"wait": wait}, status=429)
+    response["Retry-After"] = str(wait)
+    return response
+
+
+def search(request):
+    return search_refusal(request) or _search_page(request)
+
+
+# The shared page cache runs it before serving a stored search (monographs/public_cache.py).
+search.before_cached_response = search_refusal
+
+
+@public_cache.stamped
+def _search_page(request):
+    query = search_module.clean_query(request.GET.get("q", ""))
     if query and (registered := search_module.registered_strength(query)) is not None:
         # The number on the box: straight to that strength on its entry page.
         edition, _product, strength = registered
@@ -230,6 +265,7 @@ def _requested_period(request):
         return default, str(error)
 
 
+@public_cache.stamped
 def changes(request):
     period, error = _requested_period(request)
     start, end = period.moments()
@@ -246,6 +282,7 @@ def changes(request):
     )
 
 
+@public_cache.stamped
 def entry_compare(request, slug, old, new):
     comparison = selectors.public_comparison(slug, old, new)
     return render(request, "monographs/entry_compare.html", {"comparison": comparison})
@@ -275,6 +312,7 @@ def edit_link(request, entry_id):
 # --- The printable booklet (monographs/booklet.py renders it) ---------------------------
 
 
+@public_cache.stamped
 def booklet(request, slug=None):
     """The formulary, or one drug class, as a PDF in the interface language; cached per publication stamp."""
     drug_class = _drug_class_named(slug) if slug is not None else None

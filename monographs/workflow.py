@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from . import checks, signals, working_copy
+from . import checks, public_cache, signals, working_copy
 from .models import AuditEvent, Edition, Entry, EntryState, State
 from .snapshots import listing_fields, snapshot_of_revision
 
@@ -385,6 +385,8 @@ def publish(*, edition, state=None):
     state.withdraw_at = None
     state.next_review_due = edition.next_review_due
     state.save()
+    # Cached public pages (every server's) are stale from the commit on.
+    transaction.on_commit(public_cache.publication_changed, robust=True)
     return edition
 
 
@@ -519,6 +521,7 @@ def _take_offline(state, *, user, comment):
     if state.state == State.PUBLISHED:
         state.state = State.WITHDRAWN
     state.save()
+    transaction.on_commit(public_cache.publication_changed, robust=True)
     return _record(
         state,
         action=Action.WITHDRAWN,

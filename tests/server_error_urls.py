@@ -1,13 +1,13 @@
 """The formulary's URLs plus one view that fails, to see what a production server error leaves behind."""
 
-from django.urls import include, path
+from django.urls import path
+
+from formulary.urls import urlpatterns as formulary_urlpatterns
 
 
 def fail(request):
     raise RuntimeError("deliberate failure for the error-log test")
 
 
-urlpatterns = [
-    path("test-server-error/", fail),
-    path("", include("formulary.urls")),
-]
+# Added to the list rather than included: the public pages' i18n_patterns must stay in the root URLconf.
+urlpatterns = [path("test-server-error/", fail), *formulary_urlpatterns]

@@ -95,7 +95,7 @@ def test_review_page_highlights_words_and_approval_publishes(
     with django_capture_on_commit_callbacks(execute=True):
         response = decide(client, published_lenalidomide, "approve", "Agree with fridge")
     assert response.status_code == 302
-    assert "refrigerated environment" in client.get("/entries/lenalidomide/").content.decode()
+    assert "refrigerated environment" in client.get("/en/entries/lenalidomide/").content.decode()
     assert any("approved" in m.subject and m.to == [editor2.email] for m in mail.outbox)
 
 
@@ -269,7 +269,7 @@ def test_deleting_a_product_is_an_edit_that_needs_review(client, published_lenal
     assert Version.objects.get_for_object(published_lenalidomide).count() == before + 1
     assert EntryState.objects.get(entry=published_lenalidomide).state == State.DRAFT
     # Still on the public page until a reviewer approves the deletion.
-    assert "Teva" in client.get("/entries/lenalidomide/").content.decode()
+    assert "Teva" in client.get("/en/entries/lenalidomide/").content.decode()
     workflow.submit(entry=published_lenalidomide, user=editor2)
     page = login(client, reviewer2).get(entry_url(published_lenalidomide, "review")).content.decode()
     assert "removed" in page and "Teva" in page
@@ -279,7 +279,7 @@ def test_deleting_a_product_is_an_edit_that_needs_review(client, published_lenal
         user=reviewer2,
         comment="Product discontinued",
     )
-    page = client.get("/entries/lenalidomide/").content.decode()
+    page = client.get("/en/entries/lenalidomide/").content.decode()
     # Gone from the products and strengths; only the edition history says that it was removed.
     assert "Teva" not in page.split('id="about"')[0]
     assert "removed Lenalidomide Capsules (Teva)." in page
@@ -459,13 +459,13 @@ def test_approving_an_open_review_page_after_the_editor_resubmitted_is_refused_w
     page = response.content.decode()
     assert "no longer the one awaiting review" in page
     assert f'href="{entry_url(published_lenalidomide, "review")}"' in page
-    assert "10x the dose" not in client.get("/entries/lenalidomide/").content.decode()
+    assert "10x the dose" not in client.get("/en/entries/lenalidomide/").content.decode()
     assert published_lenalidomide.editions.count() == 1
     assert not AuditEvent.objects.filter(entry=published_lenalidomide, action="approved", actor=reviewer2).exists()
 
     # Reviewing the version now awaiting review works as usual.
     assert decide(client, published_lenalidomide, "approve", "Checked the new dose").status_code == 302
-    assert "10x the dose" in client.get("/entries/lenalidomide/").content.decode()
+    assert "10x the dose" in client.get("/en/entries/lenalidomide/").content.decode()
 
 
 def test_a_decision_without_the_reviewed_revision_is_a_form_error(client, lenalidomide, editor, reviewer):
@@ -696,7 +696,7 @@ def test_preview_renders_the_submitted_version_with_the_public_templates_in_both
     chinese = client.get(preview, {"language": "zh-hant"}).content.decode()
     assert '<html lang="zh-Hant"' in chinese and "香港註冊產品" in chinese and "7 capsules" in chinese
     # The public page still shows the live edition, not the submitted version.
-    assert "7 capsules" not in client.get(f"/entries/{published_lenalidomide.slug}/").content.decode()
+    assert "7 capsules" not in client.get(f"/en/entries/{published_lenalidomide.slug}/").content.decode()
 
     # Staff only: readers may look; someone signed out is sent to the login.
     assert login(client, reader).get(preview).status_code == 200

@@ -159,7 +159,7 @@ def test_xss_in_section_bodies_is_never_executed_on_the_public_page(staff, clien
     )
 
     client.logout()
-    page = client.get(f"/entries/{lenalidomide.slug}/").content.decode()
+    page = client.get(f"/en/entries/{lenalidomide.slug}/").content.decode()
 
     assert "Before" in page and "after" in page
     tags = parsed_tags(page)

@@ -117,9 +117,9 @@ def test_whole_formulary_booklet_leaves_out_drafts_and_withdrawn_entries(
 
 
 def test_chinese_booklet_embeds_a_noto_cjk_font(client, published_lenalidomide, tmp_path):
-    client.cookies["django_language"] = "zh-hant"
+    chinese_url = "/zh-hant/" + CLASS_URL.removeprefix("/en/")
 
-    pdf = pdf_of(client.get(CLASS_URL))
+    pdf = pdf_of(client.get(chinese_url))
 
     fonts = run_tool("pdffonts", pdf, tmp_path)
     cjk = [line for line in fonts.splitlines() if "CJK" in line]
@@ -128,7 +128,7 @@ def test_chinese_booklet_embeds_a_noto_cjk_font(client, published_lenalidomide, 
     assert all(re.search(r"\byes\s+yes\s+yes\b", line) for line in cjk), fonts
     text = run_tool("pdftotext", pdf, tmp_path)
     assert "目錄" in text and "版本日期" in text and "來那度胺" in text and "HK-90101" in text
-    assert "formulary-booklet" in client.get(CLASS_URL)["Content-Disposition"]
+    assert "formulary-booklet" in client.get(chinese_url)["Content-Disposition"]
 
 
 def test_booklet_is_cached_per_publication_stamp_and_language(

@@ -94,7 +94,7 @@ def test_concurrent_editors_and_readers(server):
         browser = Browser(server.base_url)
         count = 0
         while not stop_readers.is_set() and count < 40:
-            status, _ = browser.request("/entries/lenalidomide/")
+            status, _ = browser.request("/en/entries/lenalidomide/")
             with lock:
                 statuses.append(status)
             count += 1
@@ -128,12 +128,12 @@ def test_concurrent_editors_and_readers(server):
 def test_database_restart_fails_cleanly_and_recovers(server):
     _postgres_only()
     browser = Browser(server.base_url)
-    assert browser.request("/entries/lenalidomide/")[0] == 200
+    assert browser.request("/en/entries/lenalidomide/")[0] == 200
     version = os.listdir("/etc/postgresql")[0]
     ctl = ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main"]
     try:
         subprocess.run([*ctl, "stop", "-m", "fast"], check=True, capture_output=True)
-        during = [browser.request("/entries/lenalidomide/", timeout=20) for _ in range(3)]
+        during = [browser.request("/en/entries/lenalidomide/", timeout=20) for _ in range(3)]
     finally:
         subprocess.run([*ctl, "start"], check=True, capture_output=True)
         # The test process's own connections died with the server too.
@@ -144,7 +144,7 @@ def test_database_restart_fails_cleanly_and_recovers(server):
     deadline = time.monotonic() + 30
     status = None
     while time.monotonic() < deadline:
-        status, html = browser.request("/entries/lenalidomide/")
+        status, html = browser.request("/en/entries/lenalidomide/")
         if status == 200:
             break
         time.sleep(0.5)

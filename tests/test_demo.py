@@ -176,7 +176,7 @@ def test_demo_is_published_through_review_by_the_demo_roles(dev, client):
     assert EntryState.objects.get(entry=entry).state == State.PUBLISHED
     events = {e.action: e.actor.username for e in entry.audit_events.select_related("actor")}
     assert events == {"submitted": "editor", "approved": "reviewer"}
-    page = client.get("/entries/lenalidomide/")
+    page = client.get("/en/entries/lenalidomide/")
     assert page.status_code == 200 and "Revlimid" in page.content.decode()
 
 

@@ -46,12 +46,12 @@ def test_digest_is_sent_once_per_period_with_text_and_html(history, reviewer):
     assert "2025-01-01" in message.subject and "2025-03-31" in message.subject
     text = message.body
     assert "Aspirin" in text and "Amoxicillin" in text and "Gonadorelin" in text
-    assert "https://formulary.example/entries/amoxicillin/compare/1/2/" in text
+    assert "https://formulary.example/en/entries/amoxicillin/compare/1/2/" in text
     for outside in ("Labetalol", "Metformin", "Nifedipine", "Secret"):
         assert outside not in text
     [(html, mime)] = message.alternatives
     assert mime == "text/html"
-    assert '<a href="https://formulary.example/entries/aspirin/">Aspirin</a>' in html and "Secret" not in html
+    assert '<a href="https://formulary.example/en/entries/aspirin/">Aspirin</a>' in html and "Secret" not in html
     assert "Sent to 3 address(es): 1 new, 1 changed, 1 withdrawn." in output
     record = DigestSent.objects.get()
     assert (record.first_day, record.last_day) == (datetime.date(2025, 1, 1), datetime.date(2025, 3, 31))

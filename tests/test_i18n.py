@@ -24,21 +24,27 @@ def switch(client, language, next_url):
     return client.post(SETLANG, {"language": language, "next": next_url})
 
 
-def test_every_page_has_a_language_switch_posting_to_set_language(client, published_lenalidomide):
-    for url in ["/", "/entries/", "/classes/", "/search/?q=revlimid", "/entries/lenalidomide/"]:
+def test_every_page_links_to_itself_in_the_other_language(client, published_lenalidomide):
+    """The switch is a pair of links (no form, no CSRF token) to the same page, query string kept."""
+    for url in ["/en/", "/en/entries/?letter=L", "/en/classes/", "/en/search/?q=revlimid", "/en/entries/lenalidomide/"]:
         html = client.get(url).content.decode()
-        assert f'action="{reverse("set_language")}" method="post"' in html, url
-        assert f'name="next" type="hidden" value="{url.replace("&", "&amp;")}"' in html, url
-        assert '<label for="language-select">' in html
-        assert 'value="zh-hant"' in html and "繁體中文" in html
+        chinese = "/zh-hant/" + url.removeprefix("/en/")
+        assert f'<a href="{chinese.replace("&", "&amp;")}" lang="zh-Hant" hreflang="zh-Hant">繁體中文</a>' in html, url
+        assert '<span lang="en" aria-current="page">English</span>' in html, url
+        assert "csrfmiddlewaretoken" not in html and "<select" not in html, url
+        back = client.get(chinese).content.decode()
+        assert f'<a href="{url.replace("&", "&amp;")}" lang="en" hreflang="en">English</a>' in back, chinese
 
 
-def test_switch_to_chinese_keeps_the_page_and_translates_the_interface(client, published_lenalidomide):
-    response = switch(client, "zh-hant", "/entries/lenalidomide/")
+def test_the_chinese_address_translates_the_interface(client, published_lenalidomide):
+    html = client.get(reverse("monographs:entry_detail", args=["lenalidomide"])).content.decode()
+    assert '<html lang="en">' in html and "Products in Hong Kong" in html
+    with translation.override("zh-hant"):
+        address = reverse("monographs:entry_detail", args=["lenalidomide"])
+    assert address == "/zh-hant/entries/lenalidomide/"
 
-    assert response.status_code == 302
-    assert response["Location"] == "/entries/lenalidomide/"
-    html = client.get("/entries/lenalidomide/").content.decode()
+    html = client.get(address).content.decode()
+
     assert '<html lang="zh-Hant">' in html
     assert "醫院藥物名冊" in html  # site name
     assert "香港註冊產品" in html  # products heading
@@ -51,30 +57,42 @@ def test_switch_to_chinese_keeps_the_page_and_translates_the_interface(client, p
     assert "Products in Hong Kong" not in html
 
 
-def test_switch_back_to_english(client, published_lenalidomide):
-    switch(client, "zh-hant", "/")
-    assert "查找藥物" in client.get("/").content.decode()
-
-    response = switch(client, "en", "/search/?q=revlimid")
-
-    assert response["Location"] == "/search/?q=revlimid"
-    html = client.get("/search/?q=revlimid").content.decode()
+def test_the_address_decides_the_language_not_the_cookie_or_header(client, published_lenalidomide):
+    """A page is the same for every visitor: neither the language cookie nor Accept-Language changes it."""
+    client.cookies["django_language"] = "zh-hant"
+    html = client.get("/en/search/?q=revlimid", HTTP_ACCEPT_LANGUAGE="zh-hant").content.decode()
     assert '<html lang="en">' in html and "Search the formulary" in html and "搜尋藥物名冊" not in html
 
 
 def test_cached_entry_page_is_per_language(client, published_lenalidomide):
-    english = client.get("/entries/lenalidomide/").content.decode()
-    switch(client, "zh-hant", "/entries/lenalidomide/")
-    chinese = client.get("/entries/lenalidomide/").content.decode()
+    english = client.get("/en/entries/lenalidomide/").content.decode()
+    chinese = client.get("/zh-hant/entries/lenalidomide/").content.decode()
 
     assert "Side effects" in english and "副作用" not in english
     assert "副作用" in chinese and ">Side effects<" not in chinese
 
 
-def test_accept_language_header_picks_chinese(client, published_lenalidomide):
-    html = client.get("/", HTTP_ACCEPT_LANGUAGE="zh-HK,zh-Hant;q=0.9").content.decode()
+@pytest.mark.parametrize(
+    ("accept_language", "expected"),
+    [("zh-HK,zh-Hant;q=0.9", "/zh-hant/"), ("zh-TW", "/zh-hant/"), ("en-GB,en;q=0.8", "/en/"), ("", "/en/")],
+)
+def test_an_address_without_language_redirects_by_accept_language(
+    client, published_lenalidomide, accept_language, expected
+):
+    response = client.get("/entries/lenalidomide/?x=1", HTTP_ACCEPT_LANGUAGE=accept_language)
 
-    assert "查找藥物" in html
+    assert response.status_code == 302
+    assert response["Location"] == f"{expected}entries/lenalidomide/?x=1"
+    home = client.get("/", HTTP_ACCEPT_LANGUAGE=accept_language)
+    assert home.status_code == 302 and home["Location"] == expected
+
+
+def test_the_chosen_language_cookie_wins_over_accept_language_for_the_redirect(client, published_lenalidomide):
+    """The admin's language choice (set_language) also picks the public pages' language."""
+    client.post(SETLANG, {"language": "zh-hant", "next": "/admin/"})
+    response = client.get("/", HTTP_ACCEPT_LANGUAGE="en")
+    assert response["Location"] == "/zh-hant/"
+    assert "查找藥物" in client.get(response["Location"]).content.decode()
 
 
 def test_chinese_search_page_and_chinese_content(client, editor, reviewer):
@@ -85,12 +103,10 @@ def test_chinese_search_page_and_chinese_content(client, editor, reviewer):
         synonyms="撲熱息痛\n必理痛",
         sections=[("overview", "", "撲熱息痛用於紓緩痛楚及退燒。")],
     )
-    switch(client, "zh-hant", "/")
-
-    html = client.get("/search/", {"q": "必理痛"}).content.decode()
+    html = client.get("/zh-hant/search/", {"q": "必理痛"}).content.decode()
 
     assert "「必理痛」的搜尋結果：1 項" in html
-    assert 'href="/entries/paracetamol/"' in html
+    assert 'href="/zh-hant/entries/paracetamol/"' in html
     assert "撲熱息痛用於紓緩痛楚及退燒。" in html  # excerpt of the Chinese body
 
 
@@ -123,7 +139,7 @@ def test_chinese_entry_page_writes_dates_the_chinese_way_and_strength_as_content
     approved = edition.approved_at.astimezone()
     due = edition.next_review_due
 
-    html = client.get("/entries/lenalidomide/", HTTP_ACCEPT_LANGUAGE="zh-hant").content.decode()
+    html = client.get("/zh-hant/entries/lenalidomide/").content.decode()
 
     assert f"{approved.year}年{approved.month}月{approved.day}日" in html
     assert f"{due.year}年{due.month}月{due.day}日" in html

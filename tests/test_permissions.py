@@ -138,9 +138,9 @@ ACTIONS = {
             {"post": "yes"},
         ),
     ),
-    "public page, published": (published, lambda e, p: ("get", f"/entries/{e.slug}/", None)),
-    "public page, draft": (None, lambda e, p: ("get", f"/entries/{e.slug}/", None)),
-    "public page, in review": (in_review, lambda e, p: ("get", f"/entries/{e.slug}/", None)),
+    "public page, published": (published, lambda e, p: ("get", f"/en/entries/{e.slug}/", None)),
+    "public page, draft": (None, lambda e, p: ("get", f"/en/entries/{e.slug}/", None)),
+    "public page, in review": (in_review, lambda e, p: ("get", f"/en/entries/{e.slug}/", None)),
 }
 
 # Expected result per role, in ROLES order.

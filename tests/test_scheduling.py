@@ -186,7 +186,7 @@ def test_reviewer_schedules_from_the_review_page_sees_it_queued_and_cancels_it(
     )
     assert response.status_code == 302
     assert state_of(entry).state == State.SCHEDULED
-    assert "From the committee date" not in client.get("/entries/lenalidomide/").content.decode()
+    assert "From the committee date" not in client.get("/en/entries/lenalidomide/").content.decode()
     queue = client.get(reverse("admin:monographs_entry_review_queue")).content.decode()
     assert "Edition 2 goes live" in queue
 
@@ -225,9 +225,9 @@ def test_a_cancelled_scheduled_edition_never_appears_in_the_public_history(
     live = selectors.live_edition_for_slug("lenalidomide")
     assert live.number == 3
     assert [row.number for row in selectors.edition_history(live)] == [3, 1]
-    page = client.get("/entries/lenalidomide/").content.decode()
+    page = client.get("/en/entries/lenalidomide/").content.decode()
     assert "Cancelled wording" not in page
-    assert client.get("/entries/lenalidomide/compare/1/2/").status_code == 404
+    assert client.get("/en/entries/lenalidomide/compare/1/2/").status_code == 404
 
 
 def test_going_live_on_schedule_tells_the_authors(

@@ -29,7 +29,7 @@ def edit_section(entry, user, text, kind="storage"):
 
 
 def public_text(client, slug="lenalidomide"):
-    response = client.get(f"/entries/{slug}/")
+    response = client.get(f"/en/entries/{slug}/")
     return response.status_code, response.content.decode()
 
 

@@ -170,3 +170,24 @@ def brand_products(content):
 @register.filter
 def chinese_synonyms(content):
     return split_lines(content.get("chinese_synonyms"))
+
+
+@register.simple_tag(takes_context=True)
+def language_links(context):
+    """The current page in each interface language: (code, local name, address, is current).
+
+    Links, not a form: the language is in the address (/en/…, /zh-hant/…), so the switch
+    needs no cookie or CSRF token and every visitor gets the same page. The query string is
+    kept (`translate_url` re-reverses the path in the other language).
+    """
+    from django.conf import settings
+    from django.urls import translate_url
+    from django.utils.translation import get_language_info
+
+    request = context.get("request")
+    here = request.get_full_path() if request is not None else "/"
+    current = get_language()
+    return [
+        (code, get_language_info(code)["name_local"], translate_url(here, code), code == current)
+        for code, _name in settings.LANGUAGES
+    ]

@@ -108,7 +108,7 @@ def test_edit_and_submit_in_three_page_loads_then_review_preview_and_approve_in_
     print(f"page loads: editor {editor_loads}, reviewer {loads.count}")
 
     public = browser.new_page(base_url=base_url)
-    public.goto("/entries/lenalidomide/")
+    public.goto("/en/entries/lenalidomide/")
     expect(public.locator("main")).to_contain_text(NEW_SENTENCE)
     expect(public.locator("#at-a-glance tr", has_text="HK-90101")).to_contain_text("7 capsules")
 

@@ -16,7 +16,7 @@ from playwright.sync_api import expect  # noqa: E402
 
 PHONE = {"width": 375, "height": 812}
 DESKTOP = {"width": 1280, "height": 800}
-ENTRY = "/entries/lenalidomide/"
+ENTRY = "/en/entries/lenalidomide/"
 
 
 @pytest.fixture
@@ -31,8 +31,7 @@ def demo(live_server):
 
 def open_entry(page, viewport, language):
     page.set_viewport_size(viewport)
-    page.set_extra_http_headers({"Accept-Language": language})
-    page.goto(ENTRY)
+    page.goto(ENTRY.replace("/en/", f"/{language}/", 1))
     expect(page.locator("html")).to_have_attribute("lang", "zh-Hant" if language == "zh-hant" else "en")
 
 
@@ -113,7 +112,7 @@ def test_printout_names_formulary_date_address_and_edition(page, demo, live_serv
         expected = ["Hospital Formulary", "Lenalidomide 來那度胺 · edition 1", f"Printed {today:%-d %b %Y}"]
     for text in expected:
         expect(header).to_contain_text(text)
-    expect(footer).to_contain_text(live_server.url + ENTRY)
+    expect(footer).to_contain_text(live_server.url + ENTRY.replace("/en/", f"/{language}/", 1))
     # The header and footer repeat on every printed page: they are the frame's table header and
     # footer groups, which the browser prints again on each page.
     groups = page.evaluate(
@@ -126,11 +125,11 @@ def test_printout_names_formulary_date_address_and_edition(page, demo, live_serv
 
 def test_an_editor_sees_edit_this_entry_and_a_visitor_does_not(page, browser, base_url, admin_login, demo):
     visitor = browser.new_page(base_url=base_url)
-    visitor.goto("/entries/lenalidomide/")
+    visitor.goto("/en/entries/lenalidomide/")
     expect(visitor.locator("main")).to_contain_text("Lenalidomide")
     assert visitor.get_by_role("link", name="Edit this entry").count() == 0
 
     admin_login(page, make_user("editor-b", "Editors"))
-    page.goto("/entries/lenalidomide/")
+    page.goto("/en/entries/lenalidomide/")
     page.get_by_role("link", name="Edit this entry").click()
     expect(page).to_have_url(re.compile(r"/admin/monographs/entry/\d+/change/$"))

@@ -66,7 +66,7 @@ def test_approving_a_review_page_left_open_while_the_editor_resubmitted_is_refus
     expect(page.locator("#content")).to_contain_text("no longer the one awaiting review")
     assert not axe_violations(page)
     public = browser.new_page(base_url=base_url)
-    public.goto("/entries/lenalidomide/")
+    public.goto("/en/entries/lenalidomide/")
     expect(public.locator("main")).not_to_contain_text("10x the dose")
 
     page.get_by_role("link", name="Review the version now awaiting review").click()
@@ -89,7 +89,7 @@ def test_edit_submit_approve_publish(page, browser, base_url, people, admin_logi
     expect(page.locator(".messagelist")).to_contain_text("Saved and submitted for review")
 
     # Saved and submitted, but not yet public.
-    public.goto("/entries/lenalidomide/")
+    public.goto("/en/entries/lenalidomide/")
     expect(public.locator("main")).not_to_contain_text("儲存於攝氏25度以下")
     page.context.clear_cookies()  # sign out
 
@@ -100,7 +100,7 @@ def test_edit_submit_approve_publish(page, browser, base_url, people, admin_logi
     expect(page).to_have_url(re.compile(r"/review/$"))
     expect(page.locator("ins").first).to_be_visible()
     expect(page.locator("#content")).to_contain_text("Storage and duration")
-    public.goto("/entries/lenalidomide/")
+    public.goto("/en/entries/lenalidomide/")
     expect(public.locator("main")).not_to_contain_text("儲存於攝氏25度以下")
 
     page.get_by_label("Review comment").fill("Matches the product information")
@@ -108,6 +108,6 @@ def test_edit_submit_approve_publish(page, browser, base_url, people, admin_logi
     expect(page.locator(".messagelist")).to_contain_text("Approved and published")
 
     # Now the public page shows it.
-    public.goto("/entries/lenalidomide/")
+    public.goto("/en/entries/lenalidomide/")
     expect(public.locator("main")).to_contain_text("儲存於攝氏25度以下")
     assert not axe_violations(public)

@@ -1,0 +1,369 @@
+"""Public pages any cache may keep: no cookie, validators and 304s, and the shared Redis page cache
+(monographs/public_cache.py, docs/public-pages.md)."""
+
+import datetime
+import logging
+import os
+import uuid
+
+import pytest
+import redis
+from django.core.cache import cache
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.http import http_date
+
+from monographs import public_cache, workflow
+
+from .factories import edit, make_published
+
+# Redis databases 8-10 belong to this suite on shared machines.
+TEST_REDIS_URL = os.environ.get("FORMULARY_TEST_PUBLIC_CACHE_REDIS_URL", "redis://127.0.0.1:6379/8")
+ENTRY = "/en/entries/lenalidomide/"
+
+
+@pytest.fixture(autouse=True)
+def _fresh(monkeypatch):
+    cache.clear()  # the monograph fragments of entry pages
+    monkeypatch.setattr(public_cache, "_store_down_until", 0.0)
+    monkeypatch.setattr(public_cache, "_stamp_may_be_stale", False)
+    yield
+    cache.clear()
+
+
+def shared_cache(settings, location=TEST_REDIS_URL):
+    """Turn the shared page cache on, with a key prefix of its own (nothing cached before interferes)."""
+    settings.REDIS_URL = location
+    settings.CACHES = {
+        **settings.CACHES,
+        "public": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": location,
+            "KEY_PREFIX": f"test-{uuid.uuid4().hex}",
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        },
+    }
+
+
+@pytest.fixture
+def redis_cache(settings):
+    try:
+        redis.Redis.from_url(TEST_REDIS_URL, socket_connect_timeout=2).ping()
+    except redis.exceptions.ConnectionError:
+        pytest.fail(f"No Redis at {TEST_REDIS_URL}: `./run test` starts one (redis-server on 127.0.0.1:6379).")
+    shared_cache(settings)
+    yield
+    from django.core.cache import caches
+
+    caches["public"].clear()
+
+
+@pytest.fixture
+def formulary(published_lenalidomide, editor, reviewer):
+    """Lenalidomide in two editions (so there is a comparison), and Metformin."""
+    edit(published_lenalidomide, user=editor, first_section_body="Second edition text.")
+    submitted = workflow.submit(entry=published_lenalidomide, user=editor)
+    workflow.approve(entry=published_lenalidomide, revision=submitted.revision, user=reviewer, comment="Again")
+    make_published("Metformin", editor=editor, reviewer=reviewer, drug_class="Biguanide")
+    return published_lenalidomide
+
+
+def public_pages():
+    """One address of every kind of public page, with the status it answers."""
+    return [
+        ("/en/", 200),
+        ("/en/entries/", 200),
+        ("/en/entries/?letter=L&page=1", 200),
+        (ENTRY, 200),
+        ("/zh-hant/entries/lenalidomide/", 200),
+        ("/en/entries/lenalidomide/compare/1/2/", 200),
+        ("/en/changes/", 200),
+        ("/en/changes/feed/", 200),
+        ("/en/classes/", 200),
+        ("/en/classes/biguanide/", 200),
+        ("/en/search/", 200),
+        ("/en/search/?q=lenalidomide", 200),
+        ("/en/search/?q=metformn", 200),
+    ]
+
+
+def approve_new_text(entry, text, *, editor, reviewer, **approval):
+    """Edit and approve, running the on-commit callbacks as a real commit would."""
+    edit(entry, user=editor, first_section_body=text)
+    submitted = workflow.submit(entry=entry, user=editor)
+    workflow.approve(entry=entry, revision=submitted.revision, user=reviewer, comment="OK", **approval)
+
+
+# --- The same page for everyone: no cookie, no Vary: Cookie. ---
+
+
+@pytest.mark.parametrize("who", ["anonymous", "staff"])
+def test_public_pages_set_no_cookie_and_do_not_vary_by_cookie(client, formulary, editor, who):
+    if who == "staff":
+        client.force_login(editor)
+        client.cookies["formulary_editor"] = "1"
+    for url, status in public_pages():
+        response = client.get(url)
+        assert response.status_code == status, url
+        assert not response.cookies, (url, response.cookies)
+        assert "cookie" not in response.get("Vary", "").lower(), (url, response.get("Vary"))
+        assert "csrfmiddlewaretoken" not in response.content.decode(), url
+
+
+def test_a_signed_in_editor_gets_byte_for_byte_the_anonymous_page(client, formulary, editor):
+    anonymous = {url: client.get(url).content for url, _status in public_pages()}
+    client.force_login(editor)
+    for url, _status in public_pages():
+        assert client.get(url).content == anonymous[url], url
+
+
+# --- HTTP caching: validators, 304, Cache-Control. ---
+
+
+def test_entry_page_validators_come_from_its_live_edition(client, formulary, editor, reviewer):
+    response = client.get(ENTRY)
+    edition = formulary.state.live_edition
+
+    assert response["Cache-Control"] == "public, no-cache"
+    assert response["Last-Modified"] == http_date(edition.approved_at.timestamp())
+    assert response["ETag"].startswith('"')
+    # Another entry's publication does not change this page's validator; the language does.
+    make_published("Aspirin", editor=editor, reviewer=reviewer)
+    assert client.get(ENTRY)["ETag"] == response["ETag"]
+    assert client.get("/zh-hant/entries/lenalidomide/")["ETag"] != response["ETag"]
+    # Its own new edition does.
+    approve_new_text(formulary, "Third edition text.", editor=editor, reviewer=reviewer)
+    assert client.get(ENTRY)["ETag"] != response["ETag"]
+
+
+def test_conditional_get_of_an_entry_page_is_304_until_it_changes(client, formulary, editor, reviewer):
+    first = client.get(ENTRY)
+
+    again = client.get(ENTRY, HTTP_IF_NONE_MATCH=first["ETag"])
+    by_date = client.get(ENTRY, HTTP_IF_MODIFIED_SINCE=first["Last-Modified"])
+
+    assert again.status_code == 304 and again.content == b"" and again["ETag"] == first["ETag"]
+    assert by_date.status_code == 304
+    approve_new_text(formulary, "Third edition text.", editor=editor, reviewer=reviewer)
+    changed = client.get(ENTRY, HTTP_IF_NONE_MATCH=first["ETag"])
+    assert changed.status_code == 200 and "Third edition text." in changed.content.decode()
+
+
+@pytest.mark.parametrize("url", ["/en/", "/en/entries/", "/en/classes/", "/en/changes/", "/en/search/?q=metformin"])
+def test_lists_and_search_are_validated_by_the_publication_stamp(client, formulary, editor, reviewer, url):
+    first = client.get(url)
+    assert first["Cache-Control"] == "public, no-cache" and first["ETag"] and first["Last-Modified"]
+    assert client.get(url, HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 304
+
+    make_published("Aspirin", editor=editor, reviewer=reviewer)  # anywhere in the formulary
+
+    changed = client.get(url, HTTP_IF_NONE_MATCH=first["ETag"])
+    assert changed.status_code == 200 and changed["ETag"] != first["ETag"]
+
+
+def test_max_age_setting_lets_caches_serve_without_asking(client, formulary, settings):
+    settings.FORMULARY_PUBLIC_MAX_AGE = 120
+
+    assert client.get(ENTRY)["Cache-Control"] == "public, max-age=120"
+    assert client.get("/en/entries/")["Cache-Control"] == "public, max-age=120"
+
+
+def test_errors_and_refusals_are_never_stored_by_a_shared_cache(client, formulary, settings):
+    settings.FORMULARY_SEARCH_THROTTLE_RATE = "1/minute"
+    client.get("/en/search/?q=metformin")
+    responses = {
+        "404": client.get("/en/entries/no-such-entry/"),
+        "400": client.get("/en/changes/?from=yesterday"),
+        "429": client.get("/en/search/?q=metformin"),
+    }
+    for status, response in responses.items():
+        assert str(response.status_code) == status
+        assert "no-store" in response["Cache-Control"] and "public" not in response["Cache-Control"], status
+
+
+# --- The shared page cache (Redis). ---
+
+
+def test_a_shared_cache_hit_makes_no_query_and_renders_no_template(
+    client, formulary, redis_cache, django_assert_num_queries
+):
+    for url, _status in public_pages():
+        first = client.get(url)
+        with django_assert_num_queries(0):
+            hit = client.get(url)
+        assert hit.status_code == 200, url
+        assert hit.templates == [], url
+        assert hit.content == first.content and hit["ETag"] == first["ETag"], url
+        assert hit["Cache-Control"] == "public, no-cache", url
+        assert not hit.cookies and "cookie" not in hit.get("Vary", "").lower(), url
+
+
+def test_a_hit_answers_a_conditional_get_with_304(client, formulary, redis_cache, django_assert_num_queries):
+    etag = client.get(ENTRY)["ETag"]
+
+    with django_assert_num_queries(0):
+        response = client.get(ENTRY, HTTP_IF_NONE_MATCH=etag)
+
+    assert response.status_code == 304
+
+
+def test_a_signed_in_reader_gets_the_cached_page_too(client, formulary, editor, redis_cache, django_assert_num_queries):
+    anonymous = client.get(ENTRY).content
+    client.force_login(editor)
+
+    with django_assert_num_queries(0):
+        signed_in = client.get(ENTRY)
+
+    assert signed_in.content == anonymous and not signed_in.cookies
+
+
+def test_search_by_registration_number_redirect_is_cached(client, formulary, redis_cache, django_assert_num_queries):
+    number = formulary.state.live_edition.content["products"][0]["strengths"][0]["registration_number"]
+    first = client.get("/en/search/", {"q": number})
+    assert first.status_code == 302 and first["Location"].startswith(ENTRY)
+
+    with django_assert_num_queries(0):
+        hit = client.get("/en/search/", {"q": number})
+
+    assert hit.status_code == 302 and hit["Location"] == first["Location"]
+
+
+def test_the_search_throttle_counts_cached_searches(client, formulary, redis_cache, settings):
+    settings.FORMULARY_SEARCH_THROTTLE_RATE = "2/minute"
+
+    statuses = [client.get("/en/search/", {"q": "metformin"}).status_code for _ in range(3)]
+
+    assert statuses == [200, 200, 429]
+
+
+def test_errors_admin_and_api_are_not_cached(client, formulary, superuser, redis_cache, django_assert_max_num_queries):
+    client.get("/en/entries/no-such-entry/")
+    client.get("/api/v1/entries/")
+    client.force_login(superuser)
+    client.get("/admin/")
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for url in ["/en/entries/no-such-entry/", "/api/v1/entries/", "/admin/"]:
+        with CaptureQueriesContext(connection) as queries:
+            client.get(url)
+        assert len(queries) > 0, url  # answered by the application, not from the cache
+
+
+def test_only_the_parameters_a_page_reads_make_a_cached_copy(client, formulary, redis_cache):
+    """An outsider cannot fill Redis with copies of a page by adding made-up parameters."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for url in ["/en/entries/?letter=L&junk=1", "/en/?x=1", "/en/entries/?letter=L&letter=M"]:
+        client.get(url)
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        assert len(queries) > 0, url  # rendered again: it was not kept
+
+
+def test_approval_is_seen_on_the_next_request(
+    client, formulary, editor, reviewer, redis_cache, django_capture_on_commit_callbacks
+):
+    assert "Second edition text." in client.get(ENTRY).content.decode()
+    assert "Aspirin" not in client.get("/en/entries/").content.decode()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        approve_new_text(formulary, "Third edition text.", editor=editor, reviewer=reviewer)
+    with django_capture_on_commit_callbacks(execute=True):
+        make_published("Aspirin", editor=editor, reviewer=reviewer)
+
+    assert "Third edition text." in client.get(ENTRY).content.decode()
+    assert "Aspirin" in client.get("/en/entries/").content.decode()
+
+
+def test_withdrawal_is_seen_on_the_next_request(
+    client, formulary, reviewer, redis_cache, django_capture_on_commit_callbacks
+):
+    assert client.get(ENTRY).status_code == 200
+    assert "Lenalidomide" in client.get("/en/search/?q=lenalidomide").content.decode()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        workflow.withdraw(entry=formulary, user=reviewer, comment="Off the formulary")
+
+    assert client.get(ENTRY).status_code == 404
+    assert "/en/entries/lenalidomide/" not in client.get("/en/search/?q=lenalidomide").content.decode()
+
+
+def test_scheduled_go_live_is_seen_on_the_next_request(
+    client, formulary, editor, reviewer, redis_cache, django_capture_on_commit_callbacks
+):
+    soon = timezone.now() + datetime.timedelta(minutes=1)
+    with django_capture_on_commit_callbacks(execute=True):
+        approve_new_text(formulary, "Scheduled text.", editor=editor, reviewer=reviewer, effective_at=soon)
+    assert "Scheduled text." not in client.get(ENTRY).content.decode()  # cached: not live yet
+
+    with django_capture_on_commit_callbacks(execute=True):
+        workflow.publish_due(now=soon + datetime.timedelta(seconds=1))
+
+    assert "Scheduled text." in client.get(ENTRY).content.decode()
+
+
+def test_the_stamp_is_kept_in_redis_and_changed_on_commit(
+    formulary, editor, reviewer, redis_cache, django_capture_on_commit_callbacks
+):
+    from django.core.cache import caches
+
+    before = public_cache.publication_stamp()
+    assert caches["public"].get(public_cache.STAMP_KEY) == before
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        make_published("Aspirin", editor=editor, reviewer=reviewer)
+    assert public_cache.publication_stamp() == before  # not before the commit
+    for callback in callbacks:
+        callback()
+    assert public_cache.publication_stamp() > before
+
+
+def test_without_redis_every_request_reaches_the_database(client, formulary, settings):
+    settings.REDIS_URL = ""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.get(ENTRY)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(ENTRY)
+
+    assert response.status_code == 200 and len(queries) > 0
+
+
+def test_redis_down_renders_pages_without_the_cache_and_logs_a_warning(client, formulary, settings, caplog):
+    shared_cache(settings, "redis://127.0.0.1:1/8")  # nothing listens on port 1
+
+    with caplog.at_level(logging.WARNING, logger="monographs.public_cache"):
+        responses = [client.get(url) for url, _status in public_pages()]
+
+    assert [response.status_code for response in responses] == [status for _url, status in public_pages()]
+    assert "Second edition text." in client.get(ENTRY).content.decode()
+    warnings = [record for record in caplog.records if record.name == "monographs.public_cache"]
+    # One warning for the outage, not one per request: Redis is not asked again for a few seconds.
+    assert len(warnings) == 1 and "rendered without it" in warnings[0].getMessage()
+
+
+def test_a_publication_during_an_outage_is_not_hidden_once_redis_is_back(
+    client, formulary, editor, reviewer, settings, django_capture_on_commit_callbacks, redis_cache, monkeypatch
+):
+    assert "Second edition text." in client.get(ENTRY).content.decode()  # cached
+    working = settings.CACHES["public"]
+    shared_cache(settings, "redis://127.0.0.1:1/8")
+    with django_capture_on_commit_callbacks(execute=True):
+        approve_new_text(formulary, "Published while Redis was down.", editor=editor, reviewer=reviewer)
+    assert "Published while Redis was down." in client.get(ENTRY).content.decode()  # rendered, not cached
+
+    settings.CACHES = {**settings.CACHES, "public": working}  # back, with the old stamp and pages
+    monkeypatch.setattr(public_cache, "_store_down_until", 0.0)
+
+    assert "Published while Redis was down." in client.get(ENTRY).content.decode()
+
+
+def test_language_prefix_and_translate_keep_separate_cache_entries(client, formulary, redis_cache):
+    english = client.get(ENTRY).content.decode()
+    with translation.override("zh-hant"):
+        chinese_address = reverse("monographs:entry_detail", args=["lenalidomide"])
+    chinese = client.get(chinese_address).content.decode()
+    assert client.get(chinese_address).content.decode() == chinese  # the hit
+    assert '<html lang="zh-Hant">' in chinese and '<html lang="en">' in english
