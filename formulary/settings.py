@@ -220,6 +220,7 @@ FORMULARY_CONTENT_CHECKS = {
     "repeated_paragraph": "warning",  # the same paragraph twice in the monograph
     "unrendered_markup": "warning",  # a link, HTML, a heading or unbalanced ** shown as typed
     "boxed_warning": "warning",  # a safety flag without boxed warning text
+    "chinese_translation": "warning",  # Chinese text made from older English, or missing beside other Chinese
 }
 
 
