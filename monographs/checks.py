@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 from .importing import LIST_ITEM, lines_introducing_no_list
 from .models import TranslationStatus
 from .rendering import render_body
-from .snapshots import choice_label, safety_flags, section_title, strength_text, translation_findings
+from .snapshots import choice_label, has_chinese_text, safety_flags, section_title, strength_text, translation_findings
 from .vocabulary import DosageForm, SafetyFlag, SectionKind
 
 BLOCKING = "blocking"
@@ -251,14 +251,8 @@ def _safety_flags_without_boxed_warning(content):
         )
 
 
-def _has_chinese(content):
-    return any((section.get("body_zh") or "").strip() for section in _sections(content)) or bool(
-        (content.get("boxed_warning_zh") or "").strip()
-    )
-
-
 def _chinese_translation(content):
-    translated = _has_chinese(content)
+    translated = has_chinese_text(content)
     for title, status in translation_findings(content):
         if status == TranslationStatus.STALE:
             yield (

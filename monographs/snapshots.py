@@ -225,3 +225,11 @@ def translation_findings(content):
         if status != models.TranslationStatus.CURRENT:
             found.append((section_title(section), status))
     return found
+
+
+def has_chinese_text(content):
+    """Whether a snapshot has any Chinese text in its sections or boxed warning (an entry with
+    none is "not translated", rather than missing a translation in every part)."""
+    return bool((content.get("boxed_warning_zh") or "").strip()) or any(
+        (section.get("body_zh") or "").strip() for section in content.get("sections", [])
+    )
