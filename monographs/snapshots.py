@@ -176,6 +176,11 @@ def synonym_list(content):
     return split_lines(content.get("synonyms"))
 
 
+def chinese_synonym_list(content):
+    """The entry's Chinese synonyms, one per line (none in an edition made before they existed)."""
+    return split_lines(content.get("chinese_synonyms"))
+
+
 def safety_flags(content):
     """The SafetyFlag codes of a snapshot, in badge order: the entry's own flags, and
     "dangerous drug" when any product is classified as one."""

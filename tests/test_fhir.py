@@ -3,6 +3,8 @@ Medication per strength, valid by the fhir.resources R4B models (R4B keeps the
 R4 structure of these resources), served as application/fhir+json; drafts,
 never-published and withdrawn entries are 404 with an OperationOutcome."""
 
+import base64
+
 import pytest
 from django.core.cache import cache
 from django.test import Client
@@ -276,3 +278,37 @@ def test_safety_flags_chinese_name_and_boxed_warning_are_in_the_medication_knowl
     (extension,) = body["extension"]
     assert extension["url"].endswith("/StructureDefinition/boxed-warning")
     assert "pregnancy" in extension["valueString"]
+
+
+def test_chinese_text_is_a_zh_hant_attachment_and_chinese_strings_use_the_translation_extension(
+    client, published_lenalidomide
+):
+    entry = published_lenalidomide
+    resource, body = fetch(client, f"/fhir/MedicationKnowledge/{entry.pk}", MedicationKnowledge)
+
+    def translation_of(element):
+        (extension,) = element["extension"]
+        assert extension["url"] == "http://hl7.org/fhir/StructureDefinition/translation"
+        parts = {part["url"]: part for part in extension["extension"]}
+        assert parts["lang"]["valueCode"] == "zh-Hant"
+        return parts["content"]["valueString"]
+
+    assert translation_of(body["code"]["_text"]) == "來那度胺"
+    assert resource.code.text__ext.extension[0].url == "http://hl7.org/fhir/StructureDefinition/translation"
+    (boxed,) = body["extension"]
+    assert translation_of(boxed["_valueString"]).startswith("懷孕期間不可使用")
+    assert "雷利竇邁" in resource.synonym
+
+    documents = {d["type"]["coding"][0]["code"]: d for d in body["contained"]}
+    contraindications = documents["contraindications"]["content"]
+    assert [c["attachment"]["language"] for c in contraindications] == ["en", "zh-Hant"]
+    chinese = base64.b64decode(contraindications[1]["attachment"]["data"]).decode("utf-8")
+    assert chinese.startswith("懷孕期間絕對不可使用本藥")
+    assert contraindications[1]["attachment"]["title"] == "禁忌症"
+    assert translation_of(documents["contraindications"]["_description"]) == "禁忌症"
+    # An untranslated section has the English attachment only.
+    assert [c["attachment"]["language"] for c in documents["mechanism"]["content"]] == ["en"]
+
+    revlimid_5mg = Strength.objects.get(product__name="Revlimid", amount=5)
+    medication, body = fetch(client, f"/fhir/Medication/{revlimid_5mg.pk}", Medication)
+    assert translation_of(body["code"]["_text"]) == "瑞復美 5 mg"
