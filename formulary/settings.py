@@ -298,7 +298,9 @@ SPECTACULAR_SETTINGS = {
             ("SaleRequirementEnum", "SaleRequirement"),
             ("FormularyStatusEnum", "FormularyStatus"),
         ]
-    },
+    }
+    # A Chinese text's status, on sections and the boxed warning (issue 14).
+    | {"TranslationStatusEnum": "monographs.models.TranslationStatus"},
 }
 
 

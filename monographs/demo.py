@@ -115,7 +115,7 @@ def load_lenalidomide(*, user=None):
             **missing,
         )
     if not entry.boxed_warning_zh and not entry.sections.exclude(body_zh="").exists():
-        entry = load_chinese(entry, user=user)
+        entry = Entry.objects.get(pk=load_chinese(entry, user=user).pk)
     for spec in PRODUCTS:
         strengths = [
             {

@@ -248,7 +248,10 @@ def entry_update(*, entry, user=None, reason, **fields):
             _save(locked)
             reversion.set_user(user)
             reversion.set_comment(reason.strip())
-    for name in fields:
+    # With what the save derived from them (the fingerprint of a Chinese text): a revision
+    # that later follows this object (a product's) must not record a stale copy.
+    derived = [source for _english, _chinese, source, _at in Entry.translation_fields]
+    for name in [*fields, *derived]:
         setattr(entry, name, getattr(locked, name))
     entry.updated_at = locked.updated_at
     return entry

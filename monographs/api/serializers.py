@@ -221,7 +221,7 @@ class SectionChineseSerializer(serializers.Serializer):
     body = serializers.CharField(
         allow_blank=True, help_text="Chinese text in the same Markdown subset; empty when missing."
     )
-    status = serializers.ChoiceField(choices=TranslationStatus.values, help_text=STATUS_HELP)
+    status = serializers.ChoiceField(choices=TranslationStatus.choices, help_text=STATUS_HELP)
     english_updated_at = serializers.DateTimeField(
         allow_null=True, help_text="When the English text last changed (null before this was recorded)."
     )
@@ -237,7 +237,7 @@ class EntryChineseSerializer(serializers.Serializer):
     synonyms = serializers.ListField(child=serializers.CharField(), help_text="Other Chinese names.")
     boxed_warning = serializers.CharField(allow_blank=True, help_text="Chinese boxed warning; may be empty.")
     boxed_warning_status = serializers.ChoiceField(
-        choices=TranslationStatus.values,
+        choices=TranslationStatus.choices,
         allow_null=True,
         help_text=f"{STATUS_HELP} Null without an English boxed warning.",
     )
