@@ -134,7 +134,8 @@ class ReviewAdminMixin:
                 return self._refused(request, entry, _("Choose approve or reject."))
             approve = decision == "approve"
             outdated_ok = form.is_valid() and form.cleaned_data["publish_outdated_chinese"]
-            if approve and form.is_valid() and not outdated_ok and state.submitted_revision_id:
+            shown = form.cleaned_data.get("revision") if form.is_valid() else None
+            if approve and not outdated_ok and shown and shown == state.submitted_revision_id:
                 # Asked here first, so the reviewer gets the page back with the tick to give;
                 # `workflow.approve` refuses the same again under the lock.
                 stale = workflow.submitted_stale_translations(entry, state.submitted_revision)

@@ -6,8 +6,10 @@ so in its notes, so demo data can never be mistaken for Drug Office records.
 The Traditional Chinese text (seeds/lenalidomide.zh-hant.txt, imported as
 `import_monograph --language zh-hant` does) is a demonstration translation, and says so
 in its disclaimer section and the entry's internal notes. It leaves the mechanism
-section untranslated, and the interactions section's English is changed after it was
-translated, so the demo shows a missing and an outdated translation.
+section untranslated; with `outdated_translation` (as `load_demo` calls it) the
+interactions section's English is then changed, so the demo shows a missing and an
+outdated translation. Tests build on the entry without the outdated one unless they
+ask for it: approving an outdated translation needs the reviewer's explicit tick.
 """
 
 from decimal import Decimal
@@ -94,7 +96,7 @@ PRODUCTS = [
 ]
 
 
-def load_lenalidomide(*, user=None):
+def load_lenalidomide(*, user=None, outdated_translation=False):
     text = decode_text(SEED_PATH.read_bytes())
     entry = Entry.objects.filter(generic_name__iexact="Lenalidomide").first()
     if entry is None or not entry.sections.exists():
@@ -115,7 +117,7 @@ def load_lenalidomide(*, user=None):
             **missing,
         )
     if not entry.boxed_warning_zh and not entry.sections.exclude(body_zh="").exists():
-        entry = Entry.objects.get(pk=load_chinese(entry, user=user).pk)
+        entry = Entry.objects.get(pk=load_chinese(entry, user=user, outdated=outdated_translation).pk)
     for spec in PRODUCTS:
         strengths = [
             {
@@ -146,10 +148,10 @@ def load_lenalidomide(*, user=None):
     return entry
 
 
-def load_chinese(entry, *, user=None):
-    """The demo translation, in three revisions as people would make them: the Chinese sections
-    imported, the Chinese boxed warning and synonyms added, then the English interactions text
-    updated (so its Chinese is outdated). Run only on an entry without Chinese text."""
+def load_chinese(entry, *, user=None, outdated=False):
+    """The demo translation, in revisions as people would make them: the Chinese sections
+    imported, the Chinese boxed warning and synonyms added, then (`outdated`) the English
+    interactions text updated, so its Chinese is outdated. Run only on an entry without Chinese text."""
     entry_import_translation(
         generic_name=entry.generic_name,
         text=decode_text(CHINESE_SEED_PATH.read_bytes()),
@@ -161,7 +163,7 @@ def load_chinese(entry, *, user=None):
         entry=entry, user=user, reason="Demo data: Chinese boxed warning and synonyms (demo translation)", **missing
     )
     interactions = entry.sections.filter(kind="interactions").first()
-    if interactions is not None:
+    if outdated and interactions is not None:
         section_update(
             section=interactions,
             user=user,

@@ -67,11 +67,8 @@ def lenalidomide(db):
 
 @pytest.fixture
 def published_lenalidomide(lenalidomide, editor, reviewer):
-    """Lenalidomide submitted by an editor and approved by a reviewer: live on public pages
-    (with the demo's outdated Chinese interactions text, published marked as outdated)."""
-    return publish(
-        lenalidomide, editor=editor, reviewer=reviewer, comment="Checked against the PI", accept_stale_translations=True
-    )
+    """Lenalidomide submitted by an editor and approved by a reviewer: live on public pages."""
+    return publish(lenalidomide, editor=editor, reviewer=reviewer, comment="Checked against the PI")
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from django.urls import resolve
 from django.utils import timezone
 from django.utils.http import http_date
 
-from monographs import workflow
+from monographs import services, workflow
 from monographs.api.urls import api_patterns
 from monographs.models import Edition, Section
 from monographs.services import product_upsert
@@ -479,8 +479,11 @@ def test_a_dangerous_drug_product_flags_its_entry(client, published_lenalidomide
     assert [f["code"] for f in body["safety_flags"]] == ["dangerous_drug"]
 
 
-def test_chinese_content_is_language_tagged_beside_the_english(client, formulary):
+def test_chinese_content_is_language_tagged_beside_the_english(client, formulary, editor2, reviewer2):
     entry = formulary["lenalidomide"]
+    interactions = entry.sections.get(kind="interactions")
+    services.section_update(section=interactions, user=editor2, reason="New", body=interactions.body + " More.")
+    publish(entry, editor=editor2, reviewer=reviewer2, accept_stale_translations=True)
     body = get(client, f"{API}/entries/{entry.pk}/")[1]
     # The v1 fields keep their meaning: English.
     assert body["boxed_warning"].startswith("Do not use in pregnancy")

@@ -15,7 +15,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from reversion.models import Revision, Version
 
-from monographs import transfer
+from monographs import services, transfer
 from monographs.models import AuditEvent, Edition, Entry, Product, Section, State, Strength, TranslationStatus
 
 from .factories import make_entry, one_product
@@ -338,6 +338,8 @@ def test_a_version_1_file_without_safety_flags_still_imports(tmp_path, two_entri
 
 
 def test_chinese_text_and_its_staleness_survive_a_transfer(tmp_path, two_entries, editor):
+    interactions = two_entries[0].sections.get(kind="interactions")
+    services.section_update(section=interactions, user=editor, reason="New", body=interactions.body + " More.")
     path = tmp_path / "bilingual.json"
     export(path)
     lenalidomide = json.loads(path.read_text("utf-8"))["payload"]["entries"][0]
