@@ -280,8 +280,11 @@ def entries_by_translation(queryset, which):
         return queryset.filter(pk__in=ids)
     stale, missing, _translated = _translation_subqueries()
     condition = {"stale": stale, "missing": missing, "stale_or_missing": stale | missing}[which]
-    matching = _with_boxed_warning_columns(Entry.objects.all()).filter(condition).values("pk")
-    return queryset.filter(pk__in=matching)
+    # On the list's own rows, not as "pk IN (…)": the planner misjudges that subquery's size
+    # and joined 5,000 entries with themselves (2 s instead of a few hundred ms).
+    if "bw_en" not in queryset.query.annotations:
+        queryset = _with_boxed_warning_columns(queryset)
+    return queryset.filter(condition)
 
 
 def with_translation_state(queryset):
