@@ -538,6 +538,7 @@ class ProductAdmin(
                 "fields": [
                     "entry",
                     "name",
+                    "chinese_name",
                     "kind",
                     "certificate_holder",
                     "legal_classification",
