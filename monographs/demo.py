@@ -6,10 +6,11 @@ so in its notes, so demo data can never be mistaken for Drug Office records.
 The Traditional Chinese text (seeds/lenalidomide.zh-hant.txt, imported as
 `import_monograph --language zh-hant` does) is a demonstration translation, and says so
 in its disclaimer section and the entry's internal notes. It leaves the mechanism
-section untranslated; with `outdated_translation` (as `load_demo` calls it) the
-interactions section's English is then changed, so the demo shows a missing and an
-outdated translation. Tests build on the entry without the outdated one unless they
-ask for it: approving an outdated translation needs the reviewer's explicit tick.
+section untranslated; with `outdated_translation` the interactions section's English is
+then changed, so the demo shows a missing and an outdated translation. `load_demo` asks
+for both; other callers (the tests' `lenalidomide`) get the English entry unless they ask
+(`chinese=True`): any edit of translated English makes its Chinese outdated, and
+approving that needs the reviewer's explicit tick.
 """
 
 from decimal import Decimal
@@ -96,7 +97,7 @@ PRODUCTS = [
 ]
 
 
-def load_lenalidomide(*, user=None, outdated_translation=False):
+def load_lenalidomide(*, user=None, chinese=False, outdated_translation=False):
     text = decode_text(SEED_PATH.read_bytes())
     entry = Entry.objects.filter(generic_name__iexact="Lenalidomide").first()
     if entry is None or not entry.sections.exists():
@@ -116,7 +117,7 @@ def load_lenalidomide(*, user=None, outdated_translation=False):
             reason="Demo data: set " + ", ".join(str(Entry._meta.get_field(name).verbose_name) for name in missing),
             **missing,
         )
-    if not entry.boxed_warning_zh and not entry.sections.exclude(body_zh="").exists():
+    if chinese and not entry.boxed_warning_zh and not entry.sections.exclude(body_zh="").exists():
         entry = Entry.objects.get(pk=load_chinese(entry, user=user, outdated=outdated_translation).pk)
     for spec in PRODUCTS:
         strengths = [

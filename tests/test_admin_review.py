@@ -27,19 +27,13 @@ def login(client, user):
     return client
 
 
-def decide(client, entry, decision, comment, **extra):
+def decide(client, entry, decision, comment):
     """Open the review page and press approve or reject, as a reviewer does: the form
-    sends the revision the page showed (and `extra` ticks, e.g. publish_outdated_chinese="on")."""
+    sends the revision the page showed."""
     form = client.get(entry_url(entry, "review")).context["form"]
     return client.post(
-        entry_url(entry, "review"),
-        {"decision": decision, "comment": comment, "revision": form["revision"].value(), **extra},
+        entry_url(entry, "review"), {"decision": decision, "comment": comment, "revision": form["revision"].value()}
     )
-
-
-# The demo's storage section has Chinese text: changing its English makes that outdated,
-# and the reviewer must tick to publish it so (tests/test_bilingual.py).
-OUTDATED_OK = {"publish_outdated_chinese": "on"}
 
 
 def save_entry_with(client, entry, *, storage=None, drug_class=None, reason="Edit", data=None):
@@ -99,7 +93,7 @@ def test_review_page_highlights_words_and_approval_publishes(
     assert "Storage and duration" in page
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = decide(client, published_lenalidomide, "approve", "Agree with fridge", **OUTDATED_OK)
+        response = decide(client, published_lenalidomide, "approve", "Agree with fridge")
     assert response.status_code == 302
     assert "refrigerated environment" in client.get("/entries/lenalidomide/").content.decode()
     assert any("approved" in m.subject and m.to == [editor2.email] for m in mail.outbox)
@@ -470,7 +464,7 @@ def test_approving_an_open_review_page_after_the_editor_resubmitted_is_refused_w
     assert not AuditEvent.objects.filter(entry=published_lenalidomide, action="approved", actor=reviewer2).exists()
 
     # Reviewing the version now awaiting review works as usual.
-    assert decide(client, published_lenalidomide, "approve", "Checked the new dose", **OUTDATED_OK).status_code == 302
+    assert decide(client, published_lenalidomide, "approve", "Checked the new dose").status_code == 302
     assert "10x the dose" in client.get("/entries/lenalidomide/").content.decode()
 
 
@@ -534,11 +528,7 @@ def test_a_warning_is_shown_to_the_reviewer_on_the_review_page(client, lenalidom
     assert EntryState.objects.get(entry=lenalidomide).state == State.IN_REVIEW
 
     response = login(client, reviewer).get(entry_url(lenalidomide, "review"))
-    # (The demo translation leaves "How it works" without Chinese text: a warning too.)
-    assert [(f.code, f.level) for f in response.context["findings"]] == [
-        ("empty_list", "warning"),
-        ("chinese_translation", "warning"),
-    ]
+    assert [(f.code, f.level) for f in response.context["findings"]] == [("empty_list", "warning")]
     page = response.content.decode()
     assert 'data-check="empty_list"' in page and "this substance is indicated for:" in page
     assert "Approve and publish" in page

@@ -479,8 +479,10 @@ def test_a_dangerous_drug_product_flags_its_entry(client, published_lenalidomide
     assert [f["code"] for f in body["safety_flags"]] == ["dangerous_drug"]
 
 
-def test_chinese_content_is_language_tagged_beside_the_english(client, formulary, editor2, reviewer2):
-    entry = formulary["lenalidomide"]
+def test_chinese_content_is_language_tagged_beside_the_english(
+    client, published_bilingual_lenalidomide, editor2, reviewer2
+):
+    entry = published_bilingual_lenalidomide
     interactions = entry.sections.get(kind="interactions")
     services.section_update(section=interactions, user=editor2, reason="New", body=interactions.body + " More.")
     publish(entry, editor=editor2, reviewer=reviewer2, accept_stale_translations=True)

@@ -299,9 +299,9 @@ def test_safety_flags_chinese_name_and_boxed_warning_are_in_the_medication_knowl
 
 
 def test_chinese_text_is_a_zh_hant_attachment_and_chinese_strings_use_the_translation_extension(
-    client, published_lenalidomide
+    client, published_bilingual_lenalidomide
 ):
-    entry = published_lenalidomide
+    entry = published_bilingual_lenalidomide
     resource, body = fetch(client, f"/fhir/MedicationKnowledge/{entry.pk}", MedicationKnowledge)
 
     def translation_of(element):

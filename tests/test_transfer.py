@@ -337,8 +337,8 @@ def test_a_version_1_file_without_safety_flags_still_imports(tmp_path, two_entri
     assert lenalidomide["pregnancy_warning"] is False and lenalidomide["chinese_name"] == ""
 
 
-def test_chinese_text_and_its_staleness_survive_a_transfer(tmp_path, two_entries, editor):
-    interactions = two_entries[0].sections.get(kind="interactions")
+def test_chinese_text_and_its_staleness_survive_a_transfer(tmp_path, bilingual_lenalidomide, editor):
+    interactions = bilingual_lenalidomide.sections.get(kind="interactions")
     services.section_update(section=interactions, user=editor, reason="New", body=interactions.body + " More.")
     path = tmp_path / "bilingual.json"
     export(path)
@@ -361,7 +361,7 @@ def test_chinese_text_and_its_staleness_survive_a_transfer(tmp_path, two_entries
     assert english_updated.isoformat() == interactions["english_updated_at"]
 
 
-def test_a_version_2_file_imports_with_the_chinese_empty(tmp_path, two_entries, editor):
+def test_a_version_2_file_imports_with_the_chinese_empty(tmp_path, bilingual_lenalidomide, editor):
     path = tmp_path / "v2.json"
     export(path)
     document = json.loads(path.read_text("utf-8"))

@@ -59,8 +59,8 @@ class Command(BaseCommand):
                     # Someone else's account, or one whose password was changed: leave it alone.
                     logins.append((username, role, None))
             # The editor writes the demo content, as in real use; the history credits them.
-            # With one translation made outdated, so the demo shows that state too.
-            entry = load_lenalidomide(user=User.objects.get(username="editor"), outdated_translation=True)
+            # With the demo Chinese translation, one part of it made outdated so the demo shows that state too.
+            entry = load_lenalidomide(user=User.objects.get(username="editor"), chinese=True, outdated_translation=True)
             if not entry.editions.exists():
                 # Put the demo on the public pages the way any content gets there:
                 # an editor submits it and a different person, a reviewer, approves it.
