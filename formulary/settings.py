@@ -223,6 +223,7 @@ FORMULARY_CONTENT_CHECKS = {
     "repeated_paragraph": "warning",  # the same paragraph twice in the monograph
     "unrendered_markup": "warning",  # a link, HTML, a heading or unbalanced ** shown as typed
     "boxed_warning": "warning",  # a safety flag without boxed warning text
+    "chinese_translation": "warning",  # Chinese text made from older English, or missing beside other Chinese
 }
 
 
@@ -300,7 +301,9 @@ SPECTACULAR_SETTINGS = {
             ("SaleRequirementEnum", "SaleRequirement"),
             ("FormularyStatusEnum", "FormularyStatus"),
         ]
-    },
+    }
+    # A Chinese text's status, on sections and the boxed warning (issue 14).
+    | {"TranslationStatusEnum": "monographs.models.TranslationStatus"},
 }
 
 

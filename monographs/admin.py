@@ -10,15 +10,17 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.http import HttpResponseRedirect
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.html import format_html
 from django.utils.text import format_lazy, smart_split
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from reversion.admin import VersionAdmin
 
 from . import services, workflow, working_copy
 from .admin_review import ReviewAdminMixin
-from .forms import EntryForm, SubmitForm, VersionedEntryForm, first_error
-from .models import AuditEvent, Edition, Entry, Product, Section, Strength, format_amount
+from .forms import EntryForm, SectionForm, SubmitForm, VersionedEntryForm, first_error
+from .models import AuditEvent, Edition, Entry, Product, Section, Strength, TranslationStatus, format_amount
 from .snapshots import STRENGTH_FIELDS
 
 
@@ -120,13 +122,66 @@ class ErrorsInViewMixin:
         return super().render_change_form(request, context, *args, **kwargs)
 
 
-class SectionInline(nested_admin.NestedStackedInline):
+def translation_badge(status, english_changed_at=None):
+    """The status of a Chinese text as a badge beside it: up to date, outdated (since when the
+    English changed, where known) or missing; "" when there is no English to translate."""
+    if status is None:
+        return ""
+    if status == TranslationStatus.STALE:
+        if english_changed_at:
+            when = formats.date_format(timezone.localtime(english_changed_at), "DATE_FORMAT")
+            text = gettext("Outdated: the English changed on %(date)s") % {"date": when}
+        else:
+            text = gettext("Outdated: the English changed after this translation")
+    elif status == TranslationStatus.MISSING:
+        text = gettext("Missing")
+    else:
+        text = gettext("Up to date")
+    return format_html('<span class="translation-badge translation-{}">{}</span>', status, text)
+
+
+class TranslationCheckedMixin:
+    """The "Chinese text checked" tick is a form field, not a model field: readers, who see
+    every field read-only, are shown the status alone."""
+
+    checked_field = "translation_checked"
+
+    def _without_tick(self, rows):
+        kept = []
+        for row in rows:
+            if isinstance(row, tuple):
+                row = tuple(name for name in row if name != self.checked_field)
+            if row and row != self.checked_field:
+                kept.append(row)
+        return kept
+
+
+class SectionInline(TranslationCheckedMixin, nested_admin.NestedStackedInline):
     model = Section
+    form = SectionForm
     extra = 0
     is_sortable = False
-    fields = [("position", "kind", "heading"), "body"]
+    # The Chinese under the English it translates, with its status and the "checked" tick.
+    fields = [
+        ("position", "kind", "heading"),
+        "body",
+        "heading_zh",
+        "body_zh",
+        ("translation_shown", "translation_checked"),
+    ]
+    readonly_fields = ["translation_shown"]
     ordering = ["position", "id"]
     classes = ["entry-sections"]
+
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        return fields if self.has_change_permission(request, obj) else self._without_tick(fields)
+
+    @admin.display(description=_("Chinese translation"))
+    def translation_shown(self, section):
+        if section is None or section.pk is None:
+            return "—"
+        return translation_badge(section.translation, section.english_updated_at)
 
 
 class StrengthFormSet(nested_admin.NestedInlineFormSet):
@@ -213,13 +268,28 @@ class ProductInline(nested_admin.NestedStackedInline):
     is_sortable = False
     show_change_link = True
     fields = [
-        ("name", "kind"),
+        ("name", "chinese_name", "kind"),
         "certificate_holder",
         ("legal_classification", "sale_requirement", "formulary_status"),
         "notes",
     ]
     inlines = [StrengthInline]
     classes = ["entry-products"]
+
+
+class ChineseTranslationFilter(admin.SimpleListFilter):
+    title = _("Chinese translation")
+    parameter_name = "chinese"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("stale_or_missing", _("Chinese translation stale or missing")),
+            ("stale", _("Stale (the English changed since)")),
+            ("missing", _("Missing for some part")),
+        ]
+
+    def queryset(self, request, queryset):
+        return working_copy.entries_by_translation(queryset, self.value())
 
 
 class ReviewDueFilter(admin.SimpleListFilter):
@@ -246,14 +316,25 @@ class EntryAdmin(
     ReviewAdminMixin,
     ErrorsInViewMixin,
     ReasonAdminMixin,
+    TranslationCheckedMixin,
     nested_admin.NestedModelAdminMixin,
     VersionAdmin,
 ):
     form = EntryForm
-    list_display = ["generic_name", "drug_class", "review_state", "is_live", "next_review_due", "updated_at"]
+    checked_field = "boxed_warning_checked"
+    list_display = [
+        "generic_name",
+        "drug_class",
+        "review_state",
+        "is_live",
+        "chinese_translation",
+        "next_review_due",
+        "updated_at",
+    ]
     list_filter = [
         ("state__state", admin.ChoicesFieldListFilter),
         ReviewDueFilter,
+        ChineseTranslationFilter,
         "drug_class",
         ("products__formulary_status", admin.ChoicesFieldListFilter),
         ("products__legal_classification", admin.ChoicesFieldListFilter),
@@ -263,7 +344,21 @@ class EntryAdmin(
     list_select_related = ["state"]
     prepopulated_fields = {"slug": ["generic_name"]}
     fieldsets = [
-        (None, {"fields": ["generic_name", "chinese_name", "slug", "synonyms", "drug_class", "atc_code", "notes"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "generic_name",
+                    "chinese_name",
+                    "slug",
+                    "synonyms",
+                    "chinese_synonyms",
+                    "drug_class",
+                    "atc_code",
+                    "notes",
+                ]
+            },
+        ),
         (
             _("Safety"),
             {
@@ -271,6 +366,8 @@ class EntryAdmin(
                     ("pregnancy_warning", "pregnancy_prevention_programme"),
                     ("high_alert", "cytotoxic"),
                     "boxed_warning",
+                    "boxed_warning_zh",
+                    ("boxed_warning_translation_shown", "boxed_warning_checked"),
                 ],
                 "description": _(
                     "What staff must warn about; shown as badges on the public page after review. "
@@ -284,6 +381,7 @@ class EntryAdmin(
             {"fields": ["change_reason", "review_note", "base_revision"], "classes": ["reason-for-change"]},
         ),
     ]
+    readonly_fields = ["boxed_warning_translation_shown"]
     inlines = [SectionInline, ProductInline]
     history_latest_first = True
     actions = ["submit_selected"]
@@ -294,6 +392,36 @@ class EntryAdmin(
     def changelist_view(self, request, extra_context=None):
         awaiting = working_copy.review_queue().count()
         return super().changelist_view(request, {**(extra_context or {}), "awaiting_review": awaiting})
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if getattr(request.resolver_match, "url_name", "") == "monographs_entry_changelist":
+            # The list's translation column, worked out in the list's own query.
+            queryset = working_copy.with_translation_state(queryset)
+        return queryset
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if self.has_change_permission(request, obj):
+            return fieldsets
+        return [(name, {**options, "fields": self._without_tick(options["fields"])}) for name, options in fieldsets]
+
+    @admin.display(description=_("Chinese"))
+    def chinese_translation(self, entry):
+        stale, missing, translated = working_copy.translation_state(entry)
+        if stale:
+            return translation_badge(TranslationStatus.STALE)
+        if not translated:
+            return gettext("not translated")
+        if missing:
+            return format_html('<span class="translation-badge translation-partial">{}</span>', gettext("partly"))
+        return translation_badge(TranslationStatus.CURRENT)
+
+    @admin.display(description=_("Chinese translation"))
+    def boxed_warning_translation_shown(self, entry):
+        if entry is None or entry.pk is None:
+            return "—"
+        return translation_badge(entry.boxed_warning_translation) or gettext("No English boxed warning.")
 
     @admin.display(description=_("review state"), ordering="state__state")
     def review_state(self, entry):
@@ -410,6 +538,7 @@ class ProductAdmin(
                 "fields": [
                     "entry",
                     "name",
+                    "chinese_name",
                     "kind",
                     "certificate_holder",
                     "legal_classification",

@@ -19,7 +19,7 @@ from . import selectors, views, workflow, working_copy
 from .diffing import ChangeSummary, change_summary, compare
 from .forms import CompareForm, DecisionForm, ReviewDecisionForm, SubmitForm, WithdrawForm
 from .models import Edition
-from .snapshots import listing_fields, snapshot_of_revision
+from .snapshots import has_chinese_text, listing_fields, snapshot_of_revision, translation_findings
 
 
 def _local(moment):
@@ -132,8 +132,16 @@ class ReviewAdminMixin:
             decision = request.POST.get("decision")
             if decision not in ("approve", "reject"):
                 return self._refused(request, entry, _("Choose approve or reject."))
+            approve = decision == "approve"
+            outdated_ok = form.is_valid() and form.cleaned_data["publish_outdated_chinese"]
+            shown = form.cleaned_data.get("revision") if form.is_valid() else None
+            if approve and not outdated_ok and shown and shown == state.submitted_revision_id:
+                # Asked here first, so the reviewer gets the page back with the tick to give;
+                # `workflow.approve` refuses the same again under the lock.
+                stale = workflow.submitted_stale_translations(entry, state.submitted_revision)
+                if stale:
+                    form.add_error("publish_outdated_chinese", str(workflow.StaleTranslationError(stale)))
             if form.is_valid():
-                approve = decision == "approve"
                 # Approval claims no mail, so the general "could not be sent" addition suits it.
                 unnotified = None
                 if not approve:
@@ -157,7 +165,7 @@ class ReviewAdminMixin:
                     workflow.approve if approve else workflow.reject,
                     revision=form.cleaned_data["revision"],
                     comment=form.cleaned_data["comment"],
-                    **({"effective_at": go_live_at} if approve else {}),
+                    **({"effective_at": go_live_at, "accept_stale_translations": outdated_ok} if approve else {}),
                     success=success,
                     unnotified=unnotified,
                     nobody=nobody,
@@ -169,10 +177,10 @@ class ReviewAdminMixin:
         revision = state.submitted_revision
         # A withdrawn entry is compared with its last edition: what the public saw last.
         previous = state.live_edition or working_copy.last_edition(entry)
-        fields, sections, products = compare(
-            previous.content if previous else None, snapshot_of_revision(revision, entry.pk)
-        )
+        content = snapshot_of_revision(revision, entry.pk)
+        fields, sections, products = compare(previous.content if previous else None, content)
         may_approve, refusal = workflow.may_approve(request.user, entry, revision)
+        translations = translation_findings(content)
         context = self._context(
             request,
             entry,
@@ -187,6 +195,10 @@ class ReviewAdminMixin:
             refusal=refusal,
             can_review=workflow.can_review(request.user, entry, state),
             findings=workflow.submission_findings(entry, revision),
+            translation_findings=translations,
+            # An entry with no Chinese at all is said in one line, not as every part "missing".
+            untranslated=not has_chinese_text(content),
+            stale_translations=workflow.stale_translations(content),
             notes=working_copy.review_notes(entry, revision),
             preview_languages=settings.LANGUAGES,
         )

@@ -8,9 +8,10 @@ review page shows them to the reviewer.
 
 A new check is a function of the snapshot added to `CHECKS`, yielding
 `(code, where, message)`, with its code and default level added to
-`FORMULARY_CONTENT_CHECKS` in `formulary/settings.py`. The next one planned is
-a missing or stale Chinese translation of a section (code
-"chinese_translation", a warning by default), once sections carry one.
+`FORMULARY_CONTENT_CHECKS` in `formulary/settings.py`. "chinese_translation" reports
+Chinese text made from older English (stale) and, in an entry that has some Chinese text,
+the parts without any (missing); a warning by default. An entry with no Chinese text at all
+is not reported: its Chinese page simply shows the English, labelled as English.
 """
 
 import html
@@ -24,8 +25,9 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
 from .importing import LIST_ITEM, lines_introducing_no_list
+from .models import TranslationStatus
 from .rendering import render_body
-from .snapshots import choice_label, safety_flags, section_title, strength_text
+from .snapshots import choice_label, has_chinese_text, safety_flags, section_title, strength_text, translation_findings
 from .vocabulary import DosageForm, SafetyFlag, SectionKind
 
 BLOCKING = "blocking"
@@ -40,6 +42,7 @@ UNREGISTERED_STRENGTH = "unregistered_strength"
 REPEATED_PARAGRAPH = "repeated_paragraph"
 UNRENDERED_MARKUP = "unrendered_markup"
 BOXED_WARNING = "boxed_warning"
+CHINESE_TRANSLATION = "chinese_translation"
 CODES = (
     EMPTY_SECTION,
     EMPTY_LIST,
@@ -48,6 +51,7 @@ CODES = (
     REPEATED_PARAGRAPH,
     UNRENDERED_MARKUP,
     BOXED_WARNING,
+    CHINESE_TRANSLATION,
 )
 
 # Shorter paragraphs ("None known.") may fairly stand under two headings.
@@ -247,6 +251,26 @@ def _safety_flags_without_boxed_warning(content):
         )
 
 
+def _chinese_translation(content):
+    translated = has_chinese_text(content)
+    for title, status in translation_findings(content):
+        if status == TranslationStatus.STALE:
+            yield (
+                CHINESE_TRANSLATION,
+                title,
+                _(
+                    "The Chinese text was translated from older English: update it, or check it and tick "
+                    "“Chinese text checked against the current English”."
+                ),
+            )
+        elif translated:
+            yield (
+                CHINESE_TRANSLATION,
+                title,
+                _("No Chinese text: the Chinese page shows the English here, labelled as English."),
+            )
+
+
 CHECKS = [
     _safety_flags_without_boxed_warning,
     _required_sections,
@@ -255,4 +279,5 @@ CHECKS = [
     _unrendered_markup,
     _repeated_paragraphs,
     _unregistered_strengths,
+    _chinese_translation,
 ]

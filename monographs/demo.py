@@ -2,6 +2,15 @@
 
 Registration numbers here are invented (HK-9xxxx) and every demo product says
 so in its notes, so demo data can never be mistaken for Drug Office records.
+
+The Traditional Chinese text (seeds/lenalidomide.zh-hant.txt, imported as
+`import_monograph --language zh-hant` does) is a demonstration translation, and says so
+in its disclaimer section and the entry's internal notes. It leaves the mechanism
+section untranslated; with `outdated_translation` the interactions section's English is
+then changed, so the demo shows a missing and an outdated translation. `load_demo` asks
+for both; other callers (the tests' `lenalidomide`) get the English entry unless they ask
+(`chinese=True`): any edit of translated English makes its Chinese outdated, and
+approving that needs the reviewer's explicit tick.
 """
 
 from decimal import Decimal
@@ -11,10 +20,25 @@ from django.conf import settings
 
 from .importing import decode_text
 from .models import Entry
-from .services import entry_import_text, entry_update, product_upsert
+from .services import entry_import_text, entry_import_translation, entry_update, product_upsert, section_update
 from .vocabulary import DosageForm, FormularyStatus, LegalClass, ProductKind, Route, SaleRequirement, Unit
 
 SEED_PATH = Path(settings.BASE_DIR) / "monographs" / "seeds" / "lenalidomide.txt"
+CHINESE_SEED_PATH = SEED_PATH.with_name("lenalidomide.zh-hant.txt")
+DEMO_TRANSLATION_NOTE = (
+    "DEMO DATA: the Traditional Chinese text is a demonstration translation, not checked by a pharmacist."
+)
+CHINESE_DEFAULTS = {
+    "boxed_warning_zh": "懷孕期間不可使用：本藥為沙利度胺類似物，可導致嚴重的先天缺陷。只可在懷孕預防計劃下供應。",
+    # The Taiwan name of the same medicine.
+    "chinese_synonyms": "雷利竇邁",
+    "notes": DEMO_TRANSLATION_NOTE,
+}
+# Added to the English interactions text after the translation, which is then outdated.
+INTERACTIONS_UPDATE = (
+    " Dexamethasone, often given with lenalidomide, adds to the risk of blood clots; "
+    "patients should ask whether they need a blood thinner."
+)
 DEMO_NOTE = "DEMO DATA: registration numbers are invented demonstration values, not Drug Office records."
 STRENGTHS_MG = ["2.5", "5", "10", "15", "20", "25"]
 DRUG_CLASS = "Immunomodulatory imide drug"
@@ -47,6 +71,7 @@ BRAND_APPEARANCE = {
 PRODUCTS = [
     {
         "name": "Revlimid",
+        "chinese_name": "瑞復美",
         "kind": ProductKind.BRAND,
         "certificate_holder": "Bristol Myers Squibb Pharma (HK) Ltd (demo)",
         "formulary_status": FormularyStatus.SFI_SAFETY_NET,
@@ -72,7 +97,7 @@ PRODUCTS = [
 ]
 
 
-def load_lenalidomide(*, user=None):
+def load_lenalidomide(*, user=None, chinese=False, outdated_translation=False):
     text = decode_text(SEED_PATH.read_bytes())
     entry = Entry.objects.filter(generic_name__iexact="Lenalidomide").first()
     if entry is None or not entry.sections.exists():
@@ -92,6 +117,8 @@ def load_lenalidomide(*, user=None):
             reason="Demo data: set " + ", ".join(str(Entry._meta.get_field(name).verbose_name) for name in missing),
             **missing,
         )
+    if chinese and not entry.boxed_warning_zh and not entry.sections.exclude(body_zh="").exists():
+        entry = Entry.objects.get(pk=load_chinese(entry, user=user, outdated=outdated_translation).pk)
     for spec in PRODUCTS:
         strengths = [
             {
@@ -114,8 +141,34 @@ def load_lenalidomide(*, user=None):
             sale_requirement=SaleRequirement.PRESCRIPTION,
             formulary_status=spec["formulary_status"],
             notes=DEMO_NOTE,
+            **({"chinese_name": spec["chinese_name"]} if "chinese_name" in spec else {}),
             strengths=strengths,
             user=user,
             reason=f"Demo data: {spec['name']}",
+        )
+    return entry
+
+
+def load_chinese(entry, *, user=None, outdated=False):
+    """The demo translation, in revisions as people would make them: the Chinese sections
+    imported, the Chinese boxed warning and synonyms added, then (`outdated`) the English
+    interactions text updated, so its Chinese is outdated. Run only on an entry without Chinese text."""
+    entry_import_translation(
+        generic_name=entry.generic_name,
+        text=decode_text(CHINESE_SEED_PATH.read_bytes()),
+        user=user,
+        reason=f"Demo data: Chinese text imported from {CHINESE_SEED_PATH.name}",
+    )
+    missing = {name: value for name, value in CHINESE_DEFAULTS.items() if not getattr(entry, name)}
+    entry = entry_update(
+        entry=entry, user=user, reason="Demo data: Chinese boxed warning and synonyms (demo translation)", **missing
+    )
+    interactions = entry.sections.filter(kind="interactions").first()
+    if outdated and interactions is not None:
+        section_update(
+            section=interactions,
+            user=user,
+            reason="Demo data: dexamethasone and blood clots added (the Chinese text is now outdated)",
+            body=interactions.body + INTERACTIONS_UPDATE,
         )
     return entry

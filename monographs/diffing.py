@@ -15,12 +15,33 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from .models import Entry, Product, Section, Strength
-from .snapshots import ENTRY_FIELDS, PRODUCT_FIELDS, STRENGTH_FIELDS, choice_label, section_title, strength_text
+from .snapshots import (
+    ENTRY_FIELDS,
+    PRODUCT_FIELDS,
+    STRENGTH_FIELDS,
+    boxed_warning_translation,
+    choice_label,
+    section_title,
+    section_translation,
+    strength_text,
+)
 from .vocabulary import DosageForm, FormularyStatus, LegalClass, ProductKind, Route, SaleRequirement, SectionKind, Unit
 
 # Chinese has no spaces between words: compare it character by character.
 TOKEN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]|\w+|\s+|[^\w\s]")
 CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]")
+# The Chinese fields are compared character by character throughout: a run of Latin letters or
+# digits inside them ("10毫克", "Revlimid") stays one token, but it never swallows the Chinese
+# characters that follow it, as `\w+` above would (Han characters are word characters).
+CHARACTER_TOKEN = re.compile(
+    r"[\u3400-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]|[^\W\u3400-\u9fff\uf900-\ufaff]+|\s+|[^\w\s]"
+)
+# Fields holding Traditional Chinese text (issue 14): diffed by character.
+CHINESE_FIELDS = frozenset({"chinese_name", "chinese_synonyms", "boxed_warning_zh", "heading_zh", "body_zh"})
+# Bookkeeping a reviewer does not read as text: which English a translation was made from, and
+# when the English last changed. Their effect is shown as the translation's status instead.
+NOT_DIFFED = frozenset({"boxed_warning_zh_source", "zh_source", "english_updated_at"})
+SECTION_DIFF_FIELDS = ["kind", "heading", "position", "body", "heading_zh", "body_zh"]
 
 # difflib.SequenceMatcher looks at every earlier occurrence of each element, so
 # on long texts the frequent tokens (spaces, "the", commas) make it quadratic:
@@ -177,10 +198,12 @@ def _run_together(removed, added):
     return not (last.isspace() or first.isspace() or (CJK.match(last) and CJK.match(first)))
 
 
-def _runs(old, new):
-    """The words of `old` and `new` as runs: ("equal", text, text) or ("change", removed, added)."""
-    old_tokens = TOKEN.findall(str(old or ""))
-    new_tokens = TOKEN.findall(str(new or ""))
+def _runs(old, new, by_character=False):
+    """The words of `old` and `new` as runs: ("equal", text, text) or ("change", removed, added);
+    with `by_character`, Chinese characters one by one (see CHARACTER_TOKEN)."""
+    tokens = CHARACTER_TOKEN if by_character else TOKEN
+    old_tokens = tokens.findall(str(old or ""))
+    new_tokens = tokens.findall(str(new or ""))
     removed, added = [], []
     for op, a1, a2, b1, b2 in _opcodes(old_tokens, new_tokens, 0, len(old_tokens), 0, len(new_tokens)):
         if op == "equal":
@@ -202,10 +225,10 @@ def _joined(parts):
     return format_html_join("", "{}", ((part,) for part in parts))
 
 
-def word_diff(old, new):
+def word_diff(old, new, by_character=False):
     """HTML of `new` with removed words in <del> and added words in <ins>."""
     parts = []
-    for op, removed, added in _runs(old, new):
+    for op, removed, added in _runs(old, new, by_character):
         if op == "equal":
             parts.append(removed)
             continue
@@ -218,11 +241,11 @@ def word_diff(old, new):
     return _joined(parts)
 
 
-def word_diff_sides(old, new):
+def word_diff_sides(old, new, by_character=False):
     """(HTML of `old` with removed words in <del>, HTML of `new` with added words in <ins>):
     the two values side by side, each reading as itself in the page's text."""
     before, after = [], []
-    for op, removed, added in _runs(old, new):
+    for op, removed, added in _runs(old, new, by_character):
         if op == "equal":
             before.append(removed)
             after.append(added)
@@ -239,8 +262,10 @@ class FieldChange(tuple):
     field's `label` in the reader's language and the two values side by side (`before`, `after`)."""
 
     def __new__(cls, name, old, new, model=None):
-        self = super().__new__(cls, (name, word_diff(old, new)))
+        by_character = name in CHINESE_FIELDS
+        self = super().__new__(cls, (name, word_diff(old, new, by_character)))
         self.name = name
+        self.by_character = by_character
         self.model = model
         self._values = (old, new)
         self._sides = None
@@ -249,7 +274,7 @@ class FieldChange(tuple):
     def _side(self, index):
         # Worked out when a screen shows the two sides, not for every comparison.
         if self._sides is None:
-            self._sides = word_diff_sides(*self._values)
+            self._sides = word_diff_sides(*self._values, self.by_character)
         return self._sides[index]
 
     @property
@@ -262,6 +287,8 @@ class FieldChange(tuple):
 
     @property
     def label(self):
+        if self.name in EXTRA_LABELS:
+            return EXTRA_LABELS[self.name]
         if self.model is None:
             return self.name.replace("_", " ")
         try:
@@ -269,6 +296,9 @@ class FieldChange(tuple):
         except FieldDoesNotExist:
             return self.name.replace("_", " ")
 
+
+# Changes shown that are not fields of a model.
+EXTRA_LABELS = {"chinese_translation": _("Chinese translation")}
 
 STATUS_LABELS = {
     "added": _("added"),
@@ -320,8 +350,26 @@ def _field_changes(old, new, names, choices=None, model=None):
             name, _shown(old.get(name), choices.get(name)), _shown(new.get(name), choices.get(name)), model=model
         )
         for name in names
-        if old.get(name) != new.get(name)
+        if name not in NOT_DIFFED and _value(old, name) != _value(new, name)
     ]
+
+
+def _value(snapshot, name):
+    # A snapshot made before the Chinese fields existed has no key: the same as empty.
+    value = snapshot.get(name)
+    return (value or "") if name in CHINESE_FIELDS else value
+
+
+def _translation_change(old, new, status_of):
+    """The change of a translation's status (e.g. outdated → up to date once checked), which no
+    text field shows: one extra row, or none. Not for a part added or removed (old or new is
+    None), nor where either side has nothing to translate (a boxed warning without English)."""
+    if not old or not new:
+        return []
+    before, after = status_of(old), status_of(new)
+    if before is None or after is None or before == after:
+        return []
+    return [FieldChange("chinese_translation", before.label, after.label)]
 
 
 def _status(old, new, fields, children=()):
@@ -361,11 +409,13 @@ def compare(old, new):
     """Return (entry field changes, section changes, product changes) between two snapshots."""
     old = old or {"sections": [], "products": []}
     entry_fields = _field_changes(old, new, ENTRY_FIELDS, model=Entry)
+    entry_fields += _translation_change(old, new, boxed_warning_translation)
 
     sections = []
     for before, after in _pair(old["sections"], new["sections"], key=lambda s: (s["kind"], s["heading"])):
         # Kind and position decide the public heading and order, so they are edits too.
-        fields = _field_changes(before, after, ["kind", "heading", "position", "body"], SECTION_CHOICES, Section)
+        fields = _field_changes(before, after, SECTION_DIFF_FIELDS, SECTION_CHOICES, Section)
+        fields += _translation_change(before, after, section_translation)
         sections.append(
             Change(
                 label=section_title(after or before),
@@ -414,10 +464,10 @@ class ChangeSummary:
         return bool(self.added or self.changed or self.removed)
 
 
-def _entry_field_label(name):
-    from .models import Entry
-
-    return str(Entry._meta.get_field(name).verbose_name)
+def _entry_field_label(change):
+    if change.name in EXTRA_LABELS:
+        return str(EXTRA_LABELS[change.name])
+    return str(Entry._meta.get_field(change.name).verbose_name)
 
 
 def change_summary(old, new):
@@ -425,7 +475,7 @@ def change_summary(old, new):
     by their field names, sections by their titles, products by name and strengths as
     "product strength". A product whose own fields are unchanged is named by its changed strengths."""
     entry_fields, sections, products = compare(old, new)
-    summary = ChangeSummary(changed=[_entry_field_label(name) for name, _html in entry_fields])
+    summary = ChangeSummary(changed=[_entry_field_label(change) for change in entry_fields])
     buckets = {"added": summary.added, "changed": summary.changed, "removed": summary.removed}
     for change in sections:
         if change.changed:

@@ -17,6 +17,11 @@ Mapping (see docs/api.md):
   Medication.ingredient.strength            Ratio, e.g. 5 mg per 1 capsule, 250 mg per 5 mL
   Medication.manufacturer                   certificate holder (display only)
   Medication.extension                      HA formulary status and legal classification of the product
+
+Traditional Chinese (issue 14): a section's Chinese text is a second attachment of its
+DocumentReference with `language` "zh-Hant"; Chinese strings (the entry's and a product's
+Chinese name, the boxed warning, a section title) are the standard translation extension
+on the `_<element>` of the English string.
 """
 
 import base64
@@ -24,8 +29,9 @@ import html
 from decimal import Decimal
 
 from django.conf import settings
+from django.utils import translation
 
-from .snapshots import choice_label, safety_flags, section_title, strength_text, synonym_list
+from .snapshots import chinese_synonym_list, choice_label, safety_flags, section_title, strength_text, synonym_list
 from .vocabulary import DosageForm, FormularyStatus, LegalClass, Route, SafetyFlag, SectionKind
 
 FHIR_CONTENT_TYPE = "application/fhir+json"
@@ -33,6 +39,8 @@ ATC_SYSTEM = "http://www.whocc.no/atc"
 UCUM_SYSTEM = "http://unitsofmeasure.org"
 ORDERABLE_DRUG_FORM_SYSTEM = "http://terminology.hl7.org/CodeSystem/v3-orderableDrugForm"
 MONOGRAPH_TYPE_SYSTEM = "http://terminology.hl7.org/CodeSystem/medicationknowledge-monograph-type"
+TRANSLATION_EXTENSION = "http://hl7.org/fhir/StructureDefinition/translation"
+CHINESE = "zh-Hant"
 
 # Units of the vocabulary as UCUM codes; "unit" and "dose" have no UCUM code and go as text only.
 UCUM = {"mg": "mg", "g": "g", "mcg": "ug", "ng": "ng", "mL": "mL", "L": "L", "IU": "[IU]", "mmol": "mmol", "%": "%"}
@@ -90,25 +98,60 @@ def _narrative(content):
     return {"status": "generated", "div": f'<div xmlns="http://www.w3.org/1999/xhtml">{"".join(parts)}</div>'}
 
 
+def _translated(chinese):
+    """The `_<element>` of an English string carrying its Chinese translation, or None without one."""
+    if not (chinese or "").strip():
+        return None
+    return {
+        "extension": [
+            {
+                "url": TRANSLATION_EXTENSION,
+                "extension": [{"url": "lang", "valueCode": CHINESE}, {"url": "content", "valueString": chinese}],
+            }
+        ]
+    }
+
+
+def _with_translation(element, name, chinese):
+    """`element` with the Chinese translation of its string `name` added, when there is one."""
+    extension = _translated(chinese)
+    if extension:
+        element[f"_{name}"] = extension
+    return element
+
+
+def _chinese_section_title(section):
+    if (section.get("heading_zh") or "").strip():
+        return section["heading_zh"]
+    if (section.get("heading") or "").strip():
+        return ""  # an own English heading nobody translated
+    with translation.override("zh-hant"):
+        return str(choice_label(SectionKind, section["kind"]))
+
+
+def _attachment(text, language, title):
+    return {
+        "contentType": "text/markdown; charset=utf-8",
+        "language": language,
+        "title": title,
+        "data": base64.b64encode(text.encode("utf-8")).decode("ascii"),
+    }
+
+
 def _section_document(section, edition):
     title = section_title(section)
+    chinese_title = _chinese_section_title(section)
+    content = [{"attachment": _attachment(section["body"], "en", title)}]
+    if (section.get("body_zh") or "").strip():
+        content.append({"attachment": _attachment(section["body_zh"], CHINESE, chinese_title or title)})
     return {
         "resourceType": "DocumentReference",
         "id": f"section-{section['id']}",
         "status": "current",
         "type": {"coding": [_coding("section-kind", SectionKind, section["kind"])], "text": title},
         "date": edition.approved_at.isoformat(),
-        "description": title,
-        "content": [
-            {
-                "attachment": {
-                    "contentType": "text/markdown; charset=utf-8",
-                    "language": "en",
-                    "title": title,
-                    "data": base64.b64encode(section["body"].encode("utf-8")).decode("ascii"),
-                }
-            }
-        ],
+        **_with_translation({"description": title}, "description", chinese_title),
+        "content": content,
     }
 
 
@@ -116,7 +159,7 @@ def medication_knowledge(edition, *, base_url=""):
     """The FHIR R4 MedicationKnowledge of one published edition."""
     content = edition.content
     products = content.get("products", [])
-    code = {"text": content["generic_name"]}
+    code = _with_translation({"text": content["generic_name"]}, "text", content.get("chinese_name"))
     if content.get("atc_code"):
         code["coding"] = [{"system": ATC_SYSTEM, "code": content["atc_code"], "display": content["generic_name"]}]
 
@@ -158,7 +201,11 @@ def medication_knowledge(edition, *, base_url=""):
         "code": code,
         "status": "active",
         "synonym": _unique(
-            [*([content["chinese_name"]] if content.get("chinese_name") else []), *synonym_list(content)]
+            [
+                *([content["chinese_name"]] if content.get("chinese_name") else []),
+                *synonym_list(content),
+                *chinese_synonym_list(content),
+            ]
         ),
         "associatedMedication": [
             {"reference": f"{base_url}Medication/{s['id']}", "display": f"{p['name']} {_strength_text(s)}"}
@@ -193,7 +240,11 @@ def medication_knowledge(edition, *, base_url=""):
     if content.get("boxed_warning"):
         # MedicationKnowledge has no element for a boxed warning; an extension of this formulary carries it.
         resource["extension"] = [
-            {"url": system("StructureDefinition/boxed-warning"), "valueString": content["boxed_warning"]}
+            _with_translation(
+                {"url": system("StructureDefinition/boxed-warning"), "valueString": content["boxed_warning"]},
+                "valueString",
+                content.get("boxed_warning_zh"),
+            )
         ]
     return {key: value for key, value in resource.items() if value not in ([], None)}
 
@@ -248,7 +299,11 @@ def medication(edition, product, strength, *, base_url=""):
         "identifier": [
             {"system": system("sid/strength-id"), "value": str(strength["id"])},
         ],
-        "code": {"text": f"{product['name']} {_strength_text(strength)}"},
+        "code": _with_translation(
+            {"text": f"{product['name']} {_strength_text(strength)}"},
+            "text",
+            f"{product['chinese_name']} {strength_text(strength)}" if product.get("chinese_name") else "",
+        ),
         "status": "active",
         "manufacturer": {"display": product["certificate_holder"]},
         "form": _concept("dosage-form", DosageForm, strength["dosage_form"]),

@@ -86,8 +86,34 @@ class VersionedEntryForm(forms.ModelForm):
         )
 
 
+CHECKED_LABEL = _("Chinese text checked against the current English")
+CHECKED_HELP = _("Tick after comparing the Chinese with the English as it is now; the outdated mark goes.")
+
+
+class SectionForm(forms.ModelForm):
+    """A section of the entry's screen, with the "checked against the current English" tick.
+
+    The tick is an edit like any other: it records the current English as what the Chinese
+    translates (`models._TracksTranslation`), in the entry's revision with the reason given."""
+
+    translation_checked = forms.BooleanField(label=CHECKED_LABEL, required=False, help_text=CHECKED_HELP)
+
+    def clean(self):
+        cleaned = super().clean()
+        self.instance.translation_checked = bool(cleaned.get("translation_checked"))
+        return cleaned
+
+
 class EntryForm(VersionedEntryForm):
-    """The entry's own form: also the optional note sent with "Save and submit"."""
+    """The entry's own form: also the optional note sent with "Save and submit", and the
+    "checked" tick of the Chinese boxed warning."""
+
+    boxed_warning_checked = forms.BooleanField(label=CHECKED_LABEL, required=False, help_text=CHECKED_HELP)
+
+    def clean(self):
+        cleaned = super().clean()
+        self.instance.translation_checked = bool(cleaned.get("boxed_warning_checked"))
+        return cleaned
 
     review_note = forms.CharField(
         label=_("Message to the reviewers"),
@@ -189,6 +215,15 @@ class ReviewDecisionForm(DecisionForm):
 
     def clean_go_live_at(self):
         return _check_future(self.cleaned_data.get("go_live_at"))
+
+    publish_outdated_chinese = forms.BooleanField(
+        label=_("Publish with the Chinese text marked as outdated"),
+        required=False,
+        help_text=_(
+            "Needed when a Chinese text was translated from older English: the public page shows it "
+            "with a notice and the English beside it. Recorded in the audit log."
+        ),
+    )
 
     revision = forms.IntegerField(
         widget=forms.HiddenInput,

@@ -327,3 +327,86 @@ def _join_list_items(sections):
             else:
                 merged.append(part)
         section.paragraphs = merged
+
+
+# --- A Traditional Chinese text for an existing entry (issue 14) ------------------------
+# The classifier above reads English wording; it cannot place Chinese paragraphs. A Chinese
+# file is therefore matched to the entry's sections by order, and split by its structure only:
+# - with heading lines, each heading starts a section: a line naming a section kind (its
+#   Chinese or English title, e.g. 副作用 or Side effects, with or without a colon), or a line
+#   starting with "#" (an own heading, e.g. "# 其他資料", for a section with its own heading);
+# - without any, each block of text between blank lines is one section.
+# A section written as a single "-" stays untranslated. Nothing is dropped: every line ends
+# up in a section, and a count that does not match the entry's is refused by the service.
+
+UNTRANSLATED_MARK = "-"
+OWN_HEADING = re.compile(r"^#+\s*(?P<text>\S.*?)\s*#*$")
+
+
+@dataclass
+class TranslatedSection:
+    line_no: int  # where the section starts in the file
+    heading: str = ""  # the heading line's text ("" in a file without headings)
+    kind: str | None = None  # the section kind the heading names, if it names one
+    lines: list[str] = field(default_factory=list)
+
+    @property
+    def untranslated(self):
+        return "\n".join(self.lines).strip() == UNTRANSLATED_MARK
+
+    @property
+    def body(self):
+        """The section's text as the English is stored: paragraphs apart by a blank line,
+        wrapped lines joined (without a space between Chinese characters), list items kept."""
+        if self.untranslated:
+            return ""
+        parts = []
+        for block in _blocks("\n".join(self.lines)):
+            text = f"- {block.text}" if block.is_item else block.text
+            if block.is_item and parts and parts[-1].startswith("- "):
+                parts[-1] += "\n" + text
+            else:
+                parts.append(text)
+        return "\n\n".join(parts)
+
+
+def _heading_of(line, kind_headings):
+    """(heading text, kind or None) when `line` is a heading line, else None."""
+    stripped = line.strip()
+    own = OWN_HEADING.match(stripped)
+    if own:
+        text = own.group("text").rstrip(":：").strip()
+        return text, kind_headings.get(text.casefold())
+    text = stripped.rstrip(":：").strip()
+    kind = kind_headings.get(text.casefold())
+    return (text, kind) if kind else None
+
+
+def parse_translation(text, *, kind_headings):
+    """Split a Chinese monograph into sections (see above). `kind_headings` maps section titles,
+    casefolded, to their kinds (the Chinese and English titles of every kind)."""
+    lines = text.splitlines()
+    headed = any(_heading_of(line, kind_headings) for line in lines)
+    sections: list[TranslatedSection] = []
+    current = None
+    for line_no, line in enumerate(lines, start=1):
+        heading = _heading_of(line, kind_headings) if headed else None
+        if heading is not None:
+            current = TranslatedSection(line_no=line_no, heading=heading[0], kind=heading[1])
+            sections.append(current)
+            continue
+        if not line.strip():
+            if not headed:
+                current = None
+            elif current is not None:
+                current.lines.append("")
+            continue
+        if current is None:
+            if headed:
+                raise MonographTextError(
+                    f"Line {line_no} comes before the first heading; put it under a heading. Nothing was imported."
+                )
+            current = TranslatedSection(line_no=line_no)
+            sections.append(current)
+        current.lines.append(line)
+    return sections

@@ -178,7 +178,9 @@ class _TracksTranslation:
 
     Set `translation_checked = True` on an instance before saving to record that someone
     checked its Chinese text against the current English. A restore (django-reversion
-    saves raw) brings back the fingerprints of the revision as they were."""
+    saves raw) brings back the fingerprints of the revision as they were. Set
+    `translation_as_recorded = True` to keep the fingerprint and date already set on the
+    instance (an export file carries them, so a stale translation stays stale when moved)."""
 
     translation_fields = ()  # (english fields, chinese fields, source field, english-changed-at field or "")
 
@@ -194,6 +196,8 @@ class _TracksTranslation:
         return instance
 
     def _track_translations(self):
+        if getattr(self, "translation_as_recorded", False):
+            return
         loaded = getattr(self, "_loaded_text", None)
         checked = getattr(self, "translation_checked", False)
         for english, chinese, source, changed_at in self.translation_fields:
@@ -217,6 +221,7 @@ class _TracksTranslation:
             for name in (*english, *chinese)
         }
         self.translation_checked = False
+        self.translation_as_recorded = False
 
 
 @reversion.register(follow=["sections", "products"])

@@ -11,9 +11,10 @@ from decimal import Decimal
 import reversion
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils.text import slugify
+from django.utils import translation
+from django.utils.text import Truncator, slugify
 
-from .importing import parse_monograph
+from .importing import parse_monograph, parse_translation
 from .models import Entry, Product, Section, Strength, strength_identity, strength_text
 
 
@@ -107,6 +108,92 @@ def entry_import_text(*, generic_name, text, user=None, reason="", drug_class=No
     )
 
 
+@dataclass
+class TranslationImportResult:
+    entry: Entry
+    translated: int  # sections given Chinese text
+    untranslated: int  # sections marked "-" in the file (left without Chinese text)
+    warnings: list[str]
+
+
+def section_kind_headings():
+    """Every section kind's title in Chinese and in English, casefolded, to its kind: the
+    heading lines a Chinese file may use (`importing.parse_translation`)."""
+    from .vocabulary import SectionKind
+
+    headings = {}
+    for language in ("en", "zh-hant"):
+        with translation.override(language):
+            headings.update({str(label).casefold(): kind for kind, label in SectionKind.choices})
+    return headings
+
+
+def _first_words(text, length=24):
+    return Truncator(" ".join(text.split())).chars(length) if text.strip() else "(empty)"
+
+
+def entry_import_translation(*, generic_name, text, user=None, reason):
+    """Attach a Traditional Chinese text to the sections of an existing entry, matched by order,
+    in one revision (see `importing.parse_translation` for how the text is split).
+
+    Refused with a ValidationError that lists both sides when the number of sections differs,
+    or when a heading names another kind of section than the one at its place: matching by
+    order past a gap would put every later translation under the wrong English. Each Chinese
+    text records the English it now stands beside (a saved translation is vouched for)."""
+    from .vocabulary import SectionKind
+
+    parsed = parse_translation(text, kind_headings=section_kind_headings())
+    with transaction.atomic():
+        entry = Entry.objects.select_for_update().filter(generic_name__iexact=(generic_name or "").strip()).first()
+        if entry is None:
+            raise ValidationError(f"No entry named {generic_name!r}; import the English text first.")
+        sections = list(entry.sections.order_by("position", "id"))
+        if len(parsed) != len(sections):
+            pairs = [
+                f"  {i}. {sections[i - 1].title if i <= len(sections) else '(no English section)'}"
+                f" ↔ {_first_words(parsed[i - 1].heading or ' '.join(parsed[i - 1].lines)) if i <= len(parsed) else '(no Chinese section)'}"
+                for i in range(1, max(len(parsed), len(sections)) + 1)
+            ]
+            raise ValidationError(
+                f"The Chinese text has {len(parsed)} sections and {entry.generic_name} has {len(sections)}; "
+                'they are matched by order, so nothing was imported. Write "-" for a section left '
+                "untranslated. Side by side:\n" + "\n".join(pairs)
+            )
+        warnings = []
+        for number, (section, chinese) in enumerate(zip(sections, parsed, strict=True), start=1):
+            if chinese.kind and chinese.kind != section.kind:
+                with translation.override("en"):
+                    named = dict(SectionKind.choices)[chinese.kind]
+                raise ValidationError(
+                    f"Section {number} (line {chinese.line_no}): the heading {chinese.heading!r} names "
+                    f"“{named}”, but section {number} of {entry.generic_name} is “{section.title}”. "
+                    "Nothing was imported."
+                )
+        with reversion.create_revision():
+            for number, (section, chinese) in enumerate(zip(sections, parsed, strict=True), start=1):
+                heading_zh = section.heading_zh
+                if chinese.untranslated:
+                    heading_zh = ""
+                elif chinese.heading and not chinese.kind:
+                    if section.heading:
+                        heading_zh = chinese.heading
+                    else:
+                        warnings.append(
+                            f"Section {number} (line {chinese.line_no}): heading {chinese.heading!r} not stored: "
+                            f"“{section.title}” is a standard section, shown with its standard Chinese title."
+                        )
+                section.body_zh = chinese.body
+                section.heading_zh = heading_zh
+                _save_at(section, f"{entry.generic_name}, section {number}")
+            reversion.add_to_revision(entry)
+            reversion.set_user(user)
+            reversion.set_comment(reason)
+    untranslated = sum(1 for chinese in parsed if chinese.untranslated)
+    return TranslationImportResult(
+        entry=entry, translated=len(parsed) - untranslated, untranslated=untranslated, warnings=warnings
+    )
+
+
 def product_upsert(*, entry, name, certificate_holder, user=None, reason="", strengths=(), **fields):
     """Create or update a product and its strengths in one revision.
 
@@ -161,7 +248,10 @@ def entry_update(*, entry, user=None, reason, **fields):
             _save(locked)
             reversion.set_user(user)
             reversion.set_comment(reason.strip())
-    for name in fields:
+    # With what the save derived from them (the fingerprint of a Chinese text): a revision
+    # that later follows this object (a product's) must not record a stale copy.
+    derived = [source for _english, _chinese, source, _at in Entry.translation_fields]
+    for name in [*fields, *derived]:
         setattr(entry, name, getattr(locked, name))
     entry.updated_at = locked.updated_at
     return entry
@@ -199,11 +289,16 @@ def entry_replace(*, data, user=None, reason):
         for attr, value in data.items():
             if attr not in ("sections", "products"):
                 setattr(entry, attr, value)
+        # A file that carries what each translation was made from (export format 3) keeps it:
+        # a stale translation stays stale, a checked one checked.
+        entry.translation_as_recorded = "boxed_warning_zh_source" in data
         _save_at(entry, name)
 
         entry.sections.all().delete()
-        for i, section in enumerate(data["sections"]):
-            _save_at(Section(entry=entry, **section), f"{name}, section {i + 1}")
+        for i, section_data in enumerate(data["sections"]):
+            section = Section(entry=entry, **section_data)
+            section.translation_as_recorded = "zh_source" in section_data
+            _save_at(section, f"{name}, section {i + 1}")
 
         wanted = {(p["name"], p["certificate_holder"]): p for p in data["products"]}
         existing = {(p.name, p.certificate_holder): p for p in entry.products.all()}

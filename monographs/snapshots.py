@@ -176,6 +176,11 @@ def synonym_list(content):
     return split_lines(content.get("synonyms"))
 
 
+def chinese_synonym_list(content):
+    """The entry's Chinese synonyms, one per line (none in an edition made before they existed)."""
+    return split_lines(content.get("chinese_synonyms"))
+
+
 def safety_flags(content):
     """The SafetyFlag codes of a snapshot, in badge order: the entry's own flags, and
     "dangerous drug" when any product is classified as one."""
@@ -225,3 +230,11 @@ def translation_findings(content):
         if status != models.TranslationStatus.CURRENT:
             found.append((section_title(section), status))
     return found
+
+
+def has_chinese_text(content):
+    """Whether a snapshot has any Chinese text in its sections or boxed warning (an entry with
+    none is "not translated", rather than missing a translation in every part)."""
+    return bool((content.get("boxed_warning_zh") or "").strip()) or any(
+        (section.get("body_zh") or "").strip() for section in content.get("sections", [])
+    )

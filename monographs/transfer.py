@@ -29,23 +29,22 @@ from decimal import Decimal, InvalidOperation
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from . import services, working_copy
 from .models import strength_identity
 from .snapshots import ENTRY_FIELDS, PRODUCT_FIELDS, SECTION_FIELDS, STRENGTH_FIELDS
 
-# The Chinese content of issue 14 is not in format 2 (a later format carries it).
-_NOT_IN_FORMAT = {"chinese_synonyms", "boxed_warning_zh", "boxed_warning_zh_source", "heading_zh", "body_zh"}
-_NOT_IN_FORMAT |= {"zh_source", "english_updated_at"}
-ENTRY_FIELDS = [name for name in ENTRY_FIELDS if name not in _NOT_IN_FORMAT]
-SECTION_FIELDS = [name for name in SECTION_FIELDS if name not in _NOT_IN_FORMAT]
-PRODUCT_FIELDS = [name for name in PRODUCT_FIELDS if name not in _NOT_IN_FORMAT]
-
 FORMAT = "hk-formulary-export"
-# Version 2 added the entry's Chinese name and safety flags; version 1 files still import,
-# with those fields empty (what an entry had before they existed).
-FORMAT_VERSION = 2
-READABLE_VERSIONS = {1, 2}
+# Version 2 added the entry's Chinese name and safety flags; version 3 the Traditional Chinese
+# content (issue 14) with what each translation was made from (its `*_source` fingerprint and
+# the date the English last changed), so a translation that was stale stays stale when moved.
+# Older files still import, with the later fields empty (what an entry had before they existed).
+FORMAT_VERSION = 3
+READABLE_VERSIONS = {1, 2, 3}
+ADDED_IN_VERSION_3 = {"chinese_synonyms": "", "boxed_warning_zh": "", "boxed_warning_zh_source": ""}
+SECTION_ADDED_IN_VERSION_3 = {"heading_zh": "", "body_zh": "", "zh_source": "", "english_updated_at": None}
+PRODUCT_ADDED_IN_VERSION_3 = {"chinese_name": ""}
 ADDED_IN_VERSION_2 = {
     "chinese_name": "",
     "pregnancy_warning": False,
@@ -57,7 +56,8 @@ ADDED_IN_VERSION_2 = {
 
 EXPORT_ENTRY_FIELDS = [*ENTRY_FIELDS, "notes"]
 DECIMAL_FIELDS = {"amount", "per_amount"}
-NULLABLE_FIELDS = {"per_amount"}
+NULLABLE_FIELDS = {"per_amount", "english_updated_at"}
+DATETIME_FIELDS = {"english_updated_at"}
 INTEGER_FIELDS = {"position"}
 BOOLEAN_FIELDS = {"pregnancy_warning", "pregnancy_prevention_programme", "high_alert", "cytotoxic"}
 
@@ -75,6 +75,10 @@ class ImportReport:
 
 def _decimal_text(value):
     return None if value is None else format(Decimal(value).normalize(), "f")
+
+
+def _datetime_text(value):
+    return None if value is None else value.isoformat()
 
 
 def _strength_sort_key(strength):
@@ -98,7 +102,13 @@ def _product_sort_key(product):
 def entry_data(entry):
     """The working copy of one entry, in the export shape (comparable with a parsed import)."""
     data = {name: getattr(entry, name) for name in EXPORT_ENTRY_FIELDS}
-    data["sections"] = [{name: getattr(s, name) for name in SECTION_FIELDS} for s in entry.sections.all()]
+    data["sections"] = [
+        {
+            name: _datetime_text(getattr(s, name)) if name in DATETIME_FIELDS else getattr(s, name)
+            for name in SECTION_FIELDS
+        }
+        for s in entry.sections.all()
+    ]
     products = []
     for product in entry.products.all():
         strengths = []
@@ -155,6 +165,14 @@ def _object(value, where, fields):
             if not isinstance(item, list):
                 raise TransferError(f"{where}.{name}: expected a list.")
             out[name] = item
+        elif name in DATETIME_FIELDS:
+            if item is None:
+                out[name] = None
+                continue
+            moment = parse_datetime(item) if isinstance(item, str) else None
+            if moment is None or moment.tzinfo is None:
+                raise TransferError(f"{where}.{name}: {item!r} is not a date and time with its offset.")
+            out[name] = moment.isoformat()
         elif name in DECIMAL_FIELDS:
             if item is None and name in NULLABLE_FIELDS:
                 out[name] = None
@@ -184,13 +202,25 @@ def _object(value, where, fields):
 
 
 def _parse_entry(raw, where, version=FORMAT_VERSION):
+    older = version < 3 and isinstance(raw, dict)
     if version == 1 and isinstance(raw, dict):
         raw = {**ADDED_IN_VERSION_2, **raw}
+    if older:
+        raw = {**ADDED_IN_VERSION_3, **raw}
     entry = _object(raw, where, [*EXPORT_ENTRY_FIELDS, "sections", "products"])
-    entry["sections"] = [_object(s, f"{where}.sections[{i}]", SECTION_FIELDS) for i, s in enumerate(entry["sections"])]
+    entry["sections"] = [
+        _object(
+            {**SECTION_ADDED_IN_VERSION_3, **s} if older and isinstance(s, dict) else s,
+            f"{where}.sections[{i}]",
+            SECTION_FIELDS,
+        )
+        for i, s in enumerate(entry["sections"])
+    ]
     products, seen_products = [], set()
     for i, raw_product in enumerate(entry["products"]):
         pwhere = f"{where}.products[{i}]"
+        if older and isinstance(raw_product, dict):
+            raw_product = {**PRODUCT_ADDED_IN_VERSION_3, **raw_product}
         product = _object(raw_product, pwhere, [*PRODUCT_FIELDS, "strengths"])
         key = _product_sort_key(product)
         if key in seen_products:

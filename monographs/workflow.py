@@ -17,8 +17,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from . import checks, public_cache, signals, working_copy
-from .models import AuditEvent, Edition, Entry, EntryState, State
-from .snapshots import listing_fields, snapshot_of_revision
+from .models import AuditEvent, Edition, Entry, EntryState, State, TranslationStatus
+from .snapshots import listing_fields, snapshot_of_revision, translation_findings
 
 Action = AuditEvent.Action
 logger = logging.getLogger(__name__)
@@ -53,6 +53,22 @@ class ContentCheckError(TransitionError):
             % {"count": len(findings)}
         )
         self.findings = findings
+
+
+class StaleTranslationError(TransitionError):
+    """The version has Chinese text made from older English and the reviewer did not accept
+    publishing it marked as outdated; `sections` names the parts concerned."""
+
+    def __init__(self, sections):
+        super().__init__(
+            _(
+                "Not approved: the Chinese text of %(sections)s was translated from older English. "
+                "Tick “publish with the Chinese text marked as outdated” to publish it anyway, "
+                "or reject so the translation is updated."
+            )
+            % {"sections": ", ".join(f"“{title}”" for title in sections)}
+        )
+        self.sections = sections
 
 
 def review_interval():
@@ -187,6 +203,18 @@ def submission_findings(entry, revision=None):
     return checks.check_content(snapshot_of_revision(revision, entry.pk))
 
 
+def stale_translations(content):
+    """Titles of the parts of a snapshot whose Chinese text is stale (translated from English that
+    has changed since): approving it needs the reviewer's explicit tick, recorded in the audit log.
+    Missing translations need nothing: the pages show the English, labelled as English."""
+    return [title for title, status in translation_findings(content) if status == TranslationStatus.STALE]
+
+
+def submitted_stale_translations(entry, revision):
+    """`stale_translations` of `revision` of `entry`: the review screen asks before offering the tick."""
+    return stale_translations(snapshot_of_revision(revision, entry.pk))
+
+
 def can_withdraw(user, entry, state=None):
     """Whether `user` may take `entry` off the public pages (or stop it going live)."""
     state = state or _state_of(entry)
@@ -285,9 +313,13 @@ def _cancel_scheduled_publication(state, *, user, comment):
     )
 
 
-def approve(*, entry, user, revision, comment, effective_at=None):
+def approve(*, entry, user, revision, comment, effective_at=None, accept_stale_translations=False):
     """Approve `revision`, the submitted revision the reviewer saw: it becomes a new edition,
     which is published at once, or at `effective_at` when that is in the future (four-eyes enforced).
+
+    A version with stale Chinese text (`stale_translations`) is refused with
+    StaleTranslationError unless `accept_stale_translations`; then the audit comment says
+    which parts were published with the Chinese text marked as outdated.
 
     A scheduled edition waits in the entry's state; the previous edition, if any,
     stays live until `publish_due` publishes the new one. An approval replaces an
@@ -314,6 +346,14 @@ def approve(*, entry, user, revision, comment, effective_at=None):
         now = timezone.now()
         effective_at = _scheduled(effective_at)
         content = snapshot_of_revision(revision, entry.pk)
+        stale = stale_translations(content)
+        if stale and not accept_stale_translations:
+            raise StaleTranslationError(stale)
+        if stale:
+            outdated = _("Published with outdated Chinese text: %(sections)s") % {
+                "sections": ", ".join(f"“{title}”" for title in stale)
+            }
+            comment = f"{comment}\n{outdated}"
         last_number = Edition.objects.filter(entry=entry).order_by("-number").values_list("number", flat=True).first()
         edition = Edition(
             entry=entry,

@@ -72,6 +72,18 @@ def published_lenalidomide(lenalidomide, editor, reviewer):
 
 
 @pytest.fixture
+def bilingual_lenalidomide(db):
+    """The demo entry with its demonstration Traditional Chinese text (all of it made from the
+    current English, "How it works" untranslated): a draft."""
+    return load_lenalidomide(chinese=True)
+
+
+@pytest.fixture
+def published_bilingual_lenalidomide(bilingual_lenalidomide, editor, reviewer):
+    return publish(bilingual_lenalidomide, editor=editor, reviewer=reviewer, comment="Checked against the PI")
+
+
+@pytest.fixture
 def make_editor_reviewer(db):
     """A senior pharmacist who both edits and reviews."""
     return make_user("senior", "Editors", "Reviewers")

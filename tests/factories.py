@@ -122,10 +122,17 @@ def make_entry(generic_name, *, user=None, sections=None, products=(), reason="T
     return Entry.objects.get(pk=entry.pk)
 
 
-def publish(entry, *, editor, reviewer, comment="Checked"):
-    """Submit the working copy as `editor` and approve exactly that revision as `reviewer`."""
+def publish(entry, *, editor, reviewer, comment="Checked", accept_stale_translations=False):
+    """Submit the working copy as `editor` and approve exactly that revision as `reviewer`
+    (ticking "publish with the Chinese text marked as outdated" if asked)."""
     submitted = workflow.submit(entry=entry, user=editor, comment="Ready")
-    workflow.approve(entry=entry, revision=submitted.revision, user=reviewer, comment=comment)
+    workflow.approve(
+        entry=entry,
+        revision=submitted.revision,
+        user=reviewer,
+        comment=comment,
+        accept_stale_translations=accept_stale_translations,
+    )
     return Entry.objects.get(pk=entry.pk)
 
 

@@ -14,7 +14,7 @@ from django.urls import resolve
 from django.utils import timezone
 from django.utils.http import http_date
 
-from monographs import workflow
+from monographs import services, workflow
 from monographs.api.urls import api_patterns
 from monographs.models import Edition, Section
 from monographs.services import product_upsert
@@ -477,3 +477,37 @@ def test_a_dangerous_drug_product_flags_its_entry(client, published_lenalidomide
     )
     body = get(client, f"{API}/entries/morphine/")[1]
     assert [f["code"] for f in body["safety_flags"]] == ["dangerous_drug"]
+
+
+def test_chinese_content_is_language_tagged_beside_the_english(
+    client, published_bilingual_lenalidomide, editor2, reviewer2
+):
+    entry = published_bilingual_lenalidomide
+    interactions = entry.sections.get(kind="interactions")
+    services.section_update(section=interactions, user=editor2, reason="New", body=interactions.body + " More.")
+    publish(entry, editor=editor2, reviewer=reviewer2, accept_stale_translations=True)
+    body = get(client, f"{API}/entries/{entry.pk}/")[1]
+    # The v1 fields keep their meaning: English.
+    assert body["boxed_warning"].startswith("Do not use in pregnancy")
+    chinese = body["translations"]["zh-Hant"]
+    assert chinese["name"] == "來那度胺" and chinese["synonyms"] == ["雷利竇邁"]
+    assert chinese["boxed_warning"].startswith("懷孕期間不可使用")
+    assert chinese["boxed_warning_status"] == "current"
+    sections = {s["kind"]: s for s in body["sections"]}
+    assert sections["contraindications"]["body"].startswith("Pregnancy strictly precludes")
+    contraindications = sections["contraindications"]["translations"]["zh-Hant"]
+    assert contraindications["body"].startswith("懷孕期間絕對不可使用本藥")
+    assert (contraindications["title"], contraindications["status"]) == ("禁忌症", "current")
+    assert sections["interactions"]["translations"]["zh-Hant"]["status"] == "stale"
+    assert sections["interactions"]["translations"]["zh-Hant"]["english_updated_at"]
+    assert sections["mechanism"]["translations"]["zh-Hant"] | {"english_updated_at": None} == {
+        "heading": "",
+        "title": "作用原理",
+        "body": "",
+        "status": "missing",
+        "english_updated_at": None,
+    }
+    revlimid = next(p for p in body["products"] if p["name"] == "Revlimid")
+    assert revlimid["translations"] == {"zh-Hant": {"name": "瑞復美"}}
+    listed = next(r for r in get(client, f"{API}/entries/")[1]["results"] if r["id"] == entry.pk)
+    assert listed["translations"]["zh-Hant"]["name"] == "來那度胺"

@@ -217,3 +217,38 @@ def test_the_seed_empty_list_is_found_on_the_demo_entry(lenalidomide):
     findings = workflow.submission_findings(lenalidomide)
     assert [(f.code, f.level, f.where) for f in findings] == [("empty_list", "warning", "Uses and indications")]
     assert "this substance is indicated for:" in findings[0].message
+
+
+def test_the_demo_translation_leaves_one_section_without_chinese(bilingual_lenalidomide):
+    findings = workflow.submission_findings(bilingual_lenalidomide)
+    assert [(f.code, f.where) for f in findings if f.code == "chinese_translation"] == [
+        ("chinese_translation", "How it works")
+    ]
+    assert findings[-1].message.startswith("No Chinese text")
+
+
+def translated(snapshot, kind, chinese, english=None):
+    """`snapshot` with the section of `kind` given Chinese text made from `english` (its own body by default)."""
+    from monographs.models import english_fingerprint
+
+    for section in snapshot["sections"]:
+        if section["kind"] == kind:
+            source = english if english is not None else section["body"]
+            section.update(body_zh=chinese, zh_source=english_fingerprint(section["heading"], source))
+    return snapshot
+
+
+def test_an_entry_without_chinese_text_has_no_translation_finding():
+    assert found(content(), "chinese_translation") == []
+
+
+def test_stale_chinese_is_found_and_once_some_chinese_exists_missing_parts_too():
+    snapshot = translated(content(), "overview", "示例單抗是一種單克隆抗體。", english="An older overview.")
+    snapshot = translated(snapshot, "storage", "存放於雪櫃。")
+    findings = [(f.where, f.message.split(":")[0]) for f in found(snapshot, "chinese_translation")]
+    assert findings == [
+        ("Overview", "The Chinese text was translated from older English"),
+        ("Uses and indications", "No Chinese text"),
+        ("Side effects", "No Chinese text"),
+        ("Contraindications", "No Chinese text"),
+    ]

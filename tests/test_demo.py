@@ -284,3 +284,25 @@ def test_demo_history_credits_the_editor_and_demo_logins_have_example_addresses(
     assert authors == {"editor"}
     emails = dict(get_user_model().objects.values_list("username", "email"))
     assert emails == {name: f"{name}@example.org" for name in ["admin", "editor", "reviewer", "reader"]}
+
+
+def test_the_demo_has_a_chinese_translation_with_one_part_missing_and_one_outdated(dev):
+    from monographs.models import AuditEvent, TranslationStatus
+
+    load_demo()
+    entry = Entry.objects.get()
+    status = {s.kind: s.translation for s in entry.sections.all()}
+    for kind in ("overview", "uses", "side_effects", "seek_help", "contraindications", "storage"):
+        assert status[kind] == TranslationStatus.CURRENT, kind
+    assert status["mechanism"] == TranslationStatus.MISSING
+    assert status["interactions"] == TranslationStatus.STALE
+    contraindications = entry.sections.get(kind="contraindications").body_zh
+    assert "懷孕" in contraindications
+    assert "多發性骨髓瘤" in entry.sections.get(kind="uses").body_zh
+    assert entry.boxed_warning_translation == TranslationStatus.CURRENT
+    assert Product.objects.get(name="Revlimid").chinese_name == "瑞復美"
+    assert "示範翻譯" in entry.sections.get(kind="disclaimer").body_zh
+    assert "demonstration translation" in entry.notes
+    # Published with the outdated text ticked, as a reviewer would have to.
+    approved = AuditEvent.objects.get(entry=entry, action=AuditEvent.Action.APPROVED)
+    assert approved.comment.endswith("Published with outdated Chinese text: “Interactions”")

@@ -208,3 +208,37 @@ def test_change_summary_names_what_changed_as_a_pharmacist_reads_it():
     assert summary.removed == []
     assert not change_summary(new, new)
     assert change_summary(new, old).removed == ["Storage and duration"]
+
+
+def test_chinese_fields_are_compared_character_by_character():
+    from monographs.diffing import FieldChange
+
+    change = FieldChange("body_zh", "每日服用10毫克一次。", "每日服用15毫克兩次。", model=None)
+    # Digits stay one token, but never swallow the Chinese characters after them.
+    # (A space keeps "10" and "15" apart in the page's text, as between English words.)
+    assert str(change[1]) == "每日服用<del>10</del> <ins>15</ins>毫克<del>一</del><ins>兩</ins>次。"
+    # The same text as an English field would be one run from the digits on: the whole tail replaced.
+    english = FieldChange("body", "每日服用10毫克一次。", "每日服用15毫克兩次。", model=None)
+    assert "<del>10毫克一次</del>" in str(english[1])
+
+
+def test_translation_bookkeeping_is_not_a_change_and_a_status_change_is_one_row():
+    from monographs.diffing import compare
+    from monographs.models import english_fingerprint
+
+    section = {"id": 1, "kind": "overview", "heading": "", "position": 10, "body": "New English."}
+    stale = {**section, "body_zh": "中文。", "zh_source": english_fingerprint("", "Old English.")}
+    checked = {**section, "body_zh": "中文。", "zh_source": english_fingerprint("", "New English.")}
+    _fields, (change,), _products = compare(
+        {"sections": [stale], "products": []}, {"sections": [checked], "products": []}
+    )
+    assert [(f.name, str(f.label)) for f in change.fields] == [("chinese_translation", "Chinese translation")]
+    assert (str(change.fields[0]._values[0]), str(change.fields[0]._values[1])) == (
+        "outdated: the English changed since",
+        "up to date",
+    )
+    # An edition made before the Chinese fields existed compares as empty Chinese, not as a change.
+    _fields, (same,), _products = compare(
+        {"sections": [section], "products": []}, {"sections": [{**section, "body_zh": ""}], "products": []}
+    )
+    assert same.status == "same"

@@ -3,10 +3,13 @@ Medication per strength, valid by the fhir.resources R4B models (R4B keeps the
 R4 structure of these resources), served as application/fhir+json; drafts,
 never-published and withdrawn entries are 404 with an OperationOutcome."""
 
+import base64
+
 import pytest
 from django.core.cache import cache
 from django.test import Client
 from fhir.resources.R4B.bundle import Bundle
+from fhir.resources.R4B.element import Element
 from fhir.resources.R4B.medication import Medication
 from fhir.resources.R4B.medicationknowledge import MedicationKnowledge
 from fhir.resources.R4B.operationoutcome import OperationOutcome
@@ -24,12 +27,29 @@ def _fresh_throttle():
     cache.clear()
 
 
+def modelled(body):
+    """`body` for fhir.resources: the primitive extensions of an extension's value (FHIR JSON
+    `"_valueString"`, where the boxed warning's Chinese translation goes) are valid FHIR R4 but
+    not modelled by fhir.resources 8, so each is validated on its own as an Element and taken out."""
+    if isinstance(body, list):
+        return [modelled(item) for item in body]
+    if not isinstance(body, dict):
+        return body
+    out = {}
+    for key, value in body.items():
+        if key.startswith("_value") and "url" in body:
+            Element.model_validate(value)
+            continue
+        out[key] = modelled(value)
+    return out
+
+
 def fetch(client, path, model, status=200, **headers):
     response = client.get(path, headers=headers)
     assert response.status_code == status, response.content
     assert response["Content-Type"].startswith(FHIR_JSON)
     body = response.json()
-    return model.model_validate(body), body
+    return model.model_validate(modelled(body)), body
 
 
 def strengths_of(edition):
@@ -154,7 +174,7 @@ def test_search_by_name_is_a_searchset_bundle(client, published_lenalidomide, ed
     assert bundle.type == "searchset" and bundle.total == 1
     assert bundle.entry[0].resource.code.text == "Lenalidomide"
     assert bundle.entry[0].fullUrl == f"http://testserver/fhir/MedicationKnowledge/{published_lenalidomide.pk}"
-    MedicationKnowledge.model_validate(body["entry"][0]["resource"])
+    MedicationKnowledge.model_validate(modelled(body["entry"][0]["resource"]))
 
     assert fetch(client, "/fhir/MedicationKnowledge?name=CC-5013", Bundle)[0].total == 1
     assert fetch(client, "/fhir/MedicationKnowledge?name=Revlimid", Bundle)[0].total == 1
@@ -276,3 +296,37 @@ def test_safety_flags_chinese_name_and_boxed_warning_are_in_the_medication_knowl
     (extension,) = body["extension"]
     assert extension["url"].endswith("/StructureDefinition/boxed-warning")
     assert "pregnancy" in extension["valueString"]
+
+
+def test_chinese_text_is_a_zh_hant_attachment_and_chinese_strings_use_the_translation_extension(
+    client, published_bilingual_lenalidomide
+):
+    entry = published_bilingual_lenalidomide
+    resource, body = fetch(client, f"/fhir/MedicationKnowledge/{entry.pk}", MedicationKnowledge)
+
+    def translation_of(element):
+        (extension,) = element["extension"]
+        assert extension["url"] == "http://hl7.org/fhir/StructureDefinition/translation"
+        parts = {part["url"]: part for part in extension["extension"]}
+        assert parts["lang"]["valueCode"] == "zh-Hant"
+        return parts["content"]["valueString"]
+
+    assert translation_of(body["code"]["_text"]) == "來那度胺"
+    assert resource.code.text__ext.extension[0].url == "http://hl7.org/fhir/StructureDefinition/translation"
+    (boxed,) = body["extension"]
+    assert translation_of(boxed["_valueString"]).startswith("懷孕期間不可使用")
+    assert "雷利竇邁" in resource.synonym
+
+    documents = {d["type"]["coding"][0]["code"]: d for d in body["contained"]}
+    contraindications = documents["contraindications"]["content"]
+    assert [c["attachment"]["language"] for c in contraindications] == ["en", "zh-Hant"]
+    chinese = base64.b64decode(contraindications[1]["attachment"]["data"]).decode("utf-8")
+    assert chinese.startswith("懷孕期間絕對不可使用本藥")
+    assert contraindications[1]["attachment"]["title"] == "禁忌症"
+    assert translation_of(documents["contraindications"]["_description"]) == "禁忌症"
+    # An untranslated section has the English attachment only.
+    assert [c["attachment"]["language"] for c in documents["mechanism"]["content"]] == ["en"]
+
+    revlimid_5mg = Strength.objects.get(product__name="Revlimid", amount=5)
+    medication, body = fetch(client, f"/fhir/Medication/{revlimid_5mg.pk}", Medication)
+    assert translation_of(body["code"]["_text"]) == "瑞復美 5 mg"

@@ -229,3 +229,79 @@ def test_command_line_exits_with_status_1_and_a_message_not_a_traceback(tmp_path
     assert completed.stdout == ""
     # The file was refused before anything touched a database.
     assert not database.exists()
+
+
+# --language zh-hant: a Chinese text attached to an existing entry, by order (issue 14).
+
+ZH_SEED = BASE_DIR / "monographs" / "seeds" / "lenalidomide.zh-hant.txt"
+
+
+@pytest.fixture
+def english_only(db):
+    run_import(SEED, name="Lenalidomide")
+    return Entry.objects.get(generic_name="Lenalidomide")
+
+
+def test_chinese_import_attaches_each_section_by_order_in_one_revision(english_only, tmp_path):
+    english = list(english_only.sections.values_list("body", flat=True))
+    before = Version.objects.get_for_object(english_only).count()
+
+    out, err = run_import(ZH_SEED, name="lenalidomide", language="zh-hant")
+
+    assert "Chinese text attached to Lenalidomide: 10 sections, 1 left untranslated." in out
+    sections = {s.kind: s for s in english_only.sections.all()}
+    assert sections["contraindications"].body_zh.startswith("懷孕期間絕對不可使用本藥")
+    assert sections["uses"].body_zh.count("\n\n") == 1  # its two paragraphs kept apart
+    assert sections["mechanism"].body_zh == ""
+    assert all(s.translation == "current" for s in sections.values() if s.body_zh)
+    assert list(english_only.sections.values_list("body", flat=True)) == english  # English untouched
+    versions = Version.objects.get_for_object(english_only)
+    assert versions.count() == before + 1
+    assert versions.first().revision.comment == "Chinese text imported from lenalidomide.zh-hant.txt"
+
+
+def test_a_chinese_file_without_headings_is_split_at_blank_lines(db, tmp_path):
+    Entry.objects.all().delete()
+    path = tmp_path / "en.txt"
+    path.write_text("Aspirin relieves pain.\nStore it below 25 degrees.\n", "utf-8")
+    run_import(path, name="Aspirin")
+    assert list(Entry.objects.get().sections.values_list("kind", flat=True)) == ["overview", "storage"]
+    zh = tmp_path / "zh.txt"
+    zh.write_text("阿士匹靈可紓緩\n痛楚。\n\n存放於攝氏25度以下。\n", "utf-8")
+
+    run_import(zh, name="Aspirin", language="zh-hant")
+
+    assert list(Entry.objects.get().sections.values_list("body_zh", flat=True)) == [
+        "阿士匹靈可紓緩痛楚。",  # a wrapped line joined without a space
+        "存放於攝氏25度以下。",
+    ]
+
+
+def test_a_chinese_file_with_another_number_of_sections_is_refused_listing_both_sides(english_only, tmp_path):
+    path = tmp_path / "short.txt"
+    path.write_text("概覽\n來那度胺能調節免疫系統。\n\n副作用\n疲倦。\n", "utf-8")
+    before = Version.objects.get_for_object(english_only).count()
+
+    with pytest.raises(CommandError) as refused:
+        run_import(path, name="Lenalidomide", language="zh-hant")
+
+    message = str(refused.value)
+    assert "The Chinese text has 2 sections and Lenalidomide has 11" in message
+    assert "nothing was imported" in message
+    assert "1. Overview ↔ 概覽" in message and "11. Disclaimer ↔ (no Chinese section)" in message
+    assert not english_only.sections.exclude(body_zh="").exists()
+    assert Version.objects.get_for_object(english_only).count() == before
+
+
+def test_a_heading_naming_another_section_is_refused(english_only, tmp_path):
+    text = ZH_SEED.read_text("utf-8").replace("藥物類別\n", "副作用\n", 1)
+    path = tmp_path / "misplaced.txt"
+    path.write_text(text, "utf-8")
+    with pytest.raises(CommandError, match="Section 2 .*names “Side effects”, but section 2 of Lenalidomide is"):
+        run_import(path, name="Lenalidomide", language="zh-hant")
+    assert not english_only.sections.exclude(body_zh="").exists()
+
+
+def test_chinese_import_needs_an_existing_entry(db, tmp_path):
+    with pytest.raises(CommandError, match="No entry named 'Nothing'; import the English text first"):
+        run_import(ZH_SEED, name="Nothing", language="zh-hant")

@@ -377,3 +377,22 @@ def test_the_content_checks_find_the_same_empty_list_as_the_importer(seed_text, 
     assert lines_introducing_no_list(seed_text) == [(7, "Beyond its role in myeloma, this substance is indicated for:")]
     assert seed.warnings[0].startswith("Line 7 introduces a list")
     assert lines_introducing_no_list("Uses:\nKeep it cold.\n\nIndicated for:\n\n- myeloma") == []
+
+
+def test_parse_translation_splits_on_heading_lines_and_keeps_lists():
+    from monographs.importing import parse_translation
+    from monographs.services import section_kind_headings
+
+    text = "概覽：\n第一段。\n\n第二段。\n\n# 其他資料\n以下情況應求醫：\n- 氣促\n- 胸口痛\n副作用\n-\n"
+    overview, other, side_effects = parse_translation(text, kind_headings=section_kind_headings())
+    assert (overview.kind, overview.body) == ("overview", "第一段。\n\n第二段。")
+    assert (other.kind, other.heading, other.body) == (None, "其他資料", "以下情況應求醫：\n\n- 氣促\n- 胸口痛")
+    assert side_effects.kind == "side_effects" and side_effects.untranslated and side_effects.body == ""
+
+
+def test_parse_translation_refuses_text_before_the_first_heading():
+    from monographs.importing import MonographTextError, parse_translation
+    from monographs.services import section_kind_headings
+
+    with pytest.raises(MonographTextError, match="Line 1 comes before the first heading"):
+        parse_translation("前言。\n副作用\n疲倦。\n", kind_headings=section_kind_headings())

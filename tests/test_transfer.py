@@ -15,8 +15,8 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from reversion.models import Revision, Version
 
-from monographs import transfer
-from monographs.models import AuditEvent, Edition, Entry, Product, Section, State, Strength
+from monographs import services, transfer
+from monographs.models import AuditEvent, Edition, Entry, Product, Section, State, Strength, TranslationStatus
 
 from .factories import make_entry, one_product
 
@@ -95,7 +95,7 @@ def test_export_file_has_format_version_checksum_and_full_content(tmp_path, two_
 
     document = json.loads(path.read_text("utf-8"))
     assert document["format"] == "hk-formulary-export"
-    assert document["format_version"] == 2
+    assert document["format_version"] == 3
     assert document["checksum"] == {"algorithm": "sha256", "value": transfer.checksum(document["payload"])}
     lenalidomide, metformin = document["payload"]["entries"]
     assert lenalidomide["generic_name"] == "Lenalidomide" and lenalidomide["atc_code"] == "L04AX04"
@@ -257,7 +257,7 @@ def test_invalid_content_anywhere_rolls_back_the_whole_import(tmp_path, two_entr
 @pytest.mark.parametrize(
     "change, expected",
     [
-        (lambda d: d.update(format_version=3), "Format version 3 is not supported"),
+        (lambda d: d.update(format_version=4), "Format version 4 is not supported"),
         (lambda d: d.update(format="something-else"), "not a formulary export"),
         (lambda d: d.pop("checksum"), "no sha256 checksum"),
     ],
@@ -335,6 +335,64 @@ def test_a_version_1_file_without_safety_flags_still_imports(tmp_path, two_entri
     entries = transfer.load_document(json.dumps(document).encode())
     lenalidomide = next(e for e in entries if e["generic_name"] == "Lenalidomide")
     assert lenalidomide["pregnancy_warning"] is False and lenalidomide["chinese_name"] == ""
+
+
+def test_chinese_text_and_its_staleness_survive_a_transfer(tmp_path, bilingual_lenalidomide, editor):
+    interactions = bilingual_lenalidomide.sections.get(kind="interactions")
+    services.section_update(section=interactions, user=editor, reason="New", body=interactions.body + " More.")
+    path = tmp_path / "bilingual.json"
+    export(path)
+    lenalidomide = json.loads(path.read_text("utf-8"))["payload"]["entries"][0]
+    interactions = next(s for s in lenalidomide["sections"] if s["kind"] == "interactions")
+    assert interactions["body_zh"].startswith("本藥與某些抗凝血藥物")
+    assert lenalidomide["boxed_warning_zh"].startswith("懷孕期間不可使用")
+    assert next(p for p in lenalidomide["products"] if p["name"] == "Revlimid")["chinese_name"] == "瑞復美"
+
+    wipe_database()
+    run_import(path, user=editor.username)
+
+    entry = Entry.objects.get(generic_name="Lenalidomide")
+    status = {section.kind: section.translation for section in entry.sections.all()}
+    assert status["interactions"] == TranslationStatus.STALE  # not made current by the import
+    assert status["contraindications"] == TranslationStatus.CURRENT
+    assert status["mechanism"] == TranslationStatus.MISSING
+    assert entry.boxed_warning_translation == TranslationStatus.CURRENT
+    english_updated = entry.sections.get(kind="interactions").english_updated_at
+    assert english_updated.isoformat() == interactions["english_updated_at"]
+
+
+def test_a_version_2_file_imports_with_the_chinese_empty(tmp_path, bilingual_lenalidomide, editor):
+    path = tmp_path / "v2.json"
+    export(path)
+    document = json.loads(path.read_text("utf-8"))
+    document["format_version"] = 2
+    for entry in document["payload"]["entries"]:
+        for name in transfer.ADDED_IN_VERSION_3:
+            del entry[name]
+        for section in entry["sections"]:
+            for name in transfer.SECTION_ADDED_IN_VERSION_3:
+                del section[name]
+        for product in entry["products"]:
+            del product["chinese_name"]
+    document["checksum"]["value"] = transfer.checksum(document["payload"])
+    path.write_bytes(transfer.dump(document))
+
+    wipe_database()
+    run_import(path, user=editor.username)
+
+    entry = Entry.objects.get(generic_name="Lenalidomide")
+    assert entry.boxed_warning_zh == "" and entry.chinese_synonyms == ""
+    assert not entry.sections.exclude(body_zh="").exists()
+    assert not Product.objects.exclude(chinese_name="").exists()
+    assert entry.chinese_name == "來那度胺"  # a version 2 field, kept
+
+
+def test_a_bad_english_updated_at_is_refused(tmp_path, two_entries):
+    path = tmp_path / "bad.json"
+    export(path)
+    rewrite(path, lambda payload: payload["entries"][0]["sections"][0].update(english_updated_at="yesterday"))
+    with pytest.raises(transfer.TransferError, match="english_updated_at: 'yesterday' is not a date and time"):
+        transfer.load_document(path.read_bytes())
 
 
 def test_a_flag_that_is_not_true_or_false_is_refused(tmp_path, two_entries):

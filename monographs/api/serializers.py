@@ -11,9 +11,20 @@ holding it was approved, so `updated_since` returns everything changed since.
 """
 
 from django.urls import NoReverseMatch, reverse
+from django.utils import translation
 from rest_framework import serializers
 
-from ..snapshots import choice_label, safety_flags, section_title, strength_text, synonym_list
+from ..models import TranslationStatus
+from ..snapshots import (
+    boxed_warning_translation,
+    chinese_synonym_list,
+    choice_label,
+    safety_flags,
+    section_title,
+    section_translation,
+    strength_text,
+    synonym_list,
+)
 from ..vocabulary import (
     DosageForm,
     FormularyStatus,
@@ -38,6 +49,49 @@ def _public_page(slug):
         return None
 
 
+# Traditional Chinese content (issue 14) sits beside the English under `translations`, keyed by
+# BCP 47 language tag; every other text field is English, as in v1 from the start.
+CHINESE = "zh-Hant"
+
+
+def _status(status):
+    return None if status is None else str(status.value)
+
+
+def _chinese_title(section):
+    """The section's title in Chinese: its own Chinese heading, else the Chinese title of its kind
+    (for a section with an own English heading but no Chinese one, that English heading)."""
+    if (section.get("heading_zh") or "").strip():
+        return section["heading_zh"]
+    if (section.get("heading") or "").strip():
+        return section["heading"]
+    with translation.override("zh-hant"):
+        return str(choice_label(SectionKind, section["kind"]))
+
+
+def _section_translations(section):
+    return {
+        CHINESE: {
+            "heading": section.get("heading_zh") or "",
+            "title": _chinese_title(section),
+            "body": section.get("body_zh") or "",
+            "status": _status(section_translation(section)),
+            "english_updated_at": section.get("english_updated_at"),
+        }
+    }
+
+
+def _entry_translations(content):
+    return {
+        CHINESE: {
+            "name": content.get("chinese_name") or "",
+            "synonyms": chinese_synonym_list(content),
+            "boxed_warning": content.get("boxed_warning_zh") or "",
+            "boxed_warning_status": _status(boxed_warning_translation(content)),
+        }
+    }
+
+
 def entry_record(edition, *, request=None, detail=False):
     """The API representation of one live edition, as plain data."""
     content = edition.content
@@ -55,6 +109,7 @@ def entry_record(edition, *, request=None, detail=False):
         "legal_classifications": sorted({p["legal_classification"] for p in products}),
         "safety_flags": [{"code": flag, "label": choice_label(SafetyFlag, flag)} for flag in safety_flags(content)],
         "boxed_warning": content.get("boxed_warning") or "",
+        "translations": _entry_translations(content),
         "edition": edition.number,
         "updated_at": updated_at,
         "next_review_due": edition.next_review_due,
@@ -74,6 +129,7 @@ def entry_record(edition, *, request=None, detail=False):
             "title": section_title(s),
             "position": s["position"],
             "body": s["body"],
+            "translations": _section_translations(s),
             "updated_at": updated_at,
         }
         for s in content.get("sections", [])
@@ -91,6 +147,7 @@ def entry_record(edition, *, request=None, detail=False):
             "formulary_status": p["formulary_status"],
             "formulary_status_label": choice_label(FormularyStatus, p["formulary_status"]),
             "notes": p.get("notes") or "",
+            "translations": {CHINESE: {"name": p.get("chinese_name") or ""}},
             "updated_at": updated_at,
             "strengths": [
                 {
@@ -141,6 +198,56 @@ class StrengthSerializer(serializers.Serializer):
     updated_at = serializers.DateTimeField(help_text="When the edition holding this record was approved.")
 
 
+STATUS_HELP = (
+    "current: made from the English as it is; stale: the English changed after the translation "
+    "(show it marked as outdated, with the English); missing: no Chinese text (use the English)."
+)
+
+
+class ProductChineseSerializer(serializers.Serializer):
+    name = serializers.CharField(allow_blank=True, help_text="Chinese product name, e.g. 瑞復美; may be empty.")
+
+
+class ProductTranslationsSerializer(serializers.Serializer):
+    def get_fields(self):
+        return {CHINESE: ProductChineseSerializer(help_text="Traditional Chinese.")}
+
+
+class SectionChineseSerializer(serializers.Serializer):
+    heading = serializers.CharField(
+        allow_blank=True, help_text="Own Chinese heading; empty when the standard one applies."
+    )
+    title = serializers.CharField(help_text="The heading to show in Chinese.")
+    body = serializers.CharField(
+        allow_blank=True, help_text="Chinese text in the same Markdown subset; empty when missing."
+    )
+    status = serializers.ChoiceField(choices=TranslationStatus.choices, help_text=STATUS_HELP)
+    english_updated_at = serializers.DateTimeField(
+        allow_null=True, help_text="When the English text last changed (null before this was recorded)."
+    )
+
+
+class SectionTranslationsSerializer(serializers.Serializer):
+    def get_fields(self):
+        return {CHINESE: SectionChineseSerializer(help_text="Traditional Chinese.")}
+
+
+class EntryChineseSerializer(serializers.Serializer):
+    name = serializers.CharField(allow_blank=True, help_text="The entry's Chinese name (as `chinese_name`).")
+    synonyms = serializers.ListField(child=serializers.CharField(), help_text="Other Chinese names.")
+    boxed_warning = serializers.CharField(allow_blank=True, help_text="Chinese boxed warning; may be empty.")
+    boxed_warning_status = serializers.ChoiceField(
+        choices=TranslationStatus.choices,
+        allow_null=True,
+        help_text=f"{STATUS_HELP} Null without an English boxed warning.",
+    )
+
+
+class EntryTranslationsSerializer(serializers.Serializer):
+    def get_fields(self):
+        return {CHINESE: EntryChineseSerializer(help_text="Traditional Chinese.")}
+
+
 class ProductSerializer(serializers.Serializer):
     id = serializers.IntegerField(help_text="Stable identifier of the product.")
     name = serializers.CharField()
@@ -153,6 +260,7 @@ class ProductSerializer(serializers.Serializer):
     formulary_status = serializers.ChoiceField(choices=FormularyStatus.choices)
     formulary_status_label = serializers.CharField()
     notes = serializers.CharField(allow_blank=True)
+    translations = ProductTranslationsSerializer(help_text="The product's Chinese name, by language tag.")
     updated_at = serializers.DateTimeField(help_text="When the edition holding this record was approved.")
     strengths = StrengthSerializer(many=True)
 
@@ -167,6 +275,7 @@ class SectionSerializer(serializers.Serializer):
     body = serializers.CharField(
         help_text="Markdown subset: paragraphs separated by a blank line, '- ' bullets, **bold**, *italic*."
     )
+    translations = SectionTranslationsSerializer(help_text="The section in other languages, by language tag.")
     updated_at = serializers.DateTimeField(help_text="When the edition holding this record was approved.")
 
 
@@ -197,6 +306,9 @@ class EntrySummarySerializer(serializers.Serializer):
         "high-alert, cytotoxic (set on the entry) and dangerous drug (from a product's legal classification).",
     )
     boxed_warning = serializers.CharField(allow_blank=True, help_text="Short boxed warning text; may be empty.")
+    translations = EntryTranslationsSerializer(
+        help_text="Chinese names and boxed warning, by language tag; all other fields are English."
+    )
     edition = serializers.IntegerField(help_text="Number of the published edition served (1, 2, ...).")
     updated_at = serializers.DateTimeField(help_text="When this edition was approved and published.")
     next_review_due = serializers.DateField(help_text="Date by which the monograph should be reviewed again.")

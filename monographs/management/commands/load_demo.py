@@ -59,7 +59,8 @@ class Command(BaseCommand):
                     # Someone else's account, or one whose password was changed: leave it alone.
                     logins.append((username, role, None))
             # The editor writes the demo content, as in real use; the history credits them.
-            entry = load_lenalidomide(user=User.objects.get(username="editor"))
+            # With the demo Chinese translation, one part of it made outdated so the demo shows that state too.
+            entry = load_lenalidomide(user=User.objects.get(username="editor"), chinese=True, outdated_translation=True)
             if not entry.editions.exists():
                 # Put the demo on the public pages the way any content gets there:
                 # an editor submits it and a different person, a reviewer, approves it.
@@ -69,6 +70,8 @@ class Command(BaseCommand):
                     revision=working_copy.submitted_revision(entry),
                     user=User.objects.get(username="reviewer"),
                     comment="Demo data, approved for the demo",
+                    # The demo shows an outdated translation on purpose (demo.load_chinese).
+                    accept_stale_translations=True,
                 )
                 self.stdout.write("Published the demo entry through the review workflow (editor → reviewer).")
 
