@@ -58,6 +58,9 @@ RETRY_AFTER_FAILURE_SECONDS = 5
 PAGE_VERSION = "1"
 # Public pages never kept in the shared cache: the booklets are large PDFs with their own cache.
 UNCACHED_VIEWS = {"booklet", "class_booklet"}
+# Says whether the shared cache served a public page ("hit") or the app rendered one it may
+# keep ("miss"); absent when the shared cache is off. For operators and bench/run.py's hit ratio.
+CACHE_STATUS_HEADER = "X-Formulary-Cache"
 PUBLIC_NAMESPACE = "monographs"
 # The query parameters each page reads. A request with any other parameter is answered as
 # usual but not kept: otherwise `?x=1`, `?x=2`… would each fill Redis with a copy of the page.
@@ -299,11 +302,16 @@ class PublicPageCacheMiddleware:
                 refusal = guard(request) if guard is not None else None
                 if refusal is not None:
                     return set_cache_control(refusal)
-                return set_cache_control(self._conditional(request, hit))
+                response = self._conditional(request, hit)
+                response[CACHE_STATUS_HEADER] = "hit"
+                return set_cache_control(response)
         response = self.get_response(request)
         set_cache_control(response)
         if cacheable and self._may_store(request, response):
             self._save(request, response)
+        if cacheable:
+            # Set after storing, so a stored copy never says "miss" when served.
+            response[CACHE_STATUS_HEADER] = "miss"
         return response
 
     def _key_prefix(self, request):

@@ -196,6 +196,13 @@ def test_a_shared_cache_hit_makes_no_query_and_renders_no_template(
         assert hit.content == first.content and hit["ETag"] == first["ETag"], url
         assert hit["Cache-Control"] == "public, no-cache", url
         assert not hit.cookies and "cookie" not in hit.get("Vary", "").lower(), url
+        # What an operator (and bench/run.py's hit ratio) reads off the response.
+        assert (first["X-Formulary-Cache"], hit["X-Formulary-Cache"]) == ("miss", "hit"), url
+
+
+def test_without_the_shared_cache_no_cache_status_is_claimed(client, formulary):
+    response = client.get(ENTRY)
+    assert response.status_code == 200 and "X-Formulary-Cache" not in response
 
 
 def test_a_hit_answers_a_conditional_get_with_304(client, formulary, redis_cache, django_assert_num_queries):
