@@ -607,3 +607,11 @@ def test_text_matches_mark_the_words_of_the_same_stem(client, editor, reviewer):
     # ts_headline marks it instead.
     html = client.get(reverse("monographs:search"), {"q": "studies"}).content.decode()
     assert "Matched in monograph text:" in html and "<mark>study</mark>" in html
+
+
+def test_the_demo_translation_is_found_by_chinese_words(client, published_bilingual_lenalidomide):
+    # The demo's own Traditional Chinese text (monographs/seeds/lenalidomide.zh-hant.txt), as published.
+    assert result_slugs(client, "懷孕") == ["lenalidomide"]
+    assert result_slugs(client, "骨髓") == ["lenalidomide"]
+    assert result_slugs(client, "來那度胺") == ["lenalidomide"]
+    assert result_slugs(client, "咖啡") == []
