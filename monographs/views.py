@@ -37,8 +37,14 @@ def _page(request, items):
     return Paginator(items, page_size()).get_page(request.GET.get("page"))
 
 
-def _az_strip():
-    present = selectors.live_initials()
+def _az_strip(request):
+    # Which letters have entries changes only when something is published or withdrawn, and
+    # finding out reads every live edition (~60 ms at 20,000 entries): kept per publication stamp.
+    key = f"monographs:initials:{public_cache.request_stamp(request)}"
+    present = cache.get(key)
+    if present is None:
+        present = selectors.live_initials()
+        cache.set(key, present, ENTRY_CACHE_SECONDS)
     return [(letter, letter in present) for letter in LETTERS]
 
 
@@ -47,7 +53,7 @@ def home(request):
     return render(
         request,
         "monographs/home.html",
-        {"az_strip": _az_strip(), "drug_classes": _drug_classes_with_slugs()},
+        {"az_strip": _az_strip(request), "drug_classes": _drug_classes_with_slugs()},
     )
 
 
@@ -65,7 +71,7 @@ def entry_list(request):
         {
             "page_obj": _page(request, editions),
             "letter": letter,
-            "az_strip": _az_strip(),
+            "az_strip": _az_strip(request),
             "query_prefix": urlencode({"letter": letter}) + "&" if letter else "",
         },
     )

@@ -506,3 +506,17 @@ def test_the_admin_sets_the_editor_marker_for_editors_and_removes_it_for_others(
     assert client.get("/admin/").cookies["formulary_editor"].value == "1"
     client.force_login(reader)
     assert client.get("/admin/").cookies["formulary_editor"]["max-age"] == 0
+
+
+def test_az_strip_follows_each_publication_and_withdrawal(client, published_lenalidomide, editor, reviewer):
+    # The letters with entries are kept per publication stamp: a publication or a withdrawal
+    # shows on the next page, in this process and (with REDIS_URL) on every server.
+    home = reverse("monographs:home")
+    q_link = f'href="{reverse("monographs:entry_list")}?letter=Q"'
+    assert q_link not in client.get(home).content.decode()
+
+    quinine = make_published("Quinine", editor=editor, reviewer=reviewer)
+    assert q_link in client.get(home).content.decode()
+
+    workflow.withdraw(entry=quinine, user=reviewer, comment="Off the formulary")
+    assert q_link not in client.get(home).content.decode()
