@@ -934,6 +934,13 @@ class AuditEvent(AppendOnlyModel):
         ordering = ["-created_at", "-id"]
         verbose_name = _("audit event")
         verbose_name_plural = _("audit log")
+        indexes = [
+            # The formulary's publication stamp is the latest approval, go-live or withdrawal
+            # (selectors.formulary_last_changed), asked by every list and search page when the
+            # shared cache is off: read backwards from the newest event, it stops at the first
+            # publication instead of scanning the whole log.
+            models.Index(fields=["created_at"], name="auditevent_created_at_idx"),
+        ]
 
     def __str__(self):
         return f"{self.entry}: {self.get_action_display()}"

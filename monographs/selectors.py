@@ -280,13 +280,13 @@ def formulary_last_changed():
     Read from the audit log, not from editions: a scheduled edition is approved
     before it is public, and a withdrawal removes an entry from every list.
     """
-    from django.db.models import Max
-
     from .models import AuditEvent
 
     Action = AuditEvent.Action
     changes = AuditEvent.objects.filter(action__in=[Action.APPROVED, Action.WENT_LIVE, Action.WITHDRAWN])
-    return changes.aggregate(at=Max("created_at"))["at"]
+    # Newest first through the index on created_at: it stops at the latest publication
+    # (MAX() over the filter scanned the whole log: ~15 ms at 20,000 entries).
+    return changes.order_by("-created_at").values_list("created_at", flat=True).first()
 
 
 # --- What changed between two moments: the changes page, its feed and the quarterly digest. ---

@@ -5,9 +5,14 @@ PostgreSQL runs as `upper(generic_name::text) LIKE 'C%'`. Without an index on th
 expression every page (and its count) read all editions: about 17 ms each at 20,000
 entries (40,000 editions), so an uncached A–Z page cost ~100 ms (issue 13). A b-tree with
 `text_pattern_ops` serves a LIKE prefix whatever the database's collation.
+
+Also an index on the audit log's created_at: the publication stamp
+(`selectors.formulary_last_changed`, the latest approval, go-live or withdrawal) was a scan
+of the whole log, ~100,000 rows at 20,000 entries, on every list and search page when the
+shared cache is off.
 """
 
-from django.db import migrations
+from django.db import migrations, models
 
 INDEX = "monographs_edition_upper_name_prefix"
 
@@ -29,4 +34,10 @@ def backward(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [("monographs", "0015_chinese_search_index")]
 
-    operations = [migrations.RunPython(forward, backward)]
+    operations = [
+        migrations.RunPython(forward, backward),
+        migrations.AddIndex(
+            model_name="auditevent",
+            index=models.Index(fields=["created_at"], name="auditevent_created_at_idx"),
+        ),
+    ]
