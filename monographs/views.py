@@ -150,19 +150,30 @@ def entry_page_context(request, edition, monograph):
     }
 
 
+def _cached_part(edition, variant, render_part):
+    """The rendered part of an edition's page: `render_part()` once per live edition, language
+    and `variant` (the entry page, the both-languages view), then from the cache."""
+    key = entry_cache_key(edition, get_language()) + variant
+    part = cache.get(key)
+    if part is None:
+        part = render_part()
+        cache.set(key, part, ENTRY_CACHE_SECONDS)
+    return part
+
+
 def _entry_page(request, edition):
-    key = entry_cache_key(edition, get_language())
-    monograph = cache.get(key)
-    if monograph is None:
-        # The history (reviewers, what each edition changed) is fixed while this edition is live,
-        # so it is worked out here, once per live edition and language, and cached with the page.
-        monograph = monograph_html(
+    # The history (reviewers, what each edition changed) is fixed while this edition is live,
+    # so it is worked out here, once per live edition and language, and cached with the page.
+    monograph = _cached_part(
+        edition,
+        "",
+        lambda: monograph_html(
             request,
             edition,
             selectors.edition_history(edition),
             bilingual_url=reverse("monographs:entry_bilingual", args=[edition.slug]),
-        )
-        cache.set(key, monograph, ENTRY_CACHE_SECONDS)
+        ),
+    )
     return render(request, "monographs/entry_detail.html", entry_page_context(request, edition, monograph))
 
 
@@ -178,10 +189,10 @@ def _bilingual_page(request, edition):
     """The live edition with each section in English and Traditional Chinese side by side, and
     how far each translation is up to date: the sheet printed for the counter. Cached like the
     entry page, per edition and interface language (the labels and notices are in the latter)."""
-    key = f"{entry_cache_key(edition, get_language())}:bilingual"
-    sheet = cache.get(key)
-    if sheet is None:
-        sheet = render_to_string(
+    sheet = _cached_part(
+        edition,
+        ":bilingual",
+        lambda: render_to_string(
             "monographs/_bilingual.html",
             {
                 "edition": edition,
@@ -189,8 +200,8 @@ def _bilingual_page(request, edition):
                 "entry_url": reverse("monographs:entry_detail", args=[edition.slug]),
             },
             request=request,
-        )
-        cache.set(key, sheet, ENTRY_CACHE_SECONDS)
+        ),
+    )
     context = entry_page_context(request, edition, sheet)
     return render(request, "monographs/entry_bilingual.html", context)
 

@@ -143,3 +143,19 @@ def describe(violations):
     return "\n".join(
         f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}" for v in violations
     )
+
+
+@pytest.fixture
+def people(live_server):
+    """An editor and a reviewer, with the demo entry already published by two others."""
+    from monographs.demo import load_lenalidomide
+    from tests.factories import make_user, publish
+
+    editor = make_user("editor", "Editors")
+    reviewer = make_user("reviewer", "Reviewers")
+    publish(
+        load_lenalidomide(),
+        editor=make_user("first-editor", "Editors"),
+        reviewer=make_user("first-reviewer", "Reviewers"),
+    )
+    return editor, reviewer

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.factories import make_user, publish
+from tests.factories import make_user
 
 from .conftest import describe
 
@@ -19,20 +19,6 @@ window.__cspViolations = [];
 document.addEventListener("securitypolicyviolation", (e) =>
   window.__cspViolations.push(`${e.violatedDirective} ${e.sourceFile}:${e.lineNumber} ${e.sample}`));
 """
-
-
-@pytest.fixture
-def people(live_server):
-    from monographs.demo import load_lenalidomide
-
-    editor = make_user("editor", "Editors")
-    reviewer = make_user("reviewer", "Reviewers")
-    publish(
-        load_lenalidomide(),
-        editor=make_user("first-editor", "Editors"),
-        reviewer=make_user("first-reviewer", "Reviewers"),
-    )
-    return editor, reviewer
 
 
 class PageLoads:

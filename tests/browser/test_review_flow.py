@@ -6,26 +6,10 @@ import re
 
 import pytest
 
-from tests.factories import make_user, publish
-
 pytest.importorskip("playwright")
 from playwright.sync_api import expect  # noqa: E402
 
 NEW_TEXT = "Store below 25 degrees in the original blister; 儲存於攝氏25度以下。"
-
-
-@pytest.fixture
-def people(live_server):
-    from monographs.demo import load_lenalidomide
-
-    editor = make_user("editor", "Editors")
-    reviewer = make_user("reviewer", "Reviewers")
-    publish(
-        load_lenalidomide(),
-        editor=make_user("first-editor", "Editors"),
-        reviewer=make_user("first-reviewer", "Reviewers"),
-    )
-    return editor, reviewer
 
 
 def edit_storage_and_submit(page, text, reason):
