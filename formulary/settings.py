@@ -6,6 +6,7 @@ configuration that is tested is the one that is deployed.
 """
 
 import datetime
+import hashlib
 import re
 from email.utils import getaddresses
 from pathlib import Path
@@ -331,13 +332,32 @@ FORMULARY_SEARCH_THROTTLE_RATE = _rate("FORMULARY_SEARCH_THROTTLE_RATE", "300/mi
 REDIS_URL = env.str("REDIS_URL", default="").strip()
 if REDIS_URL and urlsplit(REDIS_URL).scheme not in ("redis", "rediss", "unix"):
     raise ImproperlyConfigured(f"REDIS_URL must start with redis://, rediss:// or unix://; got {REDIS_URL!r}.")
+# Whole public pages (monographs/public_cache.py) may live on their own Redis: the deploy runs
+# it with maxmemory + allkeys-lru, so it can never fill up, while the rate-limit counters stay
+# on REDIS_URL with noeviction (an LRU would also drop counters). Default: REDIS_URL.
+PAGE_CACHE_REDIS_URL = env.str("PAGE_CACHE_REDIS_URL", default="").strip() or REDIS_URL
+if PAGE_CACHE_REDIS_URL and urlsplit(PAGE_CACHE_REDIS_URL).scheme not in ("redis", "rediss", "unix"):
+    raise ImproperlyConfigured(
+        f"PAGE_CACHE_REDIS_URL must start with redis://, rediss:// or unix://; got {PAGE_CACHE_REDIS_URL!r}."
+    )
+
+
+def _install_prefix():
+    # Two installs sharing one Redis (a restored copy beside the live site, a test install)
+    # must never read each other's keys: by default the prefix names this install's database.
+    database = DATABASES["default"]
+    where = f"{database.get('HOST', '')}:{database.get('PORT', '')}/{database.get('NAME', '')}"
+    return "formulary-" + hashlib.sha256(where.encode()).hexdigest()[:10]
+
+
+FORMULARY_CACHE_PREFIX = env.str("FORMULARY_CACHE_PREFIX", default="").strip() or _install_prefix()
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
     # Counters only: pages never wait for Redis, and a Redis outage only pauses the limits.
     "throttle": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": REDIS_URL,
-        "KEY_PREFIX": "formulary",
+        "KEY_PREFIX": FORMULARY_CACHE_PREFIX,
         # A Redis host that stops answering must not hold a request for long.
         "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
     }
@@ -347,18 +367,24 @@ CACHES = {
         "LOCATION": "throttle",
         "OPTIONS": {"MAX_ENTRIES": 20000},
     },
-    # Whole public pages and the publication stamp (monographs/public_cache.py), shared by every
-    # worker and server. Off without REDIS_URL: a cache per process could not be emptied by a
-    # publication made in another process. A Redis outage only bypasses it.
+    # Whole public pages, shared by every worker and server. Off without a Redis: a cache per
+    # process could not be emptied by a publication made in another process. Keyed by the
+    # publication stamp read from PostgreSQL, so Redis holds only copies; an outage only
+    # bypasses it.
     "public": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
-        "LOCATION": REDIS_URL,
-        "KEY_PREFIX": "formulary",
+        "LOCATION": PAGE_CACHE_REDIS_URL,
+        "KEY_PREFIX": FORMULARY_CACHE_PREFIX,
         "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
     }
-    if REDIS_URL
+    if PAGE_CACHE_REDIS_URL
     else {"BACKEND": "django.core.cache.backends.dummy.DummyCache"},
 }
+# The Host headers (name:port as the browser sends it) whose pages the shared cache keeps;
+# any other spelling of the address is served but not kept. Default: FORMULARY_SITE_URL's.
+FORMULARY_PUBLIC_CACHE_HOSTS = env.list(
+    "FORMULARY_PUBLIC_CACHE_HOSTS", default=[urlsplit(FORMULARY_SITE_URL).netloc] if FORMULARY_SITE_URL else []
+)
 
 # HTTP caching of public pages (docs/public-pages.md). 0: shared caches and browsers revalidate
 # every request (Cache-Control: public, no-cache), so a withdrawal is seen at once everywhere.

@@ -511,6 +511,7 @@ class EntryAdmin(
             "awaiting_review": state is not None and workflow.awaits_review(state.entry, state),
             "can_withdraw": state is not None and workflow.can_withdraw(user, state.entry, state),
             "can_unschedule": state is not None and workflow.can_unschedule(user, state.entry, state),
+            "state_token": state is not None and workflow.state_token(state.entry),
             "overdue": working_copy.overdue_schedules(entry_id=object_id),
             # What the content checks find in the working copy, before anyone submits it.
             "submission_findings": workflow.submission_findings(state.entry) if state is not None else [],

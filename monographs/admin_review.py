@@ -71,7 +71,18 @@ class ReviewAdminMixin:
         return response
 
     def _transition(
-        self, request, entry, action, *, success, next_url, unnotified=None, nobody=None, refused=None, **kwargs
+        self,
+        request,
+        entry,
+        action,
+        *,
+        success,
+        next_url,
+        unnotified=None,
+        nobody=None,
+        refused=None,
+        reopen_url=None,
+        **kwargs,
     ):
         """Run one workflow transition; its refusal becomes a page that says why.
 
@@ -87,6 +98,9 @@ class ReviewAdminMixin:
         except workflow.StaleReviewError as error:
             current = error.current_revision and reverse("admin:monographs_entry_review", args=[entry.pk])
             return self._refused(request, entry, error, status=409, current_url=current)
+        except workflow.StaleStateError as error:
+            reopen = reopen_url or request.path
+            return self._refused(request, entry, error, status=409, changes=error.changes, reopen_url=reopen)
         except workflow.ContentCheckError as error:
             return self._refused(request, entry, error, status=409, findings=error.findings)
         except workflow.TransitionError as error:
@@ -127,56 +141,38 @@ class ReviewAdminMixin:
     def review_view(self, request, object_id):
         entry = self._entry(request, object_id)
         state = working_copy.review_state(entry)
-        form = ReviewDecisionForm(request.POST or None, initial={"revision": state.submitted_revision_id})
+        waiting = state.scheduled_edition
+        form = ReviewDecisionForm(
+            request.POST or None,
+            initial={"revision": state.submitted_revision_id, "seen": workflow.state_token(entry)},
+        )
         if request.method == "POST":
             decision = request.POST.get("decision")
             if decision not in ("approve", "reject"):
                 return self._refused(request, entry, _("Choose approve or reject."))
             approve = decision == "approve"
-            outdated_ok = form.is_valid() and form.cleaned_data["publish_outdated_chinese"]
             shown = form.cleaned_data.get("revision") if form.is_valid() else None
-            if approve and not outdated_ok and shown and shown == state.submitted_revision_id:
+            current = form.is_valid() and form.cleaned_data["seen"] == workflow.state_token(entry)
+            if approve and current and shown == state.submitted_revision_id:
                 # Asked here first, so the reviewer gets the page back with the tick to give;
                 # `workflow.approve` refuses the same again under the lock.
-                stale = workflow.submitted_stale_translations(entry, state.submitted_revision)
-                if stale:
-                    form.add_error("publish_outdated_chinese", str(workflow.StaleTranslationError(stale)))
+                if not form.cleaned_data["publish_outdated_chinese"]:
+                    stale = workflow.submitted_stale_translations(entry, state.submitted_revision)
+                    if stale:
+                        form.add_error("publish_outdated_chinese", str(workflow.StaleTranslationError(stale)))
+                if waiting is not None and not form.cleaned_data["replace_waiting"]:
+                    form.add_error("replace_waiting", str(workflow.WaitingEditionError(waiting)))
             if form.is_valid():
-                # Approval claims no mail, so the general "could not be sent" addition suits it.
-                unnotified = None
-                if not approve:
-                    unnotified = _(
-                        "Rejected, but the email telling the author why could not be sent (the error was logged); "
-                        "tell them yourself."
-                    )
-                go_live_at = form.cleaned_data.get("go_live_at") if approve else None
-                if not approve:
-                    success = _("Rejected.")
-                elif go_live_at:
-                    success = _("Approved; it goes live on %(when)s.") % {"when": _local(go_live_at)}
-                else:
-                    success = _("Approved and published.")
-                nobody = _("Nobody could be emailed: the authors of the changes have no email address.")
-                if not approve:
-                    nobody = _("Nobody could be emailed (no email address): tell the author why yourself.")
-                return self._transition(
-                    request,
-                    entry,
-                    workflow.approve if approve else workflow.reject,
-                    revision=form.cleaned_data["revision"],
-                    comment=form.cleaned_data["comment"],
-                    **({"effective_at": go_live_at, "accept_stale_translations": outdated_ok} if approve else {}),
-                    success=success,
-                    unnotified=unnotified,
-                    nobody=nobody,
-                    next_url=reverse("admin:monographs_entry_review_queue"),
-                )
+                return self._decide(request, entry, form, approve=approve, waiting=waiting)
         if not workflow.awaits_review(entry, state):
             context = self._context(request, entry, title=_("Review %s") % entry, not_in_review=True)
             return TemplateResponse(request, "admin/monographs/entry/review.html", context)
         revision = state.submitted_revision
-        # A withdrawn entry is compared with its last edition: what the public saw last.
-        previous = state.live_edition or working_copy.last_edition(entry)
+        # Compared with what goes live next if nothing is decided: the edition waiting to go live,
+        # else the live one; a withdrawn entry with its last edition (what the public saw last).
+        live = state.live_edition
+        against_live = request.GET.get("against") == "live" and waiting is not None
+        previous = (live if against_live else waiting) or live or working_copy.last_edition(entry)
         content = snapshot_of_revision(revision, entry.pk)
         fields, sections, products = compare(previous.content if previous else None, content)
         may_approve, refusal = workflow.may_approve(request.user, entry, revision)
@@ -191,6 +187,9 @@ class ReviewAdminMixin:
             section_changes=sections,
             product_changes=products,
             against=_("edition %d") % previous.number if previous else _("nothing (never published)"),
+            waiting=waiting,
+            waiting_changes=change_summary(live.content if live else None, waiting.content) if waiting else None,
+            against_live=against_live,
             may_approve=may_approve,
             refusal=refusal,
             can_review=workflow.can_review(request.user, entry, state),
@@ -203,6 +202,51 @@ class ReviewAdminMixin:
             preview_languages=settings.LANGUAGES,
         )
         return TemplateResponse(request, "admin/monographs/entry/review.html", context)
+
+    def _decide(self, request, entry, form, *, approve, waiting):
+        """Approve or reject as the valid review form says; the message says what happened,
+        including an edition waiting to go live that the approval replaced."""
+        data = form.cleaned_data
+        go_live_at = data.get("go_live_at") if approve else None
+        if not approve:
+            success = _("Rejected.")
+        elif go_live_at:
+            success = _("Approved; it goes live on %(when)s.") % {"when": _local(go_live_at)}
+        else:
+            success = _("Approved and published.")
+        if approve and waiting is not None:
+            success += " " + _(
+                "Edition %(number)d, which was waiting to go live on %(when)s, was replaced and will not go live."
+            ) % {"number": waiting.number, "when": _local(waiting.effective_at)}
+        if approve:
+            # Approval claims no mail, so the general "could not be sent" addition suits it.
+            unnotified = None
+            nobody = _("Nobody could be emailed: the authors of the changes have no email address.")
+            extra = {
+                "effective_at": go_live_at,
+                "accept_stale_translations": data["publish_outdated_chinese"],
+                "replace_waiting": data["replace_waiting"],
+            }
+        else:
+            unnotified = _(
+                "Rejected, but the email telling the author why could not be sent (the error was logged); "
+                "tell them yourself."
+            )
+            nobody = _("Nobody could be emailed (no email address): tell the author why yourself.")
+            extra = {}
+        return self._transition(
+            request,
+            entry,
+            workflow.approve if approve else workflow.reject,
+            revision=data["revision"],
+            comment=data["comment"],
+            seen=data["seen"],
+            **extra,
+            success=success,
+            unnotified=unnotified,
+            nobody=nobody,
+            next_url=reverse("admin:monographs_entry_review_queue"),
+        )
 
     def submit_view(self, request, object_id):
         entry = self._entry(request, object_id)
@@ -238,7 +282,7 @@ class ReviewAdminMixin:
 
     def withdraw_view(self, request, object_id):
         entry = self._entry(request, object_id)
-        form = WithdrawForm(request.POST or None)
+        form = WithdrawForm(request.POST or None, initial={"seen": workflow.state_token(entry)})
         if request.method == "POST" and form.is_valid():
             withdraw_at = form.cleaned_data.get("withdraw_at")
             return self._transition(
@@ -246,6 +290,7 @@ class ReviewAdminMixin:
                 entry,
                 workflow.withdraw,
                 comment=form.cleaned_data["comment"],
+                seen=form.cleaned_data["seen"],
                 effective_at=withdraw_at,
                 success=_("Withdrawal scheduled for %(when)s.") % {"when": _local(withdraw_at)}
                 if withdraw_at
@@ -259,13 +304,17 @@ class ReviewAdminMixin:
         entry = self._entry(request, object_id)
         form = DecisionForm(request.POST)
         if not form.is_valid():
+            if "seen" in form.errors:
+                return self._refused(request, entry, " ".join(form.errors["seen"]), status=409)
             return self._refused(request, entry, _("Give a reason for cancelling the schedule."))
         return self._transition(
             request,
             entry,
             workflow.unschedule,
             comment=form.cleaned_data["comment"],
+            seen=form.cleaned_data["seen"],
             success=_("Schedule cancelled."),
+            reopen_url=reverse("admin:monographs_entry_change", args=[entry.pk]),
             next_url=reverse("admin:monographs_entry_change", args=[entry.pk]),
         )
 

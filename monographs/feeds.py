@@ -15,7 +15,7 @@ from django.utils import timezone, translation
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.translation import gettext as _
 
-from . import periods, selectors
+from . import periods, public_cache, selectors
 
 FEED_DAYS = 90  # default period of the feed: the last FEED_DAYS days, today included (Hong Kong time)
 FEED_ITEMS = 50
@@ -27,6 +27,8 @@ class ChangesFeed(Feed):
     def __call__(self, request, *args, **kwargs):
         language = request.GET.get("language", "")
         if language not in dict(settings.LANGUAGES):
+            if "language" in request.GET:
+                public_cache.not_shared(request)  # answered in the page's language, not kept
             language = translation.get_language()
         with translation.override(language):
             response = super().__call__(request, *args, **kwargs)

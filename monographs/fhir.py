@@ -79,7 +79,7 @@ def _quantity(amount, unit):
 
 
 def _meta(edition):
-    return {"versionId": str(edition.number), "lastUpdated": edition.approved_at.isoformat()}
+    return {"versionId": str(edition.number), "lastUpdated": edition.published_at.isoformat()}
 
 
 def _unique(values):
@@ -149,7 +149,7 @@ def _section_document(section, edition):
         "id": f"section-{section['id']}",
         "status": "current",
         "type": {"coding": [_coding("section-kind", SectionKind, section["kind"])], "text": title},
-        "date": edition.approved_at.isoformat(),
+        "date": edition.published_at.isoformat(),
         **_with_translation({"description": title}, "description", chinese_title),
         "content": content,
     }

@@ -169,6 +169,16 @@ class DecisionForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3, "cols": 80}),
         help_text=_("Required. The author sees it with your decision."),
     )
+    # What the page showed of the entry (`workflow.state_token`): the decision is refused with
+    # what changed if anything happened to the entry after the page was opened.
+    seen = forms.RegexField(
+        regex=r"^[0-9]{1,18}\.[0-9]{1,18}$",
+        widget=forms.HiddenInput,
+        error_messages={
+            "required": _("This page is out of date; open it again to decide on the entry as it is now."),
+            "invalid": _("This page is out of date; open it again to decide on the entry as it is now."),
+        },
+    )
 
 
 class SubmitForm(forms.Form):
@@ -215,6 +225,12 @@ class ReviewDecisionForm(DecisionForm):
 
     def clean_go_live_at(self):
         return _check_future(self.cleaned_data.get("go_live_at"))
+
+    replace_waiting = forms.BooleanField(
+        label=_("Replace the edition waiting to go live"),
+        required=False,
+        help_text=_("Needed when an edition approved earlier is waiting to go live: it will never go live."),
+    )
 
     publish_outdated_chinese = forms.BooleanField(
         label=_("Publish with the Chinese text marked as outdated"),

@@ -740,6 +740,15 @@ class EntryState(models.Model):
         related_name="scheduled_state",
         help_text=_("An approved edition waiting for its effective time to go live; empty when none is."),
     )
+    live_since = models.DateTimeField(
+        _("live since"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "When the live edition went live (at approval, or when a scheduled edition was published): "
+            "what API sync clients, feeds and FHIR's lastUpdated count as its publication."
+        ),
+    )
     withdraw_at = models.DateTimeField(
         _("withdrawal scheduled for"),
         null=True,
@@ -777,6 +786,34 @@ class EntryState(models.Model):
 
     def __str__(self):
         return f"{self.entry}: {self.get_state_display()}"
+
+
+class PublicationCounter(models.Model):
+    """One row counting every change to what the public sees (publication, go-live, withdrawal).
+
+    Incremented inside the publishing transaction (`workflow`), so the new value is visible
+    exactly when the change is: a request that reads it after the commit renders the new state.
+    The shared page cache keys every page by it, and by the database's identity
+    (`selectors.publication_stamp`), so PostgreSQL is the one truth and Redis only a copy:
+    no publication depends on a Redis write succeeding. The row lock also orders
+    publications, so the value never goes back and two commits never share a value.
+    """
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1, editable=False)
+    value = models.BigIntegerField(
+        _("publications"), default=0, help_text=_("How many times the public formulary has changed.")
+    )
+    changed_at = models.DateTimeField(
+        _("last changed"), null=True, blank=True, help_text=_("When the public formulary last changed.")
+    )
+
+    class Meta:
+        verbose_name = _("publication counter")
+        verbose_name_plural = _("publication counter")
+        constraints = [models.CheckConstraint(condition=Q(id=1), name="publication_counter_single_row")]
+
+    def __str__(self):
+        return str(self.value)
 
 
 class ImmutableRecordError(Exception):
@@ -879,6 +916,15 @@ class Edition(AppendOnlyModel):
 
     def __str__(self):
         return f"{self.generic_name}, edition {self.number}"
+
+    @property
+    def published_at(self):
+        """When this edition went live: `went_live_at` where the query read it from the entry's
+        state (`selectors.live_editions`), else its go-live time or its approval. Sync clients
+        (`updated_since`), feeds and FHIR's lastUpdated count this, not the approval: an edition
+        approved on Monday to go live on Wednesday is new to the public on Wednesday."""
+        went_live = getattr(self, "went_live_at", None)
+        return went_live or max(filter(None, [self.approved_at, self.effective_at]))
 
 
 class AuditEvent(AppendOnlyModel):

@@ -3,30 +3,37 @@
 Public pages are the same for every visitor (the language is in the address, no cookie,
 no CSRF token), so any cache may keep them. Three pieces, all Django's own:
 
-- **The publication stamp**: one value that changes on commit of every publication
-  (approval, scheduled go-live) and withdrawal (`publication_changed`, called by
-  `workflow.publish` and the withdrawal). With REDIS_URL it is kept in Redis under
-  `STAMP_KEY`, so reading it costs no SQL and every server sees a change at once;
-  without it (or while Redis is down) it is `selectors.formulary_last_changed()`.
+- **The publication stamp** (`selectors.publication_stamp`): PostgreSQL's publication
+  counter, incremented inside every publishing transaction (approval, scheduled go-live,
+  withdrawal), with the database's identity. Read once per request from the database,
+  never from Redis: PostgreSQL is the truth and Redis only a copy, so no publication depends
+  on a Redis write, and a page cached before it is unreachable the moment it commits,
+  whichever process (a web worker, `publish_scheduled`) made it and whatever Redis was doing.
 - **HTTP caching**: lists, search, changes and the other stamp-based pages get an ETag
   and Last-Modified from the stamp (`stamped`, Django's `condition` decorator); the entry
   page from its live edition (`entry_validators`). Conditional GETs get 304.
   `Cache-Control: public, no-cache` (every use revalidated, so a withdrawal is seen at
   once), or `public, max-age=N` with FORMULARY_PUBLIC_MAX_AGE=N; errors are `no-store`.
-- **The shared full-response cache** (`PublicPageCacheMiddleware`): with REDIS_URL, GET
-  responses of public pages (200, and the search's redirect to a registration number)
-  are kept in Redis, keyed by Django's `get_cache_key`/`learn_cache_key` (the absolute
-  address, hashed, and the language) under a prefix holding the stamp, the day and the
-  page version. A new stamp makes every older response unreachable; they expire after
-  FORMULARY_PUBLIC_CACHE_SECONDS. A hit runs no view: no SQL, no template.
+- **The shared full-response cache** (`PublicPageCacheMiddleware`): with REDIS_URL (or
+  PAGE_CACHE_REDIS_URL), GET responses of public pages (200, and the search's redirect to a
+  registration number) are kept in Redis, keyed by Django's `get_cache_key`/`learn_cache_key`
+  (the absolute address, hashed, and the language) under a prefix holding the stamp, the day
+  and the page version; the cache's KEY_PREFIX names the install (FORMULARY_CACHE_PREFIX,
+  by default derived from the database's address and name). A new stamp makes every older
+  response unreachable; they expire after FORMULARY_PUBLIC_CACHE_SECONDS. A hit runs no view
+  and no template: one SQL read (the stamp) and one Redis read.
+
+What an outsider can make the cache hold is bounded: only the configured host
+(`FORMULARY_PUBLIC_CACHE_HOSTS`, by default FORMULARY_SITE_URL's), only the query parameters
+each page reads, and only values that name something real — a view that was given a page
+number out of range, a letter with no entries or dates outside the formulary's history calls
+`not_shared(request)`. The deploy runs this cache on a Redis with `maxmemory` and
+`allkeys-lru`, apart from the rate-limit counters (`docs/operations.md`).
 
 A Redis failure is never an error page: the page is rendered without the cache and a
-warning logged; the cache is not asked again for RETRY_AFTER_FAILURE_SECONDS. A
-publication may have failed to change the stamp meanwhile, so the first process that
-reaches Redis again changes it.
+warning logged; the cache is not asked again for RETRY_AFTER_FAILURE_SECONDS.
 """
 
-import datetime
 import hashlib
 import logging
 import time
@@ -51,7 +58,6 @@ from redis.exceptions import RedisError
 logger = logging.getLogger(__name__)
 
 CACHE_ALIAS = "public"  # settings.CACHES: Redis with REDIS_URL, else a dummy cache (off)
-STAMP_KEY = "public:stamp"  # in Redis: "formulary:1:public:stamp" (KEY_PREFIX, version, key)
 RETRY_AFTER_FAILURE_SECONDS = 5
 # Change when a page's output changes other than through templates or translations
 # (view code, template tags); templates and compiled translations are hashed below.
@@ -75,7 +81,6 @@ PAGE_PARAMETERS = {
 PUBLIC_STATUSES = {200, 301, 302, 304}
 
 _store_down_until = 0.0
-_stamp_may_be_stale = False
 
 
 def _page_files_digest():
@@ -95,7 +100,20 @@ TEMPLATE_VERSION = _page_files_digest()
 
 
 def shared_cache_enabled():
-    return bool(getattr(settings, "REDIS_URL", ""))
+    return bool(getattr(settings, "PAGE_CACHE_REDIS_URL", "") or getattr(settings, "REDIS_URL", ""))
+
+
+def shared_hosts():
+    """The Host headers (name and port, as sent) whose pages the shared cache keeps: every
+    other spelling of the address (`:1`, `:2`…, a second name) is served but not kept."""
+    return set(getattr(settings, "FORMULARY_PUBLIC_CACHE_HOSTS", ()))
+
+
+def not_shared(request):
+    """Say that this page must not be kept in the shared cache: a view calls it when a
+    parameter it was given names nothing real (a page out of range, a letter without
+    entries, dates outside the formulary's history), so random values cannot fill Redis."""
+    request.formulary_not_shared = True
 
 
 def max_age():
@@ -121,73 +139,19 @@ def _store():
 
 
 def _failed(error):
-    global _store_down_until, _stamp_may_be_stale
+    global _store_down_until
     _store_down_until = time.monotonic() + RETRY_AFTER_FAILURE_SECONDS
-    _stamp_may_be_stale = True
     logger.warning("shared page cache unavailable, pages are rendered without it: %s", error)
-
-
-def _recovered(store):
-    """After an outage: a publication meanwhile could not change the stamp, so change it now."""
-    global _stamp_may_be_stale
-    if _stamp_may_be_stale:
-        _stamp_may_be_stale = False
-        store.set(STAMP_KEY, _new_stamp(), timeout=None)
-        logger.warning("shared page cache reachable again; publication stamp renewed")
-
-
-def _new_stamp():
-    # A fresh value each time (microseconds): a response cached under a stamp was rendered
-    # after that stamp was set, so after the commit that set it.
-    return round(time.time(), 6)
 
 
 # --- The publication stamp. ---
 
 
-def publication_changed():
-    """Change the publication stamp; called on commit of every publication and withdrawal.
-
-    Without REDIS_URL there is nothing to do: the stamp is read from the audit log.
-    """
-    store = _store()
-    if store is None:
-        if shared_cache_enabled():
-            logger.error("publication stamp not changed (shared page cache down); it is renewed when Redis is back")
-        return
-    try:
-        store.set(STAMP_KEY, _new_stamp(), timeout=None)
-        global _stamp_may_be_stale
-        _stamp_may_be_stale = False  # this new stamp covers anything missed before
-    except (RedisError, OSError) as error:
-        _failed(error)
-        logger.error("publication stamp not changed (shared page cache down); it is renewed when Redis is back")
-
-
-def _database_stamp():
+def publication_stamp():
+    """The current stamp (`selectors.PublicationStamp`), from PostgreSQL."""
     from . import selectors
 
-    moment = selectors.formulary_last_changed()
-    return round(moment.timestamp(), 6) if moment else 0.0
-
-
-def publication_stamp():
-    """The current stamp (seconds since the epoch, as a float; 0.0 before anything was published)."""
-    store = _store()
-    if store is not None:
-        try:
-            _recovered(store)
-            stamp = store.get(STAMP_KEY)
-            if stamp is None:
-                # First use (or Redis was emptied): start from the database. `add` leaves a stamp
-                # set meanwhile by a publication in place.
-                store.add(STAMP_KEY, _database_stamp(), timeout=None)
-                stamp = store.get(STAMP_KEY)
-            if stamp is not None:
-                return float(stamp)
-        except (RedisError, OSError) as error:
-            _failed(error)
-    return _database_stamp()
+    return selectors.publication_stamp()
 
 
 def request_stamp(request):
@@ -195,10 +159,6 @@ def request_stamp(request):
     if not hasattr(request, "formulary_stamp"):
         request.formulary_stamp = publication_stamp()
     return request.formulary_stamp
-
-
-def stamp_moment(stamp):
-    return datetime.datetime.fromtimestamp(stamp, tz=datetime.UTC) if stamp else None
 
 
 # --- HTTP validators. ---
@@ -214,11 +174,11 @@ def make_etag(*parts):
 
 def _stamp_etag(request, *args, **kwargs):
     # The day is part of it: the changes page and its feed show "this quarter so far".
-    return make_etag("stamp", request_stamp(request), timezone.localdate())
+    return make_etag("stamp", str(request_stamp(request)), timezone.localdate())
 
 
 def _stamp_last_modified(request, *args, **kwargs):
-    return stamp_moment(request_stamp(request))
+    return request_stamp(request).changed_at
 
 
 def stamped(view):
@@ -229,8 +189,7 @@ def stamped(view):
 def entry_validators(edition, *, variant="edition"):
     """(ETag, Last-Modified) of an entry page (or its `variant`, e.g. the both-languages view):
     its live edition, when it went live, the language."""
-    went_live = max(filter(None, [edition.approved_at, edition.effective_at]))
-    return make_etag(variant, edition.pk, edition.approved_at.timestamp()), went_live
+    return make_etag(variant, edition.pk, edition.approved_at.timestamp()), edition.published_at
 
 
 def conditional_response(request, *, etag, last_modified, render):
@@ -292,6 +251,7 @@ class PublicPageCacheMiddleware:
             request.method == "GET"
             and name not in UNCACHED_VIEWS
             and shared_cache_enabled()
+            and request.get_host() in shared_hosts()
             and all(key in PAGE_PARAMETERS.get(name, ()) and len(values) == 1 for key, values in request.GET.lists())
         )
         if cacheable:
@@ -318,7 +278,7 @@ class PublicPageCacheMiddleware:
         return f"public.{request_stamp(request)}.{timezone.localdate():%Y%m%d}.{TEMPLATE_VERSION}"
 
     def _fetch(self, request):
-        prefix = self._key_prefix(request)  # first: reading the stamp may find Redis down
+        prefix = self._key_prefix(request)
         store = _store()
         if store is None:
             return None
@@ -338,6 +298,8 @@ class PublicPageCacheMiddleware:
 
     def _may_store(self, request, response):
         if response.status_code not in (200, 301, 302) or response.streaming:
+            return False
+        if getattr(request, "formulary_not_shared", False):
             return False
         # A safety net: a page that touched the session, the CSRF token or set a cookie
         # depends on the visitor and must not be shared (tests/test_public_cache.py).

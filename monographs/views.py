@@ -15,6 +15,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.text import slugify
 from django.utils.translation import get_language
@@ -34,7 +35,11 @@ def page_size():
 
 
 def _page(request, items):
-    return Paginator(items, page_size()).get_page(request.GET.get("page"))
+    page_obj = Paginator(items, page_size()).get_page(request.GET.get("page"))
+    if "page" in request.GET and request.GET["page"] != str(page_obj.number):
+        # Answered with the nearest page, but not kept: `?page=<anything>` must not fill Redis.
+        public_cache.not_shared(request)
+    return page_obj
 
 
 def _az_strip(request):
@@ -65,13 +70,16 @@ def entry_list(request):
     else:
         letter = ""
         editions = selectors.live_editions_by_name()
+    az_strip = _az_strip(request)
+    if "letter" in request.GET and (letter, True) not in az_strip:
+        public_cache.not_shared(request)  # a letter with no entries (or no letter at all)
     return render(
         request,
         "monographs/entry_list.html",
         {
             "page_obj": _page(request, editions),
             "letter": letter,
-            "az_strip": _az_strip(request),
+            "az_strip": az_strip,
             "query_prefix": urlencode({"letter": letter}) + "&" if letter else "",
         },
     )
@@ -249,6 +257,9 @@ def _search_page(request):
         return redirect(f"{reverse('monographs:entry_detail', args=[edition.slug])}#strength-{strength['id']}")
     found = search_module.search(query) if query else search_module.Results()
     page_obj = _page(request, found) if query else None
+    if page_obj is None or not page_obj.object_list:
+        # Only searches that find something are kept: any other text is answered, not stored.
+        public_cache.not_shared(request)
     results = []
     if page_obj is not None:
         # Why each result matched, for the results on this page only.
@@ -282,9 +293,17 @@ def _requested_period(request):
         return default, str(error)
 
 
+def _within_history(period):
+    """Whether `period` lies within the formulary's history (from its first publication to today)."""
+    first = selectors.first_publication_day()
+    return first is not None and first <= period.first and period.last <= timezone.localdate()
+
+
 @public_cache.stamped
 def changes(request):
     period, error = _requested_period(request)
+    if ("from" in request.GET or "to" in request.GET) and not _within_history(period):
+        public_cache.not_shared(request)
     start, end = period.moments()
     return render(
         request,

@@ -12,13 +12,16 @@ import logging
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from . import checks, public_cache, signals, working_copy
-from .models import AuditEvent, Edition, Entry, EntryState, State, TranslationStatus
+from . import checks, signals, working_copy
+from .models import AuditEvent, Edition, Entry, EntryState, PublicationCounter, State, TranslationStatus
 from .snapshots import listing_fields, snapshot_of_revision, translation_findings
+from .transitions import Action as Move
+from .transitions import NotInTable, next_state, offered
 
 Action = AuditEvent.Action
 logger = logging.getLogger(__name__)
@@ -38,6 +41,36 @@ class StaleReviewError(TransitionError):
     def __init__(self, message, *, current_revision=None):
         super().__init__(message)
         self.current_revision = current_revision
+
+
+class StaleStateError(TransitionError):
+    """The entry changed after the deciding screen was opened (another decision, a withdrawal,
+    a save): nothing was done. `changes` lists what happened since (`working_copy.Change`)."""
+
+    def __init__(self, changes):
+        super().__init__(
+            _(
+                "Nothing was done: this entry changed after your page was opened. "
+                "Read what changed below, then open the page again and decide on what it shows now."
+            )
+        )
+        self.changes = changes
+
+
+class WaitingEditionError(TransitionError):
+    """Approving would replace an edition approved earlier and still waiting to go live; the
+    reviewer has not confirmed that (`edition` is the waiting one)."""
+
+    def __init__(self, edition):
+        super().__init__(
+            _(
+                "Not approved: edition %(number)d, approved earlier, is waiting to go live on %(when)s. "
+                "Approving this version replaces it (it will never go live). Tick “replace the waiting "
+                "edition” to confirm."
+            )
+            % {"number": edition.number, "when": _local(edition.effective_at)}
+        )
+        self.edition = edition
 
 
 class ContentCheckError(TransitionError):
@@ -132,6 +165,34 @@ def _require_comment(comment, message):
     return comment
 
 
+def _move(state, action):
+    """Set the state the transitions table gives for `action` (`transitions.TABLE`)."""
+    try:
+        state.state = next_state(state.state, action)
+    except NotInTable:
+        raise TransitionError(
+            _("This cannot be done while the entry is %(state)s.") % {"state": state.get_state_display().lower()}
+        ) from None
+
+
+def _check_seen(state, seen):
+    """Refuse a decision taken on a screen opened before the entry last changed.
+
+    `seen` is the `working_copy.state_token` the screen showed; None from commands
+    and code that decides on the entry as it is now (e.g. the clock).
+    """
+    if seen is not None and working_copy.state_token(state.entry_id) != str(seen):
+        raise StaleStateError(working_copy.changes_since(state.entry_id, seen))
+
+
+def _count_publication():
+    """The public formulary changed: count it in the publishing transaction (see PublicationCounter)."""
+    updated = PublicationCounter.objects.filter(pk=1).update(value=F("value") + 1, changed_at=timezone.now())
+    if not updated:  # a database made without the migration's row (e.g. flushed by a test)
+        PublicationCounter.objects.get_or_create(pk=1)
+        PublicationCounter.objects.filter(pk=1).update(value=F("value") + 1, changed_at=timezone.now())
+
+
 # "May I?" ------------------------------------------------------------------
 # Screens ask these before offering an action; the transitions below ask the
 # same questions again under the row lock, so a stale screen cannot slip past.
@@ -150,6 +211,8 @@ def _submit_refusal(user, state):
         return _("Nothing to submit: the working copy is the published edition.")
     if state.state == State.SCHEDULED:
         return _("Nothing to submit: the working copy is the edition scheduled to go live.")
+    if not offered(state.state, Move.SUBMIT):
+        return _("This cannot be done while the entry is %(state)s.") % {"state": state.get_state_display().lower()}
     return None
 
 
@@ -218,15 +281,26 @@ def submitted_stale_translations(entry, revision):
 def can_withdraw(user, entry, state=None):
     """Whether `user` may take `entry` off the public pages (or stop it going live)."""
     state = state or _state_of(entry)
-    return _has(user, "withdraw_entry") and (
-        state.live_edition_id is not None or state.scheduled_edition_id is not None
+    return (
+        _has(user, "withdraw_entry")
+        and offered(state.state, Move.WITHDRAW_NOW)
+        and (state.live_edition_id is not None or state.scheduled_edition_id is not None)
     )
 
 
 def can_unschedule(user, entry, state=None):
     """Whether `user` may cancel what is scheduled for `entry` (a publication or a withdrawal)."""
     state = state or _state_of(entry)
-    return _has(user, "review_entry") and (state.scheduled_edition_id is not None or state.withdraw_at is not None)
+    return (
+        _has(user, "review_entry")
+        and offered(state.state, Move.CANCEL_SCHEDULE)
+        and (state.scheduled_edition_id is not None or state.withdraw_at is not None)
+    )
+
+
+def state_token(entry):
+    """What a decision screen carries so the decision applies to what it showed (`_check_seen`)."""
+    return working_copy.state_token(entry.pk)
 
 
 # Transitions ---------------------------------------------------------------
@@ -247,7 +321,7 @@ def submit(*, entry, user, comment=""):
         if blocking:
             raise ContentCheckError(blocking)
         from_state = state.state
-        state.state = State.IN_REVIEW
+        _move(state, Move.SUBMIT)
         state.submitted_revision = revision
         state.submitted_by = user
         state.submitted_at = timezone.now()
@@ -292,15 +366,19 @@ def _scheduled(moment):
     return moment if moment is not None and moment > timezone.now() else None
 
 
-def _cancel_scheduled_publication(state, *, user, comment):
-    """Drop the edition waiting to go live (it stays in the record, never live), audited."""
+def _cancel_scheduled_publication(state, *, user, comment, action=None):
+    """Drop the edition waiting to go live (it stays in the record, never live), audited.
+
+    `action` is the transition doing it, when that is a cancellation by itself (its row in
+    the table gives the new state); approvals and withdrawals set the state themselves.
+    """
     edition = state.scheduled_edition
     if edition is None:
         return None
     from_state = state.state
     state.scheduled_edition = None
-    if state.state == State.SCHEDULED:
-        state.state = State.PUBLISHED if state.live_edition_id else State.DRAFT
+    if action is not None:
+        _move(state, action)
     state.save()
     return _record(
         state,
@@ -313,17 +391,31 @@ def _cancel_scheduled_publication(state, *, user, comment):
     )
 
 
-def approve(*, entry, user, revision, comment, effective_at=None, accept_stale_translations=False):
+def approve(
+    *,
+    entry,
+    user,
+    revision,
+    comment,
+    effective_at=None,
+    accept_stale_translations=False,
+    seen=None,
+    replace_waiting=False,
+):
     """Approve `revision`, the submitted revision the reviewer saw: it becomes a new edition,
     which is published at once, or at `effective_at` when that is in the future (four-eyes enforced).
 
+    `seen` is the state token of the review page (`state_token`): anything that happened to
+    the entry since (a withdrawal, a cancelled schedule, a save) refuses with StaleStateError.
     A version with stale Chinese text (`stale_translations`) is refused with
     StaleTranslationError unless `accept_stale_translations`; then the audit comment says
     which parts were published with the Chinese text marked as outdated.
 
     A scheduled edition waits in the entry's state; the previous edition, if any,
     stays live until `publish_due` publishes the new one. An approval replaces an
-    edition still waiting (the older one would otherwise go live over the newer).
+    edition still waiting (the older one would otherwise go live over the newer), only
+    when the reviewer confirmed it (`replace_waiting`), else WaitingEditionError; the
+    returned event's `replaced` names the edition replaced, or is None.
     Refused with StaleReviewError when `revision` is no longer the one awaiting review.
     """
     with transaction.atomic():
@@ -335,6 +427,7 @@ def approve(*, entry, user, revision, comment, effective_at=None, accept_stale_t
             not_in_review=_("Only a version submitted for review can be approved; this entry is %(state)s."),
         )
         _check_reviewed_revision(state, revision)
+        _check_seen(state, seen)
         comment = _require_comment(comment, _("A comment is required to approve."))
         revision = state.submitted_revision
         if working_copy.latest_revision(entry).pk != revision.pk:
@@ -342,6 +435,9 @@ def approve(*, entry, user, revision, comment, effective_at=None, accept_stale_t
         allowed, reason = may_approve(user, entry, revision)
         if not allowed:
             raise PermissionDenied(reason)
+        waiting = state.scheduled_edition
+        if waiting is not None and not replace_waiting:
+            raise WaitingEditionError(waiting)
 
         now = timezone.now()
         effective_at = _scheduled(effective_at)
@@ -372,16 +468,17 @@ def approve(*, entry, user, revision, comment, effective_at=None, accept_stale_t
         )
         state.submitted_revision = None
         if effective_at is None:
+            _move(state, Move.APPROVE_NOW)
             publish(edition=edition, state=state)
             action = Action.APPROVED
         else:
+            _move(state, Move.APPROVE_LATER)
             _check_address_free(edition)
             edition.save()
-            state.state = State.SCHEDULED
             state.scheduled_edition = edition
             state.save()
             action = Action.SCHEDULED
-        return _record(
+        event = _record(
             state,
             action=action,
             from_state=from_state,
@@ -391,6 +488,8 @@ def approve(*, entry, user, revision, comment, effective_at=None, accept_stale_t
             edition=edition,
             signal=signals.entry_approved,
         )
+        event.replaced = waiting
+        return event
 
 
 def _check_address_free(edition):
@@ -406,9 +505,10 @@ def publish(*, edition, state=None):
 
     Separate from `approve` because a scheduled edition is published later, by
     `publish_due`; it checks what only matters at publication time: that no
-    other live entry already uses the public address. The working copy is
-    "published" only if it is still the version this edition was made from;
-    an entry edited meanwhile stays a draft (or in review) with its own changes.
+    other live entry already uses the public address. The caller has moved the
+    state (the table's row for approving now or going live). The publication is
+    counted in this transaction (`PublicationCounter`), so every cached page is
+    stale from the commit on, whatever Redis is doing.
     """
     state = state or _locked_state(edition.entry)
     _check_address_free(edition)
@@ -416,17 +516,12 @@ def publish(*, edition, state=None):
         edition.save()
     if state.scheduled_edition_id == edition.pk:
         state.scheduled_edition = None
-    latest = working_copy.latest_revision(edition.entry)
-    if latest is not None and latest.pk == edition.revision_id:
-        state.state = State.PUBLISHED
-    elif state.state in (State.SCHEDULED, State.PUBLISHED, State.WITHDRAWN):
-        state.state = State.DRAFT  # a draft (or a version in review) keeps its own state
     state.live_edition = edition
+    state.live_since = timezone.now()
     state.withdraw_at = None
     state.next_review_due = edition.next_review_due
     state.save()
-    # Cached public pages (every server's) are stale from the commit on.
-    transaction.on_commit(public_cache.publication_changed, robust=True)
+    _count_publication()
     return edition
 
 
@@ -446,6 +541,7 @@ def publish_due(*, now=None):
             edition = state.scheduled_edition
             if edition is not None and edition.effective_at <= now:
                 from_state = state.state
+                _move(state, Move.GO_LIVE)
                 publish(edition=edition, state=state)
                 events.append(
                     _record(
@@ -462,7 +558,10 @@ def publish_due(*, now=None):
             if state.withdraw_at is not None and state.withdraw_at <= now and state.live_edition_id:
                 events.append(
                     _take_offline(
-                        state, user=None, comment=_("Scheduled for %(when)s.") % {"when": _local(state.withdraw_at)}
+                        state,
+                        user=None,
+                        comment=_("Scheduled for %(when)s.") % {"when": _local(state.withdraw_at)},
+                        action=Move.WITHDRAWAL_DUE,
                     )
                 )
     return events
@@ -472,23 +571,29 @@ def _local(moment):
     return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
 
 
-def unschedule(*, entry, user, comment):
-    """Cancel the scheduled publication and the planned withdrawal of `entry` (reviewers; audited)."""
+def unschedule(*, entry, user, comment, seen=None):
+    """Cancel the scheduled publication and the planned withdrawal of `entry` (reviewers; audited).
+
+    An approved working copy whose publication is cancelled is a draft again: it goes live
+    only after another submission and review (`transitions.TABLE`)."""
     _require(user, "review_entry", _("Only reviewers can cancel a scheduled publication or withdrawal."))
     with transaction.atomic():
         state = _locked_state(entry)
+        _check_seen(state, seen)
         if state.scheduled_edition_id is None and state.withdraw_at is None:
             raise TransitionError(_("Nothing is scheduled for this entry."))
         comment = _require_comment(comment, _("A comment is required to cancel a schedule."))
-        event = _cancel_scheduled_publication(state, user=user, comment=comment)
+        event = _cancel_scheduled_publication(state, user=user, comment=comment, action=Move.CANCEL_SCHEDULE)
         if state.withdraw_at is not None:
+            from_state = state.state
+            _move(state, Move.CANCEL_SCHEDULE)
             state.withdraw_at = None
             state.save()
-            event = _record(state, action=Action.UNSCHEDULED, from_state=state.state, user=user, comment=comment)
+            event = _record(state, action=Action.UNSCHEDULED, from_state=from_state, user=user, comment=comment)
         return event
 
 
-def reject(*, entry, user, revision, comment):
+def reject(*, entry, user, revision, comment, seen=None):
     """Send `revision`, the submitted version the reviewer saw, back to its author with the reviewer's comment."""
     with transaction.atomic():
         state = _locked_state(entry)
@@ -499,10 +604,11 @@ def reject(*, entry, user, revision, comment):
             not_in_review=_("Only a version submitted for review can be rejected; this entry is %(state)s."),
         )
         _check_reviewed_revision(state, revision)
+        _check_seen(state, seen)
         comment = _require_comment(comment, _("A comment is required to reject."))
         revision = state.submitted_revision
         from_state = state.state
-        state.state = State.DRAFT
+        _move(state, Move.REJECT)
         state.submitted_revision = None
         state.save()
         return _record(
@@ -516,7 +622,7 @@ def reject(*, entry, user, revision, comment):
         )
 
 
-def withdraw(*, entry, user, comment, effective_at=None):
+def withdraw(*, entry, user, comment, effective_at=None, seen=None):
     """Take the entry off the public pages now, or at `effective_at` when that is in the future.
 
     Withdrawing now also cancels an edition waiting to go live: the reviewer
@@ -526,6 +632,7 @@ def withdraw(*, entry, user, comment, effective_at=None):
     _require(user, "withdraw_entry", _("Only reviewers can withdraw published entries."))
     with transaction.atomic():
         state = _locked_state(entry)
+        _check_seen(state, seen)
         if state.live_edition is None and state.scheduled_edition_id is None:
             raise TransitionError(_("This entry is not on the public pages."))
         comment = _require_comment(comment, _("A comment is required to withdraw."))
@@ -533,35 +640,40 @@ def withdraw(*, entry, user, comment, effective_at=None):
         if effective_at is not None:
             if state.live_edition is None:
                 raise TransitionError(_("Only a published entry can be withdrawn on a later date."))
+            from_state = state.state
+            _move(state, Move.WITHDRAW_LATER)
             state.withdraw_at = effective_at
             state.save()
             return _record(
                 state,
                 action=Action.WITHDRAW_PLANNED,
-                from_state=state.state,
+                from_state=from_state,
                 user=user,
                 comment=_("%(comment)s (scheduled for %(when)s)") % {"comment": comment, "when": _local(effective_at)},
                 revision=state.live_edition.revision,
                 edition=state.live_edition,
             )
-        _cancel_scheduled_publication(state, user=user, comment=comment)
+        if not offered(state.state, Move.WITHDRAW_NOW):
+            _move(state, Move.WITHDRAW_NOW)  # refused, with the reason
         if state.live_edition is None:
-            if state.state == State.PUBLISHED:
-                state.state = State.WITHDRAWN
-                state.save()
-            return None
-        return _take_offline(state, user=user, comment=comment)
+            # Only a waiting edition, never public: cancelling it is the whole withdrawal.
+            return _cancel_scheduled_publication(state, user=user, comment=comment, action=Move.WITHDRAW_NOW)
+        # Off the pages first (the audit log shows the state it was withdrawn from), then the
+        # waiting edition cancelled.
+        event = _take_offline(state, user=user, comment=comment, action=Move.WITHDRAW_NOW)
+        _cancel_scheduled_publication(state, user=user, comment=comment)
+        return event
 
 
-def _take_offline(state, *, user, comment):
+def _take_offline(state, *, user, comment, action):
     edition = state.live_edition
     from_state = state.state
+    _move(state, action)
     state.live_edition = None
+    state.live_since = None
     state.withdraw_at = None
-    if state.state == State.PUBLISHED:
-        state.state = State.WITHDRAWN
     state.save()
-    transaction.on_commit(public_cache.publication_changed, robust=True)
+    _count_publication()
     return _record(
         state,
         action=Action.WITHDRAWN,
@@ -582,12 +694,11 @@ def record_edit(*, entry, revision):
     """
     with transaction.atomic():
         state = _locked_state(entry)
-        if state.state not in (State.IN_REVIEW, State.PUBLISHED, State.WITHDRAWN, State.SCHEDULED):
-            # A scheduled edition still goes live at its time: the edit is a new draft
-            # that needs its own review, exactly as after a publication.
+        if state.state == State.DRAFT:
+            # Already a draft: the new revision itself is the record (and changes the state token).
             return None
         from_state = state.state
-        state.state = State.DRAFT
+        _move(state, Move.EDIT)
         state.submitted_revision = None
         state.save()
         comment = _("Edited after submission; the submission was withdrawn.") if from_state == State.IN_REVIEW else ""

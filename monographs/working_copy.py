@@ -39,18 +39,82 @@ def latest_revision(entry):
     return version.revision if version else None
 
 
-def authors_since_publication(entry, up_to_revision):
-    """Users who made any revision of the entry after the edition before `up_to_revision`, up to it.
+def last_live_edition(entry, up_to_revision=None):
+    """The newest edition of `entry` that actually went live (published at approval or on
+    schedule), made from a revision before `up_to_revision`; None when none did.
 
-    These are the people who edited what the next approval would publish.
-    """
-    last = Edition.objects.filter(entry=entry, revision_id__lt=up_to_revision.pk).order_by("-number").first()
+    An edition approved for later and then cancelled or replaced never went live, so it
+    does not count: its changes are still unseen by the public."""
+    went_live = AuditEvent.objects.filter(
+        entry=entry, action__in=[AuditEvent.Action.APPROVED, AuditEvent.Action.WENT_LIVE], edition__isnull=False
+    ).values("edition_id")
+    editions = Edition.objects.filter(entry=entry, pk__in=went_live)
+    if up_to_revision is not None:
+        editions = editions.filter(revision_id__lt=up_to_revision.pk)
+    return editions.order_by("-number").first()
+
+
+def authors_since_publication(entry, up_to_revision):
+    """Users who made any revision of the entry after the last edition that went live, up to
+    `up_to_revision`: everyone whose changes the next approval would put before the public for
+    the first time (the four-eyes rule keeps each of them from approving it)."""
+    last = last_live_edition(entry, up_to_revision)
     return set(
         Version.objects.get_for_object(entry)
         .filter(revision_id__gt=last.revision_id if last else 0, revision_id__lte=up_to_revision.pk)
         .exclude(revision__user=None)
         .values_list("revision__user_id", flat=True)
     )
+
+
+def state_token(entry_id):
+    """What a decision screen saw of the entry: its newest audit event and newest revision.
+
+    Every transition writes an audit event and every save a revision, so the token
+    changes with any change to the entry's state or working copy. A screen carries it;
+    the transition compares it under the state row's lock (`workflow`).
+    """
+    event_id = AuditEvent.objects.filter(entry_id=entry_id).order_by("-id").values_list("id", flat=True).first()
+    revision_id = (
+        Version.objects.get_for_object_reference(Entry, entry_id)
+        .order_by("-revision_id")
+        .values_list("revision_id", flat=True)
+        .first()
+    )
+    return f"{event_id or 0}.{revision_id or 0}"
+
+
+@dataclass
+class Change:
+    """Something that happened to an entry after a screen showed it."""
+
+    when: object
+    who: object  # a user, or None (the clock, an import)
+    what: str
+
+
+def changes_since(entry_id, token):
+    """What happened to the entry since a screen carried `token` (`state_token`), oldest first:
+    the audit events and saved versions after it. Empty for a malformed token."""
+    try:
+        event_id, revision_id = (int(part) for part in str(token).split("."))
+    except ValueError:
+        return []
+    changes = [
+        Change(when=event.created_at, who=event.actor, what=event.get_action_display())
+        for event in AuditEvent.objects.filter(entry_id=entry_id, id__gt=event_id).select_related("actor")
+        if event.action != AuditEvent.Action.EDITED  # the saved version below says it
+    ]
+    saved = (
+        Version.objects.get_for_object_reference(Entry, entry_id)
+        .filter(revision_id__gt=revision_id)
+        .select_related("revision__user")
+    )
+    changes += [
+        Change(when=v.revision.date_created, who=v.revision.user, what=_("Saved: %s") % (v.revision.comment or "—"))
+        for v in saved
+    ]
+    return sorted(changes, key=lambda change: change.when)
 
 
 @dataclass

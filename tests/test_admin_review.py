@@ -32,7 +32,13 @@ def decide(client, entry, decision, comment):
     sends the revision the page showed."""
     form = client.get(entry_url(entry, "review")).context["form"]
     return client.post(
-        entry_url(entry, "review"), {"decision": decision, "comment": comment, "revision": form["revision"].value()}
+        entry_url(entry, "review"),
+        {
+            "decision": decision,
+            "comment": comment,
+            "revision": form["revision"].value(),
+            "seen": form["seen"].value(),
+        },
     )
 
 
@@ -444,7 +450,8 @@ def test_approving_an_open_review_page_after_the_editor_resubmitted_is_refused_w
     save_entry_with(editor_client, published_lenalidomide, storage=storage + " Take the usual dose.", reason="Dose")
     editor_client.post(entry_url(published_lenalidomide, "submit"))
     login(client, reviewer2)
-    shown = client.get(entry_url(published_lenalidomide, "review")).context["form"]["revision"].value()
+    form = client.get(entry_url(published_lenalidomide, "review")).context["form"]
+    shown, seen = form["revision"].value(), form["seen"].value()
 
     save_entry_with(editor_client, published_lenalidomide, storage=storage + " Take 10x the dose.", reason="Dose")
     editor_client.post(entry_url(published_lenalidomide, "submit"))
@@ -452,7 +459,7 @@ def test_approving_an_open_review_page_after_the_editor_resubmitted_is_refused_w
 
     response = client.post(
         entry_url(published_lenalidomide, "review"),
-        {"decision": "approve", "comment": "Looks right", "revision": shown},
+        {"decision": "approve", "comment": "Looks right", "revision": shown, "seen": seen},
     )
 
     assert response.status_code == 409

@@ -210,7 +210,13 @@ def stale_in_review(client, translated, editor):
 
 def decide(client, entry, **extra):
     form = client.get(entry_url(entry, "review")).context["form"]
-    data = {"decision": "approve", "comment": "Checked", "revision": form["revision"].value(), **extra}
+    data = {
+        "decision": "approve",
+        "comment": "Checked",
+        "revision": form["revision"].value(),
+        "seen": form["seen"].value(),
+        **extra,
+    }
     return client.post(entry_url(entry, "review"), data)
 
 

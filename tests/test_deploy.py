@@ -180,9 +180,10 @@ def decide(browser, path, data):
     assert status == 200, html[:500]
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
     fields = {"csrfmiddlewaretoken": token, **data}
-    revision = re.search(r'name="revision" value="(\d+)"', html)
-    if revision:
-        fields["revision"] = revision.group(1)
+    for name in ("revision", "seen"):
+        shown = re.search(rf'name="{name}" value="([\d.]+)"', html)
+        if shown:
+            fields[name] = shown.group(1)
     return browser.request(path, fields)
 
 

@@ -127,7 +127,7 @@ def test_workflow_refusals_are_in_the_readers_language(client, lenalidomide, edi
     switch(client, "zh-hant", "/admin/")
     response = client.post(
         reverse("admin:monographs_entry_review", args=[lenalidomide.pk]),
-        {"decision": "approve", "comment": "好", "revision": seen.pk},
+        {"decision": "approve", "comment": "好", "revision": seen.pk, "seen": workflow.state_token(lenalidomide)},
     )
     assert response.status_code == 409
     assert "你審閱的版本已不再是待審核的版本" in response.content.decode()

@@ -67,7 +67,8 @@ def published(entry, people):
 def shown(entry):
     """The hidden field of the review page: the revision it showed."""
     revision = working_copy.submitted_revision(entry)
-    return {"revision": revision.pk} if revision else {}
+    seen = {"seen": workflow.state_token(entry)}
+    return {"revision": revision.pk, **seen} if revision else seen
 
 
 def url(name, entry, *args):
@@ -120,7 +121,7 @@ ACTIONS = {
         lambda e, p: ("post", url("review", e), {"decision": "approve", "comment": "ok", **shown(e)}),
     ),
     "reject": (in_review, lambda e, p: ("post", url("review", e), {"decision": "reject", "comment": "no", **shown(e)})),
-    "withdraw": (published, lambda e, p: ("post", url("withdraw", e), {"comment": "recall"})),
+    "withdraw": (published, lambda e, p: ("post", url("withdraw", e), {"comment": "recall", **shown(e)})),
     "audit log": (published, lambda e, p: ("get", reverse("admin:monographs_auditevent_changelist"), None)),
     "audit change": (
         published,

@@ -92,7 +92,12 @@ def test_approving_a_newer_version_replaces_the_waiting_one(published_lenalidomi
     first = submit_change(entry, editor2, "Old plan")
     workflow.approve(entry=entry, revision=first, user=reviewer2, comment="Later", effective_at=soon(60))
     second = submit_change(entry, editor2, "New plan")
-    workflow.approve(entry=entry, revision=second, user=reviewer2, comment="Now")
+    # Replacing the waiting edition needs the reviewer's explicit confirmation.
+    with pytest.raises(workflow.WaitingEditionError, match="edition 2, approved earlier, is waiting"):
+        workflow.approve(entry=entry, revision=second, user=reviewer2, comment="Now")
+    assert state_of(entry).scheduled_edition is not None
+    event = workflow.approve(entry=entry, revision=second, user=reviewer2, comment="Now", replace_waiting=True)
+    assert event.replaced.number == 2
 
     assert "New plan" in live_text(entry)
     assert state_of(entry).scheduled_edition is None
@@ -122,7 +127,8 @@ def test_cancel_is_audited_and_leaves_the_old_edition_live(published_lenalidomid
     assert "Never mind" not in live_text(entry)
     event = AuditEvent.objects.filter(entry=entry).first()
     assert event.action == AuditEvent.Action.UNSCHEDULED and event.comment == "Committee postponed it"
-    assert state_of(entry).state == State.PUBLISHED
+    # The cancelled version is the working copy: a draft that can be submitted again.
+    assert state_of(entry).state == State.DRAFT and workflow.can_submit(editor2, entry)
     with pytest.raises(workflow.TransitionError, match="Nothing is scheduled"):
         workflow.unschedule(entry=entry, user=reviewer2, comment="again")
 
@@ -177,12 +183,15 @@ def test_reviewer_schedules_from_the_review_page_sees_it_queued_and_cancels_it(
     when = timezone.localtime(timezone.now() + datetime.timedelta(days=3)).strftime("%Y-%m-%dT%H:%M")
     past = timezone.localtime(timezone.now() - datetime.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
 
-    refused = client.post(review, {"decision": "approve", "comment": "OK", "revision": revision.pk, "go_live_at": past})
+    seen = workflow.state_token(entry)
+    refused = client.post(
+        review, {"decision": "approve", "comment": "OK", "revision": revision.pk, "go_live_at": past, "seen": seen}
+    )
     assert refused.status_code == 200 and "Choose a time in the future" in refused.content.decode()
     assert state_of(entry).state == State.IN_REVIEW
 
     response = client.post(
-        review, {"decision": "approve", "comment": "OK", "revision": revision.pk, "go_live_at": when}
+        review, {"decision": "approve", "comment": "OK", "revision": revision.pk, "go_live_at": when, "seen": seen}
     )
     assert response.status_code == 302
     assert state_of(entry).state == State.SCHEDULED
@@ -190,11 +199,14 @@ def test_reviewer_schedules_from_the_review_page_sees_it_queued_and_cancels_it(
     queue = client.get(reverse("admin:monographs_entry_review_queue")).content.decode()
     assert "Edition 2 goes live" in queue
 
-    page = client.get(reverse("admin:monographs_entry_change", args=[entry.pk])).content.decode()
+    opened = client.get(reverse("admin:monographs_entry_change", args=[entry.pk]))
+    page = opened.content.decode()
     assert "Edition 2 goes live on" in page and "Cancel schedule" in page
     cancel = reverse("admin:monographs_entry_unschedule", args=[entry.pk])
-    assert client.post(cancel, {"comment": "Postponed"}).status_code == 302
+    assert client.post(cancel, {"comment": "Postponed", "seen": opened.context["state_token"]}).status_code == 302
     assert state_of(entry).scheduled_edition is None
+    # The approved version is a draft again: it goes live only after another submission and review.
+    assert state_of(entry).state == State.DRAFT
 
 
 def test_overdue_schedule_is_shown_on_the_queue_and_entry_page(client, published_lenalidomide, editor2, reviewer2):

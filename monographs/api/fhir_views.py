@@ -42,10 +42,10 @@ def _bad_request(reason):
 
 def _with_conditional(request, edition, build):
     etag = conditional.make_etag(request, edition.pk)
-    cached = conditional.not_modified(request, etag=etag, last_modified=edition.approved_at)
+    cached = conditional.not_modified(request, etag=etag, last_modified=edition.published_at)
     if cached is not None:
         return cached
-    return conditional.set_headers(_response(build()), etag=etag, last_modified=edition.approved_at)
+    return conditional.set_headers(_response(build()), etag=etag, last_modified=edition.published_at)
 
 
 def _only(request, allowed):

@@ -95,7 +95,7 @@ def _entry_translations(content):
 def entry_record(edition, *, request=None, detail=False):
     """The API representation of one live edition, as plain data."""
     content = edition.content
-    updated_at = edition.approved_at
+    updated_at = edition.published_at
     products = content.get("products", [])
     record = {
         "id": edition.entry_id,

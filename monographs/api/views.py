@@ -166,8 +166,8 @@ class EntryDetailView(APIView):
         if edition is None:
             raise NotFound(f"No published entry with id or slug {key!r}.")
         etag = conditional.make_etag(request, edition.pk)
-        cached = conditional.not_modified(request, etag=etag, last_modified=edition.approved_at)
+        cached = conditional.not_modified(request, etag=etag, last_modified=edition.published_at)
         if cached is not None:
             return cached
         data = EntryDetailSerializer(entry_record(edition, request=request, detail=True)).data
-        return conditional.set_headers(Response(data), etag=etag, last_modified=edition.approved_at)
+        return conditional.set_headers(Response(data), etag=etag, last_modified=edition.published_at)
