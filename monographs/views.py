@@ -257,7 +257,7 @@ def _search_page(request):
         return redirect(f"{reverse('monographs:entry_detail', args=[edition.slug])}#strength-{strength['id']}")
     found = search_module.search(query) if query else search_module.Results()
     page_obj = _page(request, found) if query else None
-    if page_obj is None or not page_obj.object_list:
+    if page_obj is not None and not page_obj.object_list:
         # Only searches that find something are kept: any other text is answered, not stored.
         public_cache.not_shared(request)
     results = []

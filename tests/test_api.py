@@ -150,7 +150,8 @@ def test_detail_is_the_approved_snapshot_with_stable_ids(client, formulary):
     for record in [body, *body["sections"], *body["products"], *strengths]:
         assert "updated_at" in record
     assert body["updated_at"] == first["updated_at"]
-    assert datetime.datetime.fromisoformat(body["updated_at"]) == edition.approved_at
+    # When it went live (here, at approval: the same transaction, a moment later).
+    assert datetime.datetime.fromisoformat(body["updated_at"]) == edition.live_state.live_since
     assert body["url"].endswith(f"{API}/entries/{entry.pk}/")
     assert body["html_url"].endswith("/entries/lenalidomide/")
 
@@ -181,13 +182,13 @@ def test_filters(client, formulary):
     assert listed("q=.*") == []
 
 
-def test_updated_since_selects_by_approval_time(client, formulary):
+def test_updated_since_selects_by_the_time_it_went_live(client, formulary):
     metformin_edition = Edition.objects.live().get(entry=formulary["metformin"])
-    boundary = metformin_edition.approved_at
+    boundary = metformin_edition.live_state.live_since
     since = boundary.isoformat().replace("+", "%2B")
     got = names(get(client, f"{API}/entries/?updated_since={since}")[1])
     assert "Metformin" in got
-    assert all(Edition.objects.live().get(generic_name=n).approved_at >= boundary for n in got)
+    assert all(Edition.objects.live().get(generic_name=n).live_state.live_since >= boundary for n in got)
     tomorrow = (timezone.localdate() + datetime.timedelta(days=1)).isoformat()
     assert get(client, f"{API}/entries/?updated_since={tomorrow}")[1]["count"] == 0
     yesterday = (timezone.localdate() - datetime.timedelta(days=1)).isoformat()

@@ -150,3 +150,85 @@ def test_database_restart_fails_cleanly_and_recovers(server):
         time.sleep(0.5)
     assert status == 200, "the app must recover without a restart of its own"
     assert "Lenalidomide" in html
+
+
+STALL_SETUP = """
+import datetime
+from django.contrib.auth.models import Group, User
+from django.utils import timezone
+from monographs import workflow, working_copy
+from monographs.demo import load_lenalidomide
+entry = load_lenalidomide()
+rev = User.objects.create_user("rev", "rev@example.org", "pw-rev-123", is_staff=True)
+rev.groups.add(Group.objects.get(name="Reviewers"))
+ed = User.objects.create_user("ed", "ed@example.org", "pw-ed-123", is_staff=True)
+ed.groups.add(Group.objects.get(name="Editors"))
+workflow.submit(entry=entry, user=ed)
+workflow.approve(entry=entry, revision=working_copy.submitted_revision(entry), user=rev, comment="ok")
+workflow.withdraw(entry=entry, user=rev, comment="Recall", effective_at=timezone.now() + datetime.timedelta(seconds=4))
+"""
+
+
+@pytest.fixture
+def own_redis(tmp_path):
+    """A Redis server of this test's own, which it may stall (SIGSTOP): never the machine's."""
+    from .server_process import free_port
+
+    if not shutil.which("redis-server"):
+        pytest.fail("redis-server is needed: `./run test` installs it")
+    port = free_port()
+    process = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+    )
+    import redis
+
+    client = redis.Redis(host="127.0.0.1", port=port)
+    for _ in range(50):
+        try:
+            client.ping()
+            break
+        except redis.exceptions.ConnectionError:
+            time.sleep(0.1)
+    yield process, f"redis://127.0.0.1:{port}/0"
+    process.kill()
+    process.wait()
+
+
+def test_a_withdrawal_by_publish_scheduled_while_redis_stalls_is_seen_once_redis_answers(own_redis):
+    """Item 6 of the publication-truth issue: the command that carried out a planned withdrawal
+    while Redis stalled must not leave the withdrawn page served from the cache afterwards."""
+    import signal
+
+    base = os.environ.get("DATABASE_URL", "")
+    if not base.startswith("postgres"):
+        pytest.skip("a real PostgreSQL server is needed")
+    redis_process, redis_url = own_redis
+    proc = ServerProcess("formulary_stall_checks", base)
+    proc.env.update(REDIS_URL=redis_url, FORMULARY_PUBLIC_CACHE_HOSTS=f"127.0.0.1:{proc.port}")
+    proc.create_database()
+    proc.manage("shell", "-c", STALL_SETUP)
+    proc.start()
+    try:
+        browser = Browser(proc.base_url)
+        page = "/en/entries/lenalidomide/"
+        listing = "/en/entries/?letter=L"
+        for address in (page, listing, page, listing):
+            status, html = browser.request(address)
+            assert status == 200 and "Lenalidomide" in html
+        time.sleep(4.5)  # the withdrawal is due
+
+        os.kill(redis_process.pid, signal.SIGSTOP)  # Redis stalls: connections open, no answers
+        try:
+            done = proc.manage("publish_scheduled", check=False)
+        finally:
+            os.kill(redis_process.pid, signal.SIGCONT)
+        assert done.returncode == 0, done.stderr
+
+        status, _html = browser.request(page)
+        assert status == 404, "the withdrawn entry's page was still served after Redis answered again"
+        status, html = browser.request(listing)
+        assert status == 200 and "lenalidomide/" not in html
+    finally:
+        proc.stop()

@@ -7,7 +7,8 @@ in the OpenAPI schema. Nothing here reads the working-copy tables.
 Identifiers are stable: an entry keeps its `id` across editions (the slug can
 change), and product, section and strength ids are those of the working copy
 the edition was approved from. `updated_at` on every record is when the edition
-holding it was approved, so `updated_since` returns everything changed since.
+holding it went live (at approval, or at its scheduled time), so `updated_since`
+returns everything the public could first see since.
 """
 
 from django.urls import NoReverseMatch, reverse
