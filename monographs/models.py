@@ -29,7 +29,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from .text_rules import FORBIDDEN_PATTERN, NO_CONTROL_CHARACTERS_MESSAGE, validate_text
+from .text_rules import FORBIDDEN_PATTERN, NO_CONTROL_CHARACTERS_MESSAGE, strip_controls, validate_text
 from .vocabulary import (
     DosageForm,
     FormularyStatus,
@@ -934,6 +934,23 @@ class Edition(AppendOnlyModel):
 
     def __str__(self):
         return f"{self.generic_name}, edition {self.number}"
+
+    # What is published from an edition: its snapshot and the columns copied from it.
+    OUTPUT_FIELDS = ("generic_name", "drug_class", "brand_names", "excerpt", "chinese_name", "content")
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        """An edition as read, without forbidden characters (`text_rules.strip_controls`).
+
+        Editions are never changed, and one approved before the rule may hold a control
+        character or a text-direction override: it is removed here, once, for every page,
+        the feed, the API and FHIR, which all read editions as model instances (a deferred
+        `content` loaded later comes through here too)."""
+        instance = super().from_db(db, field_names, values)
+        for name in cls.OUTPUT_FIELDS:
+            if name in instance.__dict__:
+                setattr(instance, name, strip_controls(instance.__dict__[name]))
+        return instance
 
 
 class AuditEvent(AppendOnlyModel):
