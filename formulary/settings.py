@@ -312,7 +312,7 @@ SPECTACULAR_SETTINGS = {
 
 def _env_count(name, default):
     raw = env.str(name, default=str(default)).strip()
-    if not raw.isdigit():
+    if not (raw.isascii() and raw.isdigit()):  # "²".isdigit() is true, and int("²") fails
         raise ImproperlyConfigured(f"{name} must be a whole number, 0 or more; got {raw!r}.")
     return int(raw)
 

@@ -104,6 +104,21 @@ class _TextValidator(RegexValidator):
 validate_text = _TextValidator()
 
 
+# --- Ids in addresses ---
+
+MAX_ID = 2**63 - 1  # the largest id the database can hold
+
+
+def as_id(text):
+    """A database id written in ASCII digits, or None. `str.isdigit()` and `int()` also take
+    full-width digits, "²" and "①" (int() then fails on the last two, a 500), and a 30-digit
+    number is beyond what PostgreSQL can compare: neither may reach a query."""
+    text = str(text or "")
+    if text.isascii() and text.isdigit() and int(text) <= MAX_ID:
+        return int(text)
+    return None
+
+
 def strip_controls(value):
     """`value` without forbidden characters: a string, or the strings inside lists and dicts
     (a snapshot), rebuilt only where something changes."""
