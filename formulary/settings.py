@@ -57,7 +57,8 @@ MIDDLEWARE = [
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     # After the language is taken from the address; a shared-cache hit skips everything below.
-    "monographs.public_cache.PublicPageCacheMiddleware",
+    # monographs.public_cache.PublicPageCacheMiddleware, with a database error in it a 503.
+    "formulary.middleware.DatabaseCheckedPageCacheMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
