@@ -5,6 +5,7 @@ import logging
 
 from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, HttpResponseBadRequest
+from django.utils.cache import add_never_cache_headers
 
 logger = logging.getLogger(__name__)
 
@@ -14,7 +15,22 @@ MESSAGE = (
 )
 
 
+DATABASE_ERRORS = (OperationalError, InterfaceError)
+
+
+def database_unavailable(exception):
+    """The 503 with the reason and Retry-After, never stored by any cache."""
+    logger.warning("database unavailable: %s", exception)
+    response = HttpResponse(MESSAGE, status=503, content_type="text/plain; charset=utf-8")
+    response["Retry-After"] = "5"
+    add_never_cache_headers(response)
+    return response
+
+
 class DatabaseUnavailableMiddleware:
+    """503 for a database error in a view (`process_exception` sees views' exceptions only;
+    for the page cache's own queries see `DatabaseCheckedPageCacheMiddleware`)."""
+
     def __init__(self, get_response):
         self.get_response = get_response
 
@@ -22,12 +38,32 @@ class DatabaseUnavailableMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
-        if isinstance(exception, OperationalError | InterfaceError):
-            logger.warning("database unavailable: %s", exception)
-            response = HttpResponse(MESSAGE, status=503, content_type="text/plain; charset=utf-8")
-            response["Retry-After"] = "5"
-            return response
+        if isinstance(exception, DATABASE_ERRORS):
+            return database_unavailable(exception)
         return None
+
+
+class DatabaseCheckedPageCacheMiddleware:
+    """The public page cache (`monographs.public_cache.PublicPageCacheMiddleware`) inside the
+    503 handling: it reads the publication stamp before any view runs, from the database when
+    Redis is off or down, and a database error there was a bare 500 (issue 20: PostgreSQL and
+    Redis both down). No order of MIDDLEWARE can fix that, since Django turns an exception in
+    a middleware into a 500 response before the middleware around it sees it, and
+    `process_exception` sees views' exceptions only; so this one holds the page cache and
+    catches what its own code raises. Whatever the page cache asks the database, now or later,
+    is covered; what the view raises is left to `DatabaseUnavailableMiddleware` as before."""
+
+    def __init__(self, get_response):
+        # Imported here: the project's middleware must not load the domain app at start-up.
+        from monographs.public_cache import PublicPageCacheMiddleware
+
+        self.page_cache = PublicPageCacheMiddleware(get_response)
+
+    def __call__(self, request):
+        try:
+            return self.page_cache(request)
+        except DATABASE_ERRORS as exception:
+            return database_unavailable(exception)
 
 
 class RejectNullCharactersMiddleware:

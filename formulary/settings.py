@@ -58,7 +58,8 @@ MIDDLEWARE = [
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     # After the language is taken from the address; a shared-cache hit skips everything below.
-    "monographs.public_cache.PublicPageCacheMiddleware",
+    # monographs.public_cache.PublicPageCacheMiddleware, with a database error in it a 503.
+    "formulary.middleware.DatabaseCheckedPageCacheMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -313,7 +314,7 @@ SPECTACULAR_SETTINGS = {
 
 def _env_count(name, default):
     raw = env.str(name, default=str(default)).strip()
-    if not raw.isdigit():
+    if not (raw.isascii() and raw.isdigit()):  # "²".isdigit() is true, and int("²") fails
         raise ImproperlyConfigured(f"{name} must be a whole number, 0 or more; got {raw!r}.")
     return int(raw)
 

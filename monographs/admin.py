@@ -8,7 +8,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
-from django.http import HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.html import format_html
@@ -22,6 +22,21 @@ from .admin_review import ReviewAdminMixin
 from .forms import EntryForm, SectionForm, SubmitForm, VersionedEntryForm, first_error
 from .models import AuditEvent, Edition, Entry, Product, Section, Strength, TranslationStatus, format_amount
 from .snapshots import STRENGTH_FIELDS
+from .text_rules import as_id
+
+
+class AsciiIdMixin:
+    """An object's address holds its id in ASCII digits, or it is a 404.
+
+    Django's admin reads the id with `int()`, which takes full-width digits too (`%EF%BC%91`
+    opened entry 1), and the entry's own screens asked `str.isdigit()`, which also takes "²"
+    and "①" that `int()` then refuses: a 500 (issue 20). A well-formed id of nothing keeps
+    the admin's usual "does not exist" message."""
+
+    def get_object(self, request, object_id, from_field=None):
+        if from_field is None and as_id(object_id) is None:
+            raise Http404("No such address in the admin.")
+        return super().get_object(request, object_id, from_field)
 
 
 class ReasonAdminMixin:
@@ -312,6 +327,7 @@ class ReviewDueFilter(admin.SimpleListFilter):
 
 @admin.register(Entry)
 class EntryAdmin(
+    AsciiIdMixin,
     BoundedSearchMixin,
     ReviewAdminMixin,
     ErrorsInViewMixin,
@@ -495,8 +511,8 @@ class EntryAdmin(
         return self._submit_saved(request, super().add_view(request, form_url, extra_context))
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        if not str(object_id).isdigit():
-            # Let the admin answer its usual "does not exist" for a malformed address.
+        if as_id(object_id) is None:
+            # A malformed address: `AsciiIdMixin.get_object` answers 404.
             return super().change_view(request, object_id, form_url, extra_context)
         state = working_copy.state_of(object_id)
         user = request.user
@@ -525,7 +541,12 @@ class EntryAdmin(
 
 @admin.register(Product)
 class ProductAdmin(
-    BoundedSearchMixin, ErrorsInViewMixin, ReasonAdminMixin, nested_admin.NestedModelAdminMixin, VersionAdmin
+    AsciiIdMixin,
+    BoundedSearchMixin,
+    ErrorsInViewMixin,
+    ReasonAdminMixin,
+    nested_admin.NestedModelAdminMixin,
+    VersionAdmin,
 ):
     list_display = ["name", "entry", "kind", "certificate_holder", "legal_classification", "formulary_status"]
     list_filter = ["kind", "formulary_status", "legal_classification", "sale_requirement"]
@@ -566,7 +587,7 @@ class ProductAdmin(
         services.products_delete(products=queryset.select_related("entry"), user=request.user)
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(AsciiIdMixin, admin.ModelAdmin):
     """Records nobody may add, change or delete here, superusers included."""
 
     def has_add_permission(self, request, obj=None):

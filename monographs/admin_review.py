@@ -20,6 +20,7 @@ from .diffing import ChangeSummary, change_summary, compare
 from .forms import CompareForm, DecisionForm, ReviewDecisionForm, SubmitForm, WithdrawForm
 from .models import Edition
 from .snapshots import has_chinese_text, listing_fields, snapshot_of_revision, translation_findings
+from .text_rules import as_id
 
 
 def _local(moment):
@@ -252,6 +253,11 @@ class ReviewAdminMixin:
         entry = self._entry(request, object_id)
         form = SubmitForm(request.POST)
         if not form.is_valid():
+            if "comment" not in form.errors:
+                # Only the hidden version number can be wrong otherwise: not typed by anyone.
+                return self._refused(
+                    request, entry, _("Not submitted: this page is damaged or out of date; open the entry again.")
+                )
             problems = " ".join(form.errors["comment"])
             return self._refused(request, entry, _("Not submitted. Note for the reviewer: %s") % problems)
         shown = form.cleaned_data["revision"]
@@ -386,7 +392,7 @@ class ReviewAdminMixin:
         return response
 
     def history_view(self, request, object_id, extra_context=None):
-        if not str(object_id).isdigit():
+        if as_id(object_id) is None:  # ASCII digits only: "²".isdigit() is true (issue 20)
             return super().history_view(request, object_id, extra_context)
         events = working_copy.audit_trail(object_id)
         entry = working_copy.state_of(object_id)

@@ -7,6 +7,7 @@ Accept-Language), or in the one named by `?language=`.
 """
 
 import datetime
+import functools
 
 from django.conf import settings
 from django.contrib.syndication.views import Feed
@@ -16,9 +17,22 @@ from django.utils.feedgenerator import Atom1Feed
 from django.utils.translation import gettext as _
 
 from . import periods, public_cache, selectors
+from .text_rules import strip_controls
 
 FEED_DAYS = 90  # default period of the feed: the last FEED_DAYS days, today included (Hong Kong time)
 FEED_ITEMS = 50
+
+
+def _xml_safe(method):
+    """XML 1.0 cannot carry control characters: Django's feed writer raises on one (a 500 for
+    every reader). Editions are cleaned when read (`Edition.from_db`); this is the last guard
+    for whatever else a title or description is made from (`text_rules.strip_controls`)."""
+
+    @functools.wraps(method)
+    def wrapper(self, item):
+        return strip_controls(method(self, item))
+
+    return wrapper
 
 
 class ChangesFeed(Feed):
@@ -59,6 +73,7 @@ class ChangesFeed(Feed):
     def items(self, obj):
         return obj.rows()
 
+    @_xml_safe
     def item_title(self, item):
         kind, row = item
         if kind == "new":
@@ -67,6 +82,7 @@ class ChangesFeed(Feed):
             return _("Changed: %(name)s (edition %(number)d)") % {"name": row.generic_name, "number": row.new}
         return _("Withdrawn: %(name)s") % {"name": row.generic_name}
 
+    @_xml_safe
     def item_description(self, item):
         kind, row = item
         if kind == "new":

@@ -1,5 +1,7 @@
 """Admin forms: a required reason for every save, and no lost updates."""
 
+import datetime
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import formats, timezone
@@ -209,9 +211,21 @@ def _future_time_field(label, help_text):
     )
 
 
+# How far ahead a go-live or a withdrawal may be set. A monograph is reviewed every two years
+# (FORMULARY_REVIEW_INTERVAL_DAYS), so a date further off is a typing slip; and 9999-12-31 made
+# the date arithmetic after approval overflow (a 500, issue 20).
+SCHEDULE_HORIZON_YEARS = 5
+
+
 def _check_future(value):
     if value is not None and value <= timezone.now():
         raise ValidationError(_("Choose a time in the future, or leave it empty for now."), code="past")
+    if value is not None and value > timezone.now() + datetime.timedelta(days=365 * SCHEDULE_HORIZON_YEARS + 1):
+        raise ValidationError(
+            _("Choose a time at most %(years)s years ahead."),
+            code="too_far",
+            params={"years": SCHEDULE_HORIZON_YEARS},
+        )
     return value
 
 

@@ -11,6 +11,9 @@ of one kind form one section. A paragraph nothing recognises goes to an
 import re
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext
+
+from .text_rules import describe, first_forbidden, line_and_column
 from .vocabulary import SectionKind
 
 LIST_ITEM = re.compile(r"^\s*(?:[-*•·‧]|\d{1,2}[.)])\s+(?P<text>\S.*)$")
@@ -176,6 +179,23 @@ def decode_text(raw: bytes) -> str:
     return text
 
 
+def check_characters(text):
+    """Refuse text holding a control character or a text-direction override (`text_rules`),
+    naming it and its line, before anything is parsed: pasted PDF text brings them, and
+    `splitlines` would even take a vertical tab or a form feed for a line break."""
+    found = first_forbidden(text)
+    if found:
+        index, character = found
+        raise MonographTextError(
+            gettext(
+                "Line %(line)s, character %(column)s: the invisible character %(character)s is not allowed "
+                "(control characters and text-direction overrides are refused). Remove it and import again; "
+                "nothing was imported."
+            )
+            % {"character": describe(character), **line_and_column(text, index)}
+        )
+
+
 def _is_heading(line):
     return line.rstrip(":：").strip().lower() in HEADINGS
 
@@ -258,6 +278,7 @@ def classify(paragraph, *, generic_name=""):
 
 
 def parse_monograph(text, *, generic_name=""):
+    check_characters(text)
     sections: list[ParsedSection] = []
     warnings: list[str] = []
     explicit_kind = None
@@ -385,6 +406,7 @@ def _heading_of(line, kind_headings):
 def parse_translation(text, *, kind_headings):
     """Split a Chinese monograph into sections (see above). `kind_headings` maps section titles,
     casefolded, to their kinds (the Chinese and English titles of every kind)."""
+    check_characters(text)
     lines = text.splitlines()
     headed = any(_heading_of(line, kind_headings) for line in lines)
     sections: list[TranslatedSection] = []

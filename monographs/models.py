@@ -29,6 +29,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from .text_rules import FORBIDDEN_PATTERN, NO_CONTROL_CHARACTERS_MESSAGE, strip_controls, validate_text
 from .vocabulary import (
     DosageForm,
     FormularyStatus,
@@ -121,6 +122,32 @@ def strength_identity(values):
         Decimal(str(values.get("per_amount") or 0)),
         values.get("per_unit") or "",
         values["dosage_form"],
+    )
+
+
+# Free-text fields refuse control characters and text-direction overrides (`text_rules`):
+# each has the field validator `validate_text`, and each model one CHECK constraint over
+# all of them (one query when a form validates constraints, not one per field).
+ENTRY_TEXT_FIELDS = (
+    "generic_name",
+    "synonyms",
+    "drug_class",
+    "notes",
+    "chinese_name",
+    "boxed_warning",
+    "chinese_synonyms",
+    "boxed_warning_zh",
+)
+SECTION_TEXT_FIELDS = ("heading", "body", "heading_zh", "body_zh")
+PRODUCT_TEXT_FIELDS = ("name", "chinese_name", "certificate_holder", "notes")
+STRENGTH_TEXT_FIELDS = ("appearance", "pack_size")
+
+
+def _without_control_characters(prefix, fields):
+    return models.CheckConstraint(
+        condition=Q(*(~Q(**{f"{name}__regex": FORBIDDEN_PATTERN}) for name in fields)),
+        name=f"{prefix}_text_without_control_characters",
+        violation_error_message=NO_CONTROL_CHARACTERS_MESSAGE,
     )
 
 
@@ -230,6 +257,7 @@ class Entry(_TracksTranslation, models.Model):
 
     generic_name = models.CharField(
         _("generic name"),
+        validators=[validate_text],
         max_length=200,
         unique=True,
         help_text=_("International non-proprietary name, e.g. Lenalidomide."),
@@ -242,11 +270,13 @@ class Entry(_TracksTranslation, models.Model):
     )
     synonyms = models.TextField(
         _("synonyms"),
+        validators=[validate_text],
         blank=True,
         help_text=_("Other names and spellings, one per line. Search finds the entry by these."),
     )
     drug_class = models.CharField(
         _("drug class"),
+        validators=[validate_text],
         max_length=200,
         blank=True,
         help_text=_("Pharmacological class, e.g. immunomodulatory imide drug."),
@@ -260,11 +290,13 @@ class Entry(_TracksTranslation, models.Model):
     )
     notes = models.TextField(
         _("internal notes"),
+        validators=[validate_text],
         blank=True,
         help_text=_("Notes for pharmacists; never shown on public pages."),
     )
     chinese_name = models.CharField(
         _("Chinese name"),
+        validators=[validate_text],
         max_length=200,
         blank=True,
         help_text=_("Traditional Chinese name as the Drug Office lists it, e.g. 來那度胺."),
@@ -293,6 +325,7 @@ class Entry(_TracksTranslation, models.Model):
     )
     boxed_warning = models.CharField(
         _("boxed warning"),
+        validators=[validate_text],
         max_length=500,
         blank=True,
         help_text=_(
@@ -301,6 +334,7 @@ class Entry(_TracksTranslation, models.Model):
     )
     chinese_synonyms = models.TextField(
         _("Chinese synonyms"),
+        validators=[validate_text],
         blank=True,
         help_text=_(
             "Other Chinese names, one per line (e.g. a Cantonese or older name). Search finds the entry by these."
@@ -308,6 +342,7 @@ class Entry(_TracksTranslation, models.Model):
     )
     boxed_warning_zh = models.CharField(
         _("boxed warning (Chinese)"),
+        validators=[validate_text],
         max_length=500,
         blank=True,
         help_text=_("Traditional Chinese text of the boxed warning. At most 500 characters."),
@@ -348,6 +383,7 @@ class Entry(_TracksTranslation, models.Model):
                 name="entry_boxed_warning_zh_source_shape",
                 violation_error_message=validate_translation_source.message,
             ),
+            _without_control_characters("entry", ENTRY_TEXT_FIELDS),
         ]
 
     def __str__(self):
@@ -386,6 +422,7 @@ class Section(_TracksTranslation, models.Model):
     )
     heading = models.CharField(
         _("heading"),
+        validators=[validate_text],
         max_length=200,
         blank=True,
         help_text=_("Own heading. Required for kind 'Other'; otherwise replaces the standard heading if given."),
@@ -399,7 +436,7 @@ class Section(_TracksTranslation, models.Model):
     # (a textarea's maxlength); the validator says why it is refused instead.
     body = models.TextField(
         _("body"),
-        validators=[validate_section_body_length],
+        validators=[validate_text, validate_section_body_length],
         help_text=format_lazy(
             "{} {}",
             _(
@@ -411,6 +448,7 @@ class Section(_TracksTranslation, models.Model):
     )
     heading_zh = models.CharField(
         _("heading (Chinese)"),
+        validators=[validate_text],
         max_length=200,
         blank=True,
         help_text=_("Traditional Chinese heading; needed only where the English has its own heading."),
@@ -418,7 +456,7 @@ class Section(_TracksTranslation, models.Model):
     body_zh = models.TextField(
         _("body (Chinese)"),
         blank=True,
-        validators=[validate_section_body_length],
+        validators=[validate_text, validate_section_body_length],
         help_text=format_lazy(
             "{} {}",
             _(
@@ -469,6 +507,7 @@ class Section(_TracksTranslation, models.Model):
                 name="section_zh_source_shape",
                 violation_error_message=validate_translation_source.message,
             ),
+            _without_control_characters("section", SECTION_TEXT_FIELDS),
         ]
 
     def __str__(self):
@@ -498,9 +537,15 @@ class Product(models.Model):
         related_name="products",
         help_text=_("The active ingredient this product contains."),
     )
-    name = models.CharField(_("product name"), max_length=200, help_text=_("Name as registered, e.g. Revlimid."))
+    name = models.CharField(
+        _("product name"),
+        max_length=200,
+        validators=[validate_text],
+        help_text=_("Name as registered, e.g. Revlimid."),
+    )
     chinese_name = models.CharField(
         _("Chinese name"),
+        validators=[validate_text],
         max_length=200,
         blank=True,
         help_text=_("Chinese product name as registered or on the box, e.g. 瑞復美."),
@@ -513,6 +558,7 @@ class Product(models.Model):
     )
     certificate_holder = models.CharField(
         _("certificate holder"),
+        validators=[validate_text],
         max_length=200,
         help_text=_("Holder of the Hong Kong registration (marketing-authorisation holder)."),
     )
@@ -534,7 +580,9 @@ class Product(models.Model):
         choices=FormularyStatus.choices,
         help_text=_("Hospital Authority Drug Formulary category."),
     )
-    notes = models.TextField(_("notes"), blank=True, help_text=_("Notes shown with the product."))
+    notes = models.TextField(
+        _("notes"), blank=True, validators=[validate_text], help_text=_("Notes shown with the product.")
+    )
 
     class Meta:
         ordering = ["kind", "name", "id"]
@@ -548,6 +596,7 @@ class Product(models.Model):
                     "This entry already has a product of that name from that certificate holder."
                 ),
             ),
+            _without_control_characters("product", PRODUCT_TEXT_FIELDS),
         ]
 
     def __str__(self):
@@ -601,12 +650,17 @@ class Strength(models.Model):
     route = models.CharField(_("route"), max_length=16, choices=Route.choices, help_text=_("Route of administration."))
     appearance = models.CharField(
         _("appearance"),
+        validators=[validate_text],
         max_length=300,
         blank=True,
         help_text=_("How to recognise it, e.g. 'white-green capsule marked REV 2.5 mg'."),
     )
     pack_size = models.CharField(
-        _("pack size"), max_length=100, blank=True, help_text=_("Pack as supplied, e.g. '21 capsules'.")
+        _("pack size"),
+        max_length=100,
+        blank=True,
+        validators=[validate_text],
+        help_text=_("Pack as supplied, e.g. '21 capsules'."),
     )
     registration_number = models.CharField(
         _("HK registration number"),
@@ -657,6 +711,7 @@ class Strength(models.Model):
                 name="strength_unique_per_product",
                 violation_error_message=_("This product already has this strength in this dosage form."),
             ),
+            _without_control_characters("strength", STRENGTH_TEXT_FIELDS),
         ]
 
     def __str__(self):
@@ -925,6 +980,23 @@ class Edition(AppendOnlyModel):
         approved on Monday to go live on Wednesday is new to the public on Wednesday."""
         went_live = getattr(self, "went_live_at", None)
         return went_live or max(filter(None, [self.approved_at, self.effective_at]))
+
+    # What is published from an edition: its snapshot and the columns copied from it.
+    OUTPUT_FIELDS = ("generic_name", "drug_class", "brand_names", "excerpt", "chinese_name", "content")
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        """An edition as read, without forbidden characters (`text_rules.strip_controls`).
+
+        Editions are never changed, and one approved before the rule may hold a control
+        character or a text-direction override: it is removed here, once, for every page,
+        the feed, the API and FHIR, which all read editions as model instances (a deferred
+        `content` loaded later comes through here too)."""
+        instance = super().from_db(db, field_names, values)
+        for name in cls.OUTPUT_FIELDS:
+            if name in instance.__dict__:
+                setattr(instance, name, strip_controls(instance.__dict__[name]))
+        return instance
 
 
 class AuditEvent(AppendOnlyModel):

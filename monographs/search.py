@@ -59,6 +59,7 @@ from django.utils.translation import pgettext_lazy
 from . import selectors
 from .models import ATC_PATTERN, Edition, registration_number_in
 from .snapshots import brand_names, synonym_list
+from .text_rules import strip_controls
 
 MAX_QUERY_LENGTH = 200
 # Results kept for paging: far more than anyone reads at a counter. When a query matches
@@ -632,7 +633,8 @@ def match_fragments(raw_query, editions):
     if not terms.words or not editions:
         return {}
     if connection.vendor == "postgresql":
-        sources = _postgres_fragment_sources(query, editions)
+        # Read from the database as values, not through Edition.from_db: cleaned here (`text_rules`).
+        sources = strip_controls(_postgres_fragment_sources(query, editions))
     else:
         sources = _python_fragment_sources(query, editions)
     fragments = {}

@@ -10,6 +10,7 @@ from django.http import Http404
 
 from .diffing import ChangeSummary, change_summary
 from .models import Edition, Entry, Product, Section, Strength
+from .text_rules import strip_controls
 
 
 def live_editions():
@@ -443,7 +444,8 @@ def changes_between(start, end, *, limit=CHANGES_MAX_ROWS):
         .order_by("created_at", "id")
         .values_list("entry_id", "created_at", "id", "edition__number", "edition__content")
     ):
-        published.setdefault(entry_id, []).append((at, event_id, number, content))
+        # Read as values, not through Edition.from_db: cleaned here (`text_rules`).
+        published.setdefault(entry_id, []).append((at, event_id, number, strip_controls(content)))
 
     for event in events:
         edition = event.edition

@@ -30,10 +30,12 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext
 
 from . import services, working_copy
 from .models import strength_identity
 from .snapshots import ENTRY_FIELDS, PRODUCT_FIELDS, SECTION_FIELDS, STRENGTH_FIELDS
+from .text_rules import describe, first_forbidden, line_and_column
 
 FORMAT = "hk-formulary-export"
 # Version 2 added the entry's Chinese name and safety flags; version 3 the Traditional Chinese
@@ -197,6 +199,15 @@ def _object(value, where, fields):
         else:
             if not isinstance(item, str):
                 raise TransferError(f"{where}.{name}: expected text.")
+            found = first_forbidden(item)
+            if found:
+                raise TransferError(
+                    gettext(
+                        "%(where)s: the invisible character %(character)s (line %(line)s, character %(column)s) is "
+                        "not allowed (control characters and text-direction overrides are refused). Nothing was imported."
+                    )
+                    % {"where": f"{where}.{name}", "character": describe(found[1]), **line_and_column(item, found[0])}
+                )
             out[name] = item
     return out
 

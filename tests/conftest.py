@@ -87,3 +87,27 @@ def published_bilingual_lenalidomide(bilingual_lenalidomide, editor, reviewer):
 def make_editor_reviewer(db):
     """A senior pharmacist who both edits and reviews."""
     return make_user("senior", "Editors", "Reviewers")
+
+
+@pytest.fixture
+def edition_predating_the_text_rule(db, editor, reviewer):
+    """Amoxicillin published twice, the second edition holding control characters and
+    text-direction overrides in its name, a section heading and body (as approved before
+    issue 20's rule; `factories.publish_predating_the_text_rule`). PostgreSQL only."""
+    from .factories import make_entry, publish_predating_the_text_rule
+
+    entry = make_entry(
+        "Amoxicillin",
+        user=editor,
+        sections=[("uses", "Dosing", "Take with food."), ("side_effects", "", "Rash.")],
+    )
+    publish(entry, editor=editor, reviewer=reviewer)
+    return publish_predating_the_text_rule(
+        entry,
+        editor=editor,
+        reviewer=reviewer,
+        generic_name="Amoxi\u202ecillin",
+        chinese_name="阿莫西林\x1b[31m",
+        section_heading="Dosing\x0b(from the PDF)",
+        section_body="Take with food\x07 twice\x85 daily.\n\nSwallow\u2066 whole\u2069.",
+    )

@@ -189,3 +189,40 @@ def make_bilingual_entry(editor, *, stale_section=True, stale_warning=False):
     if stale_warning:
         entry = edit(entry, user=editor, boxed_warning="Do not use in pregnancy or when breastfeeding.")
     return entry
+
+
+TEXT_CONSTRAINTS = {
+    "monographs_entry": "entry_text_without_control_characters",
+    "monographs_section": "section_text_without_control_characters",
+    "monographs_product": "product_text_without_control_characters",
+    "monographs_strength": "strength_text_without_control_characters",
+}
+
+
+def publish_predating_the_text_rule(entry, *, editor, reviewer, section_heading=None, section_body=None, **fields):
+    """Publish `entry` with text the rule of issue 20 now refuses (control characters,
+    text-direction overrides) in entry `fields` and its first section: an edition approved
+    before migration 0017, which editions (immutable) may still hold. The database's text
+    constraints are dropped inside the test's transaction only (rolled back with it), and the
+    save skips validation; the rest is the ordinary workflow. PostgreSQL only."""
+    import reversion
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        # ALTER TABLE refuses while the test's rows have deferred foreign-key checks pending.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        for table, name in TEXT_CONSTRAINTS.items():
+            cursor.execute(f"ALTER TABLE {table} DROP CONSTRAINT {name}")
+    section = entry.sections.order_by("position", "pk").first()
+    with reversion.create_revision():
+        for name, value in fields.items():
+            setattr(entry, name, value)
+        entry.save()
+        if section_heading is not None:
+            section.heading = section_heading
+        if section_body is not None:
+            section.body = section_body
+        section.save()
+        reversion.set_user(editor)
+        reversion.set_comment("Pasted from a PDF before issue 20")
+    return publish(Entry.objects.get(pk=entry.pk), editor=editor, reviewer=reviewer)

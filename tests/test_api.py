@@ -512,3 +512,29 @@ def test_chinese_content_is_language_tagged_beside_the_english(
     assert revlimid["translations"] == {"zh-Hant": {"name": "瑞復美"}}
     listed = next(r for r in get(client, f"{API}/entries/")[1]["results"] if r["id"] == entry.pk)
     assert listed["translations"]["zh-Hant"]["name"] == "來那度胺"
+
+
+CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def strings_in(value):
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from strings_in(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from strings_in(item)
+
+
+def test_control_characters_of_a_published_edition_are_left_out_of_the_api(client, edition_predating_the_text_rule):
+    entry = edition_predating_the_text_rule
+    for path in [f"{API}/entries/{entry.pk}/", f"{API}/entries/", f"{API}/search/?q=amoxicillin"]:
+        response, body = get(client, path)
+        assert response.status_code == 200, path
+        assert not [text for text in strings_in(body) if CONTROLS.search(text)], path
+    _response, body = get(client, f"{API}/entries/{entry.pk}/")
+    assert body["generic_name"] == "Amoxicillin"
+    assert body["sections"][0]["title"] == "Dosing(from the PDF)"
+    assert body["sections"][0]["body"] == "Take with food twice daily.\n\nSwallow whole."

@@ -35,6 +35,13 @@ STRENGTH_CASES = [
     ("registration_number", "HK-9010２", "HK- followed by 5 digits"),  # full-width digit
     ("per_amount", "5", "or neither"),
     ("appearance", "x" * 301, "at most 300 characters"),
+    # Issue 20: control characters and text-direction overrides, named with where they are.
+    (
+        "appearance",
+        "white\x0b capsule",
+        "Remove the invisible character U+000B (LINE TABULATION) (line 1, character 6)",
+    ),
+    ("pack_size", "21\u202e capsules", "U+202E (RIGHT-TO-LEFT OVERRIDE)"),
 ]
 
 ENTRY_CASES = [
@@ -44,6 +51,17 @@ ENTRY_CASES = [
     ("slug", "bad slug!", "Enter a valid “slug”"),
     ("atc_code", "ZZZ", "ATC code"),
     ("atc_code", "L04AX04X", "at most 7 characters"),
+    # Issue 20: control characters (BEL, ESC, C1, pasted PDF text) and direction overrides,
+    # in English and Chinese fields and in the section inlines.
+    ("generic_name", "Lenalido\x07mide", "Remove the invisible character U+0007 (BELL) (line 1, character 9)"),
+    ("chinese_name", "來那度胺\u202e", "U+202E (RIGHT-TO-LEFT OVERRIDE)"),
+    ("chinese_synonyms", "樂那\n度胺\x1b[0m", "U+001B (ESCAPE) (line 2, character 3)"),
+    ("boxed_warning_zh", "懷孕\u2067期間", "U+2067 (RIGHT-TO-LEFT ISOLATE)"),
+    ("synonyms", "CC-5013\x9b", "U+009B"),
+    ("notes", "See\x7f PI", "U+007F (DELETE)"),
+    ("sections-0-heading_zh", "概\x0c覽", "U+000C (FORM FEED) (line 1, character 2)"),
+    ("sections-0-body_zh", "第一段。\n\n第二\x85段。", "U+0085 (NEXT LINE) (line 3, character 3)"),
+    ("sections-1-body", "Pasted\x0b from the PDF.", "U+000B (LINE TABULATION)"),
 ]
 
 
@@ -301,3 +319,124 @@ def test_other_date_hierarchies_are_checked_too(staff):
 )
 def test_audit_log_dates_inside_the_calendar_still_list(staff, published_lenalidomide, query):
     assert staff.get(f"/admin/monographs/auditevent/?{query}").status_code == 200
+
+
+# --- Issue 20: no 500s the attack pass found --------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("name", "Revlimid\u202e"),
+        ("chinese_name", "瑞復美\x07"),
+        ("certificate_holder", "BMS\x1b"),
+        ("notes", "a\x0bb"),
+    ],
+)
+def test_a_control_character_in_a_product_field_is_refused_and_nothing_saved(staff, lenalidomide, field, value):
+    product = lenalidomide.products.get(name="Revlimid")
+    url = reverse("admin:monographs_product_change", args=[product.pk])
+    data = change_form_data(staff.get(url))
+    data[field] = value
+    data["change_reason"] = "pasted"
+    before = snapshot(lenalidomide)
+
+    response = staff.post(url, data)
+
+    assert response.status_code == 200
+    assert "Remove the invisible character U+" in response.content.decode()
+    assert snapshot(lenalidomide) == before
+
+
+def test_a_hong_kong_name_with_a_variation_selector_is_saved_as_typed(staff, lenalidomide):
+    # U+E0100 picks the HKSCS glyph of a character (Ideographic Variation Database): kept.
+    url = reverse("admin:monographs_entry_change", args=[lenalidomide.pk])
+    data = change_form_data(staff.get(url))
+    data["chinese_name"] = "葛\U000e0100根湯"
+    data["sections-0-body_zh"] = "鄧\ufe00氏\t配方"
+    data["change_reason"] = "HKSCS name"
+    assert staff.post(url, data).status_code == 302
+    lenalidomide.refresh_from_db()
+    assert lenalidomide.chinese_name == "葛\U000e0100根湯"
+    assert Section.objects.get(pk=data["sections-0-id"]).body_zh == "鄧\ufe00氏\t配方"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/admin/monographs/entry/%EF%BC%91/change/",  # full-width 1: int() takes it
+        "/admin/monographs/entry/²/change/",  # "²".isdigit() is true, int("²") fails
+        "/admin/monographs/entry/①/change/",
+        "/admin/monographs/entry/²/history/",
+        "/admin/monographs/entry/%EF%BC%91/history/",
+        "/admin/monographs/entry/①/delete/",
+        "/admin/monographs/entry/99999999999999999999999/change/",
+        "/admin/monographs/entry/99999999999999999999999/history/",
+        "/admin/monographs/product/²/change/",
+        "/admin/monographs/product/%EF%BC%91/change/",
+        "/admin/monographs/auditevent/①/change/",
+        "/admin/monographs/edition/%EF%BC%91/change/",
+    ],
+)
+def test_an_admin_address_with_an_id_not_in_ascii_digits_is_a_404(staff, lenalidomide, path):
+    assert staff.get(path).status_code == 404
+
+
+def test_a_well_formed_id_of_nothing_keeps_the_admin_message(staff, lenalidomide):
+    response = staff.get("/admin/monographs/entry/987654/change/")
+    assert response.status_code == 302
+
+
+def test_a_submit_with_a_damaged_version_number_is_refused_not_a_500(staff, lenalidomide):
+    url = reverse("admin:monographs_entry_submit", args=[lenalidomide.pk])
+    for revision in ["abc", "²", "-1"]:
+        response = staff.post(url, {"comment": "Ready", "revision": revision})
+        assert response.status_code == 400, revision
+        assert "Not submitted: this page is damaged or out of date" in response.content.decode()
+    assert working_copy.state_of(lenalidomide.pk).state == "draft"
+
+
+@pytest.mark.parametrize("when", ["9999-12-31T23:59", "2999-01-01T00:00"])
+def test_a_go_live_beyond_the_horizon_is_a_form_error(client, lenalidomide, editor, reviewer, when):
+    submitted = workflow.submit(entry=lenalidomide, user=editor)
+    client.force_login(reviewer)
+    review = reverse("admin:monographs_entry_review", args=[lenalidomide.pk])
+    data = {"decision": "approve", "comment": "OK", "revision": submitted.revision.pk, "go_live_at": when}
+
+    response = client.post(review, data)
+
+    assert response.status_code == 200
+    assert "Choose a time at most 5 years ahead." in response.content.decode()
+    assert working_copy.state_of(lenalidomide.pk).state == "in_review"
+
+
+def test_a_go_live_within_the_horizon_is_accepted(client, lenalidomide, editor, reviewer):
+    import datetime
+
+    from django.utils import timezone
+
+    submitted = workflow.submit(entry=lenalidomide, user=editor)
+    client.force_login(reviewer)
+    when = timezone.localtime(timezone.now() + datetime.timedelta(days=4 * 365)).strftime("%Y-%m-%dT%H:%M")
+    review = reverse("admin:monographs_entry_review", args=[lenalidomide.pk])
+    data = {
+        "decision": "approve",
+        "comment": "OK",
+        "revision": submitted.revision.pk,
+        "go_live_at": when,
+        "seen": workflow.state_token(lenalidomide),
+    }
+    assert client.post(review, data).status_code == 302
+    assert working_copy.state_of(lenalidomide.pk).state == "scheduled"
+
+
+def test_a_withdrawal_beyond_the_horizon_is_a_form_error(client, published_lenalidomide, reviewer):
+    client.force_login(reviewer)
+    url = reverse("admin:monographs_entry_withdraw", args=[published_lenalidomide.pk])
+
+    response = client.post(url, {"comment": "Discontinued", "withdraw_at": "9999-12-31T23:59"})
+
+    assert response.status_code == 200
+    assert "Choose a time at most 5 years ahead." in response.content.decode()
+    state = working_copy.state_of(published_lenalidomide.pk)
+    assert state.state == "published" and state.withdraw_at is None

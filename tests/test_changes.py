@@ -5,6 +5,7 @@ log's `created_at` both read, so each publication and withdrawal happens on a ch
 """
 
 import datetime
+import re
 import xml.etree.ElementTree as ET
 from contextlib import contextmanager
 from unittest import mock
@@ -222,3 +223,26 @@ def test_feed_in_chinese(client, history):
     for feed in (root, by_parameter):
         titles = [entry.find(f"{ATOM}title").text for entry in feed.findall(f"{ATOM}entry")]
         assert titles[0].startswith("已撤回") and "Gonadorelin" in titles[0]
+
+
+# --- Issue 20: an edition holding control characters (approved before they were refused) ---
+
+CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def test_feed_and_changes_page_leave_out_control_characters_of_a_published_edition(
+    client, edition_predating_the_text_rule
+):
+    # Before: the vertical tab in the heading made Django's feed writer raise, a 500 for everyone.
+    response = client.get(reverse("monographs:changes_feed"))
+    assert response.status_code == 200
+    text = response.content.decode()
+    root = ET.fromstring(response.content)
+    titles = [entry.find(f"{ATOM}title").text for entry in root.findall(f"{ATOM}entry")]
+    assert titles[0] == "Changed: Amoxicillin (edition 2)"
+    assert "Dosing(from the PDF)" in text
+    assert not CONTROLS.search(text)
+
+    page = client.get(reverse("monographs:changes")).content.decode()
+    assert "Dosing(from the PDF)" in page and "Amoxicillin" in page
+    assert not CONTROLS.search(page)

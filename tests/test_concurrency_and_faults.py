@@ -232,3 +232,48 @@ def test_a_withdrawal_by_publish_scheduled_while_redis_stalls_is_seen_once_redis
         assert status == 200 and "lenalidomide/" not in html
     finally:
         proc.stop()
+
+
+# Issue 20: PostgreSQL and Redis both down. The shared page cache reads the publication stamp
+# before any view runs, from the database while Redis is down: that query was outside the 503
+# handling (a bare 500). Nothing listens on port 1, so this touches no shared server.
+BOTH_DOWN = """
+import json
+from django.test import Client
+client = Client(raise_request_exception=False)
+answers = {}
+for path in ["/en/", "/en/entries/", "/en/entries/lenalidomide/", "/en/search/?q=x", "/en/changes/feed/"]:
+    response = client.get(path)
+    answers[path] = [response.status_code, response.get("Retry-After"), response.get("Cache-Control"),
+                     response.content.decode()[:200]]
+print(json.dumps(answers))
+"""
+
+
+def test_public_pages_are_503_with_retry_after_when_postgresql_and_redis_are_both_down():
+    import json
+    import sys
+
+    from .server_process import ROOT
+
+    environment = {
+        **os.environ,
+        "DEBUG": "1",
+        "DATABASE_URL": "postgres://postgres@127.0.0.1:1/formulary_nowhere",
+        "CONN_MAX_AGE": "0",
+        "REDIS_URL": "redis://127.0.0.1:1/0",
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", BOTH_DOWN],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    answers = json.loads(result.stdout.strip().splitlines()[-1])
+    for path, (status, retry_after, cache_control, text) in answers.items():
+        assert (path, status, retry_after) == (path, 503, "5"), text
+        assert "no-store" in cache_control
+        assert "try again shortly" in text

@@ -330,3 +330,15 @@ def test_chinese_text_is_a_zh_hant_attachment_and_chinese_strings_use_the_transl
     revlimid_5mg = Strength.objects.get(product__name="Revlimid", amount=5)
     medication, body = fetch(client, f"/fhir/Medication/{revlimid_5mg.pk}", Medication)
     assert translation_of(body["code"]["_text"]) == "瑞復美 5 mg"
+
+
+def test_control_characters_of_a_published_edition_are_left_out_of_fhir(client, edition_predating_the_text_rule):
+    import json
+    import re
+
+    entry = edition_predating_the_text_rule
+    controls = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+    _resource, body = fetch(client, f"/fhir/MedicationKnowledge/{entry.pk}", MedicationKnowledge)
+    text = json.dumps(body, ensure_ascii=False)
+    assert "Amoxicillin" in text and "Dosing(from the PDF)" in text
+    assert not controls.search(text)

@@ -148,3 +148,30 @@ def test_chinese_entry_page_writes_dates_the_chinese_way_and_strength_as_content
     assert "一覽：已註冊含量" in html and "含量及劑型" in html and "劑量" not in html
     assert "<title>Lenalidomide 來那度胺 · 醫院藥物名冊</title>" in html
     assert "懷孕期間有害" in html and "預防懷孕計劃" in html  # the badges
+
+
+def test_the_refusals_of_issue_20_are_translated():
+    # Control characters (text_rules, importing, transfer), the damaged submit, the date horizon.
+    from django.core.exceptions import ValidationError
+
+    from monographs.forms import ReviewDecisionForm
+    from monographs.importing import MonographTextError, parse_monograph
+    from monographs.text_rules import validate_text
+
+    with translation.override("zh-hant"):
+        with pytest.raises(ValidationError) as refused:
+            validate_text("葛\x0b根")
+        assert refused.value.messages == [
+            "請刪除隱形字元 U+000B (LINE TABULATION)（第 1 行第 2 個字元）：不可使用控制字元及文字方向覆寫字元。"
+            "從 PDF 或其他程式貼上的文字常帶有這些字元；請重新輸入該處附近的文字。"
+        ]
+        with pytest.raises(MonographTextError, match="第 1 行第 3 個字元：不可使用隱形字元 U\\+0007"):
+            parse_monograph("ab\x07c")
+        form = ReviewDecisionForm({"comment": "OK", "revision": "1", "go_live_at": "9999-12-31T23:59"})
+        assert not form.is_valid()
+        assert form.errors["go_live_at"] == ["請選擇 5 年內的時間。"]
+        for message in [
+            "Not submitted: this page is damaged or out of date; open the entry again.",
+            "Control characters and text-direction overrides are not allowed in the text.",
+        ]:
+            assert translation.gettext(message) != message

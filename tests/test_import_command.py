@@ -305,3 +305,31 @@ def test_a_heading_naming_another_section_is_refused(english_only, tmp_path):
 def test_chinese_import_needs_an_existing_entry(db, tmp_path):
     with pytest.raises(CommandError, match="No entry named 'Nothing'; import the English text first"):
         run_import(ZH_SEED, name="Nothing", language="zh-hant")
+
+
+# Issue 20: pasted PDF text with control characters is refused, English or Chinese, with its line.
+
+
+def test_a_control_character_in_the_english_file_is_refused_and_nothing_is_created(db, tmp_path):
+    path = tmp_path / "pasted.txt"
+    path.write_text("Lenalidomide is a drug.\nKeep below 25 °C\x0b dry.\n", encoding="utf-8")
+    with pytest.raises(CommandError, match=r"refused: Line 2, character 17: the invisible character U\+000B"):
+        run_import(path, name="Lenalidomide")
+    assert not Entry.objects.exists()
+    assert not Version.objects.exists()
+
+
+def test_a_control_character_in_the_name_is_refused(db):
+    with pytest.raises(CommandError, match=r"generic_name|U\+202E"):
+        run_import(SEED, name="Lenalido\u202emide")
+    assert not Entry.objects.exists()
+
+
+def test_a_control_character_in_the_chinese_file_is_refused_and_nothing_changes(english_only, tmp_path):
+    path = tmp_path / "pasted.zh-hant.txt"
+    path.write_text(ZH_SEED.read_text(encoding="utf-8").replace("。", "\x1b。", 1), encoding="utf-8")
+    before = Version.objects.get_for_object(english_only).count()
+    with pytest.raises(CommandError, match=r"refused: Line \d+, character \d+: the invisible character U\+001B"):
+        run_import(path, name="Lenalidomide", language="zh-hant")
+    assert not english_only.sections.exclude(body_zh="").exists()
+    assert Version.objects.get_for_object(english_only).count() == before

@@ -14,6 +14,7 @@ from monographs.importing import (
     decode_text,
     lines_introducing_no_list,
     parse_monograph,
+    parse_translation,
 )
 
 SEED = Path(__file__).resolve().parent.parent / "monographs" / "seeds" / "lenalidomide.txt"
@@ -396,3 +397,37 @@ def test_parse_translation_refuses_text_before_the_first_heading():
 
     with pytest.raises(MonographTextError, match="Line 1 comes before the first heading"):
         parse_translation("前言。\n副作用\n疲倦。\n", kind_headings=section_kind_headings())
+
+
+# Issue 20: control characters and text-direction overrides are refused, naming the line.
+
+
+@pytest.mark.parametrize(
+    ("text", "where", "character"),
+    [
+        ("Lenalidomide is a drug.\nStore below 25 °C\x0b in the pack.\n", "Line 2, character 18", "U+000B"),
+        ("Side effects: rash\x07.\n", "Line 1, character 19", "U+0007 (BELL)"),
+        ("\x1b[31mLenalidomide\n", "Line 1, character 1", "U+001B (ESCAPE)"),
+        ("Take daily\x85 with water.\n", "Line 1, character 11", "U+0085"),
+        ("Lenalidomide\u202e is a drug.\n", "Line 1, character 13", "U+202E (RIGHT-TO-LEFT OVERRIDE)"),
+        ("Lenalidomide\n\nis\u2066 a drug.\n", "Line 3, character 3", "U+2066 (LEFT-TO-RIGHT ISOLATE)"),
+    ],
+)
+def test_control_characters_are_refused_with_their_line(text, where, character):
+    with pytest.raises(MonographTextError) as exc_info:
+        parse_monograph(text, generic_name="Lenalidomide")
+    message = str(exc_info.value)
+    assert message.startswith(f"{where}: the invisible character {character}")
+    assert "nothing was imported" in message
+
+
+def test_the_chinese_text_is_checked_too():
+    with pytest.raises(MonographTextError, match=r"Line 2, character 3: the invisible character U\+0007"):
+        parse_translation("副作用\n疲倦\x07及皮疹。\n", kind_headings={"副作用": "side_effects"})
+
+
+def test_variation_selectors_tabs_and_line_breaks_are_ordinary_text():
+    # U+E0100 picks the HKSCS glyph of a Hong Kong name (Ideographic Variation Database).
+    parsed = parse_monograph("葛\U000e0100根湯 is a medicine.\r\nTake\tdaily.\n", generic_name="葛\U000e0100根湯")
+    assert "葛\U000e0100根湯" in parsed.sections[0].body
+    assert parse_translation("葛\U000e0100根湯\n", kind_headings={})[0].body == "葛\U000e0100根湯"

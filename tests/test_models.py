@@ -7,7 +7,19 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from monographs.models import Entry, Product, Section, Strength, TranslationStatus, english_fingerprint, split_lines
+from monographs.models import (
+    ENTRY_TEXT_FIELDS,
+    PRODUCT_TEXT_FIELDS,
+    SECTION_TEXT_FIELDS,
+    STRENGTH_TEXT_FIELDS,
+    Entry,
+    Product,
+    Section,
+    Strength,
+    TranslationStatus,
+    english_fingerprint,
+    split_lines,
+)
 
 
 @pytest.fixture
@@ -227,3 +239,100 @@ def test_a_translation_source_that_is_not_a_fingerprint_is_refused_by_model_and_
     section = _translated_section(product)
     with pytest.raises(IntegrityError), transaction.atomic():
         Section.objects.filter(pk=section.pk).update(zh_source="not-a-hash")
+
+
+# --- Control characters and text-direction overrides (issue 20) ---------------------------
+# Refused in every free-text field by the model (naming the character) and by the database.
+
+FORBIDDEN = {
+    "BEL": "\x07",
+    "vertical tab (pasted PDF text)": "\x0b",
+    "ESC": "\x1b",
+    "DEL": "\x7f",
+    "C1 NEXT LINE": "\x85",
+    "C1 CSI": "\x9b",
+    "RIGHT-TO-LEFT OVERRIDE": "\u202e",
+    "LEFT-TO-RIGHT EMBEDDING": "\u202a",
+    "FIRST STRONG ISOLATE": "\u2068",
+    "POP DIRECTIONAL ISOLATE": "\u2069",
+}
+TEXT_FIELDS = [
+    *((Entry, name) for name in ENTRY_TEXT_FIELDS),
+    *((Section, name) for name in SECTION_TEXT_FIELDS),
+    *((Product, name) for name in PRODUCT_TEXT_FIELDS),
+    *((Strength, name) for name in STRENGTH_TEXT_FIELDS),
+]
+
+
+def text_owner(model, product):
+    """A valid unsaved row of `model` belonging to `product`'s entry."""
+    if model is Entry:
+        return Entry(generic_name="Thalidomide", slug="thalidomide")
+    if model is Section:
+        return Section(entry=product.entry, kind="overview", body="Text.")
+    if model is Product:
+        return Product(
+            entry=product.entry,
+            name="Generic",
+            kind="generic",
+            certificate_holder="Other Ltd",
+            legal_classification="p1s1s3",
+            sale_requirement="prescription",
+            formulary_status="special",
+        )
+    return strength(product)
+
+
+def test_the_text_fields_listed_are_every_free_text_field_of_the_four_models():
+    from django.db import models as fields
+
+    rule_free = {"slug", "atc_code", "registration_number", "boxed_warning_zh_source", "zh_source"}
+    found = {
+        (model, field.name)
+        for model in (Entry, Section, Product, Strength)
+        for field in model._meta.get_fields()
+        if isinstance(field, fields.CharField | fields.TextField) and not field.choices and field.name not in rule_free
+    }
+    assert found == set(TEXT_FIELDS)
+
+
+@pytest.mark.parametrize(("model", "name"), TEXT_FIELDS, ids=[f"{m.__name__}.{n}" for m, n in TEXT_FIELDS])
+def test_a_control_character_in_any_text_field_is_refused_by_model_and_database(product, model, name):
+    row = text_owner(model, product)
+    setattr(row, name, "Line one\x0bline two")
+    with pytest.raises(ValidationError) as exc_info:
+        row.full_clean()
+    assert exc_info.value.message_dict[name] == [
+        "Remove the invisible character U+000B (LINE TABULATION) (line 1, character 9): control characters and "
+        "text-direction overrides are not allowed. Text pasted from a PDF or another program often brings them; "
+        "retype the text around that place."
+    ]
+    with pytest.raises(IntegrityError, match="text_without_control_characters"), transaction.atomic():
+        row.save()
+
+
+@pytest.mark.parametrize("character", FORBIDDEN.values(), ids=FORBIDDEN.keys())
+def test_each_forbidden_character_is_refused_by_model_and_database(product, character):
+    section = Section(entry=product.entry, kind="uses", body=f"Treats\nmyeloma{character}.")
+    with pytest.raises(ValidationError, match=rf"U\+{ord(character):04X}.*\(line 2, character 8\)"):
+        section.full_clean()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        section.save()
+
+
+def test_tabs_line_breaks_and_hong_kong_variation_selectors_are_kept(product):
+    # U+E0100 (VARIATION SELECTOR-17) picks the glyph of an HKSCS character (Ideographic
+    # Variation Database); U+FE00 a standardized variant. Both are part of a Hong Kong name.
+    name = "葛\U000e0100根湯"
+    entry = product.entry
+    entry.chinese_name = name
+    entry.chinese_synonyms = "鄧\ufe00氏\n黃\U000e0101氏"
+    entry.notes = "Column\tcolumn\r\nnext line"
+    entry.full_clean()
+    entry.save()
+    product.chinese_name = name
+    product.full_clean()
+    product.save()
+    entry.refresh_from_db()
+    assert entry.chinese_name == name and entry.chinese_synonyms == "鄧\ufe00氏\n黃\U000e0101氏"
+    assert Product.objects.get(pk=product.pk).chinese_name == name

@@ -86,6 +86,7 @@ def test_production_refuses_to_start_without_a_site_url():
         ("FORMULARY_SITE_URL", "formulary.hospital.example", "FORMULARY_SITE_URL must be an absolute http(s) address"),
         ("FORMULARY_TRUSTED_PROXIES", "one", "FORMULARY_TRUSTED_PROXIES must be a whole number"),
         ("FORMULARY_TRUSTED_PROXIES", "-1", "FORMULARY_TRUSTED_PROXIES must be a whole number"),
+        ("FORMULARY_TRUSTED_PROXIES", "²", "FORMULARY_TRUSTED_PROXIES must be a whole number"),  # isdigit() took it
         ("REDIS_URL", "127.0.0.1:6379", "REDIS_URL must start with redis://"),
         ("ADMINS", "Pharmacy IT", "ADMINS must read 'Name <address@host>, …'"),
         ("LOG_LEVEL", "LOUD", "LOG_LEVEL must be DEBUG, INFO"),

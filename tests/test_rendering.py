@@ -164,3 +164,9 @@ def test_typed_html_is_shown_as_text():
     html = render_body("x <img src=x onerror=alert(1)> y")
     assert html == "<p>x &lt;img src=x onerror=alert(1)&gt; y</p>\n"
     assert elements(html) == [("p", {})]
+
+
+def test_control_characters_and_direction_overrides_are_left_out_but_variation_selectors_kept():
+    # An edition approved before issue 20 may hold them; tab and line breaks are ordinary text.
+    html = render_body("Take\x0b with\x07 food\u202e daily.\n\n- 葛\U000e0100根\x85湯\n- tab\there")
+    assert html == "<p>Take with food daily.</p>\n<ul>\n<li>葛\U000e0100根湯</li>\n<li>tab\there</li>\n</ul>\n"

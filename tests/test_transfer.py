@@ -281,6 +281,17 @@ def test_wrong_format_is_refused(tmp_path, two_entries, change, expected):
         (lambda p: p["entries"][0]["sections"][0].update(position="1"), "expected a whole number"),
         (lambda p: p["entries"][1].update(generic_name="lenalidomide"), "already appears"),
         (lambda p: p["entries"][0]["sections"][0].update(kind="poem"), "kind: Value 'poem' is not a valid choice"),
+        # Issue 20: control characters and text-direction overrides, named with where they are.
+        (
+            lambda p: p["entries"][0]["sections"][1].update(body="Keep\x0b dry."),
+            r"entries\[0\]\.sections\[1\]\.body: the invisible character U\+000B \(LINE TABULATION\) "
+            r"\(line 1, character 5\) is not allowed",
+        ),
+        (
+            lambda p: p["entries"][0]["products"][0].update(chinese_name="瑞復美\u202e"),
+            r"entries\[0\]\.products\[0\]\.chinese_name: the invisible character U\+202E",
+        ),
+        (lambda p: p["entries"][1].update(generic_name="Met\x00formin"), r"entries\[1\]\.generic_name: .*U\+0000"),
     ],
 )
 def test_malformed_content_is_refused_with_where_and_why(tmp_path, two_entries, change, expected):

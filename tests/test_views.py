@@ -520,3 +520,28 @@ def test_az_strip_follows_each_publication_and_withdrawal(client, published_lena
 
     workflow.withdraw(entry=quinine, user=reviewer, comment="Off the formulary")
     assert q_link not in client.get(home).content.decode()
+
+
+CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/en/entries/amoxicillin/",
+        "/zh-hant/entries/amoxicillin/",
+        "/en/entries/",
+        "/en/search/?q=food",
+        "/en/search/?q=amoxicilin",
+        "/en/entries/amoxicillin/compare/1/2/",
+    ],
+)
+def test_public_pages_leave_out_control_characters_of_a_published_edition(
+    client, edition_predating_the_text_rule, path
+):
+    # Published before issue 20's rule: editions are immutable, so the pages clean what they show.
+    response = client.get(path)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Amoxicillin" in page
+    assert not CONTROLS.search(page), CONTROLS.search(page)

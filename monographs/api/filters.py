@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from ..search import MAX_QUERY_LENGTH
+from ..text_rules import MAX_ID, as_id  # noqa: F401  (the API's id parsing: the project's one)
 from ..vocabulary import FormularyStatus, LegalClass
 from .errors import BadParameter
 
@@ -23,15 +24,7 @@ LIST_PARAMETERS = {"drug_class", "formulary_status", "legal_classification", "up
 SEARCH_PARAMETERS = {"q", "page", "page_size"}
 
 
-MAX_ID = 2**63 - 1  # the largest id the database can hold
 MAX_UTC_OFFSET = datetime.timedelta(hours=14)
-
-
-def as_id(text):
-    """A database id written in ASCII digits, or None (so "²" or a 30-digit number never reach a query)."""
-    if text and text.isascii() and text.isdigit() and int(text) <= MAX_ID:
-        return int(text)
-    return None
 
 
 def check_known(params, allowed):

@@ -60,8 +60,9 @@ class Command(BaseCommand):
                 reason=reason or f"Imported from {Path(path).name}",
                 drug_class=drug_class,
             )
-        except ValidationError as exc:
-            raise CommandError(f"{path}: refused: {'; '.join(exc.messages)}") from None
+        except (ValidationError, MonographTextError) as exc:
+            messages = exc.messages if isinstance(exc, ValidationError) else [str(exc)]
+            raise CommandError(f"{path}: refused: {'; '.join(messages)}") from None
 
         for warning in result.warnings:
             self.stderr.write(self.style.WARNING(f"warning: {warning}"))
