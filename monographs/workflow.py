@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from . import checks, public_cache, signals, working_copy
+from . import checks, jobs, public_cache, signals, working_copy
 from .models import AuditEvent, Edition, Entry, EntryState, State, TranslationStatus
 from .snapshots import listing_fields, snapshot_of_revision, translation_findings
 
@@ -100,6 +100,7 @@ def _record(state, *, action, from_state, user, comment="", revision=None, editi
         revision=revision,
         edition=edition,
     )
+    jobs.transition_recorded(event)  # its mails and booklet rebuilds, queued in this transaction
     if signal is not None:
 
         def notify():
