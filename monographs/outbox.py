@@ -61,6 +61,8 @@ def _message(mail):
 
 def _permanent(exc):
     """Whether the mail server's answer means retrying cannot help (a 5xx reply)."""
+    if isinstance(exc, ValueError):  # BadHeaderError: a line break in a subject, the same each time
+        return True
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         return all(500 <= code < 600 for code, _text in exc.recipients.values())
     if isinstance(exc, smtplib.SMTPResponseException):
