@@ -180,7 +180,7 @@ def build(drug_class, language, *, worker_count=None):
             BuiltBooklet.objects.filter(drug_class=drug_class, language=language).exclude(pk=built.pk).delete()
     except IntegrityError:
         return BuiltBooklet.objects.defer("pdf").get(drug_class=drug_class, language=language, content_key=key)
-    logger.warning(
+    logger.info(
         "built booklet %r (%s): %d entries, %d bytes, %.1f s, %d parts laid out, %d reused",
         drug_class or "all",
         language,
