@@ -46,6 +46,9 @@ INSTALLED_APPS = [
     # as documented, with these settings and bench/settings.py alike. It has no models, URLs or
     # templates, and keeps benchmark code out of `monographs` (which must not depend on bench/).
     "bench.synthetic",
+    # The job queue (issue 21): jobs in PostgreSQL tables, deferred in the caller's transaction,
+    # run by `manage.py procrastinate worker`; its admin shows every job's state and error.
+    "procrastinate.contrib.django",
 ]
 
 MIDDLEWARE = [
@@ -185,7 +188,27 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
-EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+# Mail (issue 21). EMAIL_URL (smtp://user:password@host:587, +tls / +ssl as django-environ reads
+# it) or the separate EMAIL_HOST… variables; either one means SMTP unless EMAIL_BACKEND says
+# otherwise. With neither, mail goes to the console, which `check --deploy` flags in production.
+if env.str("EMAIL_URL", default=""):
+    vars().update(env.email_url("EMAIL_URL"))
+else:
+    EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+    EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+    EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+    EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+    EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+    EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=False)
+_smtp_configured = bool(env.str("EMAIL_URL", default="") or env.str("EMAIL_HOST", default=""))
+EMAIL_BACKEND = env.str(
+    "EMAIL_BACKEND",
+    default="django.core.mail.backends.smtp.EmailBackend"
+    if _smtp_configured
+    else "django.core.mail.backends.console.EmailBackend",
+)
+# A mail server that hangs must not hold a worker forever.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="formulary@localhost")
 
 # Review workflow: days until a published monograph is due for review, and
@@ -196,6 +219,9 @@ FORMULARY_ALLOW_SELF_APPROVAL = env.bool("FORMULARY_ALLOW_SELF_APPROVAL", defaul
 # the staff groups whose active members (with an address) also receive it.
 FORMULARY_DIGEST_RECIPIENTS = env.list("FORMULARY_DIGEST_RECIPIENTS", default=[])
 FORMULARY_DIGEST_GROUPS = env.list("FORMULARY_DIGEST_GROUPS", default=["Reviewers"])
+# Who gets the recall notice when an entry is withdrawn, besides the entry's authors
+# (comma-separated addresses, e.g. the dispensary and ward pharmacists' lists).
+FORMULARY_RECALL_RECIPIENTS = env.list("FORMULARY_RECALL_RECIPIENTS", default=[])
 # Absolute address of the site, for links in notification emails. Production must
 # set it: a default would send reviewers links to a development address.
 FORMULARY_SITE_URL = env.str("FORMULARY_SITE_URL", default="http://127.0.0.1:8000" if DEBUG else "").rstrip("/")

@@ -20,7 +20,18 @@ from reversion.admin import VersionAdmin
 from . import services, workflow, working_copy
 from .admin_review import ReviewAdminMixin
 from .forms import EntryForm, SectionForm, SubmitForm, VersionedEntryForm, first_error
-from .models import AuditEvent, Edition, Entry, Product, Section, Strength, TranslationStatus, format_amount
+from .models import (
+    AuditEvent,
+    BuiltBooklet,
+    Edition,
+    Entry,
+    OutboxMail,
+    Product,
+    Section,
+    Strength,
+    TranslationStatus,
+    format_amount,
+)
 from .snapshots import STRENGTH_FIELDS
 from .text_rules import as_id
 
@@ -615,3 +626,44 @@ class EditionAdmin(BoundedSearchMixin, ReadOnlyAdmin):
     search_fields = ["generic_name"]
     list_select_related = ["approved_by"]
     exclude = ["content"]
+
+
+@admin.register(OutboxMail)
+class OutboxMailAdmin(admin.ModelAdmin):
+    """Outgoing mail as the worker left it (issue 21): what is queued, sent, or failed for good
+    and why (an address the mail server refuses), for staff to act on. Read-only: the worker
+    owns these rows; the job of each is in the job queue's admin (procrastinate)."""
+
+    list_display = ["subject", "kind", "status", "attempts", "created_at", "sent_at", "recipients"]
+    list_filter = ["status", "kind"]
+    search_fields = ["subject", "message_id"]
+    readonly_fields = [f.name for f in OutboxMail._meta.fields]
+
+    @admin.display(description=_("recipients"))
+    def recipients(self, mail):
+        return ", ".join(mail.to + mail.bcc)[:200]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(BuiltBooklet)
+class BuiltBookletAdmin(admin.ModelAdmin):
+    """The booklets the worker built: when, how long it took, how large (read-only)."""
+
+    list_display = ["__str__", "drug_class", "language", "built_at", "build_seconds", "size"]
+    list_filter = ["language"]
+    exclude = ["pdf"]
+    readonly_fields = ["drug_class", "language", "content_key", "entries", "stamp", "built_at", "build_seconds", "size"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

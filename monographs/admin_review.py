@@ -87,10 +87,10 @@ class ReviewAdminMixin:
     ):
         """Run one workflow transition; its refusal becomes a page that says why.
 
-        The message says who was emailed (the receivers note it on the event), or
-        `nobody` when no one could be (no email address). `unnotified` replaces it
-        when the mail could not be sent, so the page never claims a mail that was
-        not sent. `refused` words a refusal (with %s for the reason), e.g. after a save.
+        The message says whom a mail was queued for (`jobs.transition_recorded` notes it on the
+        event; the worker sends it, with retries, and the admin's outgoing mail shows whether it
+        went), or `nobody` when no one could be mailed (no email address). `unnotified` replaces
+        it when a signal receiver failed after the commit. `refused` words a refusal (with %s for the reason), e.g. after a save.
         """
         try:
             event = action(entry=entry, user=request.user, **kwargs)
@@ -115,7 +115,9 @@ class ReviewAdminMixin:
         recipients = getattr(event, "notified", None)
         if recipients:
             emailed = ", ".join(f"{user.get_full_name() or user.get_username()} <{user.email}>" for user in recipients)
-            messages.success(request, _("%(done)s Emailed: %(recipients)s.") % {"done": success, "recipients": emailed})
+            messages.success(
+                request, _("%(done)s Mail queued for: %(recipients)s.") % {"done": success, "recipients": emailed}
+            )
         elif recipients is not None and nobody:
             messages.warning(request, f"{success} {nobody}")
         else:

@@ -21,6 +21,7 @@ How a booklet is made (`write_booklet`), so that time and memory stay bounded:
 WeasyPrint is imported only in the worker, so the rest of the site runs without Pango.
 """
 
+import hashlib
 import multiprocessing
 import os
 import tempfile
@@ -32,7 +33,6 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.staticfiles import finders
-from django.core.cache import cache
 from django.template.loader import render_to_string
 from django.utils.text import slugify
 from django.utils.translation import get_language
@@ -47,11 +47,6 @@ TEMPLATE = "monographs/booklet/document.html"
 FURNITURE_SHEET = 500  # entry pages per sheet of page furniture
 
 
-def web_max_entries():
-    """The most entries a booklet may have to be made on request; larger ones are built by the command."""
-    return getattr(settings, "FORMULARY_BOOKLET_WEB_MAX_ENTRIES", 200)
-
-
 def part_size():
     """Entries per part: a worker holds one part's layout in memory (about 10 MB an entry)."""
     return getattr(settings, "FORMULARY_BOOKLET_PART_SIZE", 25)
@@ -60,37 +55,6 @@ def part_size():
 def workers():
     """Worker processes laying out parts at once (default: 2, or 1 on a one-core machine)."""
     return getattr(settings, "FORMULARY_BOOKLET_WORKERS", min(2, os.cpu_count() or 1))
-
-
-def cache_seconds():
-    return getattr(settings, "FORMULARY_BOOKLET_CACHE_SECONDS", 7 * 24 * 60 * 60)
-
-
-def cache_key(scope, language, stamp):
-    """Key of a cached booklet: what it covers (`all` or `class:<slug>`), the formulary's publication
-    stamp (`selectors.formulary_last_changed()`) and the language. Any publication or withdrawal
-    changes the stamp, so a stale booklet is never served and nothing needs invalidating."""
-    moment = f"{stamp.timestamp():.6f}" if stamp is not None else "never"
-    return f"monographs:booklet:{scope}:{moment}:{language}"
-
-
-BUSY_SECONDS = 30
-
-
-def cached(key, make):
-    """The booklet cached under `key`, else `make()`'s, cached; None while another request makes it
-    (one rendering of a booklet at a time: the caller asks the visitor to come back)."""
-    pdf = cache.get(key)
-    if pdf is not None:
-        return pdf
-    if not cache.add(f"{key}:busy", True, BUSY_SECONDS * 4):
-        return None
-    try:
-        pdf = make()
-        cache.set(key, pdf, cache_seconds())
-    finally:
-        cache.delete(f"{key}:busy")
-    return pdf
 
 
 def file_name(scope_slug, language):
@@ -196,9 +160,50 @@ class _Part:
     pages: int = 0
 
 
-def write_booklet(booklet, chunks, out, *, worker_count=None, progress=None):
+def by_letter(chunks, size):
+    """Regroup `chunks` of live editions (A–Z) into parts of at most `size` entries that never span
+    two initials. An entry added or withdrawn then changes the parts of its letter only, so a
+    rebuild with a parts cache (`write_booklet(parts=…)`) lays out those and reuses the rest."""
+    part, initial = [], None
+    for chunk in chunks:
+        for edition in chunk:
+            this = initial_of(edition.content.get("generic_name") or edition.generic_name)
+            if part and (this != initial or len(part) >= size):
+                yield part
+                part = []
+            part.append(edition)
+            initial = this
+    if part:
+        yield part
+
+
+def part_key(html, css):
+    """Digest of one part's finished HTML and CSS: equal digests lay out to the same PDF."""
+    digest = hashlib.sha256()
+    for text in (html, *css):
+        digest.update(text.encode())
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+class _CachedPart:
+    """A part found in the parts cache: behaves as a finished future."""
+
+    def __init__(self, pages, anchors):
+        self._result = (pages, anchors)
+
+    def result(self):
+        return self._result
+
+    def done(self):
+        return True
+
+
+def write_booklet(booklet, chunks, out, *, worker_count=None, progress=None, parts=None):
     """Build the booklet from `chunks` (lists of live editions, A–Z) into the file `out`.
 
+    `parts`, if given, is a cache of laid-out parts (`get(key)` → (pages, anchors, pdf bytes) or
+    None, `put(key, pages, anchors, path)`): a part whose HTML is unchanged is not laid out again.
     Returns (number of entry pages, number of parts). `progress(message)` is called as parts finish.
     """
     from pypdf import PdfReader, PdfWriter
@@ -209,35 +214,47 @@ def write_booklet(booklet, chunks, out, *, worker_count=None, progress=None):
     worker_count = worker_count or workers()
     with tempfile.TemporaryDirectory(prefix="booklet-") as tmp, _pool(worker_count) as pool:
         tmp = Path(tmp)
-        parts, in_flight, previous_initial, done = [], deque(), None, 0
+        laid_out, in_flight, previous_initial, done = [], deque(), None, 0
         for number, chunk in enumerate(chunks, start=1):
             entries = _with_letter_headings([entry_context(e) for e in chunk], previous_initial)
             previous_initial = entries[-1]["initial"]
             path = tmp / f"part-{number:05d}.pdf"
-            future = pool.submit(render_part, _html(booklet, entries=entries), css, str(path))
+            html = _html(booklet, entries=entries)
+            key = part_key(html, css) if parts is not None else None
+            found = parts.get(key) if parts is not None else None
+            if found is not None:
+                pages, anchors, pdf = found
+                path.write_bytes(pdf)
+                future = _CachedPart(pages, anchors)
+            else:
+                future = pool.submit(render_part, html, css, str(path))
+                future.cache_key = key
             toc = [
                 {key: entry[key] for key in ("anchor", "generic_name", "chinese_name", "letter_heading")}
                 for entry in entries
             ]
-            parts.append(_Part(path=path, future=future, toc=toc))
-            in_flight.append(future)
+            laid_out.append(_Part(path=path, future=future, toc=toc))
+            if found is None:
+                in_flight.append(future)
             # Only a few parts at a time: each holds its whole layout until written.
             while len(in_flight) >= 2 * worker_count:
                 finished, _pending = wait(in_flight, return_when=FIRST_COMPLETED)
                 for f in finished:
                     in_flight.remove(f)
                     done += 1
-                report(f"{done} parts laid out ({len(parts)} started), {time.monotonic() - started:.1f} s")
+                report(f"{done} parts laid out ({len(laid_out)} started), {time.monotonic() - started:.1f} s")
 
         # Page numbers: each part starts where the one before it ended.
         toc, first_page = [], 1
-        for part in parts:
+        for part in laid_out:
             part.pages, anchors = part.future.result()
+            if parts is not None and getattr(part.future, "cache_key", None):
+                parts.put(part.future.cache_key, part.pages, anchors, part.path)
             for item in part.toc:
                 toc.append({**item, "page": first_page + anchors.get(item["anchor"], 0)})
             first_page += part.pages
         entry_pages = first_page - 1
-        report(f"{len(parts)} parts laid out: {entry_pages} entry pages, {time.monotonic() - started:.1f} s")
+        report(f"{len(laid_out)} parts laid out: {entry_pages} entry pages, {time.monotonic() - started:.1f} s")
 
         front_path = tmp / "front.pdf"
         front = pool.submit(render_part, _html(booklet, front=True, toc=toc), css, str(front_path))
@@ -257,7 +274,7 @@ def write_booklet(booklet, chunks, out, *, worker_count=None, progress=None):
         writer = PdfWriter()
         writer.append(str(front_path))
         front_pages = len(writer.pages)
-        for part in parts:
+        for part in laid_out:
             writer.append(str(part.path))
         page_index = front_pages
         for path, _future in sheets:
@@ -270,7 +287,7 @@ def write_booklet(booklet, chunks, out, *, worker_count=None, progress=None):
         writer.write(str(out))
         writer.close()
     report(f"wrote {front_pages + entry_pages} pages, {time.monotonic() - started:.1f} s")
-    return entry_pages, len(parts)
+    return entry_pages, len(laid_out)
 
 
 def booklet_pdf(booklet, chunks, *, worker_count=None):

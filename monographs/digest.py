@@ -1,20 +1,21 @@
-"""The digest of what changed in a period, mailed to staff (`manage.py send_digest`).
+"""The digest of what changed in a period, mailed to staff (`manage.py send_digest`, and the
+job queue's quarterly periodic job).
 
 The content is `selectors.changes_between` (the changes page's), rendered as plain text and
-HTML with absolute links (FORMULARY_SITE_URL). Each period is sent once: a DigestSent row is
-written in the same transaction as the mail is handed to the mail server, and its unique
-constraint makes a second run (or a second timer at the same moment) send nothing.
+HTML with absolute links (FORMULARY_SITE_URL). Each period is sent once: `send` writes one
+outbox mail keyed by the period (a second run finds it and queues nothing), the worker sends
+it, and only when the mail server has accepted it is the period recorded as sent
+(`record_sent`, a DigestSent row in the same transaction as the outbox row is marked sent).
 """
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
 from . import selectors
-from .models import DigestSent
+from .models import DigestSent, OutboxMail
 
 
 class AlreadySent(Exception):
@@ -84,13 +85,27 @@ def build(period):
     return subject, text, html, changes
 
 
-def send(period):
-    """Mail the digest of `period` to `recipients()` once: returns the DigestSent row written.
+class AlreadyQueued(Exception):
+    """The digest of this period is waiting in the outbox (`mail` is its OutboxMail row)."""
 
-    Raises AlreadySent when the period was sent before, NoRecipients when nobody would get it
-    (nothing is recorded then). If the mail server refuses it, the error propagates and nothing
-    is recorded, so the next run tries again.
+    def __init__(self, mail):
+        super().__init__(f"The digest is queued since {mail.created_at:%Y-%m-%d %H:%M} (attempts: {mail.attempts}).")
+        self.mail = mail
+
+
+def _key(period):
+    return f"digest:{period.first.isoformat()}:{period.last.isoformat()}"
+
+
+def send(period):
+    """Queue the digest of `period` for `recipients()` once: returns the OutboxMail written.
+
+    Raises AlreadySent when the period was sent before, AlreadyQueued when its mail waits in the
+    outbox, NoRecipients when nobody would get it (nothing is queued then). The period is recorded
+    as sent by `record_sent` when the worker has handed the mail to the mail server.
     """
+    from . import jobs, outbox
+
     record = sent_before(period)
     if record is not None:
         raise AlreadySent(record)
@@ -100,19 +115,50 @@ def send(period):
             _("Nobody to send the digest to: set FORMULARY_DIGEST_RECIPIENTS or FORMULARY_DIGEST_GROUPS.")
         )
     subject, text, html, changes = build(period)
-    try:
-        with transaction.atomic():
-            record = DigestSent.objects.create(
-                first_day=period.first,
-                last_day=period.last,
-                recipients="\n".join(to),
-                summary=summary_of(changes)[:200],
-            )
-            # One message to staff; each address in Bcc so recipients do not see each other.
-            message = EmailMultiAlternatives(subject, text, None, [], bcc=to)
-            message.attach_alternative(html, "text/html")
-            message.send()
-    except IntegrityError:
-        # Another run recorded this period between our check and our insert.
-        raise AlreadySent(sent_before(period)) from None
-    return record
+    with transaction.atomic():
+        existing = OutboxMail.objects.filter(key=_key(period)).first()
+        if existing is not None:
+            raise AlreadyQueued(existing)
+        try:
+            with transaction.atomic():
+                # One message to staff; each address in Bcc so recipients do not see each other.
+                mail = outbox.write(
+                    kind="digest",
+                    key=_key(period),
+                    subject=subject,
+                    body=text,
+                    html=html,
+                    bcc=to,
+                    digest={
+                        "first_day": period.first.isoformat(),
+                        "last_day": period.last.isoformat(),
+                        "summary": summary_of(changes)[:200],
+                    },
+                )
+        except IntegrityError:
+            raise AlreadyQueued(OutboxMail.objects.get(key=_key(period))) from None
+        jobs.queue_mail(mail)
+    return mail
+
+
+def record_sent(mail):
+    """Record the period of a digest mail the mail server accepted (in the outbox's transaction)."""
+    period = mail.digest
+    DigestSent.objects.get_or_create(
+        first_day=period["first_day"],
+        last_day=period["last_day"],
+        defaults={"recipients": "\n".join(mail.bcc + mail.to), "summary": period["summary"]},
+    )
+
+
+def queue_last_quarter():
+    """The periodic job: queue the last complete quarter's digest unless done (or nobody to send to)."""
+    from django.utils import translation
+
+    from . import periods
+
+    with translation.override(settings.LANGUAGE_CODE):
+        try:
+            return send(periods.last_complete_quarter())
+        except (AlreadySent, AlreadyQueued, NoRecipients):
+            return None

@@ -1087,3 +1087,95 @@ class DigestSent(AppendOnlyModel):
 
     def __str__(self):
         return f"{self.first_day} – {self.last_day}"
+
+
+# --- Background work (issue 21) ---------------------------------------------------------
+
+
+class BuiltBooklet(models.Model):
+    """A booklet PDF laid out by the job queue's worker (`booklet_store`), kept in PostgreSQL so
+    every app server streams the same file. `content_key` names what is in it (the entries and
+    the live edition of each, the language, the templates), so a booklet is built once per
+    content, whichever server asked, and a file containing a withdrawn entry is recognisable."""
+
+    drug_class = models.CharField(
+        _("drug class"), max_length=200, blank=True, help_text=_("Empty for the whole formulary.")
+    )
+    language = models.CharField(_("language"), max_length=10)
+    content_key = models.CharField(_("content key"), max_length=64)
+    # [[entry id, edition id], …] in the booklet's A–Z order.
+    entries = models.JSONField(_("entries"), default=list)
+    stamp = models.DateTimeField(_("edition date"), null=True, blank=True)
+    built_at = models.DateTimeField(_("built at"), default=timezone.now)
+    build_seconds = models.FloatField(_("build time (s)"), default=0)
+    size = models.PositiveBigIntegerField(_("size (bytes)"), default=0)
+    pdf = models.BinaryField(_("PDF"), editable=False)
+
+    class Meta:
+        ordering = ["drug_class", "language", "-built_at"]
+        verbose_name = _("built booklet")
+        verbose_name_plural = _("built booklets")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["drug_class", "language", "content_key"], name="built_booklet_once_per_content"
+            ),
+        ]
+        indexes = [models.Index(fields=["drug_class", "language", "-built_at"], name="built_booklet_newest_idx")]
+
+    def __str__(self):
+        return f"{self.drug_class or '*'} [{self.language}] {self.built_at:%Y-%m-%d %H:%M}"
+
+
+class BookletPart(models.Model):
+    """One laid-out part of a booklet (up to a few entries of one letter), keyed by a digest of
+    its HTML and CSS: a rebuild after one publication lays out only the parts that changed."""
+
+    key = models.CharField(max_length=64, unique=True)
+    pages = models.PositiveIntegerField()
+    anchors = models.JSONField(default=dict)
+    used_at = models.DateTimeField(default=timezone.now)
+    pdf = models.BinaryField(editable=False)
+
+    class Meta:
+        verbose_name = _("booklet part")
+        verbose_name_plural = _("booklet parts")
+
+    def __str__(self):
+        return self.key[:12]
+
+
+class OutboxMail(models.Model):
+    """A mail to send, written in the transaction of what caused it (a transition, a digest run);
+    the worker sends it with retries (`outbox`). Its Message-ID is fixed when it is written, so a
+    resend after a crash is recognisably the same message."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("queued")
+        SENT = "sent", _("sent")
+        FAILED = "failed", _("failed permanently")
+
+    # Makes a second queueing of the same mail (a digest period run twice) a no-op.
+    key = models.CharField(_("key"), max_length=200, unique=True, null=True, blank=True)
+    kind = models.CharField(_("kind"), max_length=40)
+    subject = models.CharField(_("subject"), max_length=300)
+    body = models.TextField(_("text"))
+    html = models.TextField(_("HTML"), blank=True)
+    to = models.JSONField(_("to"), default=list)
+    bcc = models.JSONField(_("bcc"), default=list)
+    message_id = models.CharField(_("Message-ID"), max_length=250, unique=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.QUEUED)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(_("queued at"), default=timezone.now)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    # What a digest mail records once it is sent: {"first_day": …, "last_day": …, "summary": …}.
+    digest = models.JSONField(_("digest period"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("outgoing mail")
+        verbose_name_plural = _("outgoing mail")
+        indexes = [models.Index(fields=["status", "created_at"], name="outbox_status_idx")]
+
+    def __str__(self):
+        return self.subject

@@ -582,3 +582,26 @@ def live_editions_in_chunks(*, drug_class=None, chunk_size=100):
         if len(chunk) < chunk_size:
             return
         after = (chunk[-1].name_key, chunk[-1].pk)
+
+
+def live_booklet_contents(drug_class=None):
+    """[(entry id, live edition id)] of the booklet of `drug_class` (None: the whole formulary),
+    in its A–Z order: what a built booklet is keyed by. One query on the listing columns."""
+    from django.db.models.functions import Lower
+
+    editions = live_editions()
+    if drug_class is not None:
+        editions = editions.filter(drug_class=drug_class)
+    return list(
+        editions.annotate(name_key=Lower("generic_name")).order_by("name_key", "pk").values_list("entry_id", "pk")
+    )
+
+
+def live_entry_ids(entry_ids):
+    """The ids among `entry_ids` whose entry is on the public pages now."""
+    return set(live_editions().filter(entry_id__in=list(entry_ids)).values_list("entry_id", flat=True))
+
+
+def live_names_of_editions(edition_ids):
+    """{edition id: generic name} of live editions among `edition_ids`."""
+    return dict(live_editions().filter(pk__in=list(edition_ids)).values_list("pk", "generic_name"))

@@ -6,23 +6,25 @@ are 404 and their text cannot reach a page or a search result.
 """
 
 import string
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from django.conf import settings
 from django.core.cache import cache
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
+from django.utils.http import http_date
 from django.utils.safestring import mark_safe
 from django.utils.text import slugify
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from . import booklet as booklet_module
-from . import periods, public_cache, selectors
+from . import booklet_store, jobs, periods, public_cache, selectors
 from . import search as search_module
 from .api.throttling import SearchRateThrottle
 
@@ -331,7 +333,7 @@ def edit_link(request, entry_id):
     editor marker cookie is present, so the entry page itself stays the same for everyone.
     Never cached: the answer depends on who asks.
     """
-    from django.http import HttpResponse, JsonResponse
+    from django.http import JsonResponse
     from django.utils.cache import add_never_cache_headers
 
     from . import workflow
@@ -348,37 +350,33 @@ def edit_link(request, entry_id):
 # --- The printable booklet (monographs/booklet.py renders it) ---------------------------
 
 
-@public_cache.stamped
 def booklet(request, slug=None):
-    """The formulary, or one drug class, as a PDF in the interface language; cached per publication stamp."""
-    drug_class = _drug_class_named(slug) if slug is not None else None
-    # The stamp is read first: a publication after it only makes the next request render again.
-    stamp = selectors.formulary_last_changed()
-    count = selectors.live_edition_count(drug_class)
-    if not count:
-        raise Http404("No published entry.")
-    if count > booklet_module.web_max_entries():
-        # Bounded costs: a visitor cannot make the server lay out thousands of pages on demand.
-        return render(
-            request,
-            "monographs/booklet/too_large.html",
-            {"drug_class": drug_class, "count": count, "limit": booklet_module.web_max_entries()},
-            status=413,
-        )
+    """The formulary, or one drug class, as a PDF in the interface language: streamed from the
+    booklets the job queue's worker built (`booklet_store`); never laid out here."""
+    drug_class = _drug_class_named(slug) if slug is not None else booklet_store.ALL
     language = get_language()
-    key = booklet_module.cache_key(f"class:{slug}" if slug is not None else "all", language, stamp)
-    pdf = booklet_module.cached(
-        key,
-        lambda: booklet_module.booklet_pdf(
-            booklet_module.Booklet(drug_class=drug_class or "", stamp=stamp, count=count),
-            selectors.live_editions_in_chunks(drug_class=drug_class, chunk_size=booklet_module.part_size()),
-        ),
-    )
-    if pdf is None:
-        wait = booklet_module.BUSY_SECONDS
+    choice = booklet_store.choose(drug_class, language)
+    if not choice.exists:
+        raise Http404("No published entry.")
+    if choice.built is None or not choice.current:
+        # A rebuild is normally queued by the publication itself; queue one in case this
+        # booklet was never built (a new install) or a worker lost it. Waiting ones coalesce.
+        jobs.queue_booklet(drug_class, language)
+    if choice.built is None:
+        wait = booklet_store.RETRY_AFTER_SECONDS
         response = render(request, "monographs/booklet/busy.html", {"wait": wait}, status=503)
         response["Retry-After"] = str(wait)
+        add_never_cache_headers(response)
         return response
-    response = HttpResponse(pdf, content_type="application/pdf")
+    built = choice.built
+    response = StreamingHttpResponse(booklet_store.stream(built), content_type="application/pdf")
+    response["Content-Length"] = str(built.size)
     response["Content-Disposition"] = f'inline; filename="{booklet_module.file_name(slug, language)}"'
+    response["Last-Modified"] = http_date(built.built_at.timestamp())
+    if not choice.current:
+        # An older file while the rebuild runs: its date and what changed since, for the reader
+        # (and any script) to see; no cache may keep it.
+        response["X-Booklet-Built"] = built.built_at.isoformat()
+        response["X-Booklet-Changed-Since"] = quote(", ".join(choice.changed_since)[:2000], safe=" ,")
+        add_never_cache_headers(response)
     return response

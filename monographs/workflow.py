@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from . import checks, signals, working_copy
+from . import checks, jobs, signals, working_copy
 from .models import AuditEvent, Edition, Entry, EntryState, PublicationCounter, State, TranslationStatus
 from .snapshots import listing_fields, snapshot_of_revision, translation_findings
 from .transitions import Action as Move
@@ -133,6 +133,7 @@ def _record(state, *, action, from_state, user, comment="", revision=None, editi
         revision=revision,
         edition=edition,
     )
+    jobs.transition_recorded(event)  # its mails and booklet rebuilds, queued in this transaction
     if signal is not None:
 
         def notify():

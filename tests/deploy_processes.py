@@ -27,6 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"
 NGINX_SITE = DEPLOY / "nginx" / "formulary.conf"
 UNIT = DEPLOY / "systemd" / "formulary@.service"
+WORKER_UNIT = DEPLOY / "systemd" / "formulary-worker@.service"
 ENV_EXAMPLE = DEPLOY / "formulary.env.example"
 NGINX = "/usr/sbin/nginx"
 # Where the unit expects the checkout; replaced by this checkout in tests.
@@ -59,6 +60,44 @@ def unit_command(port):
     args = shlex.split(command)
     args[0] = str(Path(sys.executable).with_name("gunicorn")) if args[0].startswith(INSTALL_DIR) else args[0]
     return args
+
+
+def worker_command(instance=1):
+    """ExecStart of the worker's template unit, with this checkout's Python."""
+    line = next(x for x in WORKER_UNIT.read_text().splitlines() if x.startswith("ExecStart="))
+    args = shlex.split(line.split("=", 1)[1].replace("%i", str(instance)))
+    args[0] = sys.executable if args[0].startswith(INSTALL_DIR) else args[0]
+    return args
+
+
+class Worker:
+    """The job queue's worker as formulary-worker@<n>.service starts it."""
+
+    def __init__(self, environment, instance=1):
+        self.command = worker_command(instance)
+        self.env = {**os.environ, **environment, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
+        self.env.pop("DJANGO_SETTINGS_MODULE", None)
+        self.log = tempfile.NamedTemporaryFile(mode="w+", prefix="worker-", suffix=".log", delete=False)
+        self.process = None
+
+    def start(self):
+        self.process = subprocess.Popen(self.command, cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
+        return self
+
+    def output(self):
+        self.log.flush()
+        return Path(self.log.name).read_text(errors="replace")
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.log.close()
+        os.unlink(self.log.name)
 
 
 def unit_environment(**overrides):

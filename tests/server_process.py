@@ -201,5 +201,7 @@ def production_env(**extra):
         "SECRET_KEY": secrets.token_urlsafe(64),
         "ALLOWED_HOSTS": "formulary.hospital.example",
         "FORMULARY_SITE_URL": "https://formulary.hospital.example",
+        # A production install mails through SMTP (`check --deploy` warns about the console).
+        "EMAIL_URL": "smtp+tls://formulary:secret@mail.hospital.example:587",
         **extra,
     }

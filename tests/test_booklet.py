@@ -1,5 +1,6 @@
 """Issue 15, printable booklet: the formulary or one drug class as a PDF (WeasyPrint), read with
-poppler's pdftotext and pdffonts as a person or a printer would see it."""
+poppler's pdftotext and pdffonts as a person or a printer would see it. Issue 21: requests only
+serve what the job queue built (`booklet_store`); the jobs run here with `tests.job_queue`."""
 
 import io
 import re
@@ -8,15 +9,16 @@ import subprocess  # nosec B404: runs poppler's own tools on a file the test wro
 from pathlib import Path
 
 import pytest
-from django.core.cache import cache
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils.text import slugify
 
-from monographs import booklet, selectors, workflow
+from monographs import booklet, booklet_store, selectors, workflow
 from monographs.demo import DRUG_CLASS
+from monographs.models import BookletPart, BuiltBooklet
 
 from .factories import make_entry, make_published, one_product
+from .job_queue import queued, run_jobs
 
 
 def _weasyprint_missing():
@@ -37,12 +39,18 @@ WHOLE_URL = reverse("monographs:booklet")
 
 
 @pytest.fixture(autouse=True)
-def empty_cache(settings):
-    # One worker thread for the web tests (the command test below uses worker processes).
+def one_worker_thread(settings):
+    # One worker thread for the builds here (the command test below uses worker processes).
     settings.FORMULARY_BOOKLET_WORKERS = 1
-    cache.clear()
-    yield
-    cache.clear()
+
+
+def built(client, url):
+    """The booklet at `url` as the worker builds it: the first request finds none and queues it."""
+    response = client.get(url)
+    if response.status_code == 503:
+        run_jobs("build_booklet")
+        response = client.get(url)
+    return response
 
 
 def run_tool(tool, pdf_bytes, tmp_path):
@@ -66,7 +74,7 @@ def contents_page_of(text, name):
 
 
 def test_class_booklet_has_cover_contents_with_page_numbers_and_the_facts(client, published_lenalidomide, tmp_path):
-    response = client.get(CLASS_URL)
+    response = built(client, CLASS_URL)
 
     text = run_tool("pdftotext", pdf_of(response), tmp_path)
     pages = text.split("\f")
@@ -107,7 +115,7 @@ def test_whole_formulary_booklet_leaves_out_drafts_and_withdrawn_entries(
     gone = make_published("Withdrawnol", editor=editor, reviewer=reviewer, products=[one_product("Withdrawnol")])
     workflow.withdraw(entry=gone, user=reviewer, comment="Off the market")
 
-    text = run_tool("pdftotext", pdf_of(client.get(WHOLE_URL)), tmp_path)
+    text = run_tool("pdftotext", pdf_of(built(client, WHOLE_URL)), tmp_path)
 
     assert "All published entries, A–Z" in text
     assert contents_page_of(text, "Lenalidomide") < contents_page_of(text, "Metformin")
@@ -119,7 +127,7 @@ def test_whole_formulary_booklet_leaves_out_drafts_and_withdrawn_entries(
 def test_chinese_booklet_embeds_a_noto_cjk_font(client, published_lenalidomide, tmp_path):
     chinese_url = "/zh-hant/" + CLASS_URL.removeprefix("/en/")
 
-    pdf = pdf_of(client.get(chinese_url))
+    pdf = pdf_of(built(client, chinese_url))
 
     fonts = run_tool("pdffonts", pdf, tmp_path)
     cjk = [line for line in fonts.splitlines() if "CJK" in line]
@@ -131,36 +139,87 @@ def test_chinese_booklet_embeds_a_noto_cjk_font(client, published_lenalidomide, 
     assert "formulary-booklet" in client.get(chinese_url)["Content-Disposition"]
 
 
-def test_booklet_is_cached_per_publication_stamp_and_language(
-    client, published_lenalidomide, editor, reviewer, tmp_path, monkeypatch
+def test_no_request_lays_out_a_pdf_it_says_the_booklet_is_being_prepared_and_queues_it(
+    client, published_lenalidomide, monkeypatch
 ):
-    made = []
-    real = booklet.booklet_pdf
-    monkeypatch.setattr(booklet, "booklet_pdf", lambda *a, **k: made.append(1) or real(*a, **k))
-    key_before = booklet.cache_key("all", "en", selectors.formulary_last_changed())
+    monkeypatch.setattr(booklet, "write_booklet", lambda *a, **k: pytest.fail("laid out on a request"))
 
-    first = pdf_of(client.get(WHOLE_URL))
-    assert pdf_of(client.get(WHOLE_URL)) == first and len(made) == 1
-    assert cache.get(key_before) == first
+    for _ in range(2):
+        response = client.get(WHOLE_URL)
+        assert response.status_code == 503 and response["Retry-After"] == "30"
+        assert "being prepared" in response.content.decode()
+    # The publication queued the rebuilds (whole formulary and class, both languages); the
+    # requests added none: a waiting rebuild is not queued twice.
+    jobs = queued("build_booklet")
+    assert sorted((args["drug_class"], args["language"]) for _id, _name, args in jobs) == sorted(
+        (c, lang) for c in ("", DRUG_CLASS) for lang in ("en", "zh-hant")
+    )
 
-    make_published("Metformin", editor=editor, reviewer=reviewer, products=[one_product("Metformin")])
-    key_after = booklet.cache_key("all", "en", selectors.formulary_last_changed())
-    assert key_after != key_before
-    assert booklet.cache_key("all", "zh-hant", selectors.formulary_last_changed()) != key_after
 
+def test_built_once_per_content_and_language_and_served_to_every_request(
+    client, published_lenalidomide, editor, reviewer, tmp_path
+):
+    first = pdf_of(built(client, WHOLE_URL))
+    assert pdf_of(client.get(WHOLE_URL)) == first
+    assert BuiltBooklet.objects.filter(drug_class="", language="en").count() == 1
+    assert run_jobs("build_booklet") == 0  # nothing left to do: serving queues nothing
+
+    # A publication in another class changes the whole booklet, not this class's.
+    make_published("Metformin", editor=editor, reviewer=reviewer, drug_class="Biguanides")
+    assert {args["drug_class"] for _i, _n, args in queued("build_booklet")} == {"", "Biguanides"}
+    run_jobs("build_booklet")
     text = run_tool("pdftotext", pdf_of(client.get(WHOLE_URL)), tmp_path)
-    assert len(made) == 2 and "Metformin" in text
+    assert "Metformin" in text
+    class_booklet = BuiltBooklet.objects.get(drug_class=DRUG_CLASS, language="en")
+    assert pdf_of(client.get(CLASS_URL))  # still the same file, not rebuilt
+    assert BuiltBooklet.objects.get(drug_class=DRUG_CLASS, language="en").pk == class_booklet.pk
+    # One file per booklet: the older whole-formulary file was replaced.
+    assert BuiltBooklet.objects.filter(drug_class="", language="en").count() == 1
 
 
-def test_whole_formulary_above_the_bound_is_refused_with_a_pointer_to_the_command(
-    client, published_lenalidomide, settings
+def test_while_a_rebuild_waits_the_previous_file_is_served_marked_with_its_date_and_the_changes(
+    client, published_lenalidomide, editor, reviewer
 ):
-    settings.FORMULARY_BOOKLET_WEB_MAX_ENTRIES = 0
+    before = pdf_of(built(client, WHOLE_URL))
+    make_published("Metformin", editor=editor, reviewer=reviewer)
 
     response = client.get(WHOLE_URL)
 
-    assert response.status_code == 413
-    assert "build_booklet" in response.content.decode()
+    assert pdf_of(response) == before
+    assert response["X-Booklet-Built"] and response["X-Booklet-Changed-Since"] == "Metformin"
+    assert "no-cache" in response["Cache-Control"]
+
+
+def test_after_a_withdrawal_a_file_holding_the_withdrawn_entry_is_never_served(
+    client, published_lenalidomide, editor, reviewer, tmp_path
+):
+    make_published("Metformin", editor=editor, reviewer=reviewer)
+    pdf_of(built(client, WHOLE_URL))
+
+    workflow.withdraw(entry=published_lenalidomide, user=reviewer, comment="Recalled by the maker")
+
+    response = client.get(WHOLE_URL)
+    assert response.status_code == 503 and response["Retry-After"] == "30"
+    run_jobs("build_booklet")
+    text = run_tool("pdftotext", pdf_of(client.get(WHOLE_URL)), tmp_path)
+    assert "Metformin" in text and "Lenalidomide" not in text and "HK-90101" not in text
+
+
+def test_a_rebuild_lays_out_only_the_parts_that_changed(client, published_lenalidomide, editor, reviewer, monkeypatch):
+    for name in ("Amlodipine", "Bisoprolol", "Zopiclone"):
+        make_published(name, editor=editor, reviewer=reviewer)
+    laid_out = []
+    real = booklet.render_part
+    monkeypatch.setattr(booklet, "render_part", lambda html, css, path: laid_out.append(1) or real(html, css, path))
+    booklet_store.build("", "en")
+    # One part per letter (A, B, L, Z), the cover and contents, one sheet of page numbers.
+    assert len(laid_out) == 6 and BookletPart.objects.count() == 4
+
+    laid_out.clear()
+    make_published("Zidovudine", editor=editor, reviewer=reviewer)
+    booklet_store.build("", "en")
+    # Only the Z part, the cover and contents and the page numbers again.
+    assert len(laid_out) == 3
 
 
 def test_unknown_class_and_empty_formulary_are_404(client, db):
@@ -202,14 +261,3 @@ def test_chunks_are_a_to_z_and_bounded(published_lenalidomide, editor, reviewer)
     assert [e.generic_name for c in chunks for e in c] == ["Alpha", "beta", "gamma", "Lenalidomide"]
     assert selectors.live_edition_count() == 4 and selectors.live_edition_count(DRUG_CLASS) == 1
     assert Path(booklet.file_name("", "en")).name == "formulary-booklet-en.pdf"
-
-
-def test_a_booklet_being_made_is_not_made_twice_at_once(client, published_lenalidomide):
-    key = booklet.cache_key("all", "en", selectors.formulary_last_changed())
-    cache.add(f"{key}:busy", True, 60)  # another request is making it
-
-    response = client.get(WHOLE_URL)
-
-    assert response.status_code == 503 and response["Retry-After"] == "30"
-    cache.delete(f"{key}:busy")
-    assert client.get(WHOLE_URL).status_code == 200

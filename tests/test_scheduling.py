@@ -249,10 +249,14 @@ def test_going_live_on_schedule_tells_the_authors(
 
     entry = published_lenalidomide
     revision = submit_change(entry, editor2, "Mail me")
+    from .job_queue import run_jobs
+
     workflow.approve(entry=entry, revision=revision, user=reviewer2, comment="Later", effective_at=soon(1))
+    run_jobs("send_mail")
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
         workflow.publish_due(now=timezone.now() + datetime.timedelta(seconds=5))
+    run_jobs("send_mail")
     (message,) = mail.outbox
     assert message.to == [editor2.email]
     assert "published as scheduled" in message.subject and "The formulary published as scheduled" in message.body

@@ -17,6 +17,20 @@ def test_check_deploy_reports_nothing_in_production_mode():
     assert "System check identified no issues" in result.stdout
 
 
+def test_check_deploy_warns_when_production_mail_would_go_to_the_console():
+    result = manage("check", "--deploy", "--fail-level", "WARNING", **production_env(EMAIL_URL=""))
+    assert result.returncode != 0
+    assert "formulary.W001" in result.stderr + result.stdout and "EMAIL_URL" in result.stderr + result.stdout
+
+
+def test_smtp_is_configured_from_the_environment():
+    code = "from django.conf import settings as s; print(s.EMAIL_BACKEND, s.EMAIL_HOST, s.EMAIL_PORT, s.EMAIL_USE_TLS)"
+    result = manage("shell", "-c", code, EMAIL_HOST="smtp.hospital.example", EMAIL_PORT="587", EMAIL_USE_TLS="1")
+    assert result.stdout.strip().splitlines()[-1] == (
+        "django.core.mail.backends.smtp.EmailBackend smtp.hospital.example 587 True"
+    ), result.stderr
+
+
 def test_production_refuses_to_start_without_a_secret_key():
     result = manage("check", DEBUG="0", ALLOWED_HOSTS="formulary.hospital.example")
     assert result.returncode != 0

@@ -14,7 +14,7 @@ from monographs import digest, periods
 
 class Command(BaseCommand):
     help = (
-        "Email the changes of a period (default: the last complete quarter) to FORMULARY_DIGEST_RECIPIENTS "
+        "Queue the email of the changes of a period (default: the last complete quarter) to FORMULARY_DIGEST_RECIPIENTS "
         "and the members of FORMULARY_DIGEST_GROUPS, as plain text and HTML; never twice for one period."
     )
 
@@ -33,14 +33,18 @@ class Command(BaseCommand):
             period = self._period(since, until)
             self.stdout.write(f"Digest for {period.first} to {period.last} ({language}).")
             try:
-                record = digest.send(period)
+                mail = digest.send(period)
             except digest.AlreadySent as already:
                 self.stdout.write(f"Already sent: {already}. Nothing sent.")
                 return
+            except digest.AlreadyQueued as queued:
+                self.stdout.write(f"Already queued: {queued} Nothing more queued.")
+                return
             except digest.NoRecipients as error:
                 raise CommandError(str(error)) from None
-        count = len(record.recipients.splitlines())
-        self.stdout.write(self.style.SUCCESS(f"Sent to {count} address(es): {record.summary}."))
+        # The worker sends it; the period is recorded as sent only once the mail server accepts it.
+        count = len(mail.bcc)
+        self.stdout.write(self.style.SUCCESS(f"Queued for {count} address(es): {mail.digest['summary']}."))
 
     def _period(self, since, until):
         if since is None and until is None:
