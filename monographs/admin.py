@@ -629,7 +629,7 @@ class EditionAdmin(BoundedSearchMixin, ReadOnlyAdmin):
 
 
 @admin.register(OutboxMail)
-class OutboxMailAdmin(admin.ModelAdmin):
+class OutboxMailAdmin(BoundedSearchMixin, admin.ModelAdmin):
     """Outgoing mail as the worker left it (issue 21): what is queued, sent, or failed for good
     and why (an address the mail server refuses), for staff to act on. Read-only: the worker
     owns these rows; the job of each is in the job queue's admin (procrastinate)."""

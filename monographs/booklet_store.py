@@ -17,6 +17,7 @@ Laid-out parts are kept too (`BookletPart`, keyed by their HTML), so a rebuild a
 publication lays out only the parts of that entry's letter, plus the cover and contents.
 """
 
+import datetime
 import functools
 import hashlib
 import json
@@ -87,8 +88,10 @@ def choose(drug_class, language):
     if newest.content_key == key:
         return Choice(built=newest, current=True)
     held = {entry_id for entry_id, _edition_id in newest.entries}
-    if held - selectors.live_entry_ids(held):
-        # It holds an entry that is no longer published (a withdrawal): never again.
+    read_at = newest.built_at - datetime.timedelta(seconds=newest.build_seconds)
+    if held - selectors.live_entry_ids(held) or selectors.withdrawn_since(held, read_at):
+        # It holds an entry withdrawn since it was read (a recall): never again, even if the
+        # entry was published again meanwhile — the file holds the recalled text.
         return Choice()
     before = {tuple(pair) for pair in newest.entries}
     changed = [edition_id for entry_id, edition_id in contents if (entry_id, edition_id) not in before]

@@ -138,6 +138,12 @@ def _store():
     return caches[CACHE_ALIAS]
 
 
+def retry_now():
+    """Ask the shared cache again at the next request instead of after the back-off."""
+    global _store_down_until
+    _store_down_until = 0.0
+
+
 def _failed(error):
     global _store_down_until
     _store_down_until = time.monotonic() + RETRY_AFTER_FAILURE_SECONDS

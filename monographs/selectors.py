@@ -602,6 +602,15 @@ def live_entry_ids(entry_ids):
     return set(live_editions().filter(entry_id__in=list(entry_ids)).values_list("entry_id", flat=True))
 
 
+def withdrawn_since(entry_ids, moment):
+    """Whether any of `entry_ids` was withdrawn from the public pages at or after `moment`."""
+    from .models import AuditEvent
+
+    return AuditEvent.objects.filter(
+        entry_id__in=list(entry_ids), action=AuditEvent.Action.WITHDRAWN, created_at__gte=moment
+    ).exists()
+
+
 def live_names_of_editions(edition_ids):
     """{edition id: generic name} of live editions among `edition_ids`."""
     return dict(live_editions().filter(pk__in=list(edition_ids)).values_list("pk", "generic_name"))

@@ -68,3 +68,51 @@ def test_pg_dump_and_restore_keeps_entries_history_audit_and_editions(
     # The append-only guard comes back with the data.
     with psycopg.connect(_conninfo(restored_name)) as conn, pytest.raises(psycopg.errors.RaiseException):
         conn.execute("UPDATE monographs_auditevent SET comment = 'tampered'")
+
+
+STAMP_OF = "from monographs import selectors; print(selectors.publication_stamp())"
+PREFIX_OF = "from django.conf import settings; print(settings.FORMULARY_CACHE_PREFIX)"
+
+
+def _manage_shell(database, code):
+    import os
+    import sys
+
+    s = connection.settings_dict
+    url = f"postgres://{s['USER'] or 'postgres'}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{database}"
+    env = {**os.environ, "DATABASE_URL": url}
+    env.pop("FORMULARY_CACHE_PREFIX", None)
+    done = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    return done.stdout.strip()
+
+
+def test_a_restore_new_or_in_place_makes_every_earlier_cached_page_unreachable(
+    published_lenalidomide, tmp_path, restored_name
+):
+    """Pages are cached under the install's prefix and the publication stamp, which names the
+    database (its OID and the counter table's): a copy restored into a new database, or over the
+    live one, never reads a page cached before — and no Redis step is needed (docs/operations.md)."""
+    if connection.vendor != "postgresql" or not shutil.which("pg_dump"):
+        pytest.skip("needs PostgreSQL and its client tools")
+    s = connection.settings_dict
+    common = ["-h", s["HOST"] or "127.0.0.1", "-p", str(s["PORT"] or 5432), "-U", s["USER"] or "postgres"]
+    dump = tmp_path / "formulary.dump"
+    subprocess.run(["pg_dump", *common, "--format=custom", "--file", str(dump), s["NAME"]], check=True)
+    live_stamp, live_prefix = _manage_shell(s["NAME"], STAMP_OF), _manage_shell(s["NAME"], PREFIX_OF)
+
+    # Into a new database, as the restore procedure says.
+    subprocess.run(["createdb", *common, restored_name], check=True)
+    subprocess.run(["pg_restore", *common, "--no-owner", "--dbname", restored_name, str(dump)], check=True)
+    new_stamp, new_prefix = _manage_shell(restored_name, STAMP_OF), _manage_shell(restored_name, PREFIX_OF)
+    assert new_stamp.split(".")[2] == live_stamp.split(".")[2]  # the same publications…
+    assert new_stamp != live_stamp and new_prefix != live_prefix  # …under other keys
+
+    # In place: the same database name, its tables replaced from the dump.
+    subprocess.run(
+        ["pg_restore", *common, "--no-owner", "--clean", "--if-exists", "--dbname", restored_name, str(dump)],
+        check=True,
+    )
+    assert _manage_shell(restored_name, STAMP_OF) != new_stamp
+    assert _manage_shell(restored_name, PREFIX_OF) == new_prefix

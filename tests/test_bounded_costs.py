@@ -182,5 +182,5 @@ def test_every_searchable_admin_of_the_app_bounds_its_search():
         for model, model_admin in admin.site._registry.items()
         if model._meta.app_label == "monographs" and model_admin.search_fields
     ]
-    assert len(searchable) == 4
+    assert len(searchable) == 5
     assert all(isinstance(model_admin, monographs_admin.BoundedSearchMixin) for model_admin in searchable)

@@ -318,3 +318,33 @@ def test_nginx_tells_the_app_the_client_address_and_passes_its_caching_headers(d
         assert proxied.get(name) == direct.get(name), name
     # nginx keeps no copy of its own (the opt-in cache is off): no cache status header.
     assert "X-Proxy-Cache" not in proxied
+
+
+@pytest.mark.parametrize(
+    "conf, policy", [("formulary-pages.conf", "allkeys-lru"), ("formulary-counters.conf", "noeviction")]
+)
+def test_the_shipped_redis_configurations_bound_pages_and_keep_counters(tmp_path, conf, policy):
+    """Pages may be evicted to stay within maxmemory; the rate-limit counters never are."""
+    import redis as redis_client
+
+    from .server_process import free_port
+
+    port = free_port()
+    config = ROOT / "deploy" / "redis" / conf
+    process = subprocess.Popen(
+        ["redis-server", str(config), "--port", str(port), "--dir", str(tmp_path)], stdout=subprocess.DEVNULL
+    )
+    try:
+        client = redis_client.Redis(port=port)
+        for _ in range(50):
+            try:
+                client.ping()
+                break
+            except redis_client.exceptions.ConnectionError:
+                time.sleep(0.1)
+        assert client.config_get("maxmemory-policy")["maxmemory-policy"] == policy
+        assert int(client.config_get("maxmemory")["maxmemory"]) > 0
+        assert client.config_get("save")["save"] == ""
+    finally:
+        process.kill()
+        process.wait()

@@ -16,6 +16,10 @@ def test_docs_workflow_shows_exactly_the_table_the_code_reads():
     assert document_with_table(doc) == doc, "run `manage.py workflow_diagram --write`"
 
 
+def test_the_table_has_one_row_per_state_and_action():
+    assert len(transitions.TABLE) == len(transitions.ROWS)
+
+
 def test_every_state_can_be_left_and_every_action_is_somewhere():
     sources = {row.source for row in transitions.TABLE.values()}
     assert sources == set(State.values)
