@@ -85,7 +85,7 @@ def _manage_shell(database, code):
     done = subprocess.run(
         [sys.executable, "manage.py", "shell", "-c", code], env=env, capture_output=True, text=True, check=True
     )
-    return done.stdout.strip()
+    return done.stdout.strip().splitlines()[-1]  # after the shell's own "objects imported" line
 
 
 def test_a_restore_new_or_in_place_makes_every_earlier_cached_page_unreachable(

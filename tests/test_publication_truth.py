@@ -235,3 +235,23 @@ def test_the_transitions_table_refuses_what_it_does_not_list(published_lenalidom
     with pytest.raises(workflow.TransitionError, match="Nothing to submit"):
         workflow.submit(entry=published_lenalidomide, user=make_user("ed3", "Editors"))
     assert state.state == State.PUBLISHED
+
+
+def test_the_refusals_and_notices_of_a_stale_page_or_a_waiting_edition_are_in_chinese(
+    client, published_lenalidomide, editor2, reviewer2
+):
+    from django.utils import translation
+
+    entry = published_lenalidomide
+    revision = submit(entry, editor2, "Waiting.")
+    workflow.approve(entry=entry, revision=revision, user=reviewer2, comment="Later", effective_at=later())
+    waiting = state_of(entry).scheduled_edition
+    with translation.override("zh-hant"):
+        assert "未執行任何操作" in str(workflow.StaleStateError([]))
+        assert "正等待於" in str(workflow.WaitingEditionError(waiting)) and "取代等待上線的版本" in str(
+            workflow.WaitingEditionError(waiting)
+        )
+    submit(entry, editor2, "Waiting. Newer.")
+    client.force_login(reviewer2)
+    page = client.get(entry_url(entry, "review"), HTTP_ACCEPT_LANGUAGE="zh-hant").content.decode()
+    assert "第 2 版正等待上線" in page and "改為與現行版本比較" in page
