@@ -223,10 +223,14 @@ def test_a_scheduled_go_live_reaches_clients_that_synced_after_the_approval(
     rows = client.get("/api/v1/entries/", {"updated_since": synced}).json()
     results = rows["results"] if isinstance(rows, dict) else rows
     assert [row["slug"] for row in results] == ["lenalidomide"]
-    assert results[0]["updated_at"].startswith(wednesday.date().isoformat())
+
+    def moment(text):
+        return datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+    assert abs(moment(results[0]["updated_at"]) - wednesday) < datetime.timedelta(seconds=1)
     medication = client.get("/fhir/MedicationKnowledge", {"_count": 1}).json()
     resource = medication["entry"][0]["resource"]
-    assert resource["meta"]["lastUpdated"].startswith(wednesday.date().isoformat())
+    assert abs(moment(resource["meta"]["lastUpdated"]) - wednesday) < datetime.timedelta(seconds=1)
 
 
 def test_the_transitions_table_refuses_what_it_does_not_list(published_lenalidomide, reviewer):
