@@ -175,7 +175,8 @@ class ReviewAdminMixin:
         # else the live one; a withdrawn entry with its last edition (what the public saw last).
         live = state.live_edition
         against_live = request.GET.get("against") == "live" and waiting is not None
-        previous = (live if against_live else waiting) or live or working_copy.last_edition(entry)
+        # A withdrawn entry: what the public saw last (an edition cancelled before going live never was).
+        previous = (live if against_live else waiting) or live or working_copy.last_live_edition(entry)
         content = snapshot_of_revision(revision, entry.pk)
         fields, sections, products = compare(previous.content if previous else None, content)
         may_approve, refusal = workflow.may_approve(request.user, entry, revision)
@@ -191,6 +192,7 @@ class ReviewAdminMixin:
             product_changes=products,
             against=_("edition %d") % previous.number if previous else _("nothing (never published)"),
             waiting=waiting,
+            withdrawn=working_copy.standing_withdrawal(entry.pk) if live is None else None,
             waiting_changes=change_summary(live.content if live else None, waiting.content) if waiting else None,
             against_live=against_live,
             may_approve=may_approve,
@@ -321,7 +323,10 @@ class ReviewAdminMixin:
             workflow.unschedule,
             comment=form.cleaned_data["comment"],
             seen=form.cleaned_data["seen"],
-            success=_("Schedule cancelled."),
+            success=_(
+                "Schedule cancelled: the waiting edition will not go live. An approved version that was "
+                "waiting is a draft again and must be submitted and reviewed again."
+            ),
             reopen_url=reverse("admin:monographs_entry_change", args=[entry.pk]),
             next_url=reverse("admin:monographs_entry_change", args=[entry.pk]),
         )

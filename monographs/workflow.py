@@ -65,8 +65,8 @@ class WaitingEditionError(TransitionError):
         super().__init__(
             _(
                 "Not approved: edition %(number)d, approved earlier, is waiting to go live on %(when)s. "
-                "Approving this version replaces it (it will never go live). Tick “replace the waiting "
-                "edition” to confirm."
+                "Approving this version replaces it (it will never go live). Tick “Replace edition "
+                "%(number)d, waiting to go live” to confirm."
             )
             % {"number": edition.number, "when": _local(edition.effective_at)}
         )

@@ -169,6 +169,21 @@ def standing_rejection(entry_id):
     return last_event if last_event and last_event.action == AuditEvent.Action.REJECTED else None
 
 
+def standing_withdrawal(entry_id):
+    """The withdrawal that took the entry off the public pages, if it is off now because of one
+    (the review page says so: approving publishes it again), else None."""
+    event = (
+        AuditEvent.objects.filter(
+            entry_id=entry_id,
+            action__in=[AuditEvent.Action.WITHDRAWN, AuditEvent.Action.APPROVED, AuditEvent.Action.WENT_LIVE],
+        )
+        .select_related("actor")
+        .order_by("-id")
+        .first()
+    )
+    return event if event and event.action == AuditEvent.Action.WITHDRAWN else None
+
+
 def overdue_for_review(today, limit=None):
     """Published entries whose periodic review date has passed, most overdue first."""
     overdue = (

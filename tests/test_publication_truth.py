@@ -136,7 +136,7 @@ def test_the_review_page_names_the_waiting_edition_and_approval_over_it_needs_a_
         "seen": form["seen"].value(),
     }
     refused = client.post(entry_url(entry, "review"), data)
-    assert refused.status_code == 200 and "Tick “replace the waiting edition”" in refused.content.decode()
+    assert refused.status_code == 200 and "Tick “Replace edition 2, waiting to go live”" in refused.content.decode()
     assert state_of(entry).scheduled_edition.number == 2
 
     done = client.post(entry_url(entry, "review"), {**data, "replace_waiting": "on"}, follow=True)
@@ -252,9 +252,8 @@ def test_the_refusals_and_notices_of_a_stale_page_or_a_waiting_edition_are_in_ch
     waiting = state_of(entry).scheduled_edition
     with translation.override("zh-hant"):
         assert "未執行任何操作" in str(workflow.StaleStateError([]))
-        assert "正等待於" in str(workflow.WaitingEditionError(waiting)) and "取代等待上線的版本" in str(
-            workflow.WaitingEditionError(waiting)
-        )
+        refusal = str(workflow.WaitingEditionError(waiting))
+        assert "正等待於" in refusal and "「取代等待上線的第 2 版」" in refusal
     submit(entry, editor2, "Waiting. Newer.")
     client.force_login(reviewer2)
     page = client.get(entry_url(entry, "review"), HTTP_ACCEPT_LANGUAGE="zh-hant").content.decode()
