@@ -59,7 +59,8 @@ def template_digest():
 
 
 def content_key(drug_class, language, contents):
-    payload = json.dumps([drug_class, language, template_digest(), [list(pair) for pair in contents]])
+    # Sorted: the same entries and editions make the same key in whatever order they were read.
+    payload = json.dumps([drug_class, language, template_digest(), sorted(list(pair) for pair in contents)])
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
@@ -156,7 +157,16 @@ def build(drug_class, language, *, worker_count=None):
     parts = _DatabaseParts()
     with tempfile.TemporaryDirectory(prefix="booklet-") as tmp, translation.override(language):
         out = Path(tmp) / "booklet.pdf"
-        chunks = selectors.live_editions_in_chunks(drug_class=drug_class or None, chunk_size=booklet.part_size())
+        laid_out = []  # (entry, edition) of every edition actually read for the layout
+
+        def recorded(chunks):
+            for chunk in chunks:
+                laid_out.extend((edition.entry_id, edition.pk) for edition in chunk)
+                yield chunk
+
+        chunks = recorded(
+            selectors.live_editions_in_chunks(drug_class=drug_class or None, chunk_size=booklet.part_size())
+        )
         booklet.write_booklet(
             booklet.Booklet(drug_class=drug_class, stamp=stamp, count=len(contents)),
             booklet.by_letter(chunks, booklet.part_size()),
@@ -165,8 +175,12 @@ def build(drug_class, language, *, worker_count=None):
             parts=parts,
         )
         pdf = out.read_bytes()
-    # The entries as laid out may differ from `contents` if a publication committed meanwhile:
-    # keyed by what was read first, the next build (queued by that publication) corrects it.
+    # Keyed and labelled by what was laid out, not by what was read first: a publication
+    # committed between the two reads is in the file, so its entry must be in `entries` (or a
+    # withdrawal of it afterwards would not stop the file being served), and the next build
+    # after any change must not find this file under the new content's key.
+    contents = laid_out
+    key = content_key(drug_class, language, contents)
     seconds = time.monotonic() - started
     try:
         with transaction.atomic():

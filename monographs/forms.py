@@ -165,10 +165,16 @@ def first_error(form, formsets=()):
     return None
 
 
+# A decision's comment goes into the audit log and the mails: long enough for any reason a
+# reviewer writes, bounded so a pasted document (200 KB was accepted) is refused with a message.
+DECISION_COMMENT_MAX_LENGTH = 4000
+
+
 class DecisionForm(forms.Form):
     comment = forms.CharField(
         label=_("Review comment"),
         widget=forms.Textarea(attrs={"rows": 3, "cols": 80}),
+        max_length=DECISION_COMMENT_MAX_LENGTH,
         help_text=_("Required. The author sees it with your decision."),
     )
     # What the page showed of the entry (`workflow.state_token`): the decision is refused with
@@ -200,9 +206,19 @@ class SubmitForm(forms.Form):
     revision = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
 
+class _TimeField(forms.DateTimeField):
+    """A date and time as typed: Django's parser lets a trailing NUL or other control character
+    through, which the rest of the project refuses everywhere (docs/security.md)."""
+
+    def to_python(self, value):
+        if isinstance(value, str) and any(ord(c) < 32 or 127 <= ord(c) < 160 for c in value):
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        return super().to_python(value)
+
+
 def _future_time_field(label, help_text):
     # A native date-and-time picker; the value is Hong Kong time (the site's time zone).
-    return forms.DateTimeField(
+    return _TimeField(
         label=label,
         required=False,
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],

@@ -50,7 +50,7 @@ from django.utils.cache import (
     learn_cache_key,
     patch_cache_control,
 )
-from django.utils.http import http_date, parse_http_date_safe
+from django.utils.http import http_date, parse_http_date_safe, urlencode
 from django.utils.translation import get_language
 from django.views.decorators.http import condition
 from redis.exceptions import RedisError
@@ -239,6 +239,14 @@ def _public_view_name(request):
     return match.url_name, match.func
 
 
+def _canonical_query(request):
+    """Whether the query string is written as the site's own links write it (each parameter
+    once, encoded as `urlencode` encodes it): `?&&&`, `?page=%31` or `?q=%6cenalidomide` ask for
+    the same page as a canonical address and must not each be stored as a copy of it."""
+    raw = request.META.get("QUERY_STRING", "")
+    return raw == urlencode(list(request.GET.items()))
+
+
 class PublicPageCacheMiddleware:
     """Cache headers on every public page; with REDIS_URL, whole responses shared by all servers.
 
@@ -258,6 +266,7 @@ class PublicPageCacheMiddleware:
             and name not in UNCACHED_VIEWS
             and shared_cache_enabled()
             and request.get_host() in shared_hosts()
+            and _canonical_query(request)
             and all(key in PAGE_PARAMETERS.get(name, ()) and len(values) == 1 for key, values in request.GET.lists())
         )
         if cacheable:

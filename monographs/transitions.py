@@ -45,6 +45,7 @@ class Transition:
 
 
 KEPT = "kept: still goes live at its time"
+# A planned withdrawal is kept by every action but "cancel schedule", "withdraw now" and its own time.
 DECISION = "reviewer; the page's view of the entry is current (else 409, nothing done)"
 APPROVAL = (
     "reviewer who made no revision since the last edition that went live (four-eyes); "

@@ -73,8 +73,8 @@ def entry_list(request):
         letter = ""
         editions = selectors.live_editions_by_name()
     az_strip = _az_strip(request)
-    if "letter" in request.GET and (letter, True) not in az_strip:
-        public_cache.not_shared(request)  # a letter with no entries (or no letter at all)
+    if "letter" in request.GET and ((letter, True) not in az_strip or request.GET["letter"] != letter):
+        public_cache.not_shared(request)  # a letter with no entries, or not as the A–Z links write it
     return render(
         request,
         "monographs/entry_list.html",
@@ -259,8 +259,9 @@ def _search_page(request):
         return redirect(f"{reverse('monographs:entry_detail', args=[edition.slug])}#strength-{strength['id']}")
     found = search_module.search(query) if query else search_module.Results()
     page_obj = _page(request, found) if query else None
-    if page_obj is not None and not page_obj.object_list:
-        # Only searches that find something are kept: any other text is answered, not stored.
+    if page_obj is not None and not _names_a_result(query, page_obj.object_list):
+        # Only a search for what a result is called (its name, a brand, its class) is kept; any
+        # other text is answered, not stored, so random queries cannot fill the shared cache.
         public_cache.not_shared(request)
     results = []
     if page_obj is not None:
@@ -279,6 +280,17 @@ def _search_page(request):
             "capped": found.capped,
             "query_prefix": urlencode({"q": query}) + "&",
         },
+    )
+
+
+def _names_a_result(query, editions):
+    """Whether `query` is, ignoring case, the generic name, a brand name or the class of one of
+    `editions` (the results shown): a search worth keeping in the shared cache."""
+    wanted = query.casefold()
+    return any(
+        wanted in {edition.generic_name.casefold(), (edition.drug_class or "").casefold()}
+        or wanted in {brand.casefold() for brand in edition.brand_names or []}
+        for edition in editions
     )
 
 

@@ -519,7 +519,8 @@ def publish(*, edition, state=None):
         state.scheduled_edition = None
     state.live_edition = edition
     state.live_since = timezone.now()
-    state.withdraw_at = None
+    # A planned withdrawal stays planned: it is a decision about the entry (a product being
+    # discontinued), not about one edition; only "cancel schedule" or a withdrawal ends it.
     state.next_review_due = edition.next_review_due
     state.save()
     _count_publication()

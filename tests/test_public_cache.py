@@ -84,7 +84,7 @@ def public_pages():
         ("/en/classes/biguanide/", 200),
         ("/en/search/", 200),
         ("/en/search/?q=lenalidomide", 200),
-        ("/en/search/?q=metformn", 200),
+        ("/en/search/?q=Biguanide", 200),  # a class name (a typo is answered, not kept)
     ]
 
 
@@ -283,6 +283,11 @@ def test_only_the_parameters_a_page_reads_make_a_cached_copy(client, formulary, 
         ("/en/changes/feed/?language=xx", "testserver"),
         ("/en/entries/", "testserver:1"),  # another spelling of the address
         ("/en/entries/", "other.example"),
+        ("/en/entries/lenalidomide/?&&&", "testserver"),  # the same page, spelled otherwise
+        ("/en/entries/?page=%31", "testserver"),
+        ("/en/entries/?letter=l", "testserver"),
+        ("/en/search/?q=%6cenalidomide", "testserver"),
+        ("/en/search/?q=lenalidomide+junk7781", "testserver"),  # finds it, but names nothing
     ],
 )
 def test_only_values_that_name_something_real_are_kept(client, formulary, redis_cache, settings, url, host):

@@ -193,7 +193,7 @@ class Publication(RuleBasedStateMachine):
         if later:
             model["waiting"] = (model["submitted"], due)
         else:
-            model.update(live=model["submitted"], waiting=None, withdraw_at=None)
+            model.update(live=model["submitted"], waiting=None)  # a planned withdrawal stays planned
         model["submitted"] = None
 
     @rule(entry_id=entries, who=sampled_from(["reviewer", "reviewer2"]))
@@ -250,7 +250,7 @@ class Publication(RuleBasedStateMachine):
         workflow.publish_due(now=now)
         for model in self.model.values():
             if model["waiting"] is not None and model["waiting"][1] <= now:
-                model.update(live=model["waiting"][0], waiting=None, withdraw_at=None)
+                model.update(live=model["waiting"][0], waiting=None)
             if model["withdraw_at"] is not None and model["withdraw_at"] <= now and model["live"] is not None:
                 model.update(live=None, withdraw_at=None)
 

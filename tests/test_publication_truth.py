@@ -258,3 +258,64 @@ def test_the_refusals_and_notices_of_a_stale_page_or_a_waiting_edition_are_in_ch
     client.force_login(reviewer2)
     page = client.get(entry_url(entry, "review"), HTTP_ACCEPT_LANGUAGE="zh-hant").content.decode()
     assert "第 2 版正等待上線" in page and "改為與現行版本比較" in page
+
+
+# --- Found by the attack pass on this work. ---
+
+
+def test_a_planned_withdrawal_survives_a_new_edition_going_live(published_lenalidomide, editor2, reviewer, reviewer2):
+    entry = published_lenalidomide
+    withdraw_at = later(1)
+    workflow.withdraw(entry=entry, user=reviewer, comment="Discontinued", effective_at=withdraw_at)
+    revision = submit(entry, editor2, "A last edition before it goes.")
+    workflow.approve(entry=entry, revision=revision, user=reviewer2, comment="Now")
+    assert state_of(entry).withdraw_at == withdraw_at  # approving now did not cancel the recall
+    revision = submit(entry, editor2, "Goes live first, then the recall.")
+    workflow.approve(entry=entry, revision=revision, user=reviewer2, comment="Soon", effective_at=later(0.5))
+    workflow.publish_due(now=later(0.5) + datetime.timedelta(seconds=1))
+    assert state_of(entry).live_edition is not None and state_of(entry).withdraw_at == withdraw_at
+    workflow.publish_due(now=withdraw_at + datetime.timedelta(seconds=1))
+    assert state_of(entry).live_edition is None
+
+
+def test_a_booklet_holds_exactly_what_was_laid_out_even_if_a_publication_lands_during_the_build(
+    published_lenalidomide, editor, reviewer, monkeypatch
+):
+    """The attack: an entry published between the build's first read and its layout was in the
+    PDF but not in the file's list of entries, so its withdrawal did not stop the file."""
+    from monographs import booklet_store
+
+    from .factories import make_entry, publish
+
+    late = make_entry("Latecomer", user=editor, sections=[("overview", "", "Published during the build.")])
+    reading = selectors.live_editions_in_chunks
+
+    def publication_lands_first(*args, **kwargs):
+        publish(late, editor=editor, reviewer=reviewer)
+        return reading(*args, **kwargs)
+
+    monkeypatch.setattr(selectors, "live_editions_in_chunks", publication_lands_first)
+    built = booklet_store.build(booklet_store.ALL, "en", worker_count=1)
+    monkeypatch.setattr(selectors, "live_editions_in_chunks", reading)
+    assert late.pk in {entry_id for entry_id, _edition in built.entries}
+
+    workflow.withdraw(entry=late, user=reviewer, comment="Recall")
+    assert booklet_store.choose(booklet_store.ALL, "en").built is None  # being prepared, not the recalled text
+    rebuilt = booklet_store.build(booklet_store.ALL, "en", worker_count=1)
+    assert rebuilt.pk != built.pk and late.pk not in {entry_id for entry_id, _edition in rebuilt.entries}
+
+
+def test_decision_comments_and_times_are_bounded_and_clean(client, published_lenalidomide, editor2, reviewer2):
+    entry = published_lenalidomide
+    revision = submit(entry, editor2, "New.")
+    client.force_login(reviewer2)
+    form = client.get(entry_url(entry, "review")).context["form"]
+    data = {"decision": "reject", "revision": form["revision"].value(), "seen": form["seen"].value()}
+    too_long = client.post(entry_url(entry, "review"), {**data, "comment": "x" * 200_000})
+    assert too_long.status_code == 200 and "at most 4000 characters" in too_long.content.decode()
+    nul = client.post(
+        entry_url(entry, "review"),
+        {**data, "decision": "approve", "comment": "ok", "go_live_at": "2027-01-01T10:00\x00"},
+    )
+    assert nul.status_code == 200 and "Enter a valid date/time" in nul.content.decode()
+    assert state_of(entry).state == State.IN_REVIEW and state_of(entry).submitted_revision == revision
