@@ -348,3 +348,90 @@ def test_the_shipped_redis_configurations_bound_pages_and_keep_counters(tmp_path
     finally:
         process.kill()
         process.wait()
+
+
+# Six class booklets never built, asked for at once on both servers.
+
+COLD_CLASSES = ["antiemetic", "anticoagulant", "antiepileptic", "antifungal", "antimalarial", "antiviral"]
+SIX_CLASSES = f"""
+from django.db import connection, transaction
+from tests.factories import make_published, make_user
+editor = make_user("classes-editor", "Editors")
+reviewer = make_user("classes-reviewer", "Reviewers")
+with transaction.atomic():
+    for i, drug_class in enumerate({COLD_CLASSES!r}):
+        for name in ("Coldamine", "Coldol"):
+            make_published(f"{{name}}{{'abcdef'[i]}}", editor=editor, reviewer=reviewer, drug_class=drug_class)
+    # Cold: no file and no job waiting (as after a restore of a dump taken without its queue);
+    # deleted in the publications' transaction, so the worker never sees them.
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM procrastinate_jobs WHERE task_name = 'build_booklet' AND status = 'todo'")
+        print("DELETED", cursor.rowcount)
+"""
+
+
+def timed_get(url):
+    started = time.monotonic()
+    status, headers, body = get(url)
+    return status, headers, body, time.monotonic() - started
+
+
+def test_six_cold_class_booklets_at_once_are_built_once_each_and_the_home_page_stays_quick(deployment):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from monographs.views import class_slug
+
+    a, b, worker = deployment["a"], deployment["b"], deployment["worker"]
+    env = a.env  # the servers' environment: same database
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", SIX_CLASSES], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert int(re.search(r"DELETED (\d+)", result.stdout).group(1)) >= 12  # 6 classes (and "all") × 2 languages
+    home = reverse("monographs:home")
+    for server in (a, b):
+        get(server.url + home)
+    urls = {
+        (drug_class, server.url): server.url + reverse("monographs:class_booklet", args=[class_slug(drug_class)])
+        for drug_class in COLD_CLASSES
+        for server in (a, b)
+    }
+    # Twelve booklet requests at once (each class on both servers), and the home page meanwhile.
+    with ThreadPoolExecutor(max_workers=len(urls) + 1) as pool:
+        booklets = {key: pool.submit(timed_get, url) for key, url in urls.items()}
+        homes = []
+        while not all(f.done() for f in booklets.values()):
+            homes.append(timed_get((a if len(homes) % 2 else b).url + home))
+        homes.append(timed_get(a.url + home))
+    for key, future in booklets.items():
+        status, headers, body, seconds = future.result()
+        assert seconds < 3, (key, seconds)
+        assert status in (200, 503), (key, status)
+        if status == 503:
+            assert int(headers["Retry-After"]) > 0 and b"prepared" in body, (key, body[:300])
+        else:
+            assert body.startswith(b"%PDF")
+    # Cold indeed: nothing was built before these requests queued it.
+    assert 503 in {future.result()[0] for future in booklets.values()}
+    for status, _headers, _body, seconds in homes:
+        assert status == 200 and seconds < 2, [(h[0], round(h[3], 2)) for h in homes]
+
+    deadline = time.monotonic() + 240
+    pending = dict(urls)
+    while pending and time.monotonic() < deadline:
+        pending = {key: url for key, url in pending.items() if get(url)[0] != 200}
+        time.sleep(1)
+    assert not pending, (sorted(pending), worker.output()[-3000:])
+    with psycopg.connect(deployment["database"]) as conn:
+        built = dict(
+            conn.execute(
+                "SELECT drug_class, count(*) FROM monographs_builtbooklet WHERE language = 'en' AND drug_class <> ''"
+                " GROUP BY 1"
+            ).fetchall()
+        )
+    # Twelve requests on two servers, one file and one build per class.
+    assert built == dict.fromkeys(COLD_CLASSES, 1), built
+    for drug_class in COLD_CLASSES:
+        assert worker.output().count(f"built booklet '{drug_class}' (en)") == 1, worker.output()[-3000:]
+    for drug_class in COLD_CLASSES:
+        assert get(urls[(drug_class, a.url)])[2] == get(urls[(drug_class, b.url)])[2]

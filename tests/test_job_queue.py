@@ -4,14 +4,20 @@ database, and a real SMTP server (aiosmtpd) started here.
 - An approval's mail reaches the SMTP server; with the server down the approval still
   succeeds, the mail waits in the outbox, and it is delivered once the server is back, with
   the Message-ID it was given when it was queued.
+- A worker killed (SIGKILL) mid-job: its job goes back to the queue once its heartbeat is stale
+  (`tasks.retry_stalled_jobs`) and another worker finishes it, for a booklet being laid out
+  and for a mail the SMTP server had not yet answered (delivered once, with its Message-ID).
 - A scheduled go-live fires once with two workers running (each also a scheduler candidate:
   procrastinate's periodic deferral is unique per task and minute in the database).
 """
 
+import asyncio
+import contextlib
 import os
 import re
 import subprocess
 import sys
+import threading
 import time
 from email import message_from_bytes
 
@@ -49,11 +55,18 @@ print("APPROVED")
 
 
 class Sink:
-    """An SMTP server on loopback that keeps what it receives."""
+    """An SMTP server on loopback that keeps what it receives.
 
-    def __init__(self, port):
+    With `stall=<subject>` it takes the data of a message with that subject but never answers
+    it (the client is left waiting mid-send): such a message is kept in `unanswered`, never in
+    `messages`, and `stalled` is set when the first one arrives."""
+
+    def __init__(self, port, *, stall=None):
         self.port = port
+        self.stall = stall
         self.messages = []
+        self.unanswered = []
+        self.stalled = threading.Event()
         self.controller = None
 
     def start(self):
@@ -63,7 +76,12 @@ class Sink:
 
         class Handler:
             async def handle_DATA(self, server, session, envelope):
-                sink.messages.append((envelope.rcpt_tos, message_from_bytes(envelope.original_content)))
+                message = message_from_bytes(envelope.original_content)
+                if sink.stall and message["Subject"] == sink.stall:
+                    sink.unanswered.append(message)
+                    sink.stalled.set()
+                    await asyncio.sleep(3600)  # cancelled by stop()
+                sink.messages.append((envelope.rcpt_tos, message))
                 return "250 OK"
 
         self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
@@ -78,22 +96,31 @@ class Sink:
 
 @pytest.fixture(scope="module")
 def queue_db():
+    with _database("jobs") as (env, url):
+        manage(env, "migrate", "--noinput")
+        entries = [int(x) for x in re.findall(r"ENTRY (\d+)", manage(env, "shell", "-c", SETUP))]
+        yield {"env": env, "url": url, "entries": entries, "smtp_port": int(env["EMAIL_PORT"])}
+
+
+@contextlib.contextmanager
+def _database(label):
+    """A database of its own (a shared machine may set the prefix of its test databases) and
+    the environment of a worker or `manage.py` on it; dropped afterwards."""
     base = os.environ.get("DATABASE_URL", "")
     if not base.startswith("postgres"):
         pytest.skip("the job queue needs PostgreSQL")
     server = base.rsplit("/", 1)[0]
-    name = f"wtqueue_jobs_{os.getpid()}"
+    name = f"{os.environ.get('FORMULARY_TEST_DB_PREFIX', 'wtqueue_')}{label}_{os.getpid()}"
     with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
-    smtp_port = free_port()
     env = {
         **os.environ,
         "PYTHONPATH": str(ROOT),
         "DATABASE_URL": f"{server}/{name}",
         "CONN_MAX_AGE": "0",
         "EMAIL_HOST": "127.0.0.1",
-        "EMAIL_PORT": str(smtp_port),
+        "EMAIL_PORT": str(free_port()),
         "EMAIL_TIMEOUT": "5",
         "FORMULARY_SITE_URL": "https://formulary.hospital.example",
         "FORMULARY_BOOKLET_WORKERS": "1",
@@ -101,9 +128,7 @@ def queue_db():
     }
     env.pop("DJANGO_SETTINGS_MODULE", None)
     try:
-        manage(env, "migrate", "--noinput")
-        entries = [int(x) for x in re.findall(r"ENTRY (\d+)", manage(env, "shell", "-c", SETUP))]
-        yield {"env": env, "url": f"{server}/{name}", "entries": entries, "smtp_port": smtp_port}
+        yield env, f"{server}/{name}"
     finally:
         with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -143,13 +168,14 @@ def query(url, sql, *params):
 
 
 def wait_for(condition, timeout, message):
+    """Poll `condition` until it is true; `message` may be a callable (read when it fails)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = condition()
         if value:
             return value
         time.sleep(0.5)
-    raise AssertionError(message)
+    raise AssertionError(message() if callable(message) else message)
 
 
 def test_mail_waits_while_the_smtp_server_is_down_and_is_delivered_once_with_its_message_id(queue_db, tmp_path):
@@ -238,3 +264,110 @@ def test_a_scheduled_go_live_fires_once_with_two_workers(queue_db, tmp_path):
     finally:
         for worker in workers:
             stop(worker)
+
+
+# How long a killed worker's job may take to run again: its heartbeat (every 10 s) goes stale
+# after tasks.STALLED_AFTER_SECONDS, then the next minute's retry_stalled_jobs puts it back in
+# the queue; plus a minute for a loaded machine. Generous: the test usually takes 40-90 s.
+STALLED_JOB_BACK_WITHIN = 30 + 60 + 60
+
+MAIL = """
+from django.db import transaction
+from monographs import jobs, outbox
+with transaction.atomic():
+    mail = outbox.write(kind="test", subject="{subject}", body="Sent by the queue test.", to=["kill@example.org"])
+    jobs.queue_mail(mail)
+print("MAIL", mail.message_id)
+"""
+
+
+def job_statuses(url, task_name):
+    return [row[0] for row in query(url, "SELECT status FROM procrastinate_jobs WHERE task_name = %s", task_name)]
+
+
+def kill(process):
+    """SIGKILL: no shutdown, no chance to mark the job; as a machine lost or the OOM killer."""
+    process.kill()
+    process.wait(timeout=10)
+
+
+def test_a_booklet_build_killed_mid_job_is_finished_by_another_worker(tmp_path):
+    with _database("killbooklet") as (env, url):
+        manage(env, "migrate", "--noinput")
+        # 20 synthetic entries: the whole-formulary booklet takes some 7 s to lay out here,
+        # long enough to be killed in the middle of it.
+        manage(env, "generate_formulary", "--entries", "20", "--versions", "1", "--quiet")
+        manage(env, "shell", "-c", "from monographs import jobs; jobs.queue_booklet('', 'en')")
+        first = start_worker(env, (tmp_path / "worker-1.log").open("w"))
+        try:
+            wait_for(lambda: job_statuses(url, "build_booklet") == ["doing"], 60, "the build never started")
+            time.sleep(1)  # into the layout
+            kill(first)
+        finally:
+            stop(first)
+        # Killed mid-build: nothing stored, and the job still says "doing" (no one left to say otherwise).
+        assert query(url, "SELECT count(*) FROM monographs_builtbooklet")[0][0] == 0, "built before it was killed"
+        assert job_statuses(url, "build_booklet") == ["doing"]
+
+        second = start_worker(env, (tmp_path / "worker-2.log").open("w"))
+        try:
+            wait_for(
+                lambda: job_statuses(url, "build_booklet") == ["succeeded"],
+                STALLED_JOB_BACK_WITHIN,
+                lambda: (
+                    "the killed worker's build was not finished by the next worker:\n"
+                    + (tmp_path / "worker-2.log").read_text()[-3000:]
+                ),
+            )
+        finally:
+            stop(second)
+        assert "retrying job" in (tmp_path / "worker-2.log").read_text()
+        # One file, and it is the booklet of what is live now.
+        assert query(url, "SELECT drug_class, language FROM monographs_builtbooklet") == [("", "en")]
+        current = manage(
+            env, "shell", "-c", "from monographs import booklet_store; print(booklet_store.choose('', 'en').current)"
+        )
+        assert current.strip().endswith("True")
+
+
+def test_a_mail_killed_mid_send_is_delivered_once_with_its_message_id(queue_db, tmp_path):
+    # The worker waits for the SMTP server's answer longer than the test waits to kill it.
+    env, url = {**queue_db["env"], "EMAIL_TIMEOUT": "120"}, queue_db["url"]
+    subject = "Killed mid-send"
+    [message_id] = re.findall(r"MAIL (\S+)", manage(env, "shell", "-c", MAIL.format(subject=subject)))
+    sink = Sink(queue_db["smtp_port"], stall=subject).start()
+    first = start_worker(env, (tmp_path / "worker-1.log").open("w"))
+    try:
+        assert sink.stalled.wait(60), "the worker never sent the mail"
+        kill(first)  # while it waits for the server's "250 OK"
+    finally:
+        stop(first)
+        sink.stop()
+    [unanswered] = sink.unanswered
+    assert unanswered["Message-ID"].strip() == message_id
+    # The worker died inside the outbox row's transaction: it is still queued, no attempt counted.
+    assert query(url, "SELECT status, attempts FROM monographs_outboxmail WHERE message_id = %s", message_id) == [
+        ("queued", 0)
+    ]
+
+    sink = Sink(queue_db["smtp_port"]).start()
+    second = start_worker(env, (tmp_path / "worker-2.log").open("w"))
+    try:
+
+        def delivered():
+            return [m for _rcpt, m in sink.messages if m["Subject"] == subject]
+
+        wait_for(
+            delivered,
+            STALLED_JOB_BACK_WITHIN,
+            "the mail was not delivered after the worker was killed:\n"
+            + (tmp_path / "worker-2.log").read_text()[-3000:],
+        )
+        time.sleep(3)  # a second delivery would come at once
+        # Delivered once (the server never accepted the first try), with the Message-ID it was given when queued.
+        [mail] = delivered()
+        assert mail["Message-ID"].strip() == message_id
+        assert query(url, "SELECT status FROM monographs_outboxmail WHERE message_id = %s", message_id) == [("sent",)]
+    finally:
+        stop(second)
+        sink.stop()
