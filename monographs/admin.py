@@ -27,6 +27,7 @@ from .models import (
     Entry,
     OutboxMail,
     Product,
+    RestoredRevision,
     Section,
     Strength,
     TranslationStatus,
@@ -74,7 +75,17 @@ class ReasonAdminMixin:
     def log_change(self, request, obj, message):
         entry = super().log_change(request, obj, message)
         self._set_reason(request)
+        self._note_restore(request)
         return entry
+
+    def _note_restore(self, request):
+        # Inside the restore's own revision: which version it brought back (four-eyes follows it).
+        match = request.resolver_match
+        if reversion.is_active() and match and match.url_name == "monographs_entry_revision":
+            version_id = match.args[1] if len(match.args) > 1 else match.kwargs.get("version_id")
+            restored_from = working_copy.revision_of_version(version_id)
+            if restored_from is not None:
+                reversion.add_meta(RestoredRevision, restored_from_id=restored_from)
 
     def revision_view(self, request, object_id, version_id, extra_context=None):
         response = super().revision_view(request, object_id, version_id, extra_context)

@@ -1064,6 +1064,33 @@ class AuditEvent(AppendOnlyModel):
         return f"{self.entry}: {self.get_action_display()}"
 
 
+class RestoredRevision(models.Model):
+    """Which earlier revision a restore brought back (django-reversion revision meta, written in
+    the restore's own revision). The four-eyes rule follows it: text restored from a version
+    the public never saw still counts as its first authors' (`working_copy.authors_since_publication`)."""
+
+    revision = models.OneToOneField(
+        "reversion.Revision",
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="restored",
+        help_text=_("The revision the restore made."),
+    )
+    restored_from = models.ForeignKey(
+        "reversion.Revision",
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("The earlier revision whose content it brought back."),
+    )
+
+    class Meta:
+        verbose_name = _("restored revision")
+        verbose_name_plural = _("restored revisions")
+
+    def __str__(self):
+        return f"{self.revision_id} ← {self.restored_from_id}"
+
+
 class DigestSent(AppendOnlyModel):
     """A period whose digest of changes was mailed (`manage.py send_digest`): each period is sent
     once. Append-only, like the audit log (PostgreSQL refuses changes too, migration 0012)."""

@@ -57,14 +57,43 @@ def last_live_edition(entry, up_to_revision=None):
 def authors_since_publication(entry, up_to_revision):
     """Users who made any revision of the entry after the last edition that went live, up to
     `up_to_revision`: everyone whose changes the next approval would put before the public for
-    the first time (the four-eyes rule keeps each of them from approving it)."""
-    last = last_live_edition(entry, up_to_revision)
-    return set(
-        Version.objects.get_for_object(entry)
-        .filter(revision_id__gt=last.revision_id if last else 0, revision_id__lte=up_to_revision.pk)
-        .exclude(revision__user=None)
-        .values_list("revision__user_id", flat=True)
+    the first time (the four-eyes rule keeps each of them from approving it).
+
+    A restore is made by whoever restores, but its text is its first authors': for a restored
+    revision (`RestoredRevision`) the authors of the revision it brought back, since the last
+    edition that went live before that one, count too (and so on, for a restore of a restore).
+    """
+    went_live = set(
+        AuditEvent.objects.filter(
+            entry=entry, action__in=[AuditEvent.Action.APPROVED, AuditEvent.Action.WENT_LIVE], edition__isnull=False
+        ).values_list("edition__revision_id", flat=True)
     )
+    authors, seen = set(), set()
+    pending = [up_to_revision.pk]
+    while pending:
+        upper = pending.pop()
+        if upper in seen or upper in went_live:
+            continue  # already counted, or text the public has seen
+        seen.add(upper)
+        since = max((rid for rid in went_live if rid < upper), default=0)
+        rows = (
+            Version.objects.get_for_object(entry)
+            .filter(revision_id__gt=since, revision_id__lte=upper)
+            .values_list("revision_id", "revision__user_id", "revision__restored__restored_from")
+        )
+        for _revision_id, user_id, restored_from in rows:
+            if user_id is not None:
+                authors.add(user_id)
+            if restored_from is not None:
+                pending.append(restored_from)
+    return authors
+
+
+def revision_of_version(version_id):
+    """The id of the revision holding the version with this id (as an admin address gives it), or None."""
+    if not str(version_id or "").isascii() or not str(version_id).isdigit():
+        return None
+    return Version.objects.filter(pk=int(version_id)).values_list("revision_id", flat=True).first()
 
 
 def state_token(entry_id):

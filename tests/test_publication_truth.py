@@ -319,3 +319,34 @@ def test_decision_comments_and_times_are_bounded_and_clean(client, published_len
     )
     assert nul.status_code == 200 and "Enter a valid date/time" in nul.content.decode()
     assert state_of(entry).state == State.IN_REVIEW and state_of(entry).submitted_revision == revision
+
+
+def test_a_colleague_restoring_your_never_public_text_does_not_let_you_approve_it(
+    client, published_lenalidomide, editor_reviewer, editor2, reviewer
+):
+    """The attack: er writes text, it is rejected; a colleague restores er's version through the
+    history page and submits it; er could approve their own text, since the restore's author
+    was the colleague."""
+    from reversion.models import Version
+
+    from .admin_forms import change_form_data
+
+    entry = published_lenalidomide
+    own = submit(entry, editor_reviewer, "Own text, never public.")
+    workflow.reject(entry=entry, user=reviewer, revision=own, comment="No")
+    # A colleague's version goes live meanwhile: er's revision is now before the live edition.
+    other = submit(entry, editor2, "Something else entirely.")
+    workflow.approve(entry=entry, revision=other, user=reviewer, comment="Fine")
+    own_version = Version.objects.get_for_object(entry).get(revision=own)
+
+    client.force_login(editor2)
+    restore = reverse("admin:monographs_entry_revision", args=[entry.pk, own_version.pk])
+    data = change_form_data(client.get(restore))
+    data["change_reason"] = "Bring back the earlier wording"
+    assert client.post(restore, data).status_code == 302
+    restored = workflow.submit(entry=entry, user=editor2).revision
+    assert restored.restored.restored_from_id == own.pk
+
+    allowed, reason = workflow.may_approve(editor_reviewer, entry, restored)
+    assert not allowed and "four-eyes" in reason
+    assert workflow.may_approve(reviewer, entry, restored)[0]
