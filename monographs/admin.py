@@ -70,6 +70,7 @@ class ReasonAdminMixin:
     def log_addition(self, request, obj, message):
         entry = super().log_addition(request, obj, message)
         self._set_reason(request)
+        self._note_restore(request)
         return entry
 
     def log_change(self, request, obj, message):
@@ -80,9 +81,12 @@ class ReasonAdminMixin:
 
     def _note_restore(self, request):
         # Inside the restore's own revision: which version it brought back (four-eyes follows it).
+        # Every page of django-reversion that reverts a whole revision: an entry's or a product's
+        # history ("…_revision") and the recover pages ("…_recover"); the version id is last.
         match = request.resolver_match
-        if reversion.is_active() and match and match.url_name == "monographs_entry_revision":
-            version_id = match.args[1] if len(match.args) > 1 else match.kwargs.get("version_id")
+        url_name = getattr(match, "url_name", "") or ""
+        if reversion.is_active() and url_name.endswith(("_revision", "_recover")):
+            version_id = match.args[-1] if match.args else match.kwargs.get("version_id")
             restored_from = working_copy.revision_of_version(version_id)
             if restored_from is not None:
                 reversion.add_meta(RestoredRevision, restored_from_id=restored_from)

@@ -63,7 +63,8 @@ def overdue_alarm(timestamp):
         logger.error("%d scheduled changes are overdue: %s", len(overdue), ", ".join(map(str, overdue))[:500])
 
 
-@app.periodic(cron="0 8 1-3 1,4,7,10 *", periodic_id="quarterly_digest")
+# procrastinate reads cron in UTC: 00:00 UTC is 08:00 in Hong Kong, the start of the working day.
+@app.periodic(cron="0 0 1-3 1,4,7,10 *", periodic_id="quarterly_digest")
 @app.task(name="quarterly_digest", queue="schedule")
 def quarterly_digest(timestamp):
     """The quarterly digest, queued on the first days of each quarter (later runs are no-ops)."""

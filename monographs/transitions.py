@@ -114,10 +114,17 @@ ROWS = [
     ),
     Transition(State.SCHEDULED, Action.GO_LIVE, State.PUBLISHED, "its time has come", "goes live"),
     *(Transition(source, Action.GO_LIVE, SAME, "its time has come", "goes live") for source in DRAFTISH),
-    Transition(State.PUBLISHED, Action.WITHDRAWAL_DUE, State.WITHDRAWN, "its time has come", KEPT),
+    # A planned withdrawal, when its time comes, is a withdrawal now: a waiting edition is
+    # cancelled too, or it would bring the recalled entry back at its own time.
     *(
-        Transition(source, Action.WITHDRAWAL_DUE, SAME, "its time has come", KEPT)
-        for source in (State.SCHEDULED, *DRAFTISH)
+        Transition(
+            source, Action.WITHDRAWAL_DUE, State.WITHDRAWN, "its time has come", "cancelled (audited, never live)"
+        )
+        for source in (State.PUBLISHED, State.SCHEDULED)
+    ),
+    *(
+        Transition(source, Action.WITHDRAWAL_DUE, SAME, "its time has come", "cancelled (audited, never live)")
+        for source in DRAFTISH
     ),
 ]
 

@@ -259,7 +259,7 @@ def _search_page(request):
         return redirect(f"{reverse('monographs:entry_detail', args=[edition.slug])}#strength-{strength['id']}")
     found = search_module.search(query) if query else search_module.Results()
     page_obj = _page(request, found) if query else None
-    if page_obj is not None and not _names_a_result(query, page_obj.object_list):
+    if page_obj is not None and (request.GET.get("q") != query or not _names_a_result(query, page_obj.object_list)):
         # Only a search for what a result is called (its name, a brand, its class) is kept; any
         # other text is answered, not stored, so random queries cannot fill the shared cache.
         public_cache.not_shared(request)
@@ -286,12 +286,11 @@ def _search_page(request):
 def _names_a_result(query, editions):
     """Whether `query` is, ignoring case, the generic name, a brand name or the class of one of
     `editions` (the results shown): a search worth keeping in the shared cache."""
-    wanted = query.casefold()
-    return any(
-        wanted in {edition.generic_name.casefold(), (edition.drug_class or "").casefold()}
-        or wanted in {brand.casefold() for brand in edition.brand_names or []}
-        for edition in editions
-    )
+    names = set()
+    for edition in editions:
+        names.update([edition.generic_name, edition.drug_class or "", *(edition.brand_names or [])])
+    # As written, or all lower-case (what people type): not every mix of cases, each a copy.
+    return query in names or query in {name.lower() for name in names}
 
 
 def _requested_period(request):

@@ -558,14 +558,13 @@ def publish_due(*, now=None):
                     )
                 )
             if state.withdraw_at is not None and state.withdraw_at <= now and state.live_edition_id:
-                events.append(
-                    _take_offline(
-                        state,
-                        user=None,
-                        comment=_("Scheduled for %(when)s.") % {"when": _local(state.withdraw_at)},
-                        action=Move.WITHDRAWAL_DUE,
-                    )
-                )
+                comment = _("Scheduled for %(when)s.") % {"when": _local(state.withdraw_at)}
+                events.append(_take_offline(state, user=None, comment=comment, action=Move.WITHDRAWAL_DUE))
+                # As a withdrawal now: an edition waiting to go live later would bring the
+                # recalled entry back at its time, so it is cancelled too (audited).
+                cancelled = _cancel_scheduled_publication(state, user=None, comment=comment)
+                if cancelled is not None:
+                    events.append(cancelled)
     return events
 
 

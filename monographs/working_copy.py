@@ -72,8 +72,8 @@ def authors_since_publication(entry, up_to_revision):
     pending = [up_to_revision.pk]
     while pending:
         upper = pending.pop()
-        if upper in seen or upper in went_live:
-            continue  # already counted, or text the public has seen
+        if upper in seen or (upper in went_live and upper != up_to_revision.pk):
+            continue  # already counted, or restored text the public has seen
         seen.add(upper)
         since = max((rid for rid in went_live if rid < upper), default=0)
         rows = (

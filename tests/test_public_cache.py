@@ -288,6 +288,9 @@ def test_only_the_parameters_a_page_reads_make_a_cached_copy(client, formulary, 
         ("/en/entries/?letter=l", "testserver"),
         ("/en/search/?q=%6cenalidomide", "testserver"),
         ("/en/search/?q=lenalidomide+junk7781", "testserver"),  # finds it, but names nothing
+        ("/en/search/?q=LENALIDOMIDE", "testserver"),  # one of many spellings of a name
+        ("/en/search/?q=+lenalidomide", "testserver"),
+        ("/en/search/?q=lenalidomide%01", "testserver"),
     ],
 )
 def test_only_values_that_name_something_real_are_kept(client, formulary, redis_cache, settings, url, host):

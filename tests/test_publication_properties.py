@@ -254,7 +254,7 @@ class Publication(RuleBasedStateMachine):
             if model["waiting"] is not None and model["waiting"][1] <= now:
                 model.update(live=model["waiting"][0], waiting=None)
             if model["withdraw_at"] is not None and model["withdraw_at"] <= now and model["live"] is not None:
-                model.update(live=None, withdraw_at=None)
+                model.update(live=None, withdraw_at=None, waiting=None)
 
     # --- The worker building the booklet (in this transaction; the queue is tested live elsewhere). ---
 

@@ -350,3 +350,50 @@ def test_a_colleague_restoring_your_never_public_text_does_not_let_you_approve_i
     allowed, reason = workflow.may_approve(editor_reviewer, entry, restored)
     assert not allowed and "four-eyes" in reason
     assert workflow.may_approve(reviewer, entry, restored)[0]
+
+
+@pytest.mark.parametrize("page", ["product history", "entry recover"])
+def test_every_admin_page_that_restores_records_what_it_brought_back(
+    client, published_lenalidomide, editor_reviewer, editor2, reviewer, page
+):
+    """Second attack pass: a product's history page and the recover pages revert the whole
+    revision too; the restore recorded by only the entry's history page left them open."""
+    from reversion.models import Version
+
+    from monographs.models import Product
+
+    from .admin_forms import change_form_data
+
+    entry = published_lenalidomide
+    own = submit(entry, editor_reviewer, "Own text, never public.")
+    workflow.reject(entry=entry, user=reviewer, revision=own, comment="No")
+    other = submit(entry, editor2, "Something else entirely.")
+    workflow.approve(entry=entry, revision=other, user=reviewer, comment="Fine")
+
+    client.force_login(editor2)
+    if page == "product history":
+        product = Product.objects.filter(entry=entry).first()
+        version = Version.objects.get_for_object(product).get(revision=own)
+        url = reverse("admin:monographs_product_revision", args=[product.pk, version.pk])
+    else:
+        version = Version.objects.get_for_object(entry).get(revision=own)
+        url = reverse("admin:monographs_entry_recover", args=[version.pk])
+    data = change_form_data(client.get(url))
+    data["change_reason"] = "Bring back the earlier wording"
+    assert client.post(url, data).status_code == 302
+    assert "Own text, never public." in entry.sections.first().body
+    restored = workflow.submit(entry=entry, user=editor2).revision
+    assert not workflow.may_approve(editor_reviewer, entry, restored)[0]
+
+
+def test_a_planned_withdrawal_also_stops_an_edition_set_to_go_live_after_it(
+    published_lenalidomide, editor2, reviewer, reviewer2
+):
+    entry = published_lenalidomide
+    workflow.withdraw(entry=entry, user=reviewer, comment="Discontinued", effective_at=later(1))
+    revision = submit(entry, editor2, "Set to go live after the recall.")
+    workflow.approve(entry=entry, revision=revision, user=reviewer2, comment="Later", effective_at=later(2))
+    events = workflow.publish_due(now=later(1) + datetime.timedelta(minutes=1))
+    assert [event.action for event in events] == ["withdrawn", "unscheduled"]
+    assert workflow.publish_due(now=later(2) + datetime.timedelta(minutes=1)) == []
+    assert state_of(entry).live_edition is None and state_of(entry).state == State.WITHDRAWN
