@@ -17,6 +17,8 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.views.decorators.debug import sensitive_variables
 
+from directory.forms import DirectoryAwareLoginForm
+
 
 class CountedPasswordChangeForm(AdminPasswordChangeForm):
     def __init__(self, user, *args, request, **kwargs):
@@ -50,6 +52,9 @@ class CountedPasswordChangeView(PasswordChangeView):
 
 
 class FormularyAdminSite(admin.AdminSite):
+    # The login form says when the staff directory is down (directory sign-in, issue 28).
+    login_form = DirectoryAwareLoginForm
+
     def index(self, request, extra_context=None):
         # The reviewer's and editor's home: what awaits them, before the list of tables (issue 12).
         from monographs.admin_home import home_context

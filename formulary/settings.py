@@ -42,6 +42,8 @@ INSTALLED_APPS = [
     "csp",
     "axes",
     "monographs",
+    # Directory (LDAP / Active Directory) sign-in: staff profiles, the backend, rechecks (issue 28).
+    "directory",
     # Benchmark data generator: a Django app only so `manage.py generate_formulary` is found,
     # as documented, with these settings and bench/settings.py alike. It has no models, URLs or
     # templates, and keeps benchmark code out of `monographs` (which must not depend on bench/).
@@ -66,6 +68,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Ends a directory user's session when the directory no longer vouches for them (a leaver).
+    "directory.middleware.DirectoryRecheckMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "formulary.middleware.DatabaseUnavailableMiddleware",
     "formulary.middleware.EditorMarkerMiddleware",
@@ -110,6 +114,61 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
+
+# --- Directory sign-in (LDAP / Active Directory, issue 28; docs/operations.md) ---
+# Off while LDAP_SERVER_URI is empty: no directory backend, nothing asks a directory.
+
+
+def _semicolon_list(name):
+    # Distinguished names hold commas, so lists of them are separated by semicolons.
+    return [part.strip() for part in env.str(name, default="").split(";") if part.strip()]
+
+
+# One or more servers, tried in order: ldaps://dc1.hospital.example,ldaps://dc2.hospital.example
+LDAP_SERVER_URI = [uri for uri in env.list("LDAP_SERVER_URI", default=[]) if uri.strip()]
+for _uri in LDAP_SERVER_URI:
+    if urlsplit(_uri).scheme not in ("ldap", "ldaps"):
+        raise ImproperlyConfigured(f"LDAP_SERVER_URI must list ldap:// or ldaps:// addresses; got {_uri!r}.")
+# StartTLS on an ldap:// address (ldaps:// is TLS from the start); the certificate is always verified.
+LDAP_START_TLS = env.bool("LDAP_START_TLS", default=False)
+LDAP_CA_FILE = env.str("LDAP_CA_FILE", default="") or None
+# Search then bind: the service account finds the user's entry, then the password is tried on it.
+LDAP_BIND_DN = env.str("LDAP_BIND_DN", default="")
+LDAP_BIND_PASSWORD = env.str("LDAP_BIND_PASSWORD", default="")
+# Or direct bind: the user binds as this template ({username}@hospital.example, uid={username},ou=…).
+LDAP_USER_DN_TEMPLATE = env.str("LDAP_USER_DN_TEMPLATE", default="")
+LDAP_USER_SEARCH_BASE = env.str("LDAP_USER_SEARCH_BASE", default="")
+LDAP_USER_FILTER = env.str("LDAP_USER_FILTER", default="(uid={username})")
+# What an active account matches besides not having Active Directory's disabled bit (always checked
+# when userAccountControl is present), e.g. (memberOf=cn=active-staff,ou=groups,dc=hospital,dc=example).
+LDAP_ACTIVE_FILTER = env.str("LDAP_ACTIVE_FILTER", default="")
+# How a group names its members; Active Directory with nested groups:
+# (member:1.2.840.113556.1.4.1941:={user_dn})
+LDAP_GROUP_MEMBER_FILTER = env.str("LDAP_GROUP_MEMBER_FILTER", default="(member={user_dn})")
+# Directory groups (DNs, semicolon-separated) whose members get each formulary role, at every sign-in.
+LDAP_ROLE_GROUPS = {
+    "Editors": _semicolon_list("LDAP_EDITORS_GROUPS"),
+    "Reviewers": _semicolon_list("LDAP_REVIEWERS_GROUPS"),
+    "Readers": _semicolon_list("LDAP_READERS_GROUPS"),
+}
+LDAP_USERNAME_ATTRIBUTE = env.str("LDAP_USERNAME_ATTRIBUTE", default="uid")
+LDAP_DISPLAY_NAME_ATTRIBUTE = env.str("LDAP_DISPLAY_NAME_ATTRIBUTE", default="displayName")
+LDAP_STAFF_NUMBER_ATTRIBUTE = env.str("LDAP_STAFF_NUMBER_ATTRIBUTE", default="employeeNumber")
+# Whole seconds to wait for a server to connect and to answer before it counts as unavailable.
+LDAP_TIMEOUT = env.int("LDAP_TIMEOUT", default=5)
+if LDAP_TIMEOUT < 1:
+    raise ImproperlyConfigured(f"LDAP_TIMEOUT must be a whole number of seconds, 1 or more; got {LDAP_TIMEOUT}.")
+# A directory user's session is rechecked at least this often (minutes, 1 to 15).
+LDAP_RECHECK_MINUTES = env.int("LDAP_RECHECK_MINUTES", default=15)
+if not 1 <= LDAP_RECHECK_MINUTES <= 15:
+    raise ImproperlyConfigured(f"LDAP_RECHECK_MINUTES must be 1 to 15; got {LDAP_RECHECK_MINUTES}.")
+if LDAP_SERVER_URI:
+    if not (LDAP_USER_SEARCH_BASE and "{username}" in LDAP_USER_FILTER):
+        raise ImproperlyConfigured("LDAP_USER_SEARCH_BASE and an LDAP_USER_FILTER with {username} are required.")
+    if not (LDAP_BIND_DN or LDAP_USER_DN_TEMPLATE):
+        raise ImproperlyConfigured("Set LDAP_BIND_DN (search then bind) or LDAP_USER_DN_TEMPLATE (direct bind).")
+    # After the local accounts, so a break-glass administrator never depends on the directory.
+    AUTHENTICATION_BACKENDS.append("directory.backends.DirectoryBackend")
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = datetime.timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))

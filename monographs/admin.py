@@ -17,6 +17,8 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from reversion.admin import VersionAdmin
 
+from directory.accounts import staff_name
+
 from . import services, workflow, working_copy
 from .admin_review import ReviewAdminMixin
 from .forms import EntryForm, SectionForm, SubmitForm, VersionedEntryForm, first_error
@@ -628,18 +630,28 @@ class ReadOnlyAdmin(AsciiIdMixin, admin.ModelAdmin):
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(BoundedSearchMixin, ReadOnlyAdmin):
-    list_display = ["created_at", "entry", "action", "from_state", "to_state", "actor", "comment"]
+    list_display = ["created_at", "entry", "action", "from_state", "to_state", "who", "comment"]
     list_filter = ["action", "to_state"]
     search_fields = ["entry__generic_name", "comment", "actor__username"]
-    list_select_related = ["entry", "actor"]
+    list_select_related = ["entry", "actor__staff_profile"]
     date_hierarchy = "created_at"
+
+    @admin.display(description=_("actor"), ordering="actor")
+    def who(self, event):
+        # The directory's display name and staff number for directory accounts (issue 28).
+        return staff_name(event.actor)
 
 
 @admin.register(Edition)
 class EditionAdmin(BoundedSearchMixin, ReadOnlyAdmin):
-    list_display = ["generic_name", "number", "approved_by", "approved_at", "next_review_due"]
+    list_display = ["generic_name", "number", "reviewer", "approved_at", "next_review_due"]
     search_fields = ["generic_name"]
-    list_select_related = ["approved_by"]
+    list_select_related = ["approved_by__staff_profile"]
+
+    @admin.display(description=_("approved by"), ordering="approved_by")
+    def reviewer(self, edition):
+        return staff_name(edition.approved_by)
+
     exclude = ["content"]
 
 

@@ -17,6 +17,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from directory import accounts
+
 from . import checks, jobs, signals, working_copy
 from .models import AuditEvent, Edition, Entry, EntryState, PublicationCounter, State, TranslationStatus
 from .snapshots import listing_fields, snapshot_of_revision, translation_findings
@@ -114,6 +116,10 @@ def _locked_state(entry):
 
 
 def _has(user, perm):
+    if perm == "review_entry" and user and not accounts.may_hold_reviewer_role(user):
+        # With directory sign-in on, a local account never reviews, whatever its groups or
+        # superuser flag: it could be a second identity of one person (docs/security.md).
+        return False
     return bool(user and user.is_active and user.has_perm(f"monographs.{perm}"))
 
 

@@ -131,13 +131,15 @@ def changes_since(entry_id, token):
         return []
     changes = [
         Change(when=event.created_at, who=event.actor, what=event.get_action_display())
-        for event in AuditEvent.objects.filter(entry_id=entry_id, id__gt=event_id).select_related("actor")
+        for event in AuditEvent.objects.filter(entry_id=entry_id, id__gt=event_id).select_related(
+            "actor__staff_profile"
+        )
         if event.action != AuditEvent.Action.EDITED  # the saved version below says it
     ]
     saved = (
         Version.objects.get_for_object_reference(Entry, entry_id)
         .filter(revision_id__gt=revision_id)
-        .select_related("revision__user")
+        .select_related("revision__user__staff_profile")
     )
     changes += [
         Change(when=v.revision.date_created, who=v.revision.user, what=_("Saved: %s") % (v.revision.comment or "—"))
@@ -170,13 +172,13 @@ def review_notes(entry, up_to_revision):
     )
     notes = [
         ReviewNote(when=r.date_created, who=r.user, kind=_("Reason for change"), text=r.comment)
-        for r in Revision.objects.filter(pk__in=revision_ids).select_related("user")
+        for r in Revision.objects.filter(pk__in=revision_ids).select_related("user__staff_profile")
         if r.comment
     ]
     events = (
         AuditEvent.objects.filter(entry=entry, revision_id__gt=since, revision_id__lte=up_to_revision.pk)
         .exclude(comment="")
-        .select_related("actor")
+        .select_related("actor__staff_profile")
     )
     notes += [ReviewNote(when=e.created_at, who=e.actor, kind=e.get_action_display(), text=e.comment) for e in events]
     return sorted(notes, key=lambda note: note.when)
@@ -194,7 +196,7 @@ def state_of(entry_id):
 def standing_rejection(entry_id):
     """The last event of the entry if it is a rejection: the reviewer's reasons stay in view while
     the editor fixes the draft, until the next transition (usually the next submission)."""
-    last_event = AuditEvent.objects.filter(entry_id=entry_id).select_related("actor").first()
+    last_event = AuditEvent.objects.filter(entry_id=entry_id).select_related("actor__staff_profile").first()
     return last_event if last_event and last_event.action == AuditEvent.Action.REJECTED else None
 
 
@@ -206,7 +208,7 @@ def standing_withdrawal(entry_id):
             entry_id=entry_id,
             action__in=[AuditEvent.Action.WITHDRAWN, AuditEvent.Action.APPROVED, AuditEvent.Action.WENT_LIVE],
         )
-        .select_related("actor")
+        .select_related("actor__staff_profile")
         .order_by("-id")
         .first()
     )
@@ -227,16 +229,16 @@ def review_queue():
     """Entries awaiting review, oldest submission first, with who submitted them."""
     return (
         EntryState.objects.filter(state=State.IN_REVIEW)
-        .select_related("entry", "submitted_by")
+        .select_related("entry", "submitted_by__staff_profile")
         .order_by("submitted_at")
     )
 
 
 def review_state(entry):
     """The state row of `entry` with what the review page shows: the revision under review and its author."""
-    return EntryState.objects.select_related("submitted_revision__user", "live_edition", "submitted_by").get(
-        entry=entry
-    )
+    return EntryState.objects.select_related(
+        "submitted_revision__user__staff_profile", "live_edition", "submitted_by__staff_profile"
+    ).get(entry=entry)
 
 
 def last_edition(entry):
@@ -249,7 +251,7 @@ def history(entry_id):
     number of the edition it became or None): the entry's history page."""
     versions = (
         Version.objects.get_for_object_reference(Entry, entry_id)
-        .select_related("revision__user")
+        .select_related("revision__user__staff_profile")
         .order_by("-revision_id")
     )
     numbers = dict(Edition.objects.filter(entry_id=entry_id).values_list("revision_id", "number"))
@@ -263,12 +265,12 @@ def revision_ids(entry):
 
 def revisions(ids):
     """The revisions with these ids, oldest first, with their authors."""
-    return list(Revision.objects.select_related("user").filter(pk__in=ids).order_by("pk"))
+    return list(Revision.objects.select_related("user__staff_profile").filter(pk__in=ids).order_by("pk"))
 
 
 def audit_trail(entry_id):
     """The entry's audit events, newest first, with actors and editions."""
-    return AuditEvent.objects.filter(entry_id=entry_id).select_related("actor", "edition")
+    return AuditEvent.objects.filter(entry_id=entry_id).select_related("actor__staff_profile", "edition")
 
 
 def entries_with_content():

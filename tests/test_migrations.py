@@ -12,7 +12,7 @@ from django.db.migrations.loader import MigrationLoader
 from monographs.roles import ROLES
 
 ROOT = Path(__file__).resolve().parent.parent
-APPLICATION_PACKAGES = {"monographs", "formulary", "bench"}
+APPLICATION_PACKAGES = {"monographs", "formulary", "bench", "directory"}
 
 
 def imported_modules(path):
@@ -24,7 +24,9 @@ def imported_modules(path):
 
 
 def test_migrations_import_no_application_code():
-    migrations = sorted((ROOT / "monographs" / "migrations").glob("[0-9]*.py"))
+    migrations = sorted((ROOT / "monographs" / "migrations").glob("[0-9]*.py")) + sorted(
+        (ROOT / "directory" / "migrations").glob("[0-9]*.py")
+    )
     assert migrations
     offending = {
         path.name: name
