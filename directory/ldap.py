@@ -214,3 +214,17 @@ def recheck(dn):
         return _account(connection, found[0]) if found else None
 
     return _asking(work)
+
+
+def look_up(username):
+    """(account, active) for `username` as the service account sees it, or None if the directory
+    has no such entry: what `manage.py check_directory` prints. Raises DirectoryUnavailable."""
+
+    def work(connection):
+        _service_bind(connection)
+        entry = _find_user(connection, username)
+        if entry is None:
+            return None
+        return _account(connection, entry), not is_disabled(connection, entry["dn"])
+
+    return _asking(work)

@@ -6,6 +6,8 @@ from django.contrib.auth import logout
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from formulary.middleware import DATABASE_ERRORS, database_unavailable
+
 from . import accounts, ldap
 from .receivers import CHECKED_AT
 
@@ -30,11 +32,20 @@ class DirectoryRecheckMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        if ldap.enabled():
+            try:
+                self._recheck_if_due(request)
+            except DATABASE_ERRORS as error:
+                # Reading the session is this request's first query: the 503 of a database
+                # outage, as a view would give, not a bare 500 from a middleware.
+                return database_unavailable(error)
+        return self.get_response(request)
+
+    def _recheck_if_due(self, request):
         session = getattr(request, "session", None)
         stamp = session.get(CHECKED_AT) if session is not None else None
-        if stamp is not None and ldap.enabled() and self._due(stamp):
+        if stamp is not None and self._due(stamp):
             self._recheck(request)
-        return self.get_response(request)
 
     @staticmethod
     def _due(stamp):

@@ -23,3 +23,19 @@ def mail_goes_somewhere(app_configs, **kwargs):
             )
         ]
     return []
+
+
+@register(Tags.security, deploy=True)
+def directory_passwords_encrypted(app_configs, **kwargs):
+    """Directory passwords must not cross the network in clear (directory sign-in, issue 28)."""
+    clear = [uri for uri in getattr(settings, "LDAP_SERVER_URI", []) if uri.lower().startswith("ldap://")]
+    if clear and not settings.LDAP_START_TLS:
+        return [
+            Warning(
+                f"LDAP_SERVER_URI {', '.join(clear)} without LDAP_START_TLS: staff passwords reach the "
+                "directory unencrypted.",
+                hint="Use ldaps:// addresses or set LDAP_START_TLS=1 (docs/operations.md).",
+                id="formulary.W002",
+            )
+        ]
+    return []

@@ -7,6 +7,7 @@ LDAP_SERVER_URI there is no directory backend at all.
 """
 
 import datetime
+import io
 import os
 import shutil
 import signal
@@ -22,6 +23,7 @@ from axes.models import AccessAttempt
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ValidationError
+from django.core.management import CommandError, call_command
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -482,3 +484,29 @@ def test_without_ldap_settings_there_is_no_directory(settings, reviewer):
     # Local reviewers are the only kind then, and review as before.
     assert accounts.may_hold_reviewer_role(reviewer)
     assert workflow.can_review_any(reviewer)
+
+
+def test_check_directory_shows_what_a_sign_in_would_get(directory):
+    out = io.StringIO()
+    call_command("check_directory", "eli", stdout=out)
+    text = out.getvalue()
+    assert f"uid=eli,{PEOPLE}" in text and "Li Ka-yan" in text and "P20001" in text
+    assert "active:       yes" in text and "roles:        Editors, Readers" in text
+    out = io.StringIO()
+    call_command("check_directory", "adgone", stdout=out)
+    assert "active:       NO" in out.getvalue()
+    with pytest.raises(CommandError, match="No directory entry"):
+        call_command("check_directory", "nobody")
+
+
+def test_check_deploy_warns_about_a_directory_in_clear(settings):
+    from formulary.checks import directory_passwords_encrypted
+
+    settings.LDAP_SERVER_URI = ["ldap://ldap.hospital.example"]
+    settings.LDAP_START_TLS = False
+    assert [w.id for w in directory_passwords_encrypted(None)] == ["formulary.W002"]
+    settings.LDAP_START_TLS = True
+    assert directory_passwords_encrypted(None) == []
+    settings.LDAP_START_TLS = False
+    settings.LDAP_SERVER_URI = ["ldaps://dc1.hospital.example"]
+    assert directory_passwords_encrypted(None) == []
