@@ -69,9 +69,14 @@ def _connection():
     # One pass over the servers in order; no server is set aside between requests.
     pool = ldap3.ServerPool(servers, ldap3.FIRST, active=1, exhaust=False)
     connection = ldap3.Connection(pool, receive_timeout=settings.LDAP_TIMEOUT, raise_exceptions=False)
+    return connection
+
+
+def _open(connection):
     connection.open()
-    if settings.LDAP_START_TLS:
-        connection.start_tls()
+    # Without raise_exceptions a refused StartTLS returns False; going on would send passwords in clear.
+    if settings.LDAP_START_TLS and not (connection.start_tls() and connection.tls_started):
+        raise DirectoryUnavailable(f"StartTLS failed: {connection.result}")
     return connection
 
 
@@ -161,7 +166,7 @@ def _asking(work):
     connection = None
     try:
         connection = _connection()
-        return work(connection)
+        return work(_open(connection))
     except LDAPException as error:
         raise DirectoryUnavailable(str(error)) from error
     finally:

@@ -67,6 +67,8 @@ moduleload back_mdb
 moduleload memberof
 pidfile {folder}/slapd.pid
 argsfile {folder}/slapd.args
+TLSCertificateFile {folder}/server.pem
+TLSCertificateKeyFile {folder}/server.key
 
 database mdb
 maxsize 10485760
@@ -139,9 +141,19 @@ def _free_port():
 class Slapd:
     def __init__(self, folder):
         self.folder = Path(folder)
-        self.port = _free_port()
+        self.port, self.tls_port = _free_port(), _free_port()
         self.uri = f"ldap://127.0.0.1:{self.port}"
+        self.ldaps_uri = f"ldaps://127.0.0.1:{self.tls_port}"
         (self.folder / "data").mkdir()
+        # A self-signed certificate for 127.0.0.1: StartTLS and ldaps:// with the CA file set.
+        subprocess.run(  # nosec: a fixed command
+            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2"]
+            + ["-keyout", str(self.folder / "server.key"), "-out", str(self.folder / "server.pem")]
+            + ["-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+            check=True,
+            capture_output=True,
+        )
+        self.ca_file = str(self.folder / "server.pem")
         (self.folder / "ad.schema").write_text(AD_SCHEMA)
         (self.folder / "slapd.conf").write_text(
             SLAPD_CONF.format(
@@ -155,7 +167,7 @@ class Slapd:
         (self.folder / "data.ldif").write_text(LDIF)
         # -d keeps it in the foreground as our child; -h: only this address.
         self.process = subprocess.Popen(  # nosec: a fixed command
-            [SLAPD, "-f", str(self.folder / "slapd.conf"), "-h", f"{self.uri}/", "-d", "0"],
+            [SLAPD, "-f", str(self.folder / "slapd.conf"), "-h", f"{self.uri}/ {self.ldaps_uri}/", "-d", "0"],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
         )
@@ -510,3 +522,35 @@ def test_check_deploy_warns_about_a_directory_in_clear(settings):
     settings.LDAP_START_TLS = False
     settings.LDAP_SERVER_URI = ["ldaps://dc1.hospital.example"]
     assert directory_passwords_encrypted(None) == []
+
+
+@pytest.mark.parametrize("transport", ["StartTLS", "ldaps"])
+def test_signs_in_over_tls_with_the_servers_certificate_checked(client, directory, settings, transport):
+    if transport == "StartTLS":
+        settings.LDAP_START_TLS = True
+    else:
+        settings.LDAP_SERVER_URI = [directory.ldaps_uri]
+    settings.LDAP_CA_FILE = directory.ca_file
+    assert sign_in(client, "rchan", PASSWORDS["rchan"]).status_code == 302
+    client.logout()
+    # A certificate the configured CAs do not vouch for: the directory is as good as unreachable.
+    settings.LDAP_CA_FILE = None
+    response = sign_in(client, "rchan", PASSWORDS["rchan"])
+    assert "The staff directory cannot be reached just now" in response.content.decode()
+
+
+def test_direct_bind_with_a_dn_template(client, directory, settings):
+    settings.LDAP_USER_DN_TEMPLATE = f"uid={{username}},{PEOPLE}"
+    assert sign_in(client, "eli", PASSWORDS["eli"]).status_code == 302
+    assert roles_of("eli") == {"Editors", "Readers"}
+    client.logout()
+    sign_in(client, "eli", "wrong-password")
+    assert AccessAttempt.objects.get(username="eli").failures_since_start == 1
+    # The template escapes what it is given: no other entry can be named through it.
+    sign_in(client, "eli,ou=people", PASSWORDS["eli"])
+    assert not signed_in(client)
+
+
+def test_the_next_server_answers_when_the_first_refuses(client, directory, settings):
+    settings.LDAP_SERVER_URI = [f"ldap://127.0.0.1:{_free_port()}", directory.uri]
+    assert sign_in(client, "rchan", PASSWORDS["rchan"]).status_code == 302
