@@ -52,7 +52,7 @@ class CountedPasswordChangeView(PasswordChangeView):
 
 
 class FormularyAdminSite(admin.AdminSite):
-    # The login form says when the staff directory is down (directory sign-in, issue 28).
+    # The login form says when the staff directory is down, not as a server error.
     login_form = DirectoryAwareLoginForm
 
     def index(self, request, extra_context=None):

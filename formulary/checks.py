@@ -27,7 +27,7 @@ def mail_goes_somewhere(app_configs, **kwargs):
 
 @register(Tags.security, deploy=True)
 def directory_passwords_encrypted(app_configs, **kwargs):
-    """Directory passwords must not cross the network in clear (directory sign-in, issue 28)."""
+    """Directory passwords must not cross the network in clear (directory sign-in)."""
     clear = [uri for uri in getattr(settings, "LDAP_SERVER_URI", []) if uri.lower().startswith("ldap://")]
     if clear and not settings.LDAP_START_TLS:
         return [

@@ -42,7 +42,7 @@ INSTALLED_APPS = [
     "csp",
     "axes",
     "monographs",
-    # Directory (LDAP / Active Directory) sign-in: staff profiles, the backend, rechecks (issue 28).
+    # Directory (LDAP / Active Directory) sign-in: staff profiles, the backend, rechecks.
     "directory",
     # Benchmark data generator: a Django app only so `manage.py generate_formulary` is found,
     # as documented, with these settings and bench/settings.py alike. It has no models, URLs or
@@ -115,7 +115,7 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 
-# --- Directory sign-in (LDAP / Active Directory, issue 28; docs/operations.md) ---
+# --- Directory sign-in (LDAP / Active Directory; docs/operations.md) ---
 # Off while LDAP_SERVER_URI is empty: no directory backend, nothing asks a directory.
 
 

@@ -638,7 +638,7 @@ class AuditEventAdmin(BoundedSearchMixin, ReadOnlyAdmin):
 
     @admin.display(description=_("actor"), ordering="actor")
     def who(self, event):
-        # The directory's display name and staff number for directory accounts (issue 28).
+        # Directory accounts by the directory's display name and staff number, as on the review pages.
         return staff_name(event.actor)
 
 
