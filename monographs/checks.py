@@ -85,7 +85,7 @@ class Finding:
 
 def levels():
     """The level of each check: `settings.FORMULARY_CONTENT_CHECKS`, a warning where it says nothing."""
-    configured = getattr(settings, "FORMULARY_CONTENT_CHECKS", {})
+    configured = settings.FORMULARY_CONTENT_CHECKS
     unknown = {code: level for code, level in configured.items() if code not in CODES or level not in LEVELS}
     if unknown:
         raise ImproperlyConfigured(
@@ -97,7 +97,7 @@ def levels():
 
 def required_sections():
     """The section kinds every monograph must have (`settings.FORMULARY_REQUIRED_SECTIONS`)."""
-    kinds = list(getattr(settings, "FORMULARY_REQUIRED_SECTIONS", []))
+    kinds = list(settings.FORMULARY_REQUIRED_SECTIONS)
     unknown = [kind for kind in kinds if kind not in SectionKind.values]
     if unknown:
         raise ImproperlyConfigured(

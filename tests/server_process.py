@@ -203,5 +203,8 @@ def production_env(**extra):
         "FORMULARY_SITE_URL": "https://formulary.hospital.example",
         # A production install mails through SMTP (`check --deploy` warns about the console).
         "EMAIL_URL": "smtp+tls://formulary:secret@mail.hospital.example:587",
+        # ... its own FHIR namespace and shared counters (the other `check --deploy` warnings).
+        "FORMULARY_FHIR_SYSTEM_BASE": "https://formulary.hospital.example/fhir",
+        "REDIS_URL": "redis://127.0.0.1:6379/0",
         **extra,
     }
