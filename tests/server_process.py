@@ -164,6 +164,8 @@ class Browser:
         body = urllib.parse.urlencode(data, doseq=True).encode() if data is not None else None
         req = urllib.request.Request(self.base_url + path, data=body)
         if data is not None:
+            # As a browser posts a form: Django's CSRF check compares the Origin with the Host.
+            req.add_header("Origin", self.base_url)
             req.add_header("Referer", self.base_url + path)
         try:
             with self.opener.open(req, timeout=timeout) as response:
