@@ -260,7 +260,7 @@ for _origin in CSRF_TRUSTED_ORIGINS:
 # intended or pending (a stub without a storage section yet, a strength awaiting
 # registration), so a warning for the reviewer to weigh. Override per check with
 # FORMULARY_CONTENT_CHECKS="empty_list=blocking,repeated_paragraph=off".
-FORMULARY_CONTENT_CHECKS = {
+_CONTENT_CHECK_DEFAULTS = {
     "empty_section": "blocking",  # a section whose body shows no text
     "empty_list": "warning",  # "… indicated for:" with no list items after it
     "required_section": "warning",  # a kind of FORMULARY_REQUIRED_SECTIONS is missing
@@ -282,7 +282,7 @@ def _content_check_levels(name, defaults):
     return defaults | overrides
 
 
-FORMULARY_CONTENT_CHECKS = _content_check_levels("FORMULARY_CONTENT_CHECKS", FORMULARY_CONTENT_CHECKS)
+FORMULARY_CONTENT_CHECKS = _content_check_levels("FORMULARY_CONTENT_CHECKS", _CONTENT_CHECK_DEFAULTS)
 # Section kinds every monograph must have (check "required_section"), comma-separated;
 # empty for none. Checked against the section kinds when the checks run.
 FORMULARY_REQUIRED_SECTIONS = [

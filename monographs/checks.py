@@ -8,7 +8,7 @@ review page shows them to the reviewer.
 
 A new check is a function of the snapshot added to `CHECKS`, yielding
 `(code, where, message)`, with its code and default level added to
-`FORMULARY_CONTENT_CHECKS` in `formulary/settings.py`. "chinese_translation" reports
+`_CONTENT_CHECK_DEFAULTS` in `formulary/settings.py`. "chinese_translation" reports
 Chinese text made from older English (stale) and, in an entry that has some Chinese text,
 the parts without any (missing); a warning by default. An entry with no Chinese text at all
 is not reported: its Chinese page simply shows the English, labelled as English.

@@ -249,3 +249,23 @@ def test_run_on_a_clean_clone_serves_the_demo_from_the_embedded_postgresql_serve
         stopped = not (clone / ".pgdata" / "postmaster.pid").exists()
         shutil.rmtree(directory, ignore_errors=True)
     assert stopped, "./run left its PostgreSQL server running"
+
+
+def test_every_setting_is_declared_once_in_the_settings_and_listed_in_the_readme():
+    """The settings module is the one place a setting and its default are written: the app reads
+    `settings.NAME`, never `getattr(settings, NAME, default)` with a default of its own, and
+    every environment variable the settings read is in the README's table."""
+    settings_text = (ROOT / "formulary" / "settings.py").read_text()
+    declared = re.findall(r"^([A-Z][A-Z0-9_]*) = ", settings_text, flags=re.MULTILINE)
+    twice = sorted({name for name in declared if declared.count(name) > 1})
+    assert not twice, twice
+    app_code = "\n".join(
+        path.read_text() for folder in ("formulary", "monographs") for path in (ROOT / folder).rglob("*.py")
+    )
+    assert not re.findall(r'getattr\(settings, "[A-Z]', app_code)
+    used = set(re.findall(r"\bsettings\.(FORMULARY_[A-Z0-9_]+)", app_code))
+    assert used and used <= set(declared), sorted(used - set(declared))
+    read = set(re.findall(r'(?:env\.\w+|_env_count|_rate|_content_check_levels)\(\s*"([A-Z][A-Z0-9_]*)"', settings_text))
+    readme = (ROOT / "README.md").read_text()
+    assert {"DATABASE_URL", "CSRF_TRUSTED_ORIGINS", "FORMULARY_BOOKLET_WORKERS"} <= read
+    assert sorted(name for name in read if f"`{name}`" not in readme) == []
