@@ -265,7 +265,9 @@ def test_every_setting_is_declared_once_in_the_settings_and_listed_in_the_readme
     assert not re.findall(r'getattr\(settings, "[A-Z]', app_code)
     used = set(re.findall(r"\bsettings\.(FORMULARY_[A-Z0-9_]+)", app_code))
     assert used and used <= set(declared), sorted(used - set(declared))
-    read = set(re.findall(r'(?:env\.\w+|_env_count|_rate|_content_check_levels)\(\s*"([A-Z][A-Z0-9_]*)"', settings_text))
+    read = set(
+        re.findall(r'(?:env\.\w+|_env_count|_rate|_content_check_levels)\(\s*"([A-Z][A-Z0-9_]*)"', settings_text)
+    )
     readme = (ROOT / "README.md").read_text()
     assert {"DATABASE_URL", "CSRF_TRUSTED_ORIGINS", "FORMULARY_BOOKLET_WORKERS"} <= read
     assert sorted(name for name in read if f"`{name}`" not in readme) == []
