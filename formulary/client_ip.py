@@ -29,7 +29,7 @@ def client_ip(request):
     ignored. Addresses are returned in canonical form, so one IPv6 address cannot
     be spelt several ways to get several counters.
     """
-    trusted = getattr(settings, "FORMULARY_TRUSTED_PROXIES", 0)
+    trusted = settings.FORMULARY_TRUSTED_PROXIES
     chain = [request.META.get("REMOTE_ADDR") or ""]
     if trusted:
         forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")

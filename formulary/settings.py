@@ -7,6 +7,7 @@ configuration that is tested is the one that is deployed.
 
 import datetime
 import hashlib
+import os
 import re
 from email.utils import getaddresses
 from pathlib import Path
@@ -97,15 +98,21 @@ TEMPLATES = [
 
 WSGI_APPLICATION = "formulary.wsgi.application"
 
-# SQLite keeps `runserver` working on a fresh machine; production and the test
-# suite use PostgreSQL through DATABASE_URL (postgres://user@host:port/name).
-DATABASES = {
-    "default": env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
-}
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # Reuse connections, but check them first so a database restart is survived.
-    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# PostgreSQL only, everywhere (postgres://user@host:port/name): the search, the job queue
+# and the database rules are PostgreSQL's. There is no default: a silent fallback would run
+# a development install against some other database. `./run` sets it to its embedded
+# server (formulary/devdb.py); `./run db` prints that address for other commands.
+if not env.str("DATABASE_URL", default=""):
+    raise ImproperlyConfigured(
+        "Set DATABASE_URL to the formulary's PostgreSQL database, e.g. postgres://formulary@127.0.0.1:5432/formulary. "
+        'In development `./run` sets it; for other commands use: export DATABASE_URL="$(./run db)"'
+    )
+DATABASES = {"default": env.db_url("DATABASE_URL")}
+if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+    raise ImproperlyConfigured(f"DATABASE_URL must be a postgres:// address; got {env.str('DATABASE_URL')!r}.")
+# Reuse connections, but check them first so a database restart is survived.
+DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -294,6 +301,16 @@ if urlsplit(FORMULARY_SITE_URL).scheme not in ("http", "https") or not urlsplit(
         f"FORMULARY_SITE_URL must be an absolute http(s) address such as https://formulary.hospital.example, "
         f"not {FORMULARY_SITE_URL!r}."
     )
+# Origins (scheme://host[:port]) whose form posts pass Django's CSRF origin check besides the
+# request's own host: the site's public address by default, so a login through a proxy that
+# rewrites Host, or on another port, still works. Comma-separated to add more.
+CSRF_TRUSTED_ORIGINS = env.list(
+    "CSRF_TRUSTED_ORIGINS",
+    default=["{0.scheme}://{0.netloc}".format(urlsplit(FORMULARY_SITE_URL))],
+)
+for _origin in CSRF_TRUSTED_ORIGINS:
+    if urlsplit(_origin).scheme not in ("http", "https") or not urlsplit(_origin).netloc:
+        raise ImproperlyConfigured(f"CSRF_TRUSTED_ORIGINS holds scheme://host[:port] origins; got {_origin!r}.")
 
 # Content checks before submit (monographs/checks.py, docs/workflow.md): the level of
 # each check. "blocking" refuses submit, "warning" is shown to the editor and the
@@ -302,7 +319,7 @@ if urlsplit(FORMULARY_SITE_URL).scheme not in ("http", "https") or not urlsplit(
 # intended or pending (a stub without a storage section yet, a strength awaiting
 # registration), so a warning for the reviewer to weigh. Override per check with
 # FORMULARY_CONTENT_CHECKS="empty_list=blocking,repeated_paragraph=off".
-FORMULARY_CONTENT_CHECKS = {
+_CONTENT_CHECK_DEFAULTS = {
     "empty_section": "blocking",  # a section whose body shows no text
     "empty_list": "warning",  # "… indicated for:" with no list items after it
     "required_section": "warning",  # a kind of FORMULARY_REQUIRED_SECTIONS is missing
@@ -324,7 +341,7 @@ def _content_check_levels(name, defaults):
     return defaults | overrides
 
 
-FORMULARY_CONTENT_CHECKS = _content_check_levels("FORMULARY_CONTENT_CHECKS", FORMULARY_CONTENT_CHECKS)
+FORMULARY_CONTENT_CHECKS = _content_check_levels("FORMULARY_CONTENT_CHECKS", _CONTENT_CHECK_DEFAULTS)
 # Section kinds every monograph must have (check "required_section"), comma-separated;
 # empty for none. Checked against the section kinds when the checks run.
 FORMULARY_REQUIRED_SECTIONS = [
@@ -480,6 +497,16 @@ FORMULARY_PUBLIC_MAX_AGE = _env_count("FORMULARY_PUBLIC_MAX_AGE", 0)
 # How long Redis keeps a whole page (seconds). A publication makes older pages unreachable at
 # once (their key holds the publication stamp); this only bounds the memory they take.
 FORMULARY_PUBLIC_CACHE_SECONDS = _env_count("FORMULARY_PUBLIC_CACHE_SECONDS", 3600)
+# A response larger than this (bytes) is served but not kept in the shared page cache.
+FORMULARY_PUBLIC_CACHE_MAX_BYTES = _env_count("FORMULARY_PUBLIC_CACHE_MAX_BYTES", 512 * 1024)
+# Entries per page of the public lists (A–Z, a drug class, search results).
+FORMULARY_PUBLIC_PAGE_SIZE = _env_count("FORMULARY_PUBLIC_PAGE_SIZE", 50)
+# Days of changes in the public changes feed (today included, Hong Kong time).
+FORMULARY_CHANGES_FEED_DAYS = _env_count("FORMULARY_CHANGES_FEED_DAYS", 90)
+# The whole-formulary booklet is laid out in parts of this many entries, in this many worker
+# processes at once (each holds a part's layout in memory).
+FORMULARY_BOOKLET_PART_SIZE = _env_count("FORMULARY_BOOKLET_PART_SIZE", 25)
+FORMULARY_BOOKLET_WORKERS = _env_count("FORMULARY_BOOKLET_WORKERS", min(2, os.cpu_count() or 1))
 
 
 def _admins(text):
@@ -512,7 +539,11 @@ LOGGING = {
         "client_ip": {"()": "formulary.client_ip.ClientIPFilter"},
     },
     "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [client %(client_ip)s] %(message)s"},
+        # Local time with its UTC offset, so lines read the same beside gunicorn's (UTC) ones.
+        "plain": {
+            "format": "%(asctime)s %(levelname)s %(name)s [client %(client_ip)s] %(message)s",
+            "datefmt": "%Y-%m-%d %H:%M:%S%z",
+        },
     },
     "handlers": {
         "stderr": {

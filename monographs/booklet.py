@@ -49,12 +49,12 @@ FURNITURE_SHEET = 500  # entry pages per sheet of page furniture
 
 def part_size():
     """Entries per part: a worker holds one part's layout in memory (about 10 MB an entry)."""
-    return getattr(settings, "FORMULARY_BOOKLET_PART_SIZE", 25)
+    return settings.FORMULARY_BOOKLET_PART_SIZE
 
 
 def workers():
     """Worker processes laying out parts at once (default: 2, or 1 on a one-core machine)."""
-    return getattr(settings, "FORMULARY_BOOKLET_WORKERS", min(2, os.cpu_count() or 1))
+    return settings.FORMULARY_BOOKLET_WORKERS
 
 
 def file_name(scope_slug, language):

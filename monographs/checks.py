@@ -8,7 +8,7 @@ review page shows them to the reviewer.
 
 A new check is a function of the snapshot added to `CHECKS`, yielding
 `(code, where, message)`, with its code and default level added to
-`FORMULARY_CONTENT_CHECKS` in `formulary/settings.py`. "chinese_translation" reports
+`_CONTENT_CHECK_DEFAULTS` in `formulary/settings.py`. "chinese_translation" reports
 Chinese text made from older English (stale) and, in an entry that has some Chinese text,
 the parts without any (missing); a warning by default. An entry with no Chinese text at all
 is not reported: its Chinese page simply shows the English, labelled as English.
@@ -85,7 +85,7 @@ class Finding:
 
 def levels():
     """The level of each check: `settings.FORMULARY_CONTENT_CHECKS`, a warning where it says nothing."""
-    configured = getattr(settings, "FORMULARY_CONTENT_CHECKS", {})
+    configured = settings.FORMULARY_CONTENT_CHECKS
     unknown = {code: level for code, level in configured.items() if code not in CODES or level not in LEVELS}
     if unknown:
         raise ImproperlyConfigured(
@@ -97,7 +97,7 @@ def levels():
 
 def required_sections():
     """The section kinds every monograph must have (`settings.FORMULARY_REQUIRED_SECTIONS`)."""
-    kinds = list(getattr(settings, "FORMULARY_REQUIRED_SECTIONS", []))
+    kinds = list(settings.FORMULARY_REQUIRED_SECTIONS)
     unknown = [kind for kind in kinds if kind not in SectionKind.values]
     if unknown:
         raise ImproperlyConfigured(

@@ -33,8 +33,8 @@ class NoRecipients(Exception):
 def recipients():
     """The configured addresses and those of active members of the configured groups, deduplicated
     (case-insensitively), in a stable order."""
-    addresses = [a.strip() for a in getattr(settings, "FORMULARY_DIGEST_RECIPIENTS", []) if a.strip()]
-    groups = list(getattr(settings, "FORMULARY_DIGEST_GROUPS", []))
+    addresses = [a.strip() for a in settings.FORMULARY_DIGEST_RECIPIENTS if a.strip()]
+    groups = list(settings.FORMULARY_DIGEST_GROUPS)
     if groups:
         members = (
             get_user_model()

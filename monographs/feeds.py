@@ -19,7 +19,6 @@ from django.utils.translation import gettext as _
 from . import periods, public_cache, selectors
 from .text_rules import strip_controls
 
-FEED_DAYS = 90  # default period of the feed: the last FEED_DAYS days, today included (Hong Kong time)
 FEED_ITEMS = 50
 
 
@@ -50,7 +49,7 @@ class ChangesFeed(Feed):
         return response
 
     def get_object(self, request):
-        days = getattr(settings, "FORMULARY_CHANGES_FEED_DAYS", FEED_DAYS)
+        days = settings.FORMULARY_CHANGES_FEED_DAYS
         today = timezone.localdate()
         period = periods.Period(today - datetime.timedelta(days=days - 1), today)
         return selectors.changes_between(*period.moments(), limit=FEED_ITEMS)

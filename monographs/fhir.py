@@ -54,7 +54,7 @@ UNIT_DOSE_FORMS = {
 
 def system(name):
     """A code system or identifier system of this formulary, under FORMULARY_FHIR_SYSTEM_BASE."""
-    base = getattr(settings, "FORMULARY_FHIR_SYSTEM_BASE", "https://formulary.invalid/fhir").rstrip("/")
+    base = settings.FORMULARY_FHIR_SYSTEM_BASE.rstrip("/")
     return f"{base}/{name}"
 
 

@@ -74,7 +74,7 @@ def mail_authors(*, entry, event, verdict):
 def mail_recall(*, entry, event):
     """Queue the recall notice of a withdrawal: to the entry's authors and FORMULARY_RECALL_RECIPIENTS."""
     people = _authors(entry, event.revision)
-    staff = [a for a in getattr(settings, "FORMULARY_RECALL_RECIPIENTS", []) if a.strip()]
+    staff = [a for a in settings.FORMULARY_RECALL_RECIPIENTS if a.strip()]
     to = [u.email for u in people]
     bcc = [a for a in staff if a.lower() not in {t.lower() for t in to}]
     mails = []

@@ -27,7 +27,7 @@ Status = OutboxMail.Status
 
 
 def _domain():
-    return urlsplit(getattr(settings, "FORMULARY_SITE_URL", "") or "").hostname or "formulary.localhost"
+    return urlsplit(settings.FORMULARY_SITE_URL or "").hostname or "formulary.localhost"
 
 
 def write(*, kind, subject, body, to=(), bcc=(), html="", key=None, digest=None):

@@ -100,13 +100,13 @@ TEMPLATE_VERSION = _page_files_digest()
 
 
 def shared_cache_enabled():
-    return bool(getattr(settings, "PAGE_CACHE_REDIS_URL", "") or getattr(settings, "REDIS_URL", ""))
+    return bool(settings.PAGE_CACHE_REDIS_URL or settings.REDIS_URL)
 
 
 def shared_hosts():
     """The Host headers (name and port, as sent) whose pages the shared cache keeps: every
     other spelling of the address (`:1`, `:2`…, a second name) is served but not kept."""
-    return set(getattr(settings, "FORMULARY_PUBLIC_CACHE_HOSTS", ()))
+    return set(settings.FORMULARY_PUBLIC_CACHE_HOSTS)
 
 
 def not_shared(request):
@@ -117,15 +117,15 @@ def not_shared(request):
 
 
 def max_age():
-    return max(int(getattr(settings, "FORMULARY_PUBLIC_MAX_AGE", 0) or 0), 0)
+    return max(settings.FORMULARY_PUBLIC_MAX_AGE, 0)
 
 
 def cache_seconds():
-    return max(int(getattr(settings, "FORMULARY_PUBLIC_CACHE_SECONDS", 3600) or 0), 0)
+    return max(settings.FORMULARY_PUBLIC_CACHE_SECONDS, 0)
 
 
 def max_bytes():
-    return int(getattr(settings, "FORMULARY_PUBLIC_CACHE_MAX_BYTES", 512 * 1024))
+    return settings.FORMULARY_PUBLIC_CACHE_MAX_BYTES
 
 
 # --- Talking to Redis: every call goes through here, so an outage is one code path. ---

@@ -4,7 +4,7 @@
 MAX_RESULTS editions, best match first, for the view to page through (only the page
 shown is read from the database), and whether more may match.
 
-On PostgreSQL, over stored columns that PostgreSQL computes from each edition's
+Over stored columns that PostgreSQL computes from each edition's
 columns and approved content when the edition is written (migrations 0007, 0013, 0014),
 each kind of match (`_tiers`) is one GIN-index look-up that reads at most a fixed
 number of candidates, and only those are scored (issue 13: a word in thousands of
@@ -21,9 +21,6 @@ monographs costs no more than one in two hundred):
 * Chinese (issue 14): overlapping two-character pieces of the query against those
   of the Chinese names and of the Chinese and English section text (`cjk_grams`),
   since the text-search parser does not split Chinese into words.
-
-Elsewhere (SQLite in development) a simple Python scan does the same job with
-difflib for misspellings.
 
 A query that is an HK registration number (`HK-90104`, `hk90104`, `90104`) of a
 strength in a live edition finds that edition (an index look-up of the stored
@@ -58,7 +55,7 @@ from django.utils.translation import pgettext_lazy
 
 from . import selectors
 from .models import ATC_PATTERN, Edition, registration_number_in
-from .snapshots import brand_names, synonym_list
+from .snapshots import synonym_list
 from .text_rules import strip_controls
 
 MAX_QUERY_LENGTH = 200
@@ -77,7 +74,6 @@ BODY_CANDIDATES = MAX_RESULTS
 # word_similarity of the query to the best-matching part of a name; 0.4 lets one
 # or two wrong letters in a drug name through and keeps unrelated names out.
 TRIGRAM_THRESHOLD = 0.4
-FALLBACK_RATIO = 0.75
 # Scores (see _tiers): an exact name above every other match, section text below every name
 # (a misspelt name scores at least TRIGRAM_THRESHOLD; a text match at most BODY_WEIGHT).
 EXACT_NAME_SCORE = 3.0
@@ -168,9 +164,7 @@ def search(raw_query):
         registered.setdefault(edition.pk, edition)
     if registered:
         return Results(registered, editions=registered)
-    if connection.vendor == "postgresql":
-        return _postgres_search(query)
-    return _python_search(query)
+    return _postgres_search(query)
 
 
 def registered_strength(raw_query):
@@ -414,65 +408,6 @@ def _postgres_search(query):
     return Results(ranked[:MAX_RESULTS], capped=capped)
 
 
-# --- Other databases -------------------------------------------------------------
-
-
-def chinese_texts(content):
-    """The Chinese-bearing text of a snapshot outside the names: the Chinese boxed warning and
-    every section's headings and bodies in both languages (missing keys: old editions)."""
-    texts = [content.get("boxed_warning_zh") or ""]
-    for section in content.get("sections", []):
-        texts += [section.get(key) or "" for key in ("heading", "body", "heading_zh", "body_zh")]
-    return [text for text in texts if text]
-
-
-def chinese_name_list(content):
-    """Chinese names of a snapshot beyond `chinese_name`: Chinese synonyms (one per line) and
-    the products' Chinese names."""
-    names = synonym_list({"synonyms": content.get("chinese_synonyms") or ""})
-    return names + [p["chinese_name"] for p in content.get("products", []) if p.get("chinese_name")]
-
-
-def _python_search(query):
-    needle = query.casefold()
-    words = needle.split()
-    code = atc_prefix(query)
-    # As on PostgreSQL: one Chinese character looks up names only.
-    search_text = len(CJK_RUN.sub("", query).strip()) > 0 or bool(cjk_grams(query))
-    scored = []
-    for edition in selectors.live_editions():
-        content = edition.content
-        names = [
-            edition.generic_name,
-            edition.chinese_name,
-            *synonym_list(content),
-            *brand_names(content),
-            *chinese_name_list(content),
-        ]
-        names = [n.casefold() for n in names if n]
-        others = [p["name"].casefold() for p in content.get("products", [])] + [edition.drug_class.casefold()]
-        on_the_box = [text.casefold() for _where, text in _box_facts(content)]
-        body = " ".join(s.get("body", "") for s in content.get("sections", [])).casefold()
-        chinese = "\n".join(chinese_texts(content))
-        if any(needle in n for n in names):
-            score = 3.0
-        elif any(needle in o for o in others) or (code and (content.get("atc_code") or "").startswith(code)):
-            score = 2.0
-        elif any(needle in text for text in on_the_box):
-            score = 1.5  # a holder or a marking: above body text, below the names
-        elif search_text and (needle in body or (words and all(w in body for w in words)) or needle in chinese):
-            score = 1.0
-        else:
-            candidates = names + [w for n in names for w in n.split()]
-            best = max((SequenceMatcher(None, needle, c).ratio() for c in candidates), default=0)
-            score = best if best >= FALLBACK_RATIO else 0
-        if score:
-            scored.append((-score, edition.generic_name.casefold(), edition.pk, edition))
-    scored.sort(key=lambda row: row[:3])
-    kept = {row[2]: row[3] for row in scored[:MAX_RESULTS]}
-    return Results(kept, editions=kept, capped=len(scored) > MAX_RESULTS)
-
-
 # --- Why each result matched -------------------------------------------------------
 
 
@@ -611,17 +546,6 @@ def _plain_section_text(text):
     return " ".join(_MARKDOWN_MARKS.sub(" ", text).split())
 
 
-def _around_first_match(body, terms):
-    """A short piece of `body` around the first occurrence of a query word, or None."""
-    positions = [m.start() for pattern in terms._each for m in [pattern.search(body)] if m]
-    if not positions:
-        return None
-    start = max(min(positions) - _CONTEXT_CHARS * 2, 0)
-    words = body[start:].split()
-    piece = " ".join(words[1:] if start else words)  # the first word may be cut
-    return ("… " if start else "") + " ".join(piece.split()[: _FRAGMENT_WORDS * 2]) + " …"
-
-
 def match_fragments(raw_query, editions):
     """{edition id: Fragment} saying why each of `editions` (the results on the page shown,
     not all of them) matched the query: the name, synonym, product, code, holder or marking
@@ -632,11 +556,8 @@ def match_fragments(raw_query, editions):
     editions = list(editions)
     if not terms.words or not editions:
         return {}
-    if connection.vendor == "postgresql":
-        # Read from the database as values, not through Edition.from_db: cleaned here (`text_rules`).
-        sources = strip_controls(_postgres_fragment_sources(query, editions))
-    else:
-        sources = _python_fragment_sources(query, editions)
+    # Read from the database as values, not through Edition.from_db: cleaned here (`text_rules`).
+    sources = strip_controls(_postgres_fragment_sources(query, editions))
     fragments = {}
     for edition in editions:
         source = sources.get(edition.pk)
@@ -788,23 +709,3 @@ def _stemmed_piece(text, stems):
     marked = pattern.sub(lambda m: _START + m.group(0) + _STOP, " ".join(words[start : start + _FRAGMENT_WORDS]))
     more_after = start + _FRAGMENT_WORDS < len(words) or window_end < len(text)
     return ("… " if window_start or start else "") + marked + (" …" if more_after else "")
-
-
-def _python_fragment_sources(query, editions):
-    terms = _Terms(query)
-    sources = {}
-    for edition in selectors.live_editions_in_bulk(e.pk for e in editions).values():
-        content = edition.content
-        body = " ".join(section.get("body", "") for section in content.get("sections", []))
-        piece = _around_first_match(body, terms)
-        if piece is None and cjk_grams(query):
-            piece = _around_first_match("\n".join(chinese_texts(content)), terms)
-        sources[edition.pk] = {
-            "synonyms": content.get("synonyms") or "",
-            "chinese_synonyms": content.get("chinese_synonyms") or "",
-            "products": content.get("products") or [],
-            "atc_code": content.get("atc_code") or "",
-            "headline": None,
-            "body_piece": piece,
-        }
-    return sources

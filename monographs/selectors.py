@@ -162,17 +162,7 @@ def live_editions_in_bulk(ids):
 
 def _with_product(editions, field, value):
     """Editions with at least one product whose `field` is `value`."""
-    from django.db import connection
-
-    if connection.features.supports_json_field_contains:
-        return editions.filter(content__products__contains=[{field: value}])
-    # SQLite (development only): test the snapshots in Python.
-    ids = [
-        pk
-        for pk, products in editions.values_list("pk", "content__products")
-        if any(product.get(field) == value for product in products or [])
-    ]
-    return editions.filter(pk__in=ids)
+    return editions.filter(content__products__contains=[{field: value}])
 
 
 def live_editions_filtered(
@@ -203,8 +193,8 @@ def _containing(editions, text):
     from django.db.models import Q
     from django.db.models.fields.json import KeyTextTransform
 
-    # Product names are matched in the JSON text of the products: PostgreSQL writes `"name": "…"`,
-    # SQLite `"name":"…"`; re.escape makes the text literal in both regex dialects.
+    # Product names are matched in the JSON text of the products, which PostgreSQL writes as
+    # `"name": "…"`; re.escape makes the text literal in its regex dialect.
     product_name = r'"name": ?"[^"]*' + re.escape(text)
     return editions.annotate(products_text=KeyTextTransform("products", "content")).filter(
         Q(generic_name__icontains=text)
@@ -228,12 +218,8 @@ def live_editions_containing(text):
 
 def _live_strengths(editions=None, **wanted):
     """(edition, product, strength) of each strength in a live edition whose fields equal `wanted`."""
-    from django.db import connection
-
     if editions is None:
-        editions = live_editions()
-        if connection.features.supports_json_field_contains:
-            editions = editions.filter(content__products__contains=[{"strengths": [wanted]}])
+        editions = live_editions().filter(content__products__contains=[{"strengths": [wanted]}])
     for edition in editions:
         for product in edition.content.get("products", []):
             for strength in product.get("strengths", []):
@@ -247,16 +233,13 @@ def live_strength(strength_id):
 
 
 def _editions_registering(number):
-    """Live editions that may hold registration number `number` (HK-12345): on PostgreSQL an
-    index look-up in the stored column `search_registration` (the digits of every number of
-    the edition, migration 0011), elsewhere all of them."""
-    from django.db import connection
+    """Live editions that may hold registration number `number` (HK-12345): an index look-up
+    in the stored column `search_registration` (the digits of every number of the edition,
+    migration 0011)."""
     from django.db.models import BooleanField
     from django.db.models.expressions import RawSQL
 
     editions = live_editions()
-    if connection.vendor != "postgresql":
-        return editions
     digits = number.removeprefix("HK-")
     # A fixed column name; the number is a bound parameter.
     holds = RawSQL("search_registration @> ARRAY[%s]::text[]", [digits], output_field=BooleanField())  # nosec B611

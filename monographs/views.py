@@ -33,7 +33,7 @@ ENTRY_CACHE_SECONDS = 24 * 60 * 60
 
 
 def page_size():
-    return getattr(settings, "FORMULARY_PUBLIC_PAGE_SIZE", 50)
+    return settings.FORMULARY_PUBLIC_PAGE_SIZE
 
 
 def _page(request, items):

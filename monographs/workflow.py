@@ -108,7 +108,7 @@ class StaleTranslationError(TransitionError):
 
 def review_interval():
     """How long a published monograph stays current before it is due for review again."""
-    return datetime.timedelta(days=getattr(settings, "FORMULARY_REVIEW_INTERVAL_DAYS", 730))
+    return datetime.timedelta(days=settings.FORMULARY_REVIEW_INTERVAL_DAYS)
 
 
 def _locked_state(entry):
@@ -257,7 +257,7 @@ def may_approve(user, entry, revision):
     """Whether `user` may approve `revision` of `entry` under the four-eyes rule, and if not why."""
     if not _has(user, "review_entry"):
         return False, _("Only reviewers can approve entries.")
-    if getattr(settings, "FORMULARY_ALLOW_SELF_APPROVAL", False):
+    if settings.FORMULARY_ALLOW_SELF_APPROVAL:
         return True, ""
     if user.pk in working_copy.authors_since_publication(entry, revision):
         return False, _("You edited this version, so another reviewer must approve it (four-eyes rule).")

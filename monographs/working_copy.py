@@ -6,7 +6,6 @@ Public pages never call these (they read published editions through
 
 from dataclasses import dataclass
 
-from django.db import connection
 from django.db.models import (
     BinaryField,
     BooleanField,
@@ -325,11 +324,10 @@ def scheduled():
 
 
 # --- Chinese translations of the working copy (issue 14) --------------------------------
-# Staleness is worked out in SQL on PostgreSQL, one query however many entries: the English
-# is fingerprinted there exactly as `models.english_fingerprint` does it in Python (trimmed of
+# Staleness is worked out in SQL, one query however many entries: the English is
+# fingerprinted there exactly as `models.english_fingerprint` does it in Python (trimmed of
 # every character str.strip() removes, CRLF and CR made LF, joined with U+001F, SHA-256 in
-# hex), so no extra column has to be kept in step. SQLite has no sha256(): there the same
-# question is answered in Python over the rows (development only).
+# hex), so no extra column has to be kept in step.
 
 TRANSLATION_FILTERS = ("stale", "missing", "stale_or_missing")
 # Every character Python's str.strip() removes, for PostgreSQL's btrim().
@@ -377,17 +375,10 @@ def _python_translation_state(entry):
 
 def entries_by_translation(queryset, which):
     """The entries of `queryset` with a stale Chinese text ("stale"), a part without Chinese text
-    ("missing"), or either ("stale_or_missing"): the admin list's filter. One query on PostgreSQL."""
+    ("missing"), or either ("stale_or_missing"): the admin list's filter, in one query."""
 
     if which not in TRANSLATION_FILTERS:
         return queryset
-    if connection.vendor != "postgresql":
-        ids = []
-        for entry in Entry.objects.prefetch_related("sections"):
-            stale, missing, _translated = _python_translation_state(entry)
-            if (stale and which != "missing") or (missing and which != "stale"):
-                ids.append(entry.pk)
-        return queryset.filter(pk__in=ids)
     stale, missing, _translated = _translation_subqueries()
     condition = {"stale": stale, "missing": missing, "stale_or_missing": stale | missing}[which]
     # On the list's own rows, not as "pk IN (…)": the planner misjudges that subquery's size
@@ -399,10 +390,8 @@ def entries_by_translation(queryset, which):
 
 def with_translation_state(queryset):
     """`queryset` with `zh_stale`, `zh_missing` and `zh_translated` on each entry (the admin
-    list's column), computed in the same query on PostgreSQL."""
+    list's column), computed in the same query."""
 
-    if connection.vendor != "postgresql":
-        return queryset
     stale, missing, translated = _translation_subqueries()
     return _with_boxed_warning_columns(queryset).annotate(
         zh_stale=ExpressionWrapper(stale, output_field=BooleanField()),
@@ -413,7 +402,7 @@ def with_translation_state(queryset):
 
 def translation_state(entry):
     """(stale, missing, translated) of an entry from `with_translation_state`, or worked out
-    from its rows where the database could not (SQLite)."""
+    from its rows for an entry read without it."""
     if hasattr(entry, "zh_stale"):
         return entry.zh_stale, entry.zh_missing, entry.zh_translated
     return _python_translation_state(entry)

@@ -53,10 +53,14 @@ def wait_for_port(port, process, timeout=30, describe=lambda: ""):
     raise RuntimeError(f"did not start listening on {port}:\n{describe()}")
 
 
-def unit_command(port):
-    """ExecStart of the template unit for instance `port`, unescaped as systemd does."""
+def unit_command(port, runtime_directory=None):
+    """ExecStart of the template unit for instance `port`, unescaped as systemd does; the
+    unit's RuntimeDirectory (/run/formulary-<port>) replaced by `runtime_directory` if given."""
     line = next(x for x in UNIT.read_text().splitlines() if x.startswith("ExecStart="))
-    command = line.split("=", 1)[1].replace("%i", str(port)).replace("%%", "%")
+    command = line.split("=", 1)[1]
+    if runtime_directory is not None:
+        command = command.replace("/run/formulary-%i", str(runtime_directory))
+    command = command.replace("%i", str(port)).replace("%%", "%")
     args = shlex.split(command)
     args[0] = str(Path(sys.executable).with_name("gunicorn")) if args[0].startswith(INSTALL_DIR) else args[0]
     return args
@@ -100,15 +104,28 @@ class Worker:
         os.unlink(self.log.name)
 
 
-def unit_environment(**overrides):
-    """The example environment file, KEY=VALUE lines, then `overrides`."""
+def read_environment_file(text):
+    """KEY=VALUE lines as systemd's EnvironmentFile= reads them: blank lines and lines starting
+    with # or ; skipped, whitespace around key and value dropped, one pair of enclosing double or
+    single quotes removed (inside double quotes a backslash escapes the next character)."""
     values = {}
-    for line in ENV_EXAMPLE.read_text().splitlines():
+    for line in text.splitlines():
         line = line.strip()
-        if line and not line.startswith("#"):
-            key, _, value = line.partition("=")
-            values[key.strip()] = value.strip()
-    return values | overrides
+        if not line or line[0] in "#;":
+            continue
+        key, _, value = line.partition("=")
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] == "'":
+            value = value[1:-1]
+        elif len(value) >= 2 and value[0] == value[-1] == '"':
+            value = re.sub(r"\\(.)", r"\1", value[1:-1])
+        values[key.strip()] = value
+    return values
+
+
+def unit_environment(**overrides):
+    """The example environment file read as systemd reads it, then `overrides`."""
+    return read_environment_file(ENV_EXAMPLE.read_text()) | overrides
 
 
 class AppServer:
@@ -122,11 +139,18 @@ class AppServer:
             if name not in environment:
                 self.env.pop(name, None)
         self.log = tempfile.NamedTemporaryFile(mode="w+", prefix="gunicorn-", suffix=".log", delete=False)
+        # What systemd's RuntimeDirectory= gives the unit: a directory of this server's own.
+        self.runtime_directory = Path(tempfile.mkdtemp(prefix=f"formulary-{self.port}-"))
+        self.control_socket = self.runtime_directory / "gunicorn.ctl"
         self.process = None
 
     def start(self):
         self.process = subprocess.Popen(
-            unit_command(self.port), cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT
+            unit_command(self.port, self.runtime_directory),
+            cwd=ROOT,
+            env=self.env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
         )
         wait_for_port(self.port, self.process, describe=self.output)
         return self
@@ -149,6 +173,7 @@ class AppServer:
                 self.process.wait()
         self.log.close()
         os.unlink(self.log.name)
+        shutil.rmtree(self.runtime_directory, ignore_errors=True)
 
 
 # nginx -------------------------------------------------------------------------------------

@@ -164,6 +164,8 @@ class Browser:
         body = urllib.parse.urlencode(data, doseq=True).encode() if data is not None else None
         req = urllib.request.Request(self.base_url + path, data=body)
         if data is not None:
+            # As a browser posts a form: Django's CSRF check compares the Origin with the Host.
+            req.add_header("Origin", self.base_url)
             req.add_header("Referer", self.base_url + path)
         try:
             with self.opener.open(req, timeout=timeout) as response:
@@ -203,5 +205,8 @@ def production_env(**extra):
         "FORMULARY_SITE_URL": "https://formulary.hospital.example",
         # A production install mails through SMTP (`check --deploy` warns about the console).
         "EMAIL_URL": "smtp+tls://formulary:secret@mail.hospital.example:587",
+        # ... its own FHIR namespace and shared counters (the other `check --deploy` warnings).
+        "FORMULARY_FHIR_SYSTEM_BASE": "https://formulary.hospital.example/fhir",
+        "REDIS_URL": "redis://127.0.0.1:6379/0",
         **extra,
     }

@@ -31,11 +31,12 @@ from .deploy_processes import (
     Nginx,
     Worker,
     nginx_test,
+    read_environment_file,
     render_nginx,
     unit_command,
     unit_environment,
 )
-from .server_process import ROOT, Browser
+from .server_process import ROOT, Browser, form_fields, manage
 
 needs_nginx = pytest.mark.skipif(
     not os.path.exists(NGINX), reason="nginx is not installed (./run test installs Debian's nginx)"
@@ -58,6 +59,8 @@ entry = make_published(
 entry = edit(entry, user=editor, first_section_body="Second edition text: {MARKER}.")
 workflow.submit(entry=entry, user=editor, comment="Ready")
 print("ENTRY", entry.pk, entry.slug)
+other = make_published("Proxysavamine", editor=editor, reviewer=reviewer)
+print("EDITABLE", other.pk)
 """
 
 
@@ -90,6 +93,37 @@ def test_the_unit_runs_gunicorn_on_loopback_from_the_environment_file():
     assert "## Several app servers" in operations
     for name in ("deploy/nginx/formulary.conf", "formulary@.service", "formulary.env.example", "systemctl reload"):
         assert name in operations
+    # Each instance its own control socket, in a runtime directory of its own.
+    assert "RuntimeDirectory=formulary-%i" in unit
+    assert command[command.index("--control-socket") + 1] == "/run/formulary-8001/gunicorn.ctl"
+    assert unit_command(8002)[command.index("--control-socket") + 1] == "/run/formulary-8002/gunicorn.ctl"
+
+
+def test_the_example_environment_reads_the_same_in_a_shell_and_in_systemd(tmp_path):
+    """The install steps and the cron line source the file (`set -a; . file`); systemd reads it as
+    EnvironmentFile=. With every optional line switched on, both must read the same values."""
+    enabled = re.sub(r"^# ([A-Z][A-Z0-9_]*=)", r"\1", ENV_EXAMPLE.read_text(), flags=re.MULTILINE)
+    path = tmp_path / "env"
+    path.write_text(enabled)
+    systemd = read_environment_file(enabled)
+    assert systemd["ADMINS"] == "Pharmacy IT <pharmacy-it@hospital.example>"
+    script = 'set -eu; set -a; . "$1"; set +a; shift; for n in "$@"; do printf "%s\\0%s\\0" "$n" "${!n}"; done'
+    result = subprocess.run(
+        ["bash", "-c", script, "bash", str(path), *systemd],
+        env={"PATH": os.environ["PATH"]},
+        capture_output=True,
+        timeout=30,
+    )
+    assert result.returncode == 0 and not result.stderr, result.stderr.decode()
+    parts = result.stdout.decode().split("\0")[:-1]
+    assert dict(zip(parts[::2], parts[1::2], strict=True)) == systemd
+    # And the settings accept what both read.
+    code = "from django.conf import settings as s; print(s.ADMINS, s.CSRF_TRUSTED_ORIGINS)"
+    result = manage("shell", "-c", code, **systemd)
+    assert result.stdout.strip().splitlines()[-1] == (
+        "[('Pharmacy IT', 'pharmacy-it@hospital.example')] "
+        "['https://formulary.hospital.example', 'https://formulary.hospital.example:8443']"
+    ), result.stderr
 
 
 @needs_nginx
@@ -164,6 +198,7 @@ def deployment():
             )
             assert result.returncode == 0, result.stderr
         entry_id, slug = re.search(r"ENTRY (\d+) (\S+)", result.stdout).groups()
+        editable_id = int(re.search(r"EDITABLE (\d+)", result.stdout).group(1))
         servers = [AppServer(environment).start(), AppServer(environment).start()]
         worker = Worker(environment).start()
         if os.path.exists(NGINX):
@@ -174,6 +209,7 @@ def deployment():
             "nginx": proxy,
             "worker": worker,
             "entry_id": int(entry_id),
+            "editable_id": editable_id,
             "slug": slug,
             "database": f"{server}/{db_name}",
         }
@@ -274,6 +310,41 @@ def test_approval_and_withdrawal_through_one_server_show_on_the_other_at_once(de
         # (A booklet being prepared is a deliberate 503 with Retry-After, from the booklet test.)
         errors = [x for x in server.access_lines() if re.search(r" 5\d\d ", x) and "booklet.pdf 503" not in x]
         assert not errors, server.output()[-3000:]
+
+
+def test_each_server_has_its_own_control_socket(deployment):
+    a, b = deployment["a"], deployment["b"]
+    assert a.control_socket != b.control_socket
+    assert a.control_socket.is_socket() and b.control_socket.is_socket(), a.output()[-2000:] + b.output()[-2000:]
+
+
+@needs_nginx
+def test_an_editor_logs_in_and_saves_an_entry_through_nginx_on_a_non_standard_port(deployment):
+    """The browser's Origin (http://127.0.0.1:<port>) must match the Host nginx passes on, or
+    Django's CSRF check refuses the login and every save with 403."""
+    proxy = deployment["nginx"]
+    assert proxy.port not in (80, 443)
+    editor = Browser(proxy.url)
+    editor.login("deploy-editor", "pw-deploy-editor-123")
+    path = reverse("admin:monographs_entry_change", args=[deployment["editable_id"]])
+    status, html = editor.request(path)
+    assert status == 200, html[:500]
+    marker = f"Saved through nginx {secrets.token_hex(4)}"
+    data = []
+    for key, value in form_fields(html, form_id="entry_form"):
+        if key == "sections-0-body":
+            value = f"{marker}. {value}"
+        data.append((key, value))
+    data.append(("change_reason", "Saved through the proxy"))
+    status, html = editor.request(path, data)
+    assert status == 302, html[:3000]
+    with psycopg.connect(deployment["database"]) as conn:
+        body = conn.execute(
+            "SELECT body FROM monographs_section WHERE entry_id = %s ORDER BY position, id LIMIT 1",
+            [deployment["editable_id"]],
+        ).fetchone()[0]
+    assert body.startswith(marker)
+    assert 403 not in proxy.statuses()
 
 
 @needs_nginx

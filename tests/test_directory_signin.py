@@ -516,7 +516,7 @@ def test_check_deploy_warns_about_a_directory_in_clear(settings):
 
     settings.LDAP_SERVER_URI = ["ldap://ldap.hospital.example"]
     settings.LDAP_START_TLS = False
-    assert [w.id for w in directory_passwords_encrypted(None)] == ["formulary.W002"]
+    assert [w.id for w in directory_passwords_encrypted(None)] == ["formulary.W005"]
     settings.LDAP_START_TLS = True
     assert directory_passwords_encrypted(None) == []
     settings.LDAP_START_TLS = False

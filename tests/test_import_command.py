@@ -211,9 +211,8 @@ def test_command_line_exits_with_status_1_and_a_message_not_a_traceback(tmp_path
     path = tmp_path / name
     if content is not None:
         path.write_bytes(content)
-    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    database = tmp_path / "db.sqlite3"
-    env["DATABASE_URL"] = f"sqlite:///{database}"
+    # A database that does not exist: any attempt to use it would end in a traceback.
+    env = {**os.environ, "DATABASE_URL": os.environ["DATABASE_URL"].rsplit("/", 1)[0] + "/no_such_formulary_db"}
     completed = subprocess.run(
         [sys.executable, "manage.py", "import_monograph", str(path), "--name", "X"],
         cwd=BASE_DIR,
@@ -227,8 +226,8 @@ def test_command_line_exits_with_status_1_and_a_message_not_a_traceback(tmp_path
     assert expected in completed.stderr
     assert "Traceback" not in completed.stderr
     assert completed.stdout == ""
-    # The file was refused before anything touched a database.
-    assert not database.exists()
+    # The file was refused before anything touched a database (connecting would have failed).
+    assert "no_such_formulary_db" not in completed.stderr
 
 
 # --language zh-hant: a Chinese text attached to an existing entry, by order (issue 14).

@@ -1,6 +1,5 @@
 """Search: names, brands, synonyms and body text of live editions, typo-tolerant, and
-robust against any input. Runs on PostgreSQL (full text + trigram) and, with the
-simpler fallback, on SQLite."""
+robust against any input, on PostgreSQL (full text, trigrams and Chinese bigrams)."""
 
 import copy
 import re
@@ -216,7 +215,6 @@ def test_results_are_capped(client, formulary, monkeypatch):
     assert len(result_slugs(client, "lenalidomide")) == 1
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL search indexes")
 def test_postgresql_search_uses_its_indexes(formulary):
     with connection.cursor() as cursor:
         cursor.execute("SELECT indexname FROM pg_indexes WHERE tablename = 'monographs_edition'")
@@ -242,7 +240,6 @@ def test_postgresql_search_uses_its_indexes(formulary):
     assert "monographs_edition_search_names" in plan
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL search columns")
 def test_stored_search_columns_are_filled_when_an_edition_is_published(formulary):
     # PostgreSQL computes them on insert; an edition never needs an update to be searchable.
     with connection.cursor() as cursor:
@@ -390,29 +387,6 @@ def test_only_the_page_shown_is_read(formulary, django_assert_num_queries):
         assert [e.generic_name for e in results[1:]] == ["Thalidomide"]
 
 
-@pytest.fixture
-def python_search(monkeypatch):
-    """The search `./run` uses on SQLite: the Python scan runs on any database but PostgreSQL."""
-    monkeypatch.setattr(connection, "vendor", "sqlite")
-
-
-def test_python_search_finds_what_is_on_the_box(client, formulary, python_search):
-    for query in ["REV 10", "L04AX", "L04", "Bristol Myers Squibb", "來那度胺", "revlimd", "lenalidamide"]:
-        assert result_slugs(client, query)[:1] == ["lenalidomide"], query
-    assert result_slugs(client, "zyxwvut") == []
-    assert result_slugs(client, "thalidomide") == ["thalidomide", "lenalidomide"]
-    response = client.get(reverse("monographs:search"), {"q": "hk90104"})
-    assert response["Location"] == f"/en/entries/lenalidomide/#strength-{strength_id(formulary, 'HK-90104')}"
-
-
-def test_python_search_says_why_too(client, formulary, python_search):
-    html = client.get(reverse("monographs:search"), {"q": "REV 10"}).content.decode()
-    assert "Matched in appearance and marking:" in html and "<mark>REV</mark> <mark>10</mark>" in html
-
-    html = client.get(reverse("monographs:search"), {"q": "pregnancy"}).content.decode()
-    assert "Matched in monograph text:" in html and "<mark>Pregnancy</mark>" in html
-
-
 def test_atc_prefixes_are_codes_of_three_or_more_characters(db):
     assert search.atc_prefix("l04ax") == "L04AX"
     assert search.atc_prefix("L04AX04") == "L04AX04"
@@ -420,7 +394,6 @@ def test_atc_prefixes_are_codes_of_three_or_more_characters(db):
     assert search.atc_prefix("REV 10") is None and search.atc_prefix("L04AX04X") is None
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL search columns")
 def test_registration_numbers_and_box_text_are_indexed(formulary):
     with connection.cursor() as cursor:
         cursor.execute(
@@ -534,18 +507,6 @@ def test_one_chinese_character_looks_up_names_only(client, bilingual):
     assert client.get(reverse("monographs:search"), {"q": "孕"}).status_code == 200
 
 
-def test_chinese_search_on_sqlite_scans_the_same_keys(client, bilingual, python_search):
-    assert result_slugs(client, "懷孕") == ["lenalidomide"]
-    assert result_slugs(client, "瑞復美") == ["lenalidomide"]
-    assert result_slugs(client, "甲福明") == ["metformin"]
-    assert result_slugs(client, "出生缺陷") == ["thalidomide"]
-    assert result_slugs(client, "咖啡") == []
-    assert result_slugs(client, "孕") == []
-    html = client.get(reverse("monographs:search"), {"q": "懷孕"}).content.decode()
-    assert "<mark>懷孕</mark>" in html
-
-
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL search columns")
 def test_the_chinese_index_holds_bigrams_of_names_and_text(bilingual):
     with connection.cursor() as cursor:
         cursor.execute(

@@ -23,6 +23,27 @@ def test_check_deploy_warns_when_production_mail_would_go_to_the_console():
     assert "formulary.W001" in result.stderr + result.stdout and "EMAIL_URL" in result.stderr + result.stdout
 
 
+@pytest.mark.parametrize(
+    "overrides, code, words",
+    [
+        ({"FORMULARY_FHIR_SYSTEM_BASE": ""}, "formulary.W002", "FORMULARY_FHIR_SYSTEM_BASE"),
+        ({"FORMULARY_FHIR_SYSTEM_BASE": "https://formulary.invalid/fhir"}, "formulary.W002", "placeholder"),
+        ({"FORMULARY_SITE_URL": "http://formulary.hospital.example"}, "formulary.W003", "not an https://"),
+        ({"REDIS_URL": ""}, "formulary.W004", "REDIS_URL is not set"),
+    ],
+)
+def test_check_deploy_warns_about_a_placeholder_namespace_plain_http_and_no_redis(overrides, code, words):
+    environment = production_env(**overrides)
+    if not overrides.get("FORMULARY_FHIR_SYSTEM_BASE", "x"):
+        del environment["FORMULARY_FHIR_SYSTEM_BASE"]  # unset: the settings' placeholder default
+    result = manage("check", "--deploy", "--fail-level", "WARNING", **environment)
+    output = result.stderr + result.stdout
+    assert result.returncode != 0, output
+    assert code in output and words in output, output
+    others = {"formulary.W002", "formulary.W003", "formulary.W004"} - {code}
+    assert not any(other in output for other in others), output
+
+
 def test_smtp_is_configured_from_the_environment():
     code = "from django.conf import settings as s; print(s.EMAIL_BACKEND, s.EMAIL_HOST, s.EMAIL_PORT, s.EMAIL_USE_TLS)"
     result = manage("shell", "-c", code, EMAIL_HOST="smtp.hospital.example", EMAIL_PORT="587", EMAIL_USE_TLS="1")

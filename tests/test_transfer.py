@@ -318,8 +318,8 @@ def test_command_line_exits_with_status_1_and_a_message(tmp_path, content):
     path = tmp_path / "in.json"
     if content is not None:
         path.write_bytes(content)
-    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'db.sqlite3'}"
+    # A database that does not exist: the file must be refused before any connection.
+    env = {**os.environ, "DATABASE_URL": os.environ["DATABASE_URL"].rsplit("/", 1)[0] + "/no_such_formulary_db"}
     completed = subprocess.run(
         [sys.executable, "manage.py", "import_formulary", str(path)],
         cwd=BASE_DIR,

@@ -92,10 +92,7 @@ VERSION_COLUMNS = ("revision_id", "object_id", "content_type_id", "db", "format"
 def copy_rows(model, columns, rows):
     """Insert `rows` (tuples of the values of `columns`, attribute names; the primary key left
     to the database) with PostgreSQL's COPY, several times faster than INSERT for the bulk of
-    the history; bulk_create on other databases."""
-    if connection.vendor != "postgresql":
-        model.objects.bulk_create([model(**dict(zip(columns, row, strict=True))) for row in rows], batch_size=1000)
-        return
+    the history."""
     names = ", ".join(connection.ops.quote_name(model._meta.get_field(c).column) for c in columns)
     table = connection.ops.quote_name(model._meta.db_table)
     with connection.cursor() as cursor:
@@ -170,7 +167,7 @@ def search_indexes_rebuilt(enabled):
     definitions are read from the catalogue, so whatever indexes the migrations made are
     the ones rebuilt.
     """
-    if not enabled or connection.vendor != "postgresql":
+    if not enabled:
         yield
         return
     table = Edition._meta.db_table

@@ -23,13 +23,11 @@ DROP FUNCTION IF EXISTS monographs_refuse_change();
 
 
 def forward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(FORWARD)
+    schema_editor.execute(FORWARD)
 
 
 def backward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(BACKWARD)
+    schema_editor.execute(BACKWARD)
 
 
 class Migration(migrations.Migration):

@@ -1,4 +1,4 @@
-"""Search support on PostgreSQL; nothing happens on other databases (SQLite searches in Python).
+"""Search support in PostgreSQL:
 
 * the pg_trgm extension (trigram similarity for misspelt names);
 * IMMUTABLE SQL functions over an edition's columns and content, so names and
@@ -96,15 +96,13 @@ BACKWARD = [
 
 
 def forward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        for statement in FORWARD:
-            schema_editor.execute(statement)
+    for statement in FORWARD:
+        schema_editor.execute(statement)
 
 
 def backward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        for statement in BACKWARD:
-            schema_editor.execute(statement)
+    for statement in BACKWARD:
+        schema_editor.execute(statement)
 
 
 class Migration(migrations.Migration):

@@ -40,15 +40,12 @@ def listing_fields(content):
 
 def fill_listing_columns(apps, schema_editor):
     Edition = apps.get_model("monographs", "Edition")
-    postgres = schema_editor.connection.vendor == "postgresql"
-    if postgres:
-        # Editions are append-only; this one-off backfill of copied columns is the exception.
-        schema_editor.execute("ALTER TABLE monographs_edition DISABLE TRIGGER monographs_edition_append_only")
+    # Editions are append-only; this one-off backfill of copied columns is the exception.
+    schema_editor.execute("ALTER TABLE monographs_edition DISABLE TRIGGER monographs_edition_append_only")
     for edition in Edition.objects.only("pk", "content").iterator(chunk_size=500):
         fields = listing_fields(edition.content)
         Edition.objects.filter(pk=edition.pk).update(brand_names=fields["brand_names"], excerpt=fields["excerpt"])
-    if postgres:
-        schema_editor.execute("ALTER TABLE monographs_edition ENABLE TRIGGER monographs_edition_append_only")
+    schema_editor.execute("ALTER TABLE monographs_edition ENABLE TRIGGER monographs_edition_append_only")
 
 
 def gin_without_pending_list(apps, schema_editor):
@@ -56,9 +53,8 @@ def gin_without_pending_list(apps, schema_editor):
     # scans until autovacuum runs: searches slowed from 15 ms to 900 ms after
     # 90 approvals in the benchmark. Inserting straight into the index costs
     # too little to measure at the rate editions are published.
-    if schema_editor.connection.vendor == "postgresql":
-        for name in SEARCH_GIN_INDEXES:
-            schema_editor.execute(f"ALTER INDEX IF EXISTS {name} SET (fastupdate = off)")
+    for name in SEARCH_GIN_INDEXES:
+        schema_editor.execute(f"ALTER INDEX IF EXISTS {name} SET (fastupdate = off)")
 
 
 class Migration(migrations.Migration):

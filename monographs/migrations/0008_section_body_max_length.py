@@ -5,22 +5,16 @@ database refuses it too (the CHECK constraint), with the same message.
 
 Bodies already longer are never truncated or lost. The migration lists them
 (entry and section ids, with their length) so that an editor can split them,
-and the constraint is added so that it cannot fail on them:
+and the constraint is added so that it cannot fail on them: as NOT VALID, every
+new or changed row is checked, the rows already there are not. Such a section
+keeps its text and is shown and compared as before; it can only be saved again
+once shortened. When the listed sections are split, `ALTER TABLE
+monographs_section VALIDATE CONSTRAINT section_body_max_length` makes the
+database check all rows.
 
-- on PostgreSQL as NOT VALID: every new or changed row is checked, the rows
-  already there are not. Such a section keeps its text and is shown and
-  compared as before; it can only be saved again once shortened. When the
-  listed sections are split, `ALTER TABLE monographs_section VALIDATE
-  CONSTRAINT section_body_max_length` makes the database check all rows.
-- elsewhere (SQLite, for local use) a CHECK cannot be added unvalidated, as
-  SQLite copies the table to add one: it is added when no body is too long,
-  and otherwise left out with a message (the model still refuses long bodies).
-
-Django's state gets the ordinary CheckConstraint either way, so the model,
-`makemigrations` and this migration agree. One AddConstraint subclass does
-this rather than SeparateDatabaseAndState with RunSQL: SQLite adds a CHECK by
-rebuilding the table from the model state, which must then already hold the
-constraint, and a RunSQL or RunPython there would only see the state before it.
+Django's state gets the ordinary CheckConstraint, so the model, `makemigrations`
+and this migration agree; an AddConstraint subclass adds the state and runs the
+NOT VALID statement in one operation.
 Constants are repeated here rather
 than imported: a migration must keep working when the application changes.
 """
@@ -72,18 +66,10 @@ class AddConstraintKeepingExistingRows(migrations.AddConstraint):
     """AddConstraint whose database part never fails on existing rows (see the module text)."""
 
     def database_forwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor == "postgresql":
-            schema_editor.execute(ADD_NOT_VALID)
-        elif long_bodies(from_state.apps, schema_editor):
-            sys.stdout.write(f"\n  Constraint {NAME} not added on this database: some bodies are longer.\n")
-        else:
-            super().database_forwards(app_label, schema_editor, from_state, to_state)
+        schema_editor.execute(ADD_NOT_VALID)
 
     def database_backwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor == "postgresql":
-            schema_editor.execute(DROP)
-        else:
-            super().database_backwards(app_label, schema_editor, from_state, to_state)
+        schema_editor.execute(DROP)
 
 
 class Migration(migrations.Migration):

@@ -23,17 +23,14 @@ def safety_flags(content):
 
 def fill_safety_columns(apps, schema_editor):
     Edition = apps.get_model("monographs", "Edition")
-    postgres = schema_editor.connection.vendor == "postgresql"
-    if postgres:
-        # Editions are append-only; this one-off backfill of copied columns is the exception.
-        schema_editor.execute("ALTER TABLE monographs_edition DISABLE TRIGGER monographs_edition_append_only")
+    # Editions are append-only; this one-off backfill of copied columns is the exception.
+    schema_editor.execute("ALTER TABLE monographs_edition DISABLE TRIGGER monographs_edition_append_only")
     for edition in Edition.objects.only("pk", "content").iterator(chunk_size=500):
         flags = safety_flags(edition.content)
         name = edition.content.get("chinese_name") or ""
         if flags or name:
             Edition.objects.filter(pk=edition.pk).update(safety_flags=flags, chinese_name=name)
-    if postgres:
-        schema_editor.execute("ALTER TABLE monographs_edition ENABLE TRIGGER monographs_edition_append_only")
+    schema_editor.execute("ALTER TABLE monographs_edition ENABLE TRIGGER monographs_edition_append_only")
 
 
 class Migration(migrations.Migration):

@@ -13,13 +13,11 @@ BACKWARD = "DROP TRIGGER IF EXISTS monographs_digestsent_append_only ON monograp
 
 
 def forward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(FORWARD)
+    schema_editor.execute(FORWARD)
 
 
 def backward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(BACKWARD)
+    schema_editor.execute(BACKWARD)
 
 
 class Migration(migrations.Migration):

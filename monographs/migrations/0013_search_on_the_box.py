@@ -112,15 +112,13 @@ BACKWARD = [
 
 
 def search_columns(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        for statement in FORWARD:
-            schema_editor.execute(statement)
+    for statement in FORWARD:
+        schema_editor.execute(statement)
 
 
 def search_columns_backward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        for statement in BACKWARD:
-            schema_editor.execute(statement)
+    for statement in BACKWARD:
+        schema_editor.execute(statement)
 
 
 # Frozen copy of the order of monographs.vocabulary.FormularyStatus and of how
@@ -136,16 +134,13 @@ def formulary_statuses(content):
 
 def fill_formulary_statuses(apps, schema_editor):
     Edition = apps.get_model("monographs", "Edition")
-    postgres = schema_editor.connection.vendor == "postgresql"
-    if postgres:
-        # Editions are append-only; this one-off backfill of a copied column is the exception.
-        schema_editor.execute("ALTER TABLE monographs_edition DISABLE TRIGGER monographs_edition_append_only")
+    # Editions are append-only; this one-off backfill of a copied column is the exception.
+    schema_editor.execute("ALTER TABLE monographs_edition DISABLE TRIGGER monographs_edition_append_only")
     for edition in Edition.objects.only("pk", "content").iterator(chunk_size=500):
         statuses = formulary_statuses(edition.content)
         if statuses:
             Edition.objects.filter(pk=edition.pk).update(formulary_statuses=statuses)
-    if postgres:
-        schema_editor.execute("ALTER TABLE monographs_edition ENABLE TRIGGER monographs_edition_append_only")
+    schema_editor.execute("ALTER TABLE monographs_edition ENABLE TRIGGER monographs_edition_append_only")
 
 
 class Migration(migrations.Migration):

@@ -126,15 +126,13 @@ BACKWARD = [
 
 
 def forward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        for statement in FORWARD:
-            schema_editor.execute(statement)
+    for statement in FORWARD:
+        schema_editor.execute(statement)
 
 
 def backward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        for statement in BACKWARD:
-            schema_editor.execute(statement)
+    for statement in BACKWARD:
+        schema_editor.execute(statement)
 
 
 class Migration(migrations.Migration):

@@ -18,16 +18,12 @@ INDEX = "monographs_edition_upper_name_prefix"
 
 
 def forward(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
     schema_editor.execute(
         f"CREATE INDEX IF NOT EXISTS {INDEX} ON monographs_edition ((upper(generic_name::text)) text_pattern_ops)"
     )
 
 
 def backward(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
     schema_editor.execute(f"DROP INDEX IF EXISTS {INDEX}")
 
 
