@@ -18,6 +18,14 @@ _skipped = []
 
 
 def pytest_sessionstart(session):
+    # Tests clear the caches, and a Redis cache's clear() empties its whole database: with a
+    # REDIS_URL from the environment that would be someone's Redis. Tests that need Redis use
+    # the run's own (tests/suite_services.py).
+    if settings.REDIS_URL or settings.PAGE_CACHE_REDIS_URL:
+        raise pytest.UsageError(
+            "Unset REDIS_URL and PAGE_CACHE_REDIS_URL to run the tests: they would empty that Redis "
+            "database. Tests that need Redis start their own redis-server."
+        )
     machine_sentinel.pytest_sessionstart(session)
 
 
