@@ -343,7 +343,7 @@ def test_withdrawal_is_seen_on_the_next_request(
 def test_scheduled_go_live_is_seen_on_the_next_request(
     client, formulary, editor, reviewer, redis_cache, django_capture_on_commit_callbacks
 ):
-    soon = timezone.now() + datetime.timedelta(minutes=1)
+    soon = timezone.now() + datetime.timedelta(hours=1)  # far enough that a slow machine cannot reach it first
     with django_capture_on_commit_callbacks(execute=True):
         approve_new_text(formulary, "Scheduled text.", editor=editor, reviewer=reviewer, effective_at=soon)
     assert "Scheduled text." not in client.get(ENTRY).content.decode()  # cached: not live yet
