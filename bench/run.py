@@ -540,7 +540,7 @@ def load_through_nginx(gunicorn, env, args, measured, workdir):
     sys.path.insert(0, str(ROOT))
     from tests.deploy_processes import Nginx
 
-    static_root = ROOT / "bench" / "out" / "static"
+    static_root = Path(os.environ.get("BENCH_STATIC_ROOT") or ROOT / "bench" / "out" / "static")
     results = {}
     publication = None
     for layout, count in (("one", 1), ("two", 2)):

@@ -242,7 +242,7 @@ def _editions_registering(number):
     editions = live_editions()
     digits = number.removeprefix("HK-")
     # A fixed column name; the number is a bound parameter.
-    holds = RawSQL("search_registration @> ARRAY[%s]::text[]", [digits], output_field=BooleanField())  # nosec B611
+    holds = RawSQL("search_registration @> ARRAY[%s]::text[]", [digits], output_field=BooleanField())
     return editions.filter(holds)
 
 

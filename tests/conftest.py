@@ -1,3 +1,7 @@
+import os
+import re
+from pathlib import Path
+
 import pytest
 from django.conf import settings
 from django.core.cache import caches
@@ -6,7 +10,51 @@ from django.utils import translation
 
 from monographs.demo import load_lenalidomide
 
+from . import machine_sentinel
 from .factories import make_user, publish
+
+ALLOWED_SKIPS = Path(__file__).with_name("allowed_skips.txt")
+_skipped = []
+
+
+def pytest_sessionstart(session):
+    # Tests clear the caches, and a Redis cache's clear() empties its whole database: with a
+    # REDIS_URL from the environment that would be someone's Redis. Tests that need Redis use
+    # the run's own (tests/suite_services.py).
+    if settings.REDIS_URL or settings.PAGE_CACHE_REDIS_URL:
+        raise pytest.UsageError(
+            "Unset REDIS_URL and PAGE_CACHE_REDIS_URL to run the tests: they would empty that Redis "
+            "database. Tests that need Redis start their own redis-server."
+        )
+    machine_sentinel.pytest_sessionstart(session)
+
+
+def pytest_runtest_logreport(report):
+    if report.skipped and not hasattr(report, "wasxfail"):
+        _skipped.append(report.nodeid)
+
+
+def unlisted_skips(skipped, listing):
+    """The node ids in `skipped` that no line of `listing` allows: a node id, where `*` stands
+    for any text (brackets are literal: they hold parameter ids)."""
+    lines = [line.strip() for line in listing.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    patterns = [re.compile(".*".join(re.escape(part) for part in line.split("*"))) for line in lines]
+    return [nodeid for nodeid in skipped if not any(p.fullmatch(nodeid) for p in patterns)]
+
+
+def pytest_sessionfinish(session, exitstatus):
+    # In CI a skip is a test that silently did not run: only the listed ones may.
+    if os.environ.get("CI", "").lower() == "true" and not hasattr(session.config, "workerinput"):
+        unlisted = unlisted_skips(sorted(set(_skipped)), ALLOWED_SKIPS.read_text())
+        if unlisted:
+            reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+            if reporter:
+                reporter.ensure_newline()
+                reporter.write_sep("=", f"skipped in CI but not in {ALLOWED_SKIPS.name}", red=True)
+                for nodeid in unlisted:
+                    reporter.write_line(nodeid)
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    machine_sentinel.pytest_sessionfinish(session, exitstatus)
 
 
 @pytest.fixture(autouse=True)

@@ -10,6 +10,8 @@ from django.db import connection
 
 from monographs import workflow
 
+from .suite_services import RUN_TOKEN
+
 pytestmark = pytest.mark.django_db(transaction=True)
 
 TABLES = [
@@ -40,7 +42,8 @@ def _rows(name, table):
 
 @pytest.fixture
 def restored_name():
-    name = f"{connection.settings_dict['NAME']}_restored"
+    # This run's own: a fixed name would drop another run's restore on the same server.
+    name = f"{connection.settings_dict['NAME']}_restored_{RUN_TOKEN}"
     yield name
     with psycopg.connect(_conninfo("postgres"), autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}"')

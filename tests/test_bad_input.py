@@ -142,6 +142,11 @@ def test_other_section_without_heading_is_refused(staff, lenalidomide):
     assert snapshot(lenalidomide) == before
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="known bug: Django decodes the invalid bytes to U+FFFD and the admin saves the name as '\ufffd' x4; "
+    "the app needs a rule refusing undecodable form input",
+)
 def test_mangled_utf8_in_a_form_post_is_a_normal_error_page(staff, lenalidomide):
     url = reverse("admin:monographs_entry_change", args=[lenalidomide.pk])
     data = change_form_data(staff.get(url))
@@ -149,8 +154,11 @@ def test_mangled_utf8_in_a_form_post_is_a_normal_error_page(staff, lenalidomide)
     from urllib.parse import urlencode
 
     body = urlencode(data).encode() + b"&generic_name=%ED%A0%80%FF"
+    before = snapshot(lenalidomide)
     response = staff.generic("POST", url, body, content_type="application/x-www-form-urlencoded")
-    assert response.status_code in (200, 302, 400)
+    # Refused (the form again with a message, or a bad request), never saved as mangled text.
+    assert response.status_code in (200, 400), response.status_code
+    assert snapshot(lenalidomide) == before
 
 
 def test_chinese_and_mixed_script_text_is_kept(staff, lenalidomide):

@@ -1,14 +1,18 @@
 """Smoke run of the benchmark script end to end on a tiny formulary (no timing asserts).
 
 It uses its own PostgreSQL database (never the pytest test database) and checks that the
-script drops it afterwards. Skipped only when wrk or gunicorn cannot be had at all
-(the script installs wrk with apt-get and gunicorn from requirements.txt when it can).
+script drops it afterwards; its static files go to a temporary folder, its Redis is the run's
+own. Skipped only when wrk or gunicorn cannot be had at all (the script installs wrk with
+apt-get and gunicorn from requirements.txt when it can). The smoke run takes up to ten
+minutes, so it is marked `bench` and left out of the default run: `./run test -m bench`.
 """
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -19,6 +23,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.run import NGINX, NGINX_PAGES, PAGES, SEARCH_CLASSES, TARGETS, UNAVAILABLE, render_report  # noqa: E402
+
+from .suite_services import redis_url, run_database_name  # noqa: E402
 
 
 def server_url():
@@ -33,9 +39,19 @@ def database_exists(server, name):
         return conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is not None
 
 
-def test_benchmark_script_runs_end_to_end_on_a_tiny_formulary(tmp_path):
+@pytest.fixture
+def static_root():
+    """Outside the checkout, and readable by nginx's workers (pytest's tmp_path is not)."""
+    folder = Path(tempfile.mkdtemp(prefix="bench-static-"))
+    folder.chmod(0o755)
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.mark.bench
+def test_benchmark_script_runs_end_to_end_on_a_tiny_formulary(tmp_path, static_root):
     server = server_url()
-    db_name = f"formulary_bench_smoke_{os.getpid()}"
+    db_name = run_database_name("bench_smoke")
     report, raw = tmp_path / "benchmarks.md", tmp_path / "results.json"
     cmd = [
         sys.executable,
@@ -55,7 +71,7 @@ def test_benchmark_script_runs_end_to_end_on_a_tiny_formulary(tmp_path):
         "--publication-runs",
         "2",
         "--redis-url",
-        "redis://127.0.0.1:6379/14",
+        redis_url(14),
         "--db",
         db_name,
         "--server",
@@ -67,7 +83,8 @@ def test_benchmark_script_runs_end_to_end_on_a_tiny_formulary(tmp_path):
     ]
     result = None
     try:
-        result = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
+        environment = {**os.environ, "BENCH_STATIC_ROOT": str(static_root)}
+        result = subprocess.run(cmd, cwd=ROOT, env=environment, capture_output=True, text=True, timeout=600)
     finally:
         if database_exists(server, db_name):  # only if the script failed before its own clean-up
             with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
@@ -77,6 +94,7 @@ def test_benchmark_script_runs_end_to_end_on_a_tiny_formulary(tmp_path):
     if result.returncode == UNAVAILABLE:
         pytest.skip(f"wrk or gunicorn unavailable: {result.stderr.strip().splitlines()[-1]}")
     assert result.returncode == 0, result.stderr[-5000:]
+    assert (static_root / "staticfiles.json").exists(), "collectstatic wrote somewhere else"
 
     text = report.read_text()
     for _key, label in PAGES:

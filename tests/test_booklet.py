@@ -156,6 +156,39 @@ def test_no_request_lays_out_a_pdf_it_says_the_booklet_is_being_prepared_and_que
     )
 
 
+def test_concurrent_requests_for_a_booklet_not_yet_built_queue_one_build(
+    transactional_db, published_lenalidomide, monkeypatch
+):
+    """Many readers open the booklet at the same moment, each request on its own database
+    connection: one build is queued, not one per request (the queue's lock, in PostgreSQL)."""
+    from concurrent.futures import ThreadPoolExecutor
+    from threading import Barrier
+
+    from django.db import connection
+    from django.test import Client
+
+    monkeypatch.setattr(booklet, "write_booklet", lambda *a, **k: pytest.fail("laid out on a request"))
+    with connection.cursor() as cursor:
+        # Set aside the rebuilds the publication queued: the requests must queue them.
+        cursor.execute("UPDATE procrastinate_jobs SET status = 'cancelled' WHERE status = 'todo'")
+    readers = 8
+    start = Barrier(readers)
+
+    def read(_):
+        start.wait()  # all at once
+        try:
+            return Client().get(WHOLE_URL).status_code
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(readers) as pool:
+        statuses = list(pool.map(read, range(readers)))
+
+    assert statuses == [503] * readers
+    jobs = [(args["drug_class"], args["language"]) for _id, _name, args in queued("build_booklet")]
+    assert jobs == [("", "en")]
+
+
 def test_built_once_per_content_and_language_and_served_to_every_request(
     client, published_lenalidomide, editor, reviewer, tmp_path
 ):

@@ -2,15 +2,15 @@
 restart under it. Loopback only, bounded in requests and time."""
 
 import os
-import shutil
 import subprocess
 import threading
 import time
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
 from .server_process import Browser, ServerProcess, form_fields
+from .suite_services import run_database_name
 
 SETUP = """
 from django.contrib.auth.models import Group, User
@@ -40,7 +40,7 @@ def server():
     base = os.environ.get("DATABASE_URL", "")
     if not base.startswith("postgres"):
         pytest.skip("a real PostgreSQL server is needed")
-    proc = ServerProcess("formulary_live_checks", base)
+    proc = ServerProcess(run_database_name("live_checks"), base)
     proc.create_database()
     proc.manage("shell", "-c", SETUP)
     proc.start()
@@ -124,20 +124,41 @@ def test_concurrent_editors_and_readers(server):
     assert not any(m in stored for m in refused)
 
 
-@pytest.mark.skipif(not shutil.which("pg_ctlcluster"), reason="needs pg_ctlcluster to restart PostgreSQL")
-def test_database_restart_fails_cleanly_and_recovers(server):
-    _postgres_only()
+@pytest.fixture
+def server_on_own_postgres():
+    """The app against a PostgreSQL cluster of this test's own, which it may stop: never the
+    machine's server, which other projects (and the rest of this run) are using."""
+    from .suite_services import OwnPostgres
+
+    cluster = OwnPostgres()
+    try:
+        cluster.initdb()
+        cluster.start()
+        proc = ServerProcess("formulary_restart_checks", cluster.url)
+        proc.create_database()
+        proc.manage("shell", "-c", SETUP)
+        proc.start()
+        try:
+            yield cluster, proc
+        finally:
+            if cluster.is_running():
+                proc.stop()
+            elif proc.process:
+                proc.process.terminate()
+                proc.process.wait(timeout=10)
+    finally:
+        cluster.destroy()
+
+
+def test_database_restart_fails_cleanly_and_recovers(server_on_own_postgres):
+    cluster, server = server_on_own_postgres
     browser = Browser(server.base_url)
     assert browser.request("/en/entries/lenalidomide/")[0] == 200
-    version = os.listdir("/etc/postgresql")[0]
-    ctl = ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main"]
     try:
-        subprocess.run([*ctl, "stop", "-m", "fast"], check=True, capture_output=True)
+        cluster.stop()
         during = [browser.request("/en/entries/lenalidomide/", timeout=20) for _ in range(3)]
     finally:
-        subprocess.run([*ctl, "start"], check=True, capture_output=True)
-        # The test process's own connections died with the server too.
-        connections.close_all()
+        cluster.start()
     assert {status for status, _ in during} == {503}, during
     assert "try again" in during[0][1]
 
@@ -172,25 +193,9 @@ workflow.withdraw(entry=entry, user=rev, comment="Recall", effective_at=timezone
 @pytest.fixture
 def own_redis(tmp_path):
     """A Redis server of this test's own, which it may stall (SIGSTOP): never the machine's."""
-    from .server_process import free_port
+    from .suite_services import start_redis
 
-    if not shutil.which("redis-server"):
-        pytest.fail("redis-server is needed: `./run test` installs it")
-    port = free_port()
-    process = subprocess.Popen(
-        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-        cwd=tmp_path,
-        stdout=subprocess.DEVNULL,
-    )
-    import redis
-
-    client = redis.Redis(host="127.0.0.1", port=port)
-    for _ in range(50):
-        try:
-            client.ping()
-            break
-        except redis.exceptions.ConnectionError:
-            time.sleep(0.1)
+    process, port = start_redis(tmp_path)
     yield process, f"redis://127.0.0.1:{port}/0"
     process.kill()
     process.wait()
@@ -205,7 +210,7 @@ def test_a_withdrawal_by_publish_scheduled_while_redis_stalls_is_seen_once_redis
     if not base.startswith("postgres"):
         pytest.skip("a real PostgreSQL server is needed")
     redis_process, redis_url = own_redis
-    proc = ServerProcess("formulary_stall_checks", base)
+    proc = ServerProcess(run_database_name("stall_checks"), base)
     proc.env.update(REDIS_URL=redis_url, FORMULARY_PUBLIC_CACHE_HOSTS=f"127.0.0.1:{proc.port}")
     proc.create_database()
     proc.manage("shell", "-c", STALL_SETUP)

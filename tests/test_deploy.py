@@ -37,12 +37,11 @@ from .deploy_processes import (
     unit_environment,
 )
 from .server_process import ROOT, Browser, form_fields, manage
+from .suite_services import redis_url
 
 needs_nginx = pytest.mark.skipif(
     not os.path.exists(NGINX), reason="nginx is not installed (./run test installs Debian's nginx)"
 )
-# A shared machine may reserve another Redis database for a run.
-REDIS_URL = os.environ.get("FORMULARY_TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
 MARKER = "SECOND-EDITION-MARKER"
 
 SETUP = f"""
@@ -158,12 +157,8 @@ def deployment():
     base = os.environ.get("DATABASE_URL", "")
     if not base.startswith("postgres"):
         pytest.skip("two app servers need a shared PostgreSQL server")
-    import redis
-
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).flushdb()
-    except redis.RedisError as exc:
-        pytest.skip(f"no Redis at {REDIS_URL}: {exc}")
+    # The run's own Redis, never the machine's: the servers' caches may empty it.
+    redis_location = redis_url(13)
     server = base.rsplit("/", 1)[0]
     db_name = f"{os.environ.get('FORMULARY_TEST_DB_PREFIX', 'formulary_')}deploy_{os.getpid()}"
     with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
@@ -176,7 +171,7 @@ def deployment():
         ALLOWED_HOSTS="127.0.0.1",
         FORMULARY_SITE_URL="https://formulary.hospital.example",
         DATABASE_URL=f"{server}/{db_name}",
-        REDIS_URL=REDIS_URL,
+        REDIS_URL=redis_location,
         STATIC_ROOT=str(static_root),
         CONN_MAX_AGE="0",
         # Plain HTTP on loopback: no TLS in front, no redirect to HTTPS.

@@ -26,6 +26,7 @@ import pytest
 
 from .deploy_processes import free_port
 from .server_process import ROOT
+from .suite_services import run_database_name
 
 SETUP = """
 from monographs import workflow
@@ -110,7 +111,7 @@ def _database(label):
     if not base.startswith("postgres"):
         pytest.skip("the job queue needs PostgreSQL")
     server = base.rsplit("/", 1)[0]
-    name = f"{os.environ.get('FORMULARY_TEST_DB_PREFIX', 'wtqueue_')}{label}_{os.getpid()}"
+    name = run_database_name(f"queue_{label}")
     with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')

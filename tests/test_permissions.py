@@ -13,7 +13,7 @@ from django.urls import reverse
 from reversion.models import Version
 
 from monographs import services, workflow, working_copy
-from monographs.models import EntryState, State
+from monographs.models import AuditEvent, EntryState, State
 
 from .admin_forms import change_form_data
 from .factories import make_user
@@ -182,7 +182,7 @@ def test_permission_matrix(action, role, expected, entry, people):
     if setup:
         setup(entry, people)
     method, path, data = build(entry, people)
-    state_before = EntryState.objects.get(entry=entry).state
+    before = world(entry)
     client = Client()
     if role != "anonymous":
         client.force_login(people[role])
@@ -191,15 +191,28 @@ def test_permission_matrix(action, role, expected, entry, people):
 
     if expected == "login":
         assert response.status_code == 302 and "/login/" in response["Location"], response.status_code
+    elif expected == "ok" and method == "get":
+        assert response.status_code == 200, response.status_code
     elif expected == "ok":
-        assert response.status_code in (200, 302), response.status_code
-        if response.status_code == 302:
-            assert "/login/" not in response["Location"]
+        # Done: the admin redirects after a save or decision (a form shown again with errors is a
+        # 200) and the action left its trace.
+        assert response.status_code == 302 and "/login/" not in response["Location"], response.status_code
+        assert world(entry) != before, "the action was accepted but changed nothing"
     else:
         assert response.status_code == expected
     if expected != "ok" and method == "post":
-        # A refused action changes nothing.
-        assert EntryState.objects.get(entry=entry).state == state_before
+        # A refused action changes nothing: no state, no new version of the text, no audit event.
+        assert world(entry) == before
+
+
+def world(entry):
+    """What an action can change: the entry's state, its saved versions (a save or restore adds
+    one) and the audit trail (each field, so an edited or deleted event shows)."""
+    return (
+        EntryState.objects.get(entry=entry).state,
+        list(Version.objects.get_for_object(entry).order_by("pk").values_list("pk", flat=True)),
+        list(AuditEvent.objects.order_by("pk").values()),
+    )
 
 
 @pytest.mark.parametrize("role", ["reader", "editor"])

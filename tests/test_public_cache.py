@@ -3,7 +3,6 @@
 
 import datetime
 import logging
-import os
 import uuid
 
 import pytest
@@ -16,9 +15,8 @@ from django.utils.http import http_date
 from monographs import public_cache, workflow
 
 from .factories import edit, make_published
+from .suite_services import redis_url
 
-# Redis databases 8-10 belong to this suite on shared machines.
-TEST_REDIS_URL = os.environ.get("FORMULARY_TEST_PUBLIC_CACHE_REDIS_URL", "redis://127.0.0.1:6379/8")
 ENTRY = "/en/entries/lenalidomide/"
 
 
@@ -30,9 +28,10 @@ def _fresh(monkeypatch):
     cache.clear()
 
 
-def shared_cache(settings, location=TEST_REDIS_URL):
+def shared_cache(settings, location=None):
     """Turn the shared page cache on, with a key prefix of its own (nothing cached before interferes),
-    for the test client's host."""
+    for the test client's host. By default on the run's own Redis (clear() empties a whole database)."""
+    location = location or redis_url(8)
     settings.REDIS_URL = location
     settings.FORMULARY_PUBLIC_CACHE_HOSTS = ["testserver"]
     settings.CACHES = {
@@ -49,9 +48,9 @@ def shared_cache(settings, location=TEST_REDIS_URL):
 @pytest.fixture
 def redis_cache(settings):
     try:
-        redis.Redis.from_url(TEST_REDIS_URL, socket_connect_timeout=2).ping()
+        redis.Redis.from_url(redis_url(8), socket_connect_timeout=2).ping()
     except redis.exceptions.ConnectionError:
-        pytest.fail(f"No Redis at {TEST_REDIS_URL}: `./run test` starts one (redis-server on 127.0.0.1:6379).")
+        pytest.fail(f"The run's own Redis at {redis_url(8)} does not answer.")
     shared_cache(settings)
     yield
     from django.core.cache import caches
@@ -344,7 +343,7 @@ def test_withdrawal_is_seen_on_the_next_request(
 def test_scheduled_go_live_is_seen_on_the_next_request(
     client, formulary, editor, reviewer, redis_cache, django_capture_on_commit_callbacks
 ):
-    soon = timezone.now() + datetime.timedelta(minutes=1)
+    soon = timezone.now() + datetime.timedelta(hours=1)  # far enough that a slow machine cannot reach it first
     with django_capture_on_commit_callbacks(execute=True):
         approve_new_text(formulary, "Scheduled text.", editor=editor, reviewer=reviewer, effective_at=soon)
     assert "Scheduled text." not in client.get(ENTRY).content.decode()  # cached: not live yet

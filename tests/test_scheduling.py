@@ -3,10 +3,10 @@ publish_due (the `publish_scheduled` command), cancelling, overdue detection, au
 
 import datetime
 import io
-import time
 from unittest import mock
 
 import pytest
+import time_machine
 from django.core.exceptions import PermissionDenied
 from django.core.management import CommandError, call_command
 from django.utils import timezone
@@ -16,9 +16,18 @@ from monographs.models import AuditEvent, EntryState, State
 
 from .factories import edit
 
+# Go-live times far enough ahead that no slow machine reaches them between the approval and
+# the check that they are still in the future; the tests then move the clock past them.
+GO_LIVE = datetime.timedelta(minutes=10)
 
-def soon(seconds=2):
-    return timezone.now() + datetime.timedelta(seconds=seconds)
+
+def soon():
+    return timezone.now() + GO_LIVE
+
+
+def when_due():
+    """A moment after every go-live planned with soon() in this test."""
+    return timezone.now() + GO_LIVE + datetime.timedelta(hours=1)
 
 
 def state_of(entry):
@@ -45,9 +54,9 @@ def test_a_scheduled_edition_goes_live_at_its_time_and_not_before(published_lena
     assert "Second edition wording" not in live_text(entry)  # the old edition stays live
     assert workflow.publish_due() == []  # not yet due
 
-    time.sleep(2.1)
     out = io.StringIO()
-    call_command("publish_scheduled", stdout=out)
+    with time_machine.travel(when_due(), tick=True):  # the timer's next run, after the go-live time
+        call_command("publish_scheduled", stdout=out)
 
     assert "Second edition wording" in live_text(entry)
     state = state_of(entry)
@@ -64,9 +73,9 @@ def test_no_moment_with_neither_or_both_editions_live(published_lenalidomide, ed
     entry = published_lenalidomide
     first = state_of(entry).live_edition
     revision = submit_change(entry, editor2, "Second")
-    workflow.approve(entry=entry, revision=revision, user=reviewer2, comment="Later", effective_at=soon(1))
+    workflow.approve(entry=entry, revision=revision, user=reviewer2, comment="Later", effective_at=soon())
     assert list(selectors.live_editions().filter(entry=entry)) == [first]
-    workflow.publish_due(now=timezone.now() + datetime.timedelta(seconds=5))
+    workflow.publish_due(now=when_due())
     (live,) = selectors.live_editions().filter(entry=entry)
     assert live.number == 2
 
@@ -76,11 +85,11 @@ def test_editing_or_resubmitting_while_scheduled_keeps_the_schedule_and_the_new_
 ):
     entry = published_lenalidomide
     revision = submit_change(entry, editor2, "Approved wording")
-    workflow.approve(entry=entry, revision=revision, user=reviewer2, comment="Later", effective_at=soon(1))
+    workflow.approve(entry=entry, revision=revision, user=reviewer2, comment="Later", effective_at=soon())
     submit_change(entry, editor2, "Newer draft wording")
     assert state_of(entry).state == State.IN_REVIEW
 
-    workflow.publish_due(now=timezone.now() + datetime.timedelta(seconds=5))
+    workflow.publish_due(now=when_due())
 
     state = state_of(entry)
     assert "Approved wording" in live_text(entry)
@@ -90,7 +99,7 @@ def test_editing_or_resubmitting_while_scheduled_keeps_the_schedule_and_the_new_
 def test_approving_a_newer_version_replaces_the_waiting_one(published_lenalidomide, editor2, reviewer2):
     entry = published_lenalidomide
     first = submit_change(entry, editor2, "Old plan")
-    workflow.approve(entry=entry, revision=first, user=reviewer2, comment="Later", effective_at=soon(60))
+    workflow.approve(entry=entry, revision=first, user=reviewer2, comment="Later", effective_at=soon())
     second = submit_change(entry, editor2, "New plan")
     # Replacing the waiting edition needs the reviewer's explicit confirmation.
     with pytest.raises(workflow.WaitingEditionError, match="edition 2, approved earlier, is waiting"):
@@ -102,16 +111,16 @@ def test_approving_a_newer_version_replaces_the_waiting_one(published_lenalidomi
     assert "New plan" in live_text(entry)
     assert state_of(entry).scheduled_edition is None
     assert AuditEvent.objects.filter(entry=entry, action=AuditEvent.Action.UNSCHEDULED).exists()
-    workflow.publish_due(now=timezone.now() + datetime.timedelta(minutes=5))
+    workflow.publish_due(now=when_due())
     assert "New plan" in live_text(entry)  # the replaced edition never goes live
 
 
 def test_withdrawing_while_scheduled_cancels_the_go_live(published_lenalidomide, editor2, reviewer2):
     entry = published_lenalidomide
     revision = submit_change(entry, editor2, "Planned")
-    workflow.approve(entry=entry, revision=revision, user=reviewer2, comment="Later", effective_at=soon(1))
+    workflow.approve(entry=entry, revision=revision, user=reviewer2, comment="Later", effective_at=soon())
     workflow.withdraw(entry=entry, user=reviewer2, comment="Recall")
-    workflow.publish_due(now=timezone.now() + datetime.timedelta(seconds=5))
+    workflow.publish_due(now=when_due())
     assert live_text(entry) is None
     assert state_of(entry).state == State.WITHDRAWN
 
@@ -119,11 +128,11 @@ def test_withdrawing_while_scheduled_cancels_the_go_live(published_lenalidomide,
 def test_cancel_is_audited_and_leaves_the_old_edition_live(published_lenalidomide, editor2, reviewer2, editor):
     entry = published_lenalidomide
     revision = submit_change(entry, editor2, "Never mind")
-    workflow.approve(entry=entry, revision=revision, user=reviewer2, comment="Later", effective_at=soon(1))
+    workflow.approve(entry=entry, revision=revision, user=reviewer2, comment="Later", effective_at=soon())
     with pytest.raises(PermissionDenied):
         workflow.unschedule(entry=entry, user=editor, comment="no")
     workflow.unschedule(entry=entry, user=reviewer2, comment="Committee postponed it")
-    workflow.publish_due(now=timezone.now() + datetime.timedelta(seconds=5))
+    workflow.publish_due(now=when_due())
     assert "Never mind" not in live_text(entry)
     event = AuditEvent.objects.filter(entry=entry).first()
     assert event.action == AuditEvent.Action.UNSCHEDULED and event.comment == "Committee postponed it"
@@ -135,10 +144,10 @@ def test_cancel_is_audited_and_leaves_the_old_edition_live(published_lenalidomid
 
 def test_withdrawal_on_a_date(published_lenalidomide, reviewer):
     entry = published_lenalidomide
-    event = workflow.withdraw(entry=entry, user=reviewer, comment="Discontinued", effective_at=soon(1))
+    event = workflow.withdraw(entry=entry, user=reviewer, comment="Discontinued", effective_at=soon())
     assert event.action == AuditEvent.Action.WITHDRAW_PLANNED
     assert live_text(entry) is not None
-    events = workflow.publish_due(now=timezone.now() + datetime.timedelta(seconds=5))
+    events = workflow.publish_due(now=when_due())
     assert [e.action for e in events] == [AuditEvent.Action.WITHDRAWN]
     assert live_text(entry) is None and state_of(entry).state == State.WITHDRAWN
 
@@ -146,11 +155,11 @@ def test_withdrawal_on_a_date(published_lenalidomide, reviewer):
 def test_overdue_schedule_is_reported_and_the_health_check_fails(published_lenalidomide, editor2, reviewer2):
     entry = published_lenalidomide
     revision = submit_change(entry, editor2, "Late")
-    workflow.approve(entry=entry, revision=revision, user=reviewer2, comment="Later", effective_at=soon(1))
+    workflow.approve(entry=entry, revision=revision, user=reviewer2, comment="Later", effective_at=soon())
     call_command("check_schedule", stdout=io.StringIO())  # not overdue yet
 
     # The timer has not run for 7 minutes (editions are append-only, so move the clock, not the edition).
-    later = timezone.now() + datetime.timedelta(minutes=7)
+    later = timezone.now() + GO_LIVE + datetime.timedelta(minutes=7)
     assert [s.entry for s in working_copy.overdue_schedules(later)] == [entry]
     with mock.patch("django.utils.timezone.now", return_value=later):
         with pytest.raises(CommandError) as failed:
@@ -162,9 +171,9 @@ def test_publication_stamp_moves_when_the_edition_goes_live_not_at_approval(publ
     entry = published_lenalidomide
     before = selectors.formulary_last_changed()
     revision = submit_change(entry, editor2, "Stamp")
-    workflow.approve(entry=entry, revision=revision, user=reviewer2, comment="Later", effective_at=soon(1))
+    workflow.approve(entry=entry, revision=revision, user=reviewer2, comment="Later", effective_at=soon())
     assert selectors.formulary_last_changed() == before
-    workflow.publish_due(now=timezone.now() + datetime.timedelta(seconds=5))
+    workflow.publish_due(now=when_due())
     assert selectors.formulary_last_changed() > before
 
 
@@ -214,9 +223,9 @@ def test_overdue_schedule_is_shown_on_the_queue_and_entry_page(client, published
 
     entry = published_lenalidomide
     revision = submit_change(entry, editor2, "Late")
-    workflow.approve(entry=entry, revision=revision, user=reviewer2, comment="Later", effective_at=soon(1))
+    workflow.approve(entry=entry, revision=revision, user=reviewer2, comment="Later", effective_at=soon())
     client.force_login(reviewer2)
-    later = timezone.now() + datetime.timedelta(minutes=7)
+    later = timezone.now() + GO_LIVE + datetime.timedelta(minutes=7)
     with mock.patch("django.utils.timezone.now", return_value=later):
         queue = client.get(reverse("admin:monographs_entry_review_queue")).content.decode()
         page = client.get(reverse("admin:monographs_entry_change", args=[entry.pk])).content.decode()
@@ -229,7 +238,7 @@ def test_a_cancelled_scheduled_edition_never_appears_in_the_public_history(
 ):
     entry = published_lenalidomide
     revision = submit_change(entry, editor2, "Cancelled wording")
-    workflow.approve(entry=entry, revision=revision, user=reviewer2, comment="Later", effective_at=soon(60))
+    workflow.approve(entry=entry, revision=revision, user=reviewer2, comment="Later", effective_at=soon())
     workflow.unschedule(entry=entry, user=reviewer2, comment="Postponed")
     revision = submit_change(entry, editor2, "Published wording")
     workflow.approve(entry=entry, revision=revision, user=reviewer2, comment="Now")
@@ -251,11 +260,11 @@ def test_going_live_on_schedule_tells_the_authors(
     revision = submit_change(entry, editor2, "Mail me")
     from .job_queue import run_jobs
 
-    workflow.approve(entry=entry, revision=revision, user=reviewer2, comment="Later", effective_at=soon(1))
+    workflow.approve(entry=entry, revision=revision, user=reviewer2, comment="Later", effective_at=soon())
     run_jobs("send_mail")
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        workflow.publish_due(now=timezone.now() + datetime.timedelta(seconds=5))
+        workflow.publish_due(now=when_due())
     run_jobs("send_mail")
     (message,) = mail.outbox
     assert message.to == [editor2.email]

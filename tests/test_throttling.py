@@ -27,18 +27,22 @@ from monographs.api.throttling import ClientRateThrottle
 
 from .gunicorn_process import GunicornProcess
 from .server_process import Browser
+from .suite_services import redis_url, run_database_name
 
-# Redis databases 5-7 belong to this suite on shared machines; 5 is the throttle tests'.
-TEST_REDIS_URL = os.environ.get("FORMULARY_TEST_REDIS_URL", "redis://127.0.0.1:6379/5")
 API = "/api/v1/entries/"
 
 
+def throttle_redis_url():
+    """Database 5 of the run's own Redis (these tests flush it; never the machine's Redis)."""
+    return redis_url(5)
+
+
 def redis_or_fail():
-    client = redis.Redis.from_url(TEST_REDIS_URL, socket_connect_timeout=2)
+    client = redis.Redis.from_url(throttle_redis_url(), socket_connect_timeout=2)
     try:
         client.ping()
     except redis.exceptions.ConnectionError:
-        pytest.fail(f"No Redis at {TEST_REDIS_URL}: `./run test` starts one (redis-server on 127.0.0.1:6379).")
+        pytest.fail(f"The run's own Redis at {throttle_redis_url()} does not answer.")
     return client
 
 
@@ -190,7 +194,7 @@ def test_window_edges_do_not_double_the_rate(settings, monkeypatch):
 def test_concurrent_requests_get_one_exact_count(settings, store):
     if store == "redis":
         redis_or_fail()
-        settings.CACHES = redis_cache_settings(TEST_REDIS_URL)
+        settings.CACHES = redis_cache_settings(throttle_redis_url())
     settings.FORMULARY_API_THROTTLE_RATE = "25/hour"
     request = request_from("198.51.100.7")
     threads = 16
@@ -237,13 +241,13 @@ def gunicorn_with_redis():
     if not base.startswith("postgres"):
         pytest.skip("a real PostgreSQL server is needed")
     store = redis_or_fail()
-    # Database 5 is this test's own; start from nothing counted.
+    # Start from nothing counted.
     store.flushdb()
     server = GunicornProcess(
-        f"formulary_throttle_{os.getpid()}",
+        run_database_name("throttle"),
         base,
         workers=2,
-        REDIS_URL=TEST_REDIS_URL,
+        REDIS_URL=throttle_redis_url(),
         FORMULARY_API_THROTTLE_RATE="12/day",
     )
     server.create_database()

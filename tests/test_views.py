@@ -34,6 +34,14 @@ def text_of(response):
     return response.content.decode()
 
 
+def shown_text(client, url):
+    """The text of a page that must be shown (200): a check that something is absent from it
+    means nothing on an error page."""
+    response = client.get(url)
+    assert response.status_code == 200, response.status_code
+    return text_of(response)
+
+
 def assert_one_h1_and_landmarks(html):
     assert len(re.findall(r"<h1[ >]", html)) == 1
     for landmark in ("<header", "<nav", "<main", "<footer"):
@@ -318,12 +326,12 @@ def test_safety_flag_changed_in_the_admin_reaches_the_public_page_only_after_app
     client.logout()
 
     badge = '<li class="badge badge-high_alert">High-alert medication</li>'
-    assert badge not in text_of(client.get(entry_url("lenalidomide")))  # a draft is not public
-    assert "badge-high_alert" not in text_of(client.get(reverse("monographs:entry_list")))
+    assert badge not in shown_text(client, entry_url("lenalidomide"))  # a draft is not public
+    assert "badge-high_alert" not in shown_text(client, reverse("monographs:entry_list"))
 
     entry = published_lenalidomide
     submitted = workflow.submit(entry=entry, user=editor, comment="Ready")
-    assert badge not in text_of(client.get(entry_url("lenalidomide")))  # nor is a submission
+    assert badge not in shown_text(client, entry_url("lenalidomide"))  # nor is a submission
     workflow.approve(entry=entry, revision=submitted.revision, user=reviewer2, comment="Checked")
 
     assert badge in text_of(client.get(entry_url("lenalidomide")))
@@ -408,7 +416,9 @@ def test_internal_notes_never_shown(client, editor, reviewer):
     entry = edit(entry, user=editor, notes="INTERNAL-ONLY-NOTE")
     publish(entry, editor=editor, reviewer=reviewer)
 
-    assert "INTERNAL-ONLY-NOTE" not in text_of(client.get(entry_url("metformin")))
+    page = shown_text(client, entry_url("metformin"))
+    assert "<h1" in page and "Metformin" in page
+    assert "INTERNAL-ONLY-NOTE" not in page
 
 
 # --- Speed: constant queries and caching -------------------------------------------------

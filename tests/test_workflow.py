@@ -194,14 +194,19 @@ def test_approving_a_version_that_was_not_submitted_is_refused(lenalidomide, rev
 
 def test_publishing_a_draft_directly_is_refused(published_lenalidomide, editor2, reviewer2, client):
     edit_section(published_lenalidomide, editor2, "Unreviewed wording")
-    with pytest.raises(workflow.TransitionError):
+    editions = Edition.objects.count()
+    with pytest.raises(workflow.TransitionError, match="Only a version submitted for review can be approved"):
         workflow.approve(
             entry=published_lenalidomide,
             revision=working_copy.submitted_revision(published_lenalidomide),
             user=reviewer2,
             comment="skip review",
         )
-    assert "Unreviewed wording" not in public_text(client)[1]
+    assert state_of(published_lenalidomide) == State.DRAFT and Edition.objects.count() == editions
+    # The public page is still shown, with the published text and without the draft's.
+    status, html = public_text(client)
+    assert status == 200 and "Lenalidomide" in html
+    assert "Unreviewed wording" not in html
 
 
 def test_edit_after_submission_makes_a_new_draft_needing_its_own_review(lenalidomide, editor, editor2, reviewer):
@@ -221,9 +226,20 @@ def test_edit_after_submission_makes_a_new_draft_needing_its_own_review(lenalido
     assert "submission was withdrawn" in event.comment
 
 
-def test_submitting_twice_or_without_changes_is_refused(published_lenalidomide, lenalidomide, editor):
+def test_submitting_twice_or_without_changes_is_refused(published_lenalidomide, editor, editor2):
     with pytest.raises(workflow.TransitionError, match="Nothing to submit"):
         workflow.submit(entry=published_lenalidomide, user=editor)
+    assert state_of(published_lenalidomide) == State.PUBLISHED
+
+    edit_section(published_lenalidomide, editor2, "A change to review")
+    first = workflow.submit(entry=published_lenalidomide, user=editor2)
+    events = AuditEvent.objects.count()
+    with pytest.raises(workflow.TransitionError, match="already in review"):
+        workflow.submit(entry=published_lenalidomide, user=editor2)
+    # The first submission stands, unchanged, and the refused one left no trace.
+    assert state_of(published_lenalidomide) == State.IN_REVIEW
+    assert working_copy.submitted_revision(published_lenalidomide) == first.revision
+    assert AuditEvent.objects.count() == events
 
 
 def test_reject_and_approve_need_a_comment(lenalidomide, editor, reviewer):

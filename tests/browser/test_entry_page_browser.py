@@ -127,7 +127,20 @@ def test_an_editor_sees_edit_this_entry_and_a_visitor_does_not(page, browser, ba
     visitor = browser.new_page(base_url=base_url)
     visitor.goto("/en/entries/lenalidomide/")
     expect(visitor.locator("main")).to_contain_text("Lenalidomide")
+    visitor.wait_for_load_state("networkidle")
     assert visitor.get_by_role("link", name="Edit this entry").count() == 0
+    # A visitor carrying the editor marker cookie without a session (an editor signed out
+    # elsewhere, or a forged cookie): the script does ask the server, and the server refuses.
+    # Only after its answer has been handled does the link's absence mean anything.
+    marked = browser.new_context(base_url=base_url)
+    marked.add_cookies([{"name": "formulary_editor", "value": "1", "url": base_url}])
+    marked_visitor = marked.new_page()
+    with marked_visitor.expect_response(re.compile(r"/edit-link/\d+/$")) as answer:
+        marked_visitor.goto("/en/entries/lenalidomide/")
+    assert answer.value.status == 204
+    marked_visitor.wait_for_load_state("networkidle")
+    assert marked_visitor.get_by_role("link", name="Edit this entry").count() == 0
+    marked.close()
 
     admin_login(page, make_user("editor-b", "Editors"))
     page.goto("/en/entries/lenalidomide/")
