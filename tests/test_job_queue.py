@@ -252,7 +252,20 @@ def test_a_scheduled_go_live_fires_once_with_two_workers(queue_db, tmp_path):
             return rows[0][0]
 
         wait_for(went_live, 150, "the scheduled edition did not go live")
-        time.sleep(70)  # another minute: neither worker publishes it again
+
+        def last_run(statuses=("succeeded",)):
+            rows = query(
+                url,
+                "SELECT max((args->>'timestamp')::bigint) FROM procrastinate_jobs"
+                " WHERE task_name = 'publish_due' AND status::text = ANY(%s)",
+                list(statuses),
+            )
+            return rows[0][0] or 0
+
+        # The minute that published it (its job may still be finishing) or a later one.
+        published_by = last_run(("todo", "doing", "succeeded"))
+        # Another minute's run (not a fixed sleep: done as soon as it is): neither worker publishes it again.
+        wait_for(lambda: last_run() > published_by, 90, "no later publish_due ran")
         assert went_live() == 1
         # Each minute's publish_due job was deferred once, whichever worker's scheduler got there first.
         per_minute = query(
@@ -268,9 +281,23 @@ def test_a_scheduled_go_live_fires_once_with_two_workers(queue_db, tmp_path):
 
 
 # How long a killed worker's job may take to run again: its heartbeat (every 10 s) goes stale
-# after tasks.STALLED_AFTER_SECONDS, then the next minute's retry_stalled_jobs puts it back in
-# the queue; plus a minute for a loaded machine. Generous: the test usually takes 40-90 s.
+# after tasks.STALLED_AFTER_SECONDS, then retry_stalled_jobs puts it back in the queue (the
+# tests queue it as soon as the heartbeat is stale, see below; otherwise the next minute's
+# periodic run does); plus a minute for a loaded machine.
 STALLED_JOB_BACK_WITHIN = 30 + 60 + 60
+
+
+def retry_stalled_jobs_once_stale(env, killed_at):
+    """Queue retry_stalled_jobs as soon as the killed worker's heartbeat is stale instead of
+    waiting up to a minute for its periodic run: the same task, run by the running worker. Its
+    cron schedule is the only thing not exercised here; the go-live test exercises procrastinate's
+    periodic deferral."""
+    from monographs.tasks import STALLED_AFTER_SECONDS
+
+    # The last heartbeat was at most 10 s before the kill; a little spare for clock steps.
+    time.sleep(max(0.0, killed_at + STALLED_AFTER_SECONDS + 2 - time.monotonic()))
+    manage(env, "shell", "-c", "from monographs import jobs; jobs._defer('retry_stalled_jobs', timestamp=0)")
+
 
 MAIL = """
 from django.db import transaction
@@ -304,6 +331,7 @@ def test_a_booklet_build_killed_mid_job_is_finished_by_another_worker(tmp_path):
             wait_for(lambda: job_statuses(url, "build_booklet") == ["doing"], 60, "the build never started")
             time.sleep(1)  # into the layout
             kill(first)
+            killed_at = time.monotonic()
         finally:
             stop(first)
         # Killed mid-build: nothing stored, and the job still says "doing" (no one left to say otherwise).
@@ -312,6 +340,7 @@ def test_a_booklet_build_killed_mid_job_is_finished_by_another_worker(tmp_path):
 
         second = start_worker(env, (tmp_path / "worker-2.log").open("w"))
         try:
+            retry_stalled_jobs_once_stale(env, killed_at)
             wait_for(
                 lambda: job_statuses(url, "build_booklet") == ["succeeded"],
                 STALLED_JOB_BACK_WITHIN,
@@ -341,6 +370,7 @@ def test_a_mail_killed_mid_send_is_delivered_once_with_its_message_id(queue_db, 
     try:
         assert sink.stalled.wait(60), "the worker never sent the mail"
         kill(first)  # while it waits for the server's "250 OK"
+        killed_at = time.monotonic()
     finally:
         stop(first)
         sink.stop()
@@ -354,6 +384,7 @@ def test_a_mail_killed_mid_send_is_delivered_once_with_its_message_id(queue_db, 
     sink = Sink(queue_db["smtp_port"]).start()
     second = start_worker(env, (tmp_path / "worker-2.log").open("w"))
     try:
+        retry_stalled_jobs_once_stale(env, killed_at)
 
         def delivered():
             return [m for _rcpt, m in sink.messages if m["Subject"] == subject]
