@@ -1,6 +1,7 @@
 """Answer 503 with a reason, not a bare 500, while the database is unreachable."""
 
 import datetime
+import json
 import logging
 
 from django.db import InterfaceError, OperationalError
@@ -18,10 +19,28 @@ MESSAGE = (
 DATABASE_ERRORS = (OperationalError, InterfaceError)
 
 
-def database_unavailable(exception):
+def _unavailable_body(request):
+    """The 503 in the format of the address asked: FHIR's OperationOutcome under /fhir/, the REST
+    API's documented error shape under /api/, plain text elsewhere. Built here, without the
+    domain app, because the database is down and nothing of it may be needed to say so."""
+    path = getattr(request, "path", "") or ""
+    english = MESSAGE.split(" / ")[0]
+    if path.startswith("/fhir/"):
+        outcome = {
+            "resourceType": "OperationOutcome",
+            "issue": [{"severity": "error", "code": "transient", "diagnostics": english}],
+        }
+        return json.dumps(outcome), "application/fhir+json; charset=utf-8"
+    if path.startswith("/api/"):
+        return json.dumps({"error": "unavailable", "detail": english}), "application/json"
+    return MESSAGE, "text/plain; charset=utf-8"
+
+
+def database_unavailable(exception, request=None):
     """The 503 with the reason and Retry-After, never stored by any cache."""
     logger.warning("database unavailable: %s", exception)
-    response = HttpResponse(MESSAGE, status=503, content_type="text/plain; charset=utf-8")
+    body, content_type = _unavailable_body(request)
+    response = HttpResponse(body, status=503, content_type=content_type)
     response["Retry-After"] = "5"
     add_never_cache_headers(response)
     return response
@@ -39,7 +58,7 @@ class DatabaseUnavailableMiddleware:
 
     def process_exception(self, request, exception):
         if isinstance(exception, DATABASE_ERRORS):
-            return database_unavailable(exception)
+            return database_unavailable(exception, request)
         return None
 
 
@@ -63,7 +82,7 @@ class DatabaseCheckedPageCacheMiddleware:
         try:
             return self.page_cache(request)
         except DATABASE_ERRORS as exception:
-            return database_unavailable(exception)
+            return database_unavailable(exception, request)
 
 
 class RejectNullCharactersMiddleware:

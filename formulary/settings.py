@@ -278,7 +278,9 @@ FORMULARY_REQUIRED_SECTIONS = [
 ADMIN_URL = env.str("ADMIN_URL", default="admin/")
 
 # --- Interoperability: read-only API, OpenAPI description, FHIR (issue 7) ---
-INSTALLED_APPS += ["rest_framework", "drf_spectacular"]
+# drf_spectacular_sidecar: Swagger UI's files as static files of the app, so the API page
+# (/api/v1/docs/) needs no internet and passes the strict CSP above (script-src 'self').
+INSTALLED_APPS += ["rest_framework", "drf_spectacular", "drf_spectacular_sidecar"]
 
 REST_FRAMEWORK = {
     # The API is public and read-only: no sessions, so no CSRF and no login.
@@ -316,6 +318,9 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
         name: f"monographs.vocabulary.{choices}"

@@ -6,9 +6,21 @@ appear. Parameters are checked before any query; bad ones give a 400 with the
 reason (see `errors`).
 """
 
+import base64
+import hashlib
+import re
+
+from csp.decorators import csp_update
+from django.conf import settings
 from django.core.paginator import EmptyPage, Paginator
+from django.http import HttpResponsePermanentRedirect, JsonResponse
+from django.template.loader import get_template
+from django.urls import Resolver404, resolve
+from django.utils.decorators import method_decorator
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -82,7 +94,56 @@ def _paginated(request, editions, params):
     return conditional.set_headers(response, etag=etag, last_modified=last_modified)
 
 
-class EntryListView(APIView):
+class ReadOnlyAPIView(APIView):
+    """GET and HEAD only. OPTIONS too is a 405 in the documented error shape: DRF would answer it
+    with its own metadata, which the API does not document."""
+
+    http_method_names = ["get", "head"]
+
+
+class SchemaView(SpectacularAPIView):
+    http_method_names = ["get", "head"]
+
+
+def _template_style_hash(name):
+    """The CSP hash of the one inline <style> of a template, so that only it is allowed."""
+    source = get_template(name).template.source
+    style = re.search(r"<style>(.*?)</style>", source, flags=re.DOTALL)
+    digest = hashlib.sha256(style.group(1).encode("utf-8")).digest() if style else b""
+    return f"'sha256-{base64.b64encode(digest).decode('ascii')}'"
+
+
+@method_decorator(csp_update({"style-src": [_template_style_hash("drf_spectacular/swagger_ui.html")]}), name="dispatch")
+class DocsView(SpectacularSwaggerSplitView):
+    """The human API page (Swagger UI), from the app's own static files (drf-spectacular-sidecar):
+    no internet needed. The split view loads its start-up script from this address (?script),
+    not inline, so the site's CSP (script-src 'self') stays as it is."""
+
+    http_method_names = ["get", "head"]
+    url_name = "api:schema"
+
+
+@csrf_exempt
+def not_found(request, path=""):
+    """Any other address under /api/: the documented JSON 404, not the site's HTML page.
+
+    Django's APPEND_SLASH cannot see a missing slash once this catch-all matches, so it is done
+    here: an address that exists with a slash is redirected there, as on the rest of the site."""
+    if settings.APPEND_SLASH and not request.path.endswith("/") and request.method in ("GET", "HEAD"):
+        try:
+            match = resolve(f"{request.path}/")
+        except Resolver404:
+            match = None
+        if match is not None and match.url_name != "not-found":
+            query = request.META.get("QUERY_STRING", "")
+            return HttpResponsePermanentRedirect(f"{request.path}/" + (f"?{query}" if query else ""))
+    return JsonResponse(
+        {"error": "not_found", "detail": f"Nothing at {request.path[:200]}; the API is described at /api/v1/schema/."},
+        status=404,
+    )
+
+
+class EntryListView(ReadOnlyAPIView):
     @extend_schema(
         operation_id="entries_list",
         summary="List published entries",
@@ -129,7 +190,7 @@ class EntryListView(APIView):
         return _paginated(request, editions, request.query_params)
 
 
-class SearchView(APIView):
+class SearchView(ReadOnlyAPIView):
     @extend_schema(
         operation_id="entries_search",
         summary="Search published entries",
@@ -147,7 +208,7 @@ class SearchView(APIView):
         return _paginated(request, editions, request.query_params)
 
 
-class EntryDetailView(APIView):
+class EntryDetailView(ReadOnlyAPIView):
     @extend_schema(
         operation_id="entries_retrieve",
         summary="One published entry with its sections, products and strengths",
