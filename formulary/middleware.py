@@ -19,21 +19,50 @@ MESSAGE = (
 DATABASE_ERRORS = (OperationalError, InterfaceError)
 
 
-def _unavailable_body(request):
-    """The 503 in the format of the address asked: FHIR's OperationOutcome under /fhir/, the REST
-    API's documented error shape under /api/, plain text elsewhere. Built here, without the
-    domain app, because the database is down and nothing of it may be needed to say so."""
+def error_in_format(request, *, text, api_code, fhir_code):
+    """(body, content type) of an error in the format of the address asked: FHIR's OperationOutcome
+    under /fhir/, the REST API's documented `{"error", "detail"}` under /api/, plain text elsewhere
+    (`text` is "English / Chinese"; the APIs are English). Built here, without the domain app:
+    these errors happen before any view, some while the database is down."""
     path = getattr(request, "path", "") or ""
-    english = MESSAGE.split(" / ")[0]
+    english = text.split(" / ")[0]
     if path.startswith("/fhir/"):
         outcome = {
             "resourceType": "OperationOutcome",
-            "issue": [{"severity": "error", "code": "transient", "diagnostics": english}],
+            "issue": [{"severity": "error", "code": fhir_code, "diagnostics": english}],
         }
         return json.dumps(outcome), "application/fhir+json; charset=utf-8"
     if path.startswith("/api/"):
-        return json.dumps({"error": "unavailable", "detail": english}), "application/json"
-    return MESSAGE, "text/plain; charset=utf-8"
+        return json.dumps({"error": api_code, "detail": english}), "application/json"
+    return text, "text/plain; charset=utf-8"
+
+
+def _unavailable_body(request):
+    return error_in_format(request, text=MESSAGE, api_code="unavailable", fhir_code="transient")
+
+
+class RequestUriLengthMiddleware:
+    """414 in the format of the address for an address longer than FORMULARY_MAX_REQUEST_URI
+    characters (path and query as sent). Below gunicorn's limit (8190 bytes, which it answers with
+    its own plain page) and nginx's (8 KB), so a client of the REST API or FHIR gets an error it
+    can read for any address the servers in front let through."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django.conf import settings
+
+        limit = settings.FORMULARY_MAX_REQUEST_URI
+        if len(request.get_full_path()) > limit:
+            body, content_type = error_in_format(
+                request,
+                text=f"The address is longer than {limit} characters. / 網址超過 {limit} 個字元。",
+                api_code="uri_too_long",
+                fhir_code="too-long",
+            )
+            return HttpResponse(body, status=414, content_type=content_type)
+        return self.get_response(request)
 
 
 def database_unavailable(exception, request=None):

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "formulary.middleware.RejectNullCharactersMiddleware",
+    "formulary.middleware.RequestUriLengthMiddleware",
     "formulary.middleware.AdminQueryChecksMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -308,6 +309,10 @@ def _rate(name, default):
 # Requests per client address, e.g. "600/minute"; empty or "off" turns throttling off.
 # Read on every request, so tests and deployments can change it.
 FORMULARY_API_THROTTLE_RATE = _rate("FORMULARY_API_THROTTLE_RATE", "1200/minute")
+# Longest address (path and query) the app answers; a longer one is a 414 in the format of the
+# address (FHIR, REST API, text). Keep it under gunicorn's --limit-request-line (8190) and nginx's
+# large_client_header_buffers (8k), which answer longer ones themselves (deploy/).
+FORMULARY_MAX_REQUEST_URI = env.int("FORMULARY_MAX_REQUEST_URI", default=8000)
 # Namespace of the code systems and identifier systems in FHIR output. Set it to
 # an address the hospital controls; it must be the same on every installation.
 FORMULARY_FHIR_SYSTEM_BASE = env.str("FORMULARY_FHIR_SYSTEM_BASE", default="https://formulary.invalid/fhir")

@@ -419,11 +419,16 @@ def check_plain(params, allowed=()):
             raise SearchError("Parameters must not contain null characters.")
 
 
-def parse(resource_type, params):
-    """The search in `params` (a QueryDict), or SearchError with the reason."""
+def parse(resource_type, params, *, lenient=False):
+    """The search in `params` (a QueryDict), or SearchError with the reason. Unknown parameters are
+    refused unless the client asked for leniency (`Prefer: handling=lenient`); then they are ignored."""
     check_format(params)
     table = {p.name: p for p in SEARCH_PARAMETERS[resource_type]}
     known = {*table, *RESULT_PARAMETERS}
+    if lenient:
+        params = params.copy()
+        for name in set(params) - known:
+            del params[name]
     for name, values in params.lists():
         if "\x00" in name or any("\x00" in value for value in values):
             raise SearchError("Search parameters must not contain null characters.")

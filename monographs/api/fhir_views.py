@@ -373,6 +373,11 @@ def _searchset(request, search, *, total, resources, newest):
     return bundle
 
 
+def _parse(resource_type, request):
+    prefer = request.headers.get("Prefer", "").replace(" ", "").lower()
+    return fhir_search.parse(resource_type, request.GET, lenient="handling=lenient" in prefer.split(","))
+
+
 def _search_etag(request, identities):
     """Weak: the same editions at the same address are the same answer, whatever its bundle id and
     timestamp (which differ on every response)."""
@@ -383,7 +388,7 @@ def _search_etag(request, identities):
 @fhir_endpoint
 def medication_knowledge_search(request):
     """Search published entries; without parameters, all of them, in generic-name order."""
-    search = fhir_search.parse("MedicationKnowledge", request.GET)
+    search = _parse("MedicationKnowledge", request)
     editions = fhir_search.filter_editions(search, selectors.live_editions()).order_by("generic_name", "entry_id")
     ids = list(editions.values_list("pk", flat=True))
 
@@ -401,7 +406,7 @@ def medication_knowledge_search(request):
 @fhir_endpoint
 def medication_search(request):
     """Search the strengths of published entries (one Medication each), in strength-id order."""
-    search = fhir_search.parse("Medication", request.GET)
+    search = _parse("Medication", request)
     items = [
         fhir_search.StrengthItem(edition, product, strength)
         for edition in fhir_search.candidate_editions(search, selectors.live_editions())
