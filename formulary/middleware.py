@@ -1,6 +1,7 @@
 """Answer 503 with a reason, not a bare 500, while the database is unreachable."""
 
 import datetime
+import json
 import logging
 
 from django.db import InterfaceError, OperationalError
@@ -18,10 +19,57 @@ MESSAGE = (
 DATABASE_ERRORS = (OperationalError, InterfaceError)
 
 
-def database_unavailable(exception):
+def error_in_format(request, *, text, api_code, fhir_code):
+    """(body, content type) of an error in the format of the address asked: FHIR's OperationOutcome
+    under /fhir/, the REST API's documented `{"error", "detail"}` under /api/, plain text elsewhere
+    (`text` is "English / Chinese"; the APIs are English). Built here, without the domain app:
+    these errors happen before any view, some while the database is down."""
+    path = getattr(request, "path", "") or ""
+    english = text.split(" / ")[0]
+    if path.startswith("/fhir/"):
+        outcome = {
+            "resourceType": "OperationOutcome",
+            "issue": [{"severity": "error", "code": fhir_code, "diagnostics": english}],
+        }
+        return json.dumps(outcome), "application/fhir+json; charset=utf-8"
+    if path.startswith("/api/"):
+        return json.dumps({"error": api_code, "detail": english}), "application/json"
+    return text, "text/plain; charset=utf-8"
+
+
+def _unavailable_body(request):
+    return error_in_format(request, text=MESSAGE, api_code="unavailable", fhir_code="transient")
+
+
+class RequestUriLengthMiddleware:
+    """414 in the format of the address for an address longer than FORMULARY_MAX_REQUEST_URI
+    characters (path and query as sent). Below gunicorn's limit (8190 bytes, which it answers with
+    its own plain page) and nginx's (8 KB), so a client of the REST API or FHIR gets an error it
+    can read for any address the servers in front let through."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django.conf import settings
+
+        limit = settings.FORMULARY_MAX_REQUEST_URI
+        if len(request.get_full_path()) > limit:
+            body, content_type = error_in_format(
+                request,
+                text=f"The address is longer than {limit} characters. / 網址超過 {limit} 個字元。",
+                api_code="uri_too_long",
+                fhir_code="too-long",
+            )
+            return HttpResponse(body, status=414, content_type=content_type)
+        return self.get_response(request)
+
+
+def database_unavailable(exception, request=None):
     """The 503 with the reason and Retry-After, never stored by any cache."""
     logger.warning("database unavailable: %s", exception)
-    response = HttpResponse(MESSAGE, status=503, content_type="text/plain; charset=utf-8")
+    body, content_type = _unavailable_body(request)
+    response = HttpResponse(body, status=503, content_type=content_type)
     response["Retry-After"] = "5"
     add_never_cache_headers(response)
     return response
@@ -39,7 +87,7 @@ class DatabaseUnavailableMiddleware:
 
     def process_exception(self, request, exception):
         if isinstance(exception, DATABASE_ERRORS):
-            return database_unavailable(exception)
+            return database_unavailable(exception, request)
         return None
 
 
@@ -63,7 +111,7 @@ class DatabaseCheckedPageCacheMiddleware:
         try:
             return self.page_cache(request)
         except DATABASE_ERRORS as exception:
-            return database_unavailable(exception)
+            return database_unavailable(exception, request)
 
 
 class RejectNullCharactersMiddleware:

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "formulary.middleware.RejectNullCharactersMiddleware",
+    "formulary.middleware.RequestUriLengthMiddleware",
     "formulary.middleware.AdminQueryChecksMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -354,7 +355,9 @@ FORMULARY_REQUIRED_SECTIONS = [
 ADMIN_URL = env.str("ADMIN_URL", default="admin/")
 
 # --- Interoperability: read-only API, OpenAPI description, FHIR (issue 7) ---
-INSTALLED_APPS += ["rest_framework", "drf_spectacular"]
+# drf_spectacular_sidecar: Swagger UI's files as static files of the app, so the API page
+# (/api/v1/docs/) needs no internet and passes the strict CSP above (script-src 'self').
+INSTALLED_APPS += ["rest_framework", "drf_spectacular", "drf_spectacular_sidecar"]
 
 REST_FRAMEWORK = {
     # The API is public and read-only: no sessions, so no CSRF and no login.
@@ -382,6 +385,10 @@ def _rate(name, default):
 # Requests per client address, e.g. "600/minute"; empty or "off" turns throttling off.
 # Read on every request, so tests and deployments can change it.
 FORMULARY_API_THROTTLE_RATE = _rate("FORMULARY_API_THROTTLE_RATE", "1200/minute")
+# Longest address (path and query) the app answers; a longer one is a 414 in the format of the
+# address (FHIR, REST API, text). Keep it under gunicorn's --limit-request-line (8190) and nginx's
+# large_client_header_buffers (8k), which answer longer ones themselves (deploy/).
+FORMULARY_MAX_REQUEST_URI = env.int("FORMULARY_MAX_REQUEST_URI", default=8000)
 # Namespace of the code systems and identifier systems in FHIR output. Set it to
 # an address the hospital controls; it must be the same on every installation.
 FORMULARY_FHIR_SYSTEM_BASE = env.str("FORMULARY_FHIR_SYSTEM_BASE", default="https://formulary.invalid/fhir")
@@ -392,6 +399,9 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
         name: f"monographs.vocabulary.{choices}"

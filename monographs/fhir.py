@@ -18,15 +18,21 @@ Mapping (see docs/api.md):
   Medication.manufacturer                   certificate holder (display only)
   Medication.extension                      HA formulary status and legal classification of the product
 
-Traditional Chinese (issue 14): a section's Chinese text is a second attachment of its
-DocumentReference with `language` "zh-Hant"; Chinese strings (the entry's and a product's
-Chinese name, the boxed warning, a section title) are the standard translation extension
-on the `_<element>` of the English string.
+Language: a resource is in its primary language, English (`Resource.language` "en"),
+whatever the request's Accept-Language says, so one `meta.versionId` always has one content.
+A section's Chinese text is a second attachment of its DocumentReference with `language`
+"zh-Hant"; Chinese strings (the entry's and a product's Chinese name, the boxed warning, a
+section title) are the standard translation extension on the `_<element>` of the English
+string.
+
+Time: `meta.lastUpdated` is when the edition went live (`Edition.published_at`), not its
+approval: a scheduled edition is new to readers when it goes live.
 """
 
 import base64
 import html
 from decimal import Decimal
+from functools import wraps
 
 from django.conf import settings
 from django.utils import translation
@@ -41,6 +47,10 @@ ORDERABLE_DRUG_FORM_SYSTEM = "http://terminology.hl7.org/CodeSystem/v3-orderable
 MONOGRAPH_TYPE_SYSTEM = "http://terminology.hl7.org/CodeSystem/medicationknowledge-monograph-type"
 TRANSLATION_EXTENSION = "http://hl7.org/fhir/StructureDefinition/translation"
 CHINESE = "zh-Hant"
+PRIMARY_LANGUAGE = "en"
+XHTML = "http://www.w3.org/1999/xhtml"
+# The subset tag of a resource shown with only some of its elements (_summary, _elements).
+SUBSETTED = {"system": "http://terminology.hl7.org/CodeSystem/v3-ObservationValue", "code": "SUBSETTED"}
 
 # Units of the vocabulary as UCUM codes; "unit" and "dose" have no UCUM code and go as text only.
 UCUM = {"mg": "mg", "g": "g", "mcg": "ug", "ng": "ng", "mL": "mL", "L": "L", "IU": "[IU]", "mmol": "mmol", "%": "%"}
@@ -50,6 +60,18 @@ UNIT_DOSE_FORMS = {
     DosageForm.TABLET: ("TAB", "tablet"),
     DosageForm.FILM_COATED_TABLET: ("FILMTAB", "film-coated tablet"),
 }
+
+
+def in_english(builder):
+    """Build with English labels whatever language the request activated: a FHIR resource has
+    one primary language, and Chinese goes only into translation extensions and attachments."""
+
+    @wraps(builder)
+    def wrapper(*args, **kwargs):
+        with translation.override(PRIMARY_LANGUAGE):
+            return builder(*args, **kwargs)
+
+    return wrapper
 
 
 def system(name):
@@ -86,6 +108,15 @@ def _unique(values):
     return list(dict.fromkeys(values))
 
 
+def _div(parts):
+    """A generated narrative in English, saying so (`lang` and `xml:lang`) for readers and screen readers."""
+    body = "".join(parts)
+    return {
+        "status": "generated",
+        "div": f'<div xmlns="{XHTML}" lang="{PRIMARY_LANGUAGE}" xml:lang="{PRIMARY_LANGUAGE}">{body}</div>',
+    }
+
+
 def _narrative(content):
     parts = [f"<h2>{html.escape(content['generic_name'])}</h2>"]
     for section in content.get("sections", []):
@@ -95,7 +126,7 @@ def _narrative(content):
             if paragraph.strip():
                 text = html.escape(paragraph.strip()).replace("\n", "<br/>")
                 parts.append(f"<p>{text}</p>")
-    return {"status": "generated", "div": f'<div xmlns="http://www.w3.org/1999/xhtml">{"".join(parts)}</div>'}
+    return _div(parts)
 
 
 def _translated(chinese):
@@ -155,6 +186,7 @@ def _section_document(section, edition):
     }
 
 
+@in_english
 def medication_knowledge(edition, *, base_url=""):
     """The FHIR R4 MedicationKnowledge of one published edition."""
     content = edition.content
@@ -196,6 +228,7 @@ def medication_knowledge(edition, *, base_url=""):
         "resourceType": "MedicationKnowledge",
         "id": str(edition.entry_id),
         "meta": _meta(edition),
+        "language": PRIMARY_LANGUAGE,
         "text": _narrative(content),
         "contained": [_section_document(s, edition) for s in sections],
         "code": code,
@@ -265,6 +298,23 @@ def _ratio(strength):
     return {"numerator": numerator, "denominator": denominator}
 
 
+def _medication_narrative(content, product, strength):
+    rows = [
+        ("Product", f"{product['name']} {_strength_text(strength)}"),
+        ("Active ingredient", f"{content['generic_name']} {strength_text(strength)}"),
+        ("Dosage form", choice_label(DosageForm, strength["dosage_form"])),
+        ("Route", choice_label(Route, strength["route"])),
+        ("Certificate holder", product["certificate_holder"]),
+        ("HA formulary status", choice_label(FormularyStatus, product["formulary_status"])),
+        ("Legal classification", choice_label(LegalClass, product["legal_classification"])),
+    ]
+    if strength.get("registration_number"):
+        rows.append(("Hong Kong registration number", strength["registration_number"]))
+    cells = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>" for k, v in rows)
+    return _div([f"<table>{cells}</table>"])
+
+
+@in_english
 def medication(edition, product, strength, *, base_url=""):
     """The FHIR R4 Medication of one strength of a product in a published edition."""
     content = edition.content
@@ -277,6 +327,8 @@ def medication(edition, product, strength, *, base_url=""):
         "resourceType": "Medication",
         "id": str(strength["id"]),
         "meta": _meta(edition),
+        "language": PRIMARY_LANGUAGE,
+        "text": _medication_narrative(content, product, strength),
         "extension": [
             {
                 "url": system("StructureDefinition/ha-formulary-status"),
@@ -300,7 +352,11 @@ def medication(edition, product, strength, *, base_url=""):
             {"system": system("sid/strength-id"), "value": str(strength["id"])},
         ],
         "code": _with_translation(
-            {"text": f"{product['name']} {_strength_text(strength)}"},
+            {
+                # The ATC code classifies the product too, so `Medication?code=` finds it as on MedicationKnowledge.
+                **({"coding": ingredient_code["coding"]} if "coding" in ingredient_code else {}),
+                "text": f"{product['name']} {_strength_text(strength)}",
+            },
             "text",
             f"{product['chinese_name']} {strength_text(strength)}" if product.get("chinese_name") else "",
         ),
@@ -320,23 +376,6 @@ def medication(edition, product, strength, *, base_url=""):
             },
         )
     return resource
-
-
-def searchset(resources, *, base_url, self_url):
-    return {
-        "resourceType": "Bundle",
-        "type": "searchset",
-        "total": len(resources),
-        "link": [{"relation": "self", "url": self_url}],
-        "entry": [
-            {
-                "fullUrl": f"{base_url}{r['resourceType']}/{r['id']}",
-                "resource": r,
-                "search": {"mode": "match"},
-            }
-            for r in resources
-        ],
-    }
 
 
 def operation_outcome(code, diagnostics, severity="error"):

@@ -155,6 +155,37 @@ def live_edition_for_key(*, entry_id=None, slug):
     return edition or live_editions().filter(slug=slug).first()
 
 
+def went_live_editions(entry_id):
+    """Every edition of the entry that went live at some time (FHIR's version history), newest
+    first, each with `went_live_at`: when it went live (the live one's `live_since`, else its
+    first publication event). A scheduled edition cancelled before its time never went live and
+    is not listed. An entry withdrawn later still has them: the caller tells withdrawn by
+    `live_edition_for_entry`."""
+    from django.db.models import F, OuterRef, Subquery
+    from django.db.models.functions import Coalesce
+
+    events = _publication_events().filter(entry_id=entry_id)
+    first_live = events.filter(edition=OuterRef("pk")).order_by("created_at").values("created_at")[:1]
+    return list(
+        Edition.objects.filter(entry_id=entry_id, pk__in=events.values("edition_id"))
+        .annotate(went_live_at=Coalesce(F("live_state__live_since"), Subquery(first_live)))
+        .order_by("-number")
+    )
+
+
+def entry_of_published_strength(strength_id):
+    """The entry id of the newest edition that went live with this strength in it, or None."""
+    return (
+        Edition.objects.filter(
+            pk__in=_publication_events().values("edition_id"),
+            content__products__contains=[{"strengths": [{"id": strength_id}]}],
+        )
+        .order_by("-approved_at")
+        .values_list("entry_id", flat=True)
+        .first()
+    )
+
+
 def live_editions_in_bulk(ids):
     """{id: edition} of those of `ids` that are live editions."""
     return live_editions().in_bulk(list(ids))

@@ -34,7 +34,7 @@ from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invar
 from hypothesis.strategies import booleans, integers, sampled_from
 from reversion.models import Version
 
-from monographs import booklet_store, public_cache, workflow, working_copy
+from monographs import booklet_store, public_cache, selectors, workflow, working_copy
 from monographs.models import AuditEvent, Edition, Entry, EntryState, RestoredRevision
 
 from .factories import edit, make_entry, make_user, one_product
@@ -314,7 +314,9 @@ class Publication(RuleBasedStateMachine):
         api = self._get(f"/api/v1/entries/{entry_id}/")
         fhir = self._get(f"/fhir/MedicationKnowledge/{entry_id}")
         if expected is None:
-            assert api.status_code == 404 and fhir.status_code == 404
+            # FHIR tells a withdrawn resource (410 Gone, it was public) from one never published (404).
+            was_public = bool(selectors.went_live_editions(entry_id))
+            assert api.status_code == 404 and fhir.status_code == (410 if was_public else 404)
         else:
             record = api.json()
             assert expected in str(record["sections"])

@@ -4,6 +4,7 @@ Clients get `{"error": <code>, "detail": <reason>}` (plus `parameter` for a bad
 query parameter), never an HTML page and never a 500 for bad input.
 """
 
+from django.http import Http404
 from rest_framework import status
 from rest_framework.exceptions import APIException, NotFound, Throttled
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -26,6 +27,12 @@ def exception_handler(exc, context):
         body = {"error": "bad_parameter", "parameter": exc.parameter, "detail": str(exc.detail)}
     elif isinstance(exc, NotFound):
         body = {"error": "not_found", "detail": str(exc.detail)}
+    elif isinstance(exc, Http404):
+        # DRF raises it for a `format` it has no renderer for (?format=api): JSON is the only one.
+        request = context.get("request")
+        asked = request is not None and "format" in request.query_params
+        detail = "Only JSON is served; leave out the format parameter." if asked else "Not found."
+        body = {"error": "not_found", "detail": detail}
     elif isinstance(exc, Throttled):
         body = {"error": "throttled", "detail": str(exc.detail), "retry_after": exc.wait and int(exc.wait + 0.999)}
     elif isinstance(exc, APIException):

@@ -1,25 +1,38 @@
-"""FHIR R4 read and search endpoints under /fhir/, answering application/fhir+json.
+"""FHIR R4 endpoints under /fhir/, answering application/fhir+json only.
 
-Only live editions are served: a draft, never-published or withdrawn entry
-(or one of its strengths) is a 404 with an OperationOutcome, like any
-unknown id. These are plain Django views because FHIR defines its own
-interface; the REST API's OpenAPI description does not cover them.
+Only editions that went live are served. A draft, never-published or unknown
+id is a 404; an entry (or strength) that was public and was withdrawn is 410
+Gone, FHIR's deleted resource, for read, vread and history alike. Every answer
+under /fhir/, errors included (404 for an unknown address, 405, 406, 429), is a
+FHIR resource; the database-down 503 comes from `formulary.middleware` in the
+same form. These are plain Django views because FHIR defines its own interface:
+the search parameters, and the CapabilityStatement that advertises them, come
+from the one table in `fhir_search`.
 """
 
+import hashlib
 import json
+import uuid
 from functools import wraps
 
-from django.http import HttpResponse
+from django.conf import settings
+from django.db.models import Max
+from django.http import HttpResponse, QueryDict
+from django.utils import timezone
+from django.utils.cache import get_conditional_response
+from django.utils.http import http_date
 from django.views.decorators.csrf import csrf_exempt
 
 from .. import fhir, selectors
-from ..search import MAX_QUERY_LENGTH
-from . import conditional, filters
+from . import fhir_search, filters
+from .conditional import CACHE_CONTROL
 from .throttling import ClientRateThrottle
 
-MAX_COUNT = 200
-JSON_FORMATS = {"json", "application/json", "application/fhir+json"}
 ALLOWED_METHODS = ("GET", "HEAD")
+# What an Accept header may ask for and get JSON; anything else (XML, Turtle, HTML alone) is a 406.
+ACCEPTABLE = {"application/fhir+json", "application/json", "application/json+fhir", "application/*", "*/*"}
+# Part of every ETag: a change of how resources are written must not keep old copies valid.
+REPRESENTATION = "2"
 
 
 def _response(body, status=200):
@@ -28,45 +41,36 @@ def _response(body, status=200):
     )
 
 
+def _outcome(status, code, diagnostics):
+    return _response(fhir.operation_outcome(code, diagnostics), status=status)
+
+
 def _base_url(request):
     return request.build_absolute_uri("/fhir/")
 
 
 def _not_found(what):
-    return _response(fhir.operation_outcome("not-found", f"No published {what}."), status=404)
+    return _outcome(404, "not-found", f"No published {what}.")
 
 
-def _bad_request(reason):
-    return _response(fhir.operation_outcome("invalid", reason), status=400)
+def _gone(what):
+    return _outcome(410, "deleted", f"{what} was withdrawn from the formulary and is no longer published.")
 
 
-def _with_conditional(request, edition, build):
-    etag = conditional.make_etag(request, edition.pk)
-    cached = conditional.not_modified(request, etag=etag, last_modified=edition.published_at)
-    if cached is not None:
-        return cached
-    return conditional.set_headers(_response(build()), etag=etag, last_modified=edition.published_at)
+def _accepts_json(request):
+    header = request.headers.get("Accept", "").strip()
+    if not header:
+        return True
+    for part in header.split(","):
+        media_type, *options = (piece.strip() for piece in part.split(";"))
+        if media_type.lower() in ACCEPTABLE and "q=0" not in [o.replace(" ", "") for o in options]:
+            return True
+    return False
 
 
-def _only(request, allowed):
-    allowed = {*allowed, "_format"}
-    unknown = sorted(set(request.GET) - allowed)
-    if unknown:
-        return _bad_request(f"Unknown search parameter {unknown[0]!r}; supported: {', '.join(sorted(allowed))}.")
-    # A repeated parameter means AND in FHIR; rather than answer with one of them ignored,
-    # refuse it, as the REST API does.
-    repeated = sorted(name for name, values in request.GET.lists() if len(values) > 1)
-    if repeated:
-        return _bad_request(f"Give {repeated[0]!r} at most once; repeated search parameters are not supported.")
-    if any("\x00" in value for _name, values in request.GET.lists() for value in values):
-        return _bad_request("Search parameters must not contain null characters.")
-    if request.GET.get("_format", "json") not in JSON_FORMATS:
-        return _bad_request("Only JSON is served: _format=json.")
-    return None
-
-
-def read_only(view):
-    """GET and HEAD only; any other method is a 405 OperationOutcome with an Allow header.
+def fhir_endpoint(view):
+    """GET and HEAD only (405 otherwise), JSON only (406 otherwise), the API's rate limit (429),
+    and a refused search a 400 OperationOutcome.
 
     csrf_exempt, because Django's CSRF check runs before the view and answered
     every write with its HTML 403 page, which no FHIR client can read. It is
@@ -78,112 +82,345 @@ def read_only(view):
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         if request.method not in ALLOWED_METHODS:
-            response = _response(
-                fhir.operation_outcome(
-                    "not-supported", f"{request.method[:20]} is not supported: this FHIR server is read-only."
-                ),
-                status=405,
+            response = _outcome(
+                405, "not-supported", f"{request.method[:20]} is not supported: this FHIR server is read-only."
             )
             response["Allow"] = ", ".join(ALLOWED_METHODS)
             return response
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
-
-def throttled(view):
-    """The REST API's rate limit (FORMULARY_API_THROTTLE_RATE), answered with an OperationOutcome."""
-
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
+        if not _accepts_json(request):
+            return _outcome(406, "not-supported", "Only JSON is served: Accept application/fhir+json.")
         throttle = ClientRateThrottle()
         if not throttle.allow_request(request, None):
             wait = int((throttle.wait() or 1) + 0.999)
-            response = _response(
-                fhir.operation_outcome("throttled", f"Too many requests; try again in {wait} seconds."), status=429
-            )
+            response = _outcome(429, "throttled", f"Too many requests; try again in {wait} seconds.")
             response["Retry-After"] = str(wait)
             return response
-        return view(request, *args, **kwargs)
+        try:
+            return view(request, *args, **kwargs)
+        except fhir_search.SearchError as error:
+            code = "invalid" if error.status == 400 else "not-supported"
+            return _outcome(error.status, code, str(error))
 
     return wrapper
 
 
-@read_only
-@throttled
-def medication_knowledge_read(request, pk):
-    if (error := _only(request, set())) is not None:
-        return error
-    edition = selectors.live_edition_for_entry(filters.as_id(pk)) if filters.as_id(pk) else None
-    if edition is None:
-        return _not_found(f"MedicationKnowledge with id {pk}")
-    return _with_conditional(request, edition, lambda: fhir.medication_knowledge(edition, base_url=_base_url(request)))
+# --- Caching ---
 
 
-@read_only
-@throttled
-def medication_read(request, pk):
-    if (error := _only(request, set())) is not None:
-        return error
-    found = selectors.live_strength(filters.as_id(pk)) if filters.as_id(pk) else None
-    if found is None:
-        return _not_found(f"Medication with id {pk}")
-    edition, product, strength = found
-    return _with_conditional(
-        request, edition, lambda: fhir.medication(edition, product, strength, base_url=_base_url(request))
+def _digest(*parts):
+    digest = hashlib.sha256()
+    for part in (REPRESENTATION, *parts):
+        digest.update(str(part).encode("utf-8"))
+        digest.update(b"\x00")
+    return digest.hexdigest()[:40]
+
+
+def _conditional(request, build, *, etag, last_modified=None):
+    """304 when the client's copy is current, else the built response; with the caching headers."""
+    timestamp = int(last_modified.timestamp()) if last_modified else None
+    response = get_conditional_response(request, etag=etag, last_modified=timestamp)
+    if response is None:
+        response = _response(build())
+    response["ETag"] = etag
+    if last_modified is not None:
+        response["Last-Modified"] = http_date(last_modified.timestamp())
+    response["Cache-Control"] = CACHE_CONTROL
+    return response
+
+
+def _version_etag(request, edition):
+    # FHIR's convention: the weak ETag of a resource carries its version id.
+    return f'W/"{edition.number}-{_digest(request.build_absolute_uri(), edition.pk)[:12]}"'
+
+
+def _read(request, edition, build):
+    return _conditional(request, build, etag=_version_etag(request, edition), last_modified=edition.published_at)
+
+
+# --- Capability ---
+
+
+@fhir_endpoint
+def metadata(request):
+    fhir_search.check_plain(request.GET, allowed=("mode",))
+    base = _base_url(request)
+    changed = selectors.formulary_last_changed()
+    statement = fhir_search.capability_statement(
+        base,
+        date=(changed or timezone.now()).isoformat(),
+        software_version=settings.SPECTACULAR_SETTINGS.get("VERSION", "1"),
     )
+    etag = f'W/"{_digest(base, "metadata", changed)}"'
+    return _conditional(request, lambda: statement, etag=etag)
 
 
-def _whole(request, name, default, low, high):
-    raw = request.GET.get(name)
-    if raw is None:
-        return default, None
-    if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:
-        return None, _bad_request(f"{name} must be a whole number from {low} to {high}.")
-    return int(raw), None
+@fhir_endpoint
+def search_parameter_read(request, pk):
+    fhir_search.check_plain(request.GET)
+    for resource_type, spec in fhir_search.own_parameters():
+        if fhir_search.search_parameter_id(resource_type, spec) == pk:
+            return _response(fhir_search.search_parameter(resource_type, spec, _base_url(request)))
+    return _not_found(f"SearchParameter with id {pk[:40]}")
 
 
-@read_only
-@throttled
-def medication_knowledge_search(request):
-    """Search by name (generic name or synonym, contains, case-insensitive); without name, all entries."""
-    if (error := _only(request, {"name", "_count", "_offset"})) is not None:
-        return error
-    count, error = _whole(request, "_count", MAX_COUNT, 1, MAX_COUNT)
+@fhir_endpoint
+def not_found(request, path=""):
+    """Any other address under /fhir/ (an unknown resource type, a trailing slash, /fhir/ itself)."""
+    return _outcome(404, "not-found", f"Nothing at /fhir/{path[:100]}; see /fhir/metadata for what is served.")
+
+
+# --- Reads, versions and history ---
+
+
+def _entry_id(pk):
+    return filters.as_id(pk)
+
+
+def _edition_numbered(editions, vid):
+    number = filters.as_id(vid)
+    return next((e for e in editions if e.number == number), None) if number else None
+
+
+@fhir_endpoint
+def medication_knowledge_read(request, pk):
+    fhir_search.check_plain(request.GET)
+    entry_id = _entry_id(pk)
+    edition = selectors.live_edition_for_entry(entry_id) if entry_id else None
+    if edition is None:
+        if entry_id and selectors.went_live_editions(entry_id):
+            return _gone(f"MedicationKnowledge/{entry_id}")
+        return _not_found(f"MedicationKnowledge with id {pk[:40]}")
+    return _read(request, edition, lambda: fhir.medication_knowledge(edition, base_url=_base_url(request)))
+
+
+def _knowledge_versions(pk):
+    """(editions that went live, or None) and the error response when there are none to serve."""
+    entry_id = _entry_id(pk)
+    editions = selectors.went_live_editions(entry_id) if entry_id else []
+    if not editions:
+        return None, _not_found(f"MedicationKnowledge with id {pk[:40]}")
+    if selectors.live_edition_for_entry(entry_id) is None:
+        return None, _gone(f"MedicationKnowledge/{entry_id}")
+    return editions, None
+
+
+@fhir_endpoint
+def medication_knowledge_vread(request, pk, vid):
+    fhir_search.check_plain(request.GET)
+    editions, error = _knowledge_versions(pk)
     if error is not None:
         return error
-    offset, error = _whole(request, "_offset", 0, 0, filters.MAX_ID)
+    edition = _edition_numbered(editions, vid)
+    if edition is None:
+        return _not_found(f"version {vid[:20]} of MedicationKnowledge/{pk}")
+    return _read(request, edition, lambda: fhir.medication_knowledge(edition, base_url=_base_url(request)))
+
+
+@fhir_endpoint
+def medication_knowledge_history(request, pk):
+    fhir_search.check_plain(request.GET)
+    editions, error = _knowledge_versions(pk)
     if error is not None:
         return error
-    editions = selectors.live_editions_filtered()
-    if "name" in request.GET:
-        name = request.GET["name"].strip()
-        if not name or len(name) > MAX_QUERY_LENGTH:
-            return _bad_request(f"name must be 1 to {MAX_QUERY_LENGTH} characters.")
-        editions = selectors.live_editions_containing(name)
     base = _base_url(request)
-    resources = [fhir.medication_knowledge(e, base_url=base) for e in editions[offset : offset + count]]
-    bundle = fhir.searchset(resources, base_url=base, self_url=request.build_absolute_uri())
-    bundle["total"] = total = editions.count()
-    if offset + count < total:
-        query = request.GET.copy()
-        query["_offset"] = str(offset + count)
-        bundle["link"].append(
-            {"relation": "next", "url": request.build_absolute_uri(f"{request.path}?{query.urlencode()}")}
+    versions = [(e, fhir.medication_knowledge(e, base_url=base)) for e in editions]
+    return _history(request, versions, editions)
+
+
+def _strength_in(edition, strength_id):
+    for product in edition.content.get("products", []):
+        for strength in product.get("strengths", []):
+            if strength.get("id") == strength_id:
+                return product, strength
+    return None
+
+
+@fhir_endpoint
+def medication_read(request, pk):
+    fhir_search.check_plain(request.GET)
+    strength_id = _entry_id(pk)
+    found = selectors.live_strength(strength_id) if strength_id else None
+    if found is None:
+        if strength_id and selectors.entry_of_published_strength(strength_id):
+            return _gone(f"Medication/{strength_id}")
+        return _not_found(f"Medication with id {pk[:40]}")
+    edition, product, strength = found
+    return _read(request, edition, lambda: fhir.medication(edition, product, strength, base_url=_base_url(request)))
+
+
+def _medication_versions(pk):
+    """[(edition, product, strength)] of every edition that went live with this strength, newest first."""
+    strength_id = _entry_id(pk)
+    entry_id = selectors.entry_of_published_strength(strength_id) if strength_id else None
+    if entry_id is None:
+        return None, _not_found(f"Medication with id {pk[:40]}")
+    if selectors.live_strength(strength_id) is None:
+        return None, _gone(f"Medication/{strength_id}")
+    versions = []
+    for edition in selectors.went_live_editions(entry_id):
+        found = _strength_in(edition, strength_id)
+        if found:
+            versions.append((edition, *found))
+    return versions, None
+
+
+@fhir_endpoint
+def medication_vread(request, pk, vid):
+    fhir_search.check_plain(request.GET)
+    versions, error = _medication_versions(pk)
+    if error is not None:
+        return error
+    number = filters.as_id(vid)
+    found = next(((e, p, s) for e, p, s in versions if e.number == number), None)
+    if found is None:
+        return _not_found(f"version {vid[:20]} of Medication/{pk}")
+    edition, product, strength = found
+    return _read(request, edition, lambda: fhir.medication(edition, product, strength, base_url=_base_url(request)))
+
+
+@fhir_endpoint
+def medication_history(request, pk):
+    fhir_search.check_plain(request.GET)
+    versions, error = _medication_versions(pk)
+    if error is not None:
+        return error
+    base = _base_url(request)
+    built = [(e, fhir.medication(e, p, s, base_url=base)) for e, p, s in versions]
+    return _history(request, built, [e for e, _p, _s in versions])
+
+
+def _history(request, versions, editions):
+    """A history Bundle, newest version first (FHIR's order)."""
+    base = _base_url(request)
+    oldest = editions[-1].number
+    entries = []
+    for edition, resource in versions:
+        url = f"{resource['resourceType']}/{resource['id']}"
+        first = edition.number == oldest
+        entries.append(
+            {
+                "fullUrl": f"{base}{url}",
+                "resource": resource,
+                "request": {"method": "POST" if first else "PUT", "url": url},
+                "response": {
+                    "status": "201 Created" if first else "200 OK",
+                    "etag": f'W/"{edition.number}"',
+                    "lastModified": edition.published_at.isoformat(),
+                },
+            }
         )
-    return _response(bundle)
+    now = timezone.now()
+    bundle = {
+        "resourceType": "Bundle",
+        "id": str(uuid.uuid4()),
+        "meta": {"lastUpdated": editions[0].published_at.isoformat()},
+        "type": "history",
+        "timestamp": now.isoformat(),
+        "total": len(entries),
+        "link": [{"relation": "self", "url": request.build_absolute_uri()}],
+        "entry": entries,
+    }
+    etag = f'W/"{_digest(request.build_absolute_uri(), *(e.pk for e in editions))}"'
+    return _conditional(request, lambda: bundle, etag=etag, last_modified=editions[0].published_at)
 
 
-@read_only
-@throttled
+# --- Search ---
+
+
+def _searchset(request, search, *, total, resources, newest):
+    """A searchset Bundle with paging links that keep every other parameter as given."""
+
+    def link(relation, offset):
+        query = QueryDict(mutable=True)
+        for name, values in request.GET.lists():
+            if name != "_offset":
+                query.setlist(name, values)
+        if offset:
+            query["_offset"] = str(offset)
+        return {"relation": relation, "url": request.build_absolute_uri(f"{request.path}?{query.urlencode()}")}
+
+    links = [{"relation": "self", "url": request.build_absolute_uri()}]
+    if not search.count_only and total:
+        count, offset = search.count, search.offset
+        last = (total - 1) // count * count
+        links.append(link("first", 0))
+        if offset > 0:
+            links.append(link("previous", max(offset - count, 0)))
+        if offset + count < total:
+            links.append(link("next", offset + count))
+        links.append(link("last", last))
+    now = timezone.now()
+    bundle = {
+        "resourceType": "Bundle",
+        "id": str(uuid.uuid4()),
+        "meta": {"lastUpdated": (newest or now).isoformat()},
+        "type": "searchset",
+        "timestamp": now.isoformat(),
+    }
+    if search.total != "none" or search.count_only:
+        bundle["total"] = total
+    bundle["link"] = links
+    if resources:
+        base = _base_url(request)
+        bundle["entry"] = [
+            {
+                "fullUrl": f"{base}{r['resourceType']}/{r['id']}",
+                "resource": fhir_search.subset(r, search),
+                "search": {"mode": "match"},
+            }
+            for r in resources
+        ]
+    return bundle
+
+
+def _parse(resource_type, request):
+    prefer = request.headers.get("Prefer", "").replace(" ", "").lower()
+    return fhir_search.parse(resource_type, request.GET, lenient="handling=lenient" in prefer.split(","))
+
+
+def _search_etag(request, identities):
+    """Weak: the same editions at the same address are the same answer, whatever its bundle id and
+    timestamp (which differ on every response)."""
+    query = sorted((name, value) for name, values in request.GET.lists() for value in values)
+    return f'W/"{_digest(request.path, query, request.get_host(), request.scheme, identities)}"'
+
+
+@fhir_endpoint
+def medication_knowledge_search(request):
+    """Search published entries; without parameters, all of them, in generic-name order."""
+    search = _parse("MedicationKnowledge", request)
+    editions = fhir_search.filter_editions(search, selectors.live_editions()).order_by("generic_name", "entry_id")
+    ids = list(editions.values_list("pk", flat=True))
+
+    def build():
+        page = [] if search.count_only else ids[search.offset : search.offset + search.count]
+        by_id = selectors.live_editions_in_bulk(page)
+        base = _base_url(request)
+        resources = [fhir.medication_knowledge(by_id[pk], base_url=base) for pk in page if pk in by_id]
+        newest = selectors.live_editions().filter(pk__in=ids).aggregate(newest=Max("live_state__live_since"))["newest"]
+        return _searchset(request, search, total=len(ids), resources=resources, newest=newest)
+
+    return _conditional(request, build, etag=_search_etag(request, ids))
+
+
+@fhir_endpoint
 def medication_search(request):
-    """Search Medications by HK registration number: ?identifier=HK-12345 (or system|HK-12345)."""
-    if (error := _only(request, {"identifier"})) is not None:
-        return error
-    identifier = request.GET.get("identifier", "").strip()
-    if not identifier:
-        return _bad_request("Give identifier, the Hong Kong registration number, e.g. identifier=HK-12345.")
-    value = identifier.rsplit("|", 1)[-1]
-    base = _base_url(request)
-    resources = [fhir.medication(e, p, s, base_url=base) for e, p, s in selectors.live_strengths_registered_as(value)]
-    return _response(fhir.searchset(resources, base_url=base, self_url=request.build_absolute_uri()))
+    """Search the strengths of published entries (one Medication each), in strength-id order."""
+    search = _parse("Medication", request)
+    items = [
+        fhir_search.StrengthItem(edition, product, strength)
+        for edition in fhir_search.candidate_editions(search, selectors.live_editions())
+        for product in edition.content.get("products", [])
+        for strength in product.get("strengths", [])
+    ]
+    found = sorted((i for i in items if fhir_search.matches(search, i)), key=lambda i: i.strength["id"])
+    identities = [(i.edition.pk, i.strength["id"]) for i in found]
+
+    def build():
+        page = [] if search.count_only else found[search.offset : search.offset + search.count]
+        base = _base_url(request)
+        resources = [fhir.medication(i.edition, i.product, i.strength, base_url=base) for i in page]
+        newest = max((i.edition.published_at for i in found), default=None)
+        return _searchset(request, search, total=len(found), resources=resources, newest=newest)
+
+    return _conditional(request, build, etag=_search_etag(request, identities))

@@ -17,6 +17,8 @@ from ..text_rules import MAX_ID, as_id  # noqa: F401  (the API's id parsing: the
 from ..vocabulary import FormularyStatus, LegalClass
 from .errors import BadParameter
 
+# A drug class is at most this long (Edition.drug_class); a longer one is a mistake, not a filter.
+MAX_DRUG_CLASS_LENGTH = 200
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
 
@@ -103,6 +105,8 @@ def list_filters(params):
     drug_class = params.get("drug_class")
     if drug_class is not None and not drug_class.strip():
         raise BadParameter("drug_class", "The drug class is empty.")
+    if drug_class is not None and len(drug_class) > MAX_DRUG_CLASS_LENGTH:
+        raise BadParameter("drug_class", f"A drug class has at most {MAX_DRUG_CLASS_LENGTH} characters.")
     return {
         "drug_class": drug_class.strip() if drug_class is not None else None,
         "formulary_status": _choice(params, "formulary_status", FormularyStatus),
