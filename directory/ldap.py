@@ -44,7 +44,7 @@ class DirectoryAccount:
 
 
 def enabled():
-    return bool(getattr(settings, "LDAP_SERVER_URI", None))
+    return bool(settings.LDAP_SERVER_URI)
 
 
 def _attributes():

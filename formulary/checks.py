@@ -83,7 +83,7 @@ def redis_is_configured(app_configs, **kwargs):
 @register(Tags.security, deploy=True)
 def directory_passwords_encrypted(app_configs, **kwargs):
     """Directory passwords must not cross the network in clear (directory sign-in)."""
-    clear = [uri for uri in getattr(settings, "LDAP_SERVER_URI", []) if uri.lower().startswith("ldap://")]
+    clear = [uri for uri in settings.LDAP_SERVER_URI if uri.lower().startswith("ldap://")]
     if clear and not settings.LDAP_START_TLS:
         return [
             Warning(
