@@ -260,7 +260,9 @@ def test_every_setting_is_declared_once_in_the_settings_and_listed_in_the_readme
     twice = sorted({name for name in declared if declared.count(name) > 1})
     assert not twice, twice
     app_code = "\n".join(
-        path.read_text() for folder in ("formulary", "monographs", "directory") for path in (ROOT / folder).rglob("*.py")
+        path.read_text()
+        for folder in ("formulary", "monographs", "directory")
+        for path in (ROOT / folder).rglob("*.py")
     )
     assert not re.findall(r'getattr\(settings, "[A-Z]', app_code)
     used = set(re.findall(r"\bsettings\.(FORMULARY_[A-Z0-9_]+)", app_code))
