@@ -74,8 +74,8 @@ def test_editor_from_home_search_to_submitted_in_three_loads_and_reviewer_approv
     entry, editor, reviewer = demo
     SHOTS.mkdir(exist_ok=True)
     page = open_as(browser, base_url, admin_login, editor, language)
+    clicks = Clicks(page)  # before the home opens, so the search's click counts too
     page.goto("/admin/")
-    clicks = Clicks(page)
     loads = PageLoads(page)
 
     # Search from the home by registration number: one match opens the edit screen.
