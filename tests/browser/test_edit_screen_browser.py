@@ -152,7 +152,10 @@ def test_editor_from_home_search_to_submitted_in_three_loads_and_reviewer_approv
     review.locator("button.decision-approve").click()
     expect(review.locator(".messagelist .success")).to_be_visible()
     assert loads.count <= 3, loads.count
-    print(f"[{language}] editor: {editor_loads} loads, {editor_clicks} clicks; reviewer: {loads.count} loads")
+    print(
+        f"[{language}] editor: {editor_loads} loads, {editor_clicks} clicks; reviewer: {loads.count} loads; "
+        f"edit screen folded: {height} px"
+    )
 
 
 @pytest.mark.parametrize("language", ["en", "zh-hant"])
