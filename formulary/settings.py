@@ -210,6 +210,8 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Asia/Hong_Kong"
 USE_I18N = True
 USE_TZ = True
+# Hong Kong dates ("2 Dec 2026 09:00" / "2026年12月2日 09:00") and ISO typed input, in both languages.
+FORMAT_MODULE_PATH = ["formulary.formats"]
 
 STATIC_URL = "static/"
 # Where collectstatic writes; a reverse proxy may serve the same directory (deploy/nginx/).

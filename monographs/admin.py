@@ -183,6 +183,11 @@ def translation_badge(status, english_changed_at=None):
     return format_html('<span class="translation-badge translation-{}">{}</span>', status, text)
 
 
+# The entry screen's inlines: django-nested-admin's stacked inline with each section and product
+# in a folded panel, and each strength headed with its product (templates/admin/monographs/entry/).
+PANEL_TEMPLATE = "admin/monographs/entry/panel_stacked.html"
+
+
 class TranslationCheckedMixin:
     """The "Chinese text checked" tick is a form field, not a model field: readers, who see
     every field read-only, are shown the status alone."""
@@ -215,6 +220,10 @@ class SectionInline(TranslationCheckedMixin, nested_admin.NestedStackedInline):
     readonly_fields = ["translation_shown"]
     ordering = ["position", "id"]
     classes = ["entry-sections"]
+    # Each section a folded panel, with its English and Chinese side by side (panel_stacked.html).
+    template = PANEL_TEMPLATE
+    panels = True
+    side_by_side = True
 
     def get_fields(self, request, obj=None):
         fields = super().get_fields(request, obj)
@@ -279,6 +288,12 @@ class StrengthInline(nested_admin.NestedStackedInline):
     fields = [tuple(STRENGTH_FIELDS[0:4]), tuple(STRENGTH_FIELDS[4:6]), STRENGTH_FIELDS[6], tuple(STRENGTH_FIELDS[7:9])]
     formfield_overrides = {models.DecimalField: {"widget": AmountInput}}
     classes = ["strengths"]
+    # Headed with the product's name: three "15 mg Capsule" blocks could not be told apart.
+    template = PANEL_TEMPLATE
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("product")
+
     # Shown to readers (who cannot change them) as people write amounts: 2.5, not 2.5000.
     amounts_shown = {"amount": "amount_shown", "per_amount": "per_amount_shown"}
 
@@ -318,6 +333,9 @@ class ProductInline(nested_admin.NestedStackedInline):
     ]
     inlines = [StrengthInline]
     classes = ["entry-products"]
+    # Each product a folded panel holding its strengths.
+    template = PANEL_TEMPLATE
+    panels = True
 
 
 class ChineseTranslationFilter(admin.SimpleListFilter):
@@ -509,7 +527,26 @@ class EntryAdmin(
     def response_change(self, request, obj):
         if "_saveandsubmit" in request.POST:
             return self._submit_after_save(request, obj)
+        if getattr(request.resolver_match, "url_name", "").endswith(("_revision", "_recover")):
+            # A restore lands on the entry at its submit step: one press submits what was restored.
+            self.message_user(
+                request,
+                _("Restored: this version is the draft now. Submit it for review below when it is ready."),
+                messages.SUCCESS,
+            )
+            return HttpResponseRedirect(reverse("admin:monographs_entry_change", args=[obj.pk]) + "#submit-step")
         return super().response_change(request, obj)
+
+    def revision_view(self, request, object_id, version_id, extra_context=None):
+        # Restoring offers "Save and submit" too: restored and submitted in one press.
+        state = working_copy.state_of(object_id) if as_id(object_id) is not None else None
+        extra_context = {
+            **(extra_context or {}),
+            "can_save_and_submit": state is not None
+            and self.has_submit_permission(request)
+            and workflow.can_edit(request.user, state.entry),
+        }
+        return self._submit_saved(request, super().revision_view(request, object_id, version_id, extra_context))
 
     def _submit_after_save(self, request, obj):
         request._saved_for_submission = obj

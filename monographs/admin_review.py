@@ -16,9 +16,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from . import selectors, views, workflow, working_copy
-from .diffing import ChangeSummary, change_summary, compare
+from .diffing import ChangeSummary, change_summary, compare, translation_texts
 from .forms import CompareForm, DecisionForm, ReviewDecisionForm, SubmitForm, WithdrawForm
-from .models import Edition
+from .models import Edition, Entry
 from .snapshots import has_chinese_text, listing_fields, snapshot_of_revision, translation_findings
 from .text_rules import as_id
 
@@ -27,11 +27,28 @@ def _local(moment):
     return formats.date_format(timezone.localtime(moment), "DATETIME_FORMAT")
 
 
+# The go-live time on the approve button, short: "4 Dec 09:00" / "12月4日 09:00".
+SHORT_WHEN = {"en": "j M H:i", "zh-hant": "n月j日 H:i"}
+
+
+def approve_label(go_live_at, waiting):
+    """What the approve button does, in its own words: when it goes live, or that it publishes now."""
+    if waiting is not None:
+        return _("Approve, replacing the waiting edition")
+    if go_live_at:
+        when = formats.date_format(
+            timezone.localtime(go_live_at), SHORT_WHEN.get(translation.get_language(), "j M H:i")
+        )
+        return _("Approve — goes live on %(when)s") % {"when": when}
+    return _("Approve and publish now")
+
+
 class ReviewAdminMixin:
     def get_urls(self):
         view = self.admin_site.admin_view
         return [
             path("review-queue/", view(self.review_queue_view), name="monographs_entry_review_queue"),
+            path("find/", view(self.find_view), name="monographs_entry_find"),
             path("<int:object_id>/review/", view(self.review_view), name="monographs_entry_review"),
             path("<int:object_id>/submit/", view(require_POST(self.submit_view)), name="monographs_entry_submit"),
             path("<int:object_id>/withdraw/", view(self.withdraw_view), name="monographs_entry_withdraw"),
@@ -141,6 +158,25 @@ class ReviewAdminMixin:
         }
         return TemplateResponse(request, "admin/monographs/entry/review_queue.html", context)
 
+    def find_view(self, request):
+        """The admin home's search box: one entry found opens its edit screen (the form's GET and
+        this redirect are one page load); several are listed, each with its edit screen."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        term = request.GET.get("q", "")
+        found = working_copy.find_entries(term)
+        if len(found) == 1:
+            return redirect("admin:monographs_entry_change", found[0].pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("Find an entry"),
+            "term": term,
+            "found": found,
+            "limit": working_copy.FIND_LIMIT,
+        }
+        return TemplateResponse(request, "admin/monographs/entry/find.html", context)
+
     def review_view(self, request, object_id):
         entry = self._entry(request, object_id)
         state = working_copy.review_state(entry)
@@ -179,8 +215,12 @@ class ReviewAdminMixin:
         previous = (live if against_live else waiting) or live or working_copy.last_live_edition(entry)
         content = snapshot_of_revision(revision, entry.pk)
         fields, sections, products = compare(previous.content if previous else None, content)
+        boxed_texts = translation_texts(
+            previous.content if previous else {}, content, fields, ("boxed_warning",), ("boxed_warning_zh",)
+        )
         may_approve, refusal = workflow.may_approve(request.user, entry, revision)
         translations = translation_findings(content)
+        typed_go_live = form.cleaned_data.get("go_live_at") if form.is_bound and hasattr(form, "cleaned_data") else None
         context = self._context(
             request,
             entry,
@@ -205,6 +245,11 @@ class ReviewAdminMixin:
             stale_translations=workflow.stale_translations(content),
             notes=working_copy.review_notes(entry, revision),
             preview_languages=settings.LANGUAGES,
+            approve_label=approve_label(typed_go_live, waiting),
+            boxed_warning_texts=boxed_texts,
+            boxed_warning_label=Entry._meta.get_field("boxed_warning").verbose_name,
+            approve_later_label=_("Approve — goes live on %(when)s") % {"when": "{when}"},
+            approve_now_label=_("Approve and publish now"),
         )
         return TemplateResponse(request, "admin/monographs/entry/review.html", context)
 
@@ -385,11 +430,11 @@ class ReviewAdminMixin:
             upcoming = selectors.PublishedEdition(
                 number=edition.number,
                 approved_at=now,
-                approved_by=_("(awaiting approval)"),
+                approved_by="",
                 changes=change_summary(live.content, content) if live else ChangeSummary(),
             )
             history = [upcoming, *(selectors.edition_history(live) if live else [])]
-            monograph = views.monograph_html(request, edition, history)
+            monograph = views.monograph_html(request, edition, history, preview=True)
             page = render_to_string(
                 "monographs/entry_detail.html", views.entry_page_context(request, edition, monograph), request=request
             )

@@ -6,11 +6,11 @@ so in its notes, so demo data can never be mistaken for Drug Office records.
 The Traditional Chinese text (seeds/lenalidomide.zh-hant.txt, imported as
 `import_monograph --language zh-hant` does) is a demonstration translation, and says so
 in its disclaimer section and the entry's internal notes. It leaves the mechanism
-section untranslated; with `outdated_translation` the interactions section's English is
-then changed, so the demo shows a missing and an outdated translation. `load_demo` asks
-for both; other callers (the tests' `lenalidomide`) get the English entry unless they ask
-(`chinese=True`): any edit of translated English makes its Chinese outdated, and
-approving that needs the reviewer's explicit tick.
+section untranslated, so the demo shows one missing translation and the rest current.
+`load_demo` asks for it; other callers (the tests' `lenalidomide`) get the English entry
+unless they ask (`chinese=True`): any edit of translated English makes its Chinese outdated,
+and approving that needs the reviewer's explicit tick. `outdated_translation` (tests only)
+then changes the interactions section's English, so its Chinese is outdated.
 """
 
 from decimal import Decimal

@@ -315,6 +315,8 @@ class Change:
     fields: list = field(default_factory=list)  # FieldChange: (field name, html diff) with label, before, after
     children: list = field(default_factory=list)
     text: str = ""  # a section's body as it stands, shown when it did not change
+    # Where the translation's status changed: both texts, before and after (`TranslationTexts`).
+    translation_texts: object = None
 
     @property
     def changed(self):
@@ -372,6 +374,36 @@ def _translation_change(old, new, status_of):
     return [FieldChange("chinese_translation", before.label, after.label)]
 
 
+@dataclass
+class TranslationTexts:
+    """The English and the Chinese of one translated text, before and after: what a reviewer reads
+    to judge a change of its status ("outdated → up to date" alone says nothing of the text)."""
+
+    english_before: str
+    english_after: str
+    chinese_before: str
+    chinese_after: str
+
+
+def _text_of(snapshot, *names):
+    return "\n\n".join(v for v in ((snapshot.get(name) or "").strip() for name in names) if v)
+
+
+def translation_texts(old, new, fields, english=("heading", "body"), chinese=("heading_zh", "body_zh")):
+    """Both texts, before and after, when `fields` hold a change of the translation's status, or
+    a change of either text of a part that has Chinese: a Chinese text vouched for against new
+    English (checked, or edited) is judged by reading both, whatever its status was before."""
+    if not old or not new:
+        return None
+    changed = {change.name for change in fields}
+    has_chinese = any((new.get(name) or "").strip() for name in chinese)
+    if "chinese_translation" not in changed and not (has_chinese and changed & {*english, *chinese}):
+        return None
+    return TranslationTexts(
+        _text_of(old, *english), _text_of(new, *english), _text_of(old, *chinese), _text_of(new, *chinese)
+    )
+
+
 def _status(old, new, fields, children=()):
     if old is None:
         return "added"
@@ -422,6 +454,7 @@ def compare(old, new):
                 status=_status(before, after, fields),
                 fields=fields,
                 text=(after or before).get("body") or "",
+                translation_texts=translation_texts(before, after, fields),
             )
         )
 

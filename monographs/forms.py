@@ -5,6 +5,7 @@ import datetime
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import formats, timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from reversion.models import Revision
 
@@ -89,7 +90,25 @@ class VersionedEntryForm(forms.ModelForm):
 
 
 CHECKED_LABEL = _("Chinese text checked against the current English")
-CHECKED_HELP = _("Tick after comparing the Chinese with the English as it is now; the outdated mark goes.")
+CHECKED_HELP = _("Open “Compare English and Chinese side by side” and read both, then tick: the outdated mark goes.")
+NOT_COMPARED = _(
+    "Not ticked: open “Compare English and Chinese side by side” for this text and read both before "
+    "ticking “Chinese text checked”."
+)
+
+
+def _compared_field():
+    # Set by the page's script when the side-by-side view of this text is opened. A usability
+    # guard, not a security control: it keeps a tick from being given without both texts shown.
+    return forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+
+def _refuse_unseen_tick(form, tick, compared):
+    """A "checked" tick arriving without the side-by-side view having been opened is refused."""
+    cleaned = form.cleaned_data
+    if cleaned.get(tick) and not cleaned.get(compared) and tick in form.fields:
+        form.add_error(tick, ValidationError(NOT_COMPARED, code="not_compared"))
+        cleaned[tick] = False
 
 
 class SectionForm(forms.ModelForm):
@@ -99,9 +118,11 @@ class SectionForm(forms.ModelForm):
     translates (`models._TracksTranslation`), in the entry's revision with the reason given."""
 
     translation_checked = forms.BooleanField(label=CHECKED_LABEL, required=False, help_text=CHECKED_HELP)
+    texts_compared = _compared_field()
 
     def clean(self):
         cleaned = super().clean()
+        _refuse_unseen_tick(self, "translation_checked", "texts_compared")
         self.instance.translation_checked = bool(cleaned.get("translation_checked"))
         return cleaned
 
@@ -111,9 +132,11 @@ class EntryForm(VersionedEntryForm):
     "checked" tick of the Chinese boxed warning."""
 
     boxed_warning_checked = forms.BooleanField(label=CHECKED_LABEL, required=False, help_text=CHECKED_HELP)
+    boxed_warning_compared = _compared_field()
 
     def clean(self):
         cleaned = super().clean()
+        _refuse_unseen_tick(self, "boxed_warning_checked", "boxed_warning_compared")
         self.instance.translation_checked = bool(cleaned.get("boxed_warning_checked"))
         return cleaned
 
@@ -216,14 +239,35 @@ class _TimeField(forms.DateTimeField):
         return super().to_python(value)
 
 
+# Typed as ISO, the same in every browser: Chrome's date-and-time picker shows the browser's
+# locale (12/02/2026 on an American-English browser), which a Hong Kong reader takes for 12 February.
+TIME_INPUT_EXAMPLE = "2026-12-04 09:00"
+
+
 def _future_time_field(label, help_text):
-    # A native date-and-time picker; the value is Hong Kong time (the site's time zone).
+    # The value is Hong Kong time (the site's time zone).
     return _TimeField(
         label=label,
         required=False,
-        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-        help_text=help_text,
+        input_formats=["%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M"],
+        widget=forms.DateTimeInput(
+            attrs={
+                "placeholder": TIME_INPUT_EXAMPLE,
+                "inputmode": "numeric",
+                "autocomplete": "off",
+                "size": 16,
+                "pattern": r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}",
+                "class": "iso-datetime",
+            },
+            format="%Y-%m-%d %H:%M",
+        ),
+        help_text=format_lazy(
+            "{} {}",
+            help_text,
+            format_lazy(
+                _("Year-month-day and 24-hour time, Hong Kong time: e.g. {example}."), example=TIME_INPUT_EXAMPLE
+            ),
+        ),
     )
 
 

@@ -128,10 +128,11 @@ def entry_cache_key(edition, language):
     return f"monographs:entry:{edition.pk}:{edition.approved_at.timestamp()}:{language}"
 
 
-def monograph_html(request, edition, history, *, bilingual_url=""):
+def monograph_html(request, edition, history, *, bilingual_url="", preview=False):
     """The monograph part of an entry page: `history` is `selectors.edition_history(edition)`
     (newest first: this edition, then the earlier ones). Shared with the staff preview, which
-    passes no `bilingual_url` (the both-languages view shows live editions only).
+    passes no `bilingual_url` (the both-languages view shows live editions only) and `preview`:
+    a banner says it is not published, and no approver or approval date is claimed.
 
     The text shown depends on the edition and the interface language only (a zh-Hant page shows
     the Chinese where the edition's translation is up to date), so it is cached under both."""
@@ -143,6 +144,7 @@ def monograph_html(request, edition, history, *, bilingual_url=""):
             "current": history[0],
             "earlier": history[1:],
             "bilingual_url": bilingual_url,
+            "preview": preview,
         },
         request=request,
     )

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from django.db.models import (
     BinaryField,
     BooleanField,
+    Case,
     CharField,
     Exists,
     ExpressionWrapper,
@@ -18,6 +19,7 @@ from django.db.models import (
     Q,
     TextField,
     Value,
+    When,
 )
 from django.db.models.functions import Replace
 from django.utils.translation import gettext_lazy as _
@@ -406,3 +408,29 @@ def translation_state(entry):
     if hasattr(entry, "zh_stale"):
         return entry.zh_stale, entry.zh_missing, entry.zh_translated
     return _python_translation_state(entry)
+
+
+FIND_LIMIT = 20
+
+
+def find_entries(term, limit=FIND_LIMIT):
+    """The admin home's search: working-copy entries by name (English or Chinese), synonym, product
+    (brand) name or a strength's registration number, names starting with the term first.
+    Bounded like the list's search: at most `limit` entries, and a term of up to 100 characters."""
+    term = " ".join((term or "").split())[:100]
+    if not term:
+        return []
+    matches = (
+        Q(generic_name__icontains=term)
+        | Q(chinese_name__icontains=term)
+        | Q(synonyms__icontains=term)
+        | Q(products__name__icontains=term)
+        | Q(products__chinese_name__icontains=term)
+        | Q(products__strengths__registration_number__iexact=term)
+    )
+    ids = Entry.objects.filter(matches).values("pk").distinct()
+    return list(
+        Entry.objects.filter(pk__in=ids)
+        .annotate(starts=Case(When(generic_name__istartswith=term, then=0), default=1))
+        .order_by("starts", "generic_name")[:limit]
+    )

@@ -673,7 +673,8 @@ def test_preview_renders_the_submitted_version_with_the_public_templates_in_both
     assert '<html lang="en"' in english.content.decode()
     # As on the public page: who approved (nobody yet), what this version changes, the history.
     text = _page_text(english.content.decode())
-    assert "Edition 2 of this monograph was approved on" in text and "(awaiting approval)" in text
+    assert "Not yet published — preview of version 2" in text
+    assert "Edition 2 of this monograph is awaiting approval" in text and "was approved on" not in text
     assert "Edition 1" in text
     chinese = client.get(preview, {"language": "zh-hant"}).content.decode()
     assert '<html lang="zh-Hant"' in chinese and "香港註冊產品" in chinese and "7 capsules" in chinese

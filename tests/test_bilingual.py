@@ -127,7 +127,24 @@ def test_changing_the_english_marks_only_that_chinese_stale_until_checked_and_th
     assert "Outdated: the English changed after this translation" in listing
 
     versions = Version.objects.get_for_object(translated).count()
-    save(client, translated, "Chinese storage text checked", storage__translation_checked="on")
+    # Ticked without both texts shown side by side: refused, nothing saved.
+    data = change_form_data(client.get(entry_url(translated)))
+    data[f"{row(data, 'storage')}-translation_checked"] = "on"
+    data["change_reason"] = "Ticked unseen"
+    refused = client.post(entry_url(translated), data)
+    assert refused.status_code == 200
+    assert "Compare English and Chinese side by side" in refused.context["first_error"][2]
+    assert section(translated, "storage").translation == TranslationStatus.STALE
+    assert Version.objects.get_for_object(translated).count() == versions
+
+    # The page's script sets the hidden field when the side-by-side view is opened.
+    save(
+        client,
+        translated,
+        "Chinese storage text checked",
+        storage__translation_checked="on",
+        storage__texts_compared="1",
+    )
 
     assert section(translated, "storage").translation == TranslationStatus.CURRENT
     assert section(translated, "storage").body_zh == "存放於攝氏25度以下。"
@@ -186,7 +203,11 @@ def test_the_boxed_warning_translation_goes_stale_and_is_checked_on_the_entry_fo
     assert Entry.objects.get(pk=aspirin.pk).boxed_warning_translation == TranslationStatus.STALE
     response = client.get(reverse("admin:monographs_entry_changelist"), {"chinese": "stale"})
     assert [e.generic_name for e in response.context["cl"].result_list] == ["Aspirin"]
-    save(client, aspirin, "Checked", boxed_warning_checked="on")
+    data = change_form_data(client.get(entry_url(aspirin)))
+    refused = client.post(entry_url(aspirin), {**data, "change_reason": "Unseen", "boxed_warning_checked": "on"})
+    assert refused.status_code == 200 and "boxed_warning_checked" in refused.context["adminform"].form.errors
+    assert Entry.objects.get(pk=aspirin.pk).boxed_warning_translation == TranslationStatus.STALE
+    save(client, aspirin, "Checked", boxed_warning_checked="on", boxed_warning_compared="1")
     assert Entry.objects.get(pk=aspirin.pk).boxed_warning_translation == TranslationStatus.CURRENT
 
 

@@ -55,6 +55,7 @@ def test_edit_and_submit_in_three_page_loads_then_review_preview_and_approve_in_
     loads = PageLoads(page)
     page.goto("/admin/monographs/entry/")
     page.get_by_role("link", name="Lenalidomide").click()
+    page.locator(".panels-open-all").click()  # every part is a folded panel
     storage = page.locator("textarea[name$='-body']").filter(has_text="structural integrity of the capsules")
     storage.fill(NEW_SENTENCE)
     strength_field(page, "HK-90101", "pack_size").fill("7 capsules")
@@ -109,6 +110,7 @@ def test_editing_a_field_and_pressing_submit_never_loses_the_edit(page, live_ser
     entry = load_lenalidomide()  # a draft: the separate submit form is offered
     admin_login(page, editor)
     page.goto(f"/admin/monographs/entry/{entry.pk}/change/")
+    page.locator(".panels-open-all").click()  # every part is a folded panel
     atc = page.get_by_role("textbox", name="ATC code")
     atc.fill("L04AX99")
 
@@ -134,6 +136,7 @@ def test_a_refused_save_scrolls_to_the_first_invalid_field_and_names_it(page, pe
     admin_login(page, editor)
     page.goto("/admin/monographs/entry/")
     page.get_by_role("link", name="Lenalidomide").click()
+    page.locator(".panels-open-all").click()  # every part is a folded panel
     page.get_by_role("textbox", name="ATC code").fill("L04AX99")
     page.get_by_role("button", name="Save and submit for review").click()
 

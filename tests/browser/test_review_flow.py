@@ -16,6 +16,7 @@ def edit_storage_and_submit(page, text, reason):
     """In the admin as an editor: change the storage section, save with a reason, submit."""
     page.goto("/admin/monographs/entry/")
     page.get_by_role("link", name="Lenalidomide").click()
+    page.locator(".panels-open-all").click()  # every part is a folded panel
     # The storage section: the seed's wording the first time, the previous edit's after that.
     storage = re.compile("structural integrity of the capsules|Store below")
     page.locator("textarea[name$='-body']").filter(has_text=storage).first.fill(text)
@@ -65,6 +66,7 @@ def test_edit_submit_approve_publish(page, browser, base_url, people, admin_logi
     admin_login(page, editor)
     page.goto("/admin/monographs/entry/")
     page.get_by_role("link", name="Lenalidomide").click()
+    page.locator(".panels-open-all").click()  # every part is a folded panel
     storage = page.locator("textarea[name$='-body']").filter(has_text="structural integrity of the capsules")
     storage.fill(NEW_TEXT)
     page.get_by_role("textbox", name="Reason for change").fill("Storage temperature from the new product information")

@@ -59,8 +59,10 @@ class Command(BaseCommand):
                     # Someone else's account, or one whose password was changed: leave it alone.
                     logins.append((username, role, None))
             # The editor writes the demo content, as in real use; the history credits them.
-            # With the demo Chinese translation, one part of it made outdated so the demo shows that state too.
-            entry = load_lenalidomide(user=User.objects.get(username="editor"), chinese=True, outdated_translation=True)
+            # With the demo Chinese translation: current except the one section it leaves untranslated.
+            # No outdated text: a demo that needs the "publish outdated" tick on every approval
+            # teaches reviewers to tick without reading.
+            entry = load_lenalidomide(user=User.objects.get(username="editor"), chinese=True)
             if not entry.editions.exists():
                 # Put the demo on the public pages the way any content gets there:
                 # an editor submits it and a different person, a reviewer, approves it.
@@ -70,8 +72,6 @@ class Command(BaseCommand):
                     revision=working_copy.submitted_revision(entry),
                     user=User.objects.get(username="reviewer"),
                     comment="Demo data, approved for the demo",
-                    # The demo shows an outdated translation on purpose (demo.load_chinese).
-                    accept_stale_translations=True,
                 )
                 self.stdout.write("Published the demo entry through the review workflow (editor → reviewer).")
 
