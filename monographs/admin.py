@@ -34,7 +34,7 @@ from .models import (
     TranslationStatus,
     format_amount,
 )
-from .snapshots import STRENGTH_FIELDS
+from .snapshots import EDITED_STRENGTH_FIELDS
 from .text_rules import as_id
 
 
@@ -275,7 +275,12 @@ class StrengthInline(nested_admin.NestedStackedInline):
     extra = 0
     is_sortable = False
     # The same fields, in the same order, as a strength in a snapshot and on the public page.
-    fields = [tuple(STRENGTH_FIELDS[0:4]), tuple(STRENGTH_FIELDS[4:6]), STRENGTH_FIELDS[6], tuple(STRENGTH_FIELDS[7:9])]
+    fields = [
+        tuple(EDITED_STRENGTH_FIELDS[0:4]),
+        tuple(EDITED_STRENGTH_FIELDS[4:6]),
+        EDITED_STRENGTH_FIELDS[6],
+        tuple(EDITED_STRENGTH_FIELDS[7:9]),
+    ]
     formfield_overrides = {models.DecimalField: {"widget": AmountInput}}
     classes = ["strengths"]
     # Shown to readers (who cannot change them) as people write amounts: 2.5, not 2.5000.

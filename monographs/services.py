@@ -89,7 +89,8 @@ def unique_class_slug(name, *, exclude_pk=None):
 def drug_class_for(value, *, chinese_name=""):
     """The DrugClass an import or an edit names: a DrugClass as it is, None for no name, else
     the class of that English name whatever its case and spacing, made (with `chinese_name`)
-    when there is none; a class without a Chinese name is given `chinese_name`. Runs inside
+    when there is none; a class without a Chinese name is given `chinese_name` unless another
+    class has it. Runs inside
     the caller's revision, which records the class with the entry that follows it."""
     if value is None or isinstance(value, DrugClass):
         return value
@@ -98,6 +99,10 @@ def drug_class_for(value, *, chinese_name=""):
         return None
     found = DrugClass.objects.filter(name__iexact=name).first()
     chinese_name = normalise_class_name(chinese_name)
+    if chinese_name and DrugClass.objects.filter(name_zh=chinese_name).exclude(pk=getattr(found, "pk", None)).exists():
+        # Another class has this Chinese name (a renamed class in a file from elsewhere): the
+        # table's names stand; an editor settles it in the admin.
+        chinese_name = ""
     if found is None:
         return _save(DrugClass(name=name, name_zh=chinese_name, slug=unique_class_slug(name)))
     if chinese_name and not found.name_zh:

@@ -61,6 +61,10 @@ STRENGTH_FIELDS = [
     "pack_unit",
     "registration_number",
 ]
+# What an editor types; the pack's count and unit are read from its text (`Strength.clean`), so
+# the admin, the export file and the reviewer's diff show the text only.
+DERIVED_STRENGTH_FIELDS = ("pack_count", "pack_unit")
+EDITED_STRENGTH_FIELDS = [name for name in STRENGTH_FIELDS if name not in DERIVED_STRENGTH_FIELDS]
 # The entry's class as it stood in the revision: both names and the slug of its page (an
 # edition made before classes were a table has only "drug_class", its English name).
 DRUG_CLASS_FIELDS = {"drug_class": "name", "drug_class_zh": "name_zh", "drug_class_slug": "slug"}

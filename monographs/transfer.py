@@ -34,7 +34,7 @@ from django.utils.translation import gettext
 
 from . import services, working_copy
 from .models import strength_identity
-from .snapshots import ENTRY_FIELDS, PRODUCT_FIELDS, SECTION_FIELDS, STRENGTH_FIELDS
+from .snapshots import EDITED_STRENGTH_FIELDS, ENTRY_FIELDS, PRODUCT_FIELDS, SECTION_FIELDS
 from .text_rules import describe, first_forbidden, line_and_column
 
 FORMAT = "hk-formulary-export"
@@ -61,7 +61,7 @@ ADDED_IN_VERSION_2 = {
 
 EXPORT_ENTRY_FIELDS = [*ENTRY_FIELDS, "drug_class_zh", "notes"]
 # A pack's count and unit are read from its text on import (`Strength.clean`), so only the text moves.
-TRANSFER_STRENGTH_FIELDS = [name for name in STRENGTH_FIELDS if name not in ("pack_count", "pack_unit")]
+TRANSFER_STRENGTH_FIELDS = EDITED_STRENGTH_FIELDS
 DECIMAL_FIELDS = {"amount", "per_amount"}
 NULLABLE_FIELDS = {"per_amount", "english_updated_at"}
 DATETIME_FIELDS = {"english_updated_at"}

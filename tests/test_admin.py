@@ -6,6 +6,7 @@ from django.urls import reverse
 from reversion.models import Version
 
 from monographs.models import Entry, Section, Strength, split_lines
+from monographs.services import drug_class_for
 
 from .admin_forms import change_form_data
 
@@ -23,7 +24,7 @@ def entry_url(entry, action="change"):
 def test_one_admin_save_makes_one_revision_with_the_whole_entry(admin_client_chief, superuser, lenalidomide):
     before = Version.objects.get_for_object(lenalidomide).count()
     data = change_form_data(admin_client_chief.get(entry_url(lenalidomide)))
-    data["drug_class"] = "Immunomodulator (thalidomide analogue)"
+    data["drug_class"] = str(drug_class_for("Immunomodulator (thalidomide analogue)").pk)
     data["change_reason"] = "Clarify drug class wording"
 
     response = admin_client_chief.post(entry_url(lenalidomide), data)
@@ -35,7 +36,9 @@ def test_one_admin_save_makes_one_revision_with_the_whole_entry(admin_client_chi
     assert revision.user == superuser
     assert revision.comment == "Clarify drug class wording"
     held = {(v.content_type.model, v.object_id) for v in revision.version_set.all()}
-    expected = {("entry", str(lenalidomide.pk))}
+    # The entry's revision holds the class it points to (its names are published with it).
+    lenalidomide.refresh_from_db()
+    expected = {("entry", str(lenalidomide.pk)), ("drugclass", str(lenalidomide.drug_class_id))}
     expected |= {("section", str(pk)) for pk in lenalidomide.sections.values_list("pk", flat=True)}
     expected |= {("product", str(pk)) for pk in lenalidomide.products.values_list("pk", flat=True)}
     expected |= {
@@ -43,13 +46,13 @@ def test_one_admin_save_makes_one_revision_with_the_whole_entry(admin_client_chi
         for pk in Strength.objects.filter(product__entry=lenalidomide).values_list("pk", flat=True)
     }
     assert held == expected
-    assert len(expected) == 1 + 11 + 3 + 18
+    assert len(expected) == 1 + 1 + 11 + 3 + 18
 
 
 def test_save_without_reason_is_refused_and_changes_nothing(admin_client_chief, lenalidomide):
     before = Version.objects.get_for_object(lenalidomide).count()
     data = change_form_data(admin_client_chief.get(entry_url(lenalidomide)))
-    data["drug_class"] = "Something else"
+    data["drug_class"] = str(drug_class_for("Something else").pk)
     data.pop("change_reason", None)
 
     response = admin_client_chief.post(entry_url(lenalidomide), data)
@@ -57,7 +60,7 @@ def test_save_without_reason_is_refused_and_changes_nothing(admin_client_chief, 
     assert response.status_code == 200
     assert "change_reason" in response.context["adminform"].form.errors
     lenalidomide.refresh_from_db()
-    assert lenalidomide.drug_class == "Immunomodulatory imide drug"
+    assert lenalidomide.drug_class.name == "Immunomodulatory imide drug"
     assert Version.objects.get_for_object(lenalidomide).count() == before
 
 

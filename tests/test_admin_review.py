@@ -12,6 +12,7 @@ from reversion.models import Version
 
 from monographs import outbox, workflow, working_copy
 from monographs.models import AuditEvent, Entry, EntryState, OutboxMail, Section, State, Strength
+from monographs.services import drug_class_for
 
 from .admin_forms import change_form_data
 from .job_queue import run_jobs
@@ -47,7 +48,8 @@ def save_entry_with(client, entry, *, storage=None, drug_class=None, reason="Edi
         index = next(i for i in range(20) if data.get(f"sections-{i}-kind") == "storage")
         data[f"sections-{index}-body"] = storage
     if drug_class is not None:
-        data["drug_class"] = drug_class
+        # The entry screen offers the drug classes as a choice; pick (or first make) this one.
+        data["drug_class"] = str(drug_class_for(drug_class).pk)
     data["change_reason"] = reason
     return client.post(entry_url(entry), data)
 
