@@ -186,6 +186,15 @@ class Booklet:
     drug_class: str
     stamp: object
     count: int
+    # The class's Chinese name, printed on the cover and header of a Chinese booklet.
+    drug_class_zh: str = ""
+
+    @property
+    def title(self):
+        """(the class's name in the interface language, whether it is English)."""
+        if _chinese() and self.drug_class_zh:
+            return self.drug_class_zh, False
+        return self.drug_class, True
 
 
 # --- Making the PDF --------------------------------------------------------------------

@@ -9,6 +9,7 @@ Migration 0021 holds a frozen copy of this reading for the packs stored before.
 import re
 from dataclasses import dataclass
 
+from django.utils import translation
 from django.utils.translation import get_language
 
 from .vocabulary import PackUnit
@@ -66,7 +67,8 @@ def parse_pack(text):
 
 def english_pack(count, unit):
     """'21 capsules', '1 vial': how the API and the English pages write a pack."""
-    label = str(PackUnit(unit).label) if unit in PackUnit.values else unit
+    with translation.override("en"):
+        label = str(PackUnit(unit).label) if unit in PackUnit.values else unit
     if count == 1:
         return f"1 {label}"
     plural = {"patch": "patches", "suppository": "suppositories"}.get(unit)

@@ -148,6 +148,12 @@ class LiveClass:
     count: int
 
 
+def live_class_chinese_name(name):
+    """The Chinese name the live editions give the class of English name `name` ("" if none)."""
+    rows = [row for row in live_drug_class_rows() if row.name.casefold() == (name or "").casefold()]
+    return rows[0].name_zh if rows else ""
+
+
 def live_drug_classes():
     """[(drug class, number of live entries)] in A–Z order whatever the case, blank classes left out."""
     return [(row.name, row.count) for row in live_drug_class_rows()]

@@ -239,3 +239,51 @@ def test_readers_see_amounts_without_trailing_zeros_too(client, reader, lenalido
     page = client.get(entry_url(lenalidomide)).content.decode()
     assert "<p>2.5</p>" in page
     assert "2.5000" not in page
+
+
+def test_editors_add_and_rename_drug_classes_with_a_reason_and_readers_cannot(client, editor, reader):
+    from monographs.models import DrugClass
+
+    add_url = reverse("admin:monographs_drugclass_add")
+    client.force_login(reader)
+    assert client.get(add_url).status_code == 403
+
+    client.force_login(editor)
+    refused = client.post(add_url, {"name": "Biguanide", "name_zh": "雙胍類藥物", "slug": "biguanide"})
+    assert refused.status_code == 200 and "change_reason" in refused.context["adminform"].form.errors
+    assert not DrugClass.objects.exists()
+
+    response = client.post(
+        add_url,
+        {"name": "Biguanide", "name_zh": "雙胍類藥物", "slug": "biguanide", "change_reason": "New class for metformin"},
+    )
+    assert response.status_code == 302
+    drug_class = DrugClass.objects.get()
+    versions = Version.objects.get_for_object(drug_class)
+    assert versions.count() == 1 and versions.first().revision.comment == "New class for metformin"
+    assert versions.first().revision.user == editor
+
+    # One class, one spelling: another case of the same name is refused with the rule's message.
+    twin = client.post(add_url, {"name": "BIGUANIDE", "name_zh": "", "slug": "biguanide-2", "change_reason": "Twin"})
+    assert twin.status_code == 200 and "already exists" in twin.content.decode()
+    assert DrugClass.objects.count() == 1
+
+    change_url = reverse("admin:monographs_drugclass_change", args=[drug_class.pk])
+    client.force_login(reader)
+    assert client.post(change_url, {"name": "X", "slug": "x", "change_reason": "no"}).status_code == 403
+    drug_class.refresh_from_db()
+    assert drug_class.name == "Biguanide"
+
+
+def test_the_database_refuses_a_class_name_differing_only_in_case_or_with_double_spaces(db):
+    from django.db import IntegrityError, transaction
+
+    from monographs.models import DrugClass
+
+    DrugClass.objects.create(name="Beta blocker", slug="beta-blocker")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        DrugClass.objects.create(name="BETA BLOCKER", slug="beta-blocker-2")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        DrugClass.objects.create(name="Beta  blocker", slug="beta-blocker-3")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        DrugClass.objects.create(name="Statin", slug="Statin")
