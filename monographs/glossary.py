@@ -101,6 +101,10 @@ class Misuse:
     where: str
 
 
+def _quoted(text, match):
+    return text[match.start() - 1 : match.start()] == "「" and text[match.end() : match.end() + 1] == "」"
+
+
 def misuses(texts, english=""):
     """Every rejected spelling in `texts` [(where, Chinese text)], given the entry's English
     (`english`, for terms that are wrong only in some entries), in text order."""
@@ -111,5 +115,7 @@ def misuses(texts, english=""):
                 continue
             for pattern in item.rejected:
                 for match in re.finditer(pattern, text or ""):
+                    if _quoted(text, match):
+                        continue  # 「亞胺」 names the word (as this glossary's own notes do); it is not a use
                     found.append(Misuse(term=item, found=match.group(0), where=where))
     return found

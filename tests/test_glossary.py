@@ -36,6 +36,11 @@ def test_the_check_flags_imine_for_an_imide_drug_and_names_the_right_term():
     assert "醯亞胺" in found[0].message and "「亞胺」" in found[0].message
 
 
+def test_a_term_named_in_quotes_is_a_mention_not_a_use():
+    assert glossary.misuses([("note", "「亞胺」是 imine")], english="imide") == []
+    assert [m.found for m in glossary.misuses([("note", "屬亞胺類")], english="imide")] == ["亞胺"]
+
+
 def test_imide_written_as_imide_passes_and_imine_in_an_imine_drug_passes():
     assert term_findings(content(sections=[section("來那度胺屬免疫調節醯亞胺類藥物。")])) == []
     imine = content(drug_class="Schiff base", sections=[section("本品含亞胺結構。", body="A Schiff base (an imine).")])
