@@ -205,7 +205,7 @@ def test_second_of_two_concurrent_saves_is_refused_and_keeps_its_input(client, l
     section = Section.objects.get(entry=lenalidomide, kind="storage")
     assert "Second editor" not in section.body
     lenalidomide.refresh_from_db()
-    assert lenalidomide.drug_class == "First editor's class"
+    assert lenalidomide.drug_class.name == "First editor's class"
 
     # Having seen the message, they merge and save again: now it is accepted.
     merged = change_form_data(response)
@@ -213,7 +213,7 @@ def test_second_of_two_concurrent_saves_is_refused_and_keeps_its_input(client, l
     merged["change_reason"] = "Merged"
     assert second.post(entry_url(lenalidomide), merged).status_code == 302
     lenalidomide.refresh_from_db()
-    assert lenalidomide.drug_class == "First editor's class"
+    assert lenalidomide.drug_class.name == "First editor's class"
     assert Section.objects.get(pk=section.pk).body == "Second editor's storage text"
 
 
@@ -678,7 +678,8 @@ def test_preview_renders_the_submitted_version_with_the_public_templates_in_both
     assert "Edition 2 of this monograph was approved on" in text and "(awaiting approval)" in text
     assert "Edition 1" in text
     chinese = client.get(preview, {"language": "zh-hant"}).content.decode()
-    assert '<html lang="zh-Hant"' in chinese and "香港註冊產品" in chinese and "7 capsules" in chinese
+    # The pack reads with its Chinese measure word (「7 粒」).
+    assert '<html lang="zh-Hant"' in chinese and "香港註冊產品" in chinese and "7 粒" in chinese
     # The public page still shows the live edition, not the submitted version.
     assert "7 capsules" not in client.get(f"/en/entries/{published_lenalidomide.slug}/").content.decode()
 
