@@ -331,6 +331,7 @@ _CONTENT_CHECK_DEFAULTS = {
     "unrendered_markup": "warning",  # a link, HTML, a heading or unbalanced ** shown as typed
     "boxed_warning": "warning",  # a safety flag without boxed warning text
     "chinese_translation": "warning",  # Chinese text made from older English, or missing beside other Chinese
+    "chinese_terms": "warning",  # a Chinese term the glossary rejects (monographs/glossary.py), e.g. 亞胺 for an imide
 }
 
 

@@ -25,6 +25,7 @@ from .forms import EntryForm, SectionForm, SubmitForm, VersionedEntryForm, first
 from .models import (
     AuditEvent,
     BuiltBooklet,
+    DrugClass,
     Edition,
     Entry,
     OutboxMail,
@@ -35,7 +36,7 @@ from .models import (
     TranslationStatus,
     format_amount,
 )
-from .snapshots import STRENGTH_FIELDS
+from .snapshots import EDITED_STRENGTH_FIELDS
 from .text_rules import as_id
 
 
@@ -285,7 +286,12 @@ class StrengthInline(nested_admin.NestedStackedInline):
     extra = 0
     is_sortable = False
     # The same fields, in the same order, as a strength in a snapshot and on the public page.
-    fields = [tuple(STRENGTH_FIELDS[0:4]), tuple(STRENGTH_FIELDS[4:6]), STRENGTH_FIELDS[6], tuple(STRENGTH_FIELDS[7:9])]
+    fields = [
+        tuple(EDITED_STRENGTH_FIELDS[0:4]),
+        tuple(EDITED_STRENGTH_FIELDS[4:6]),
+        EDITED_STRENGTH_FIELDS[6],
+        tuple(EDITED_STRENGTH_FIELDS[7:9]),
+    ]
     formfield_overrides = {models.DecimalField: {"widget": AmountInput}}
     classes = ["strengths"]
     # Headed with the product's name: three "15 mg Capsule" blocks could not be told apart.
@@ -650,6 +656,56 @@ class ProductAdmin(
 
     def delete_queryset(self, request, queryset):
         services.products_delete(products=queryset.select_related("entry"), user=request.user)
+
+
+class DrugClassForm(forms.ModelForm):
+    change_reason = forms.CharField(
+        label=_("Reason for change"),
+        max_length=500,
+        help_text=_("Recorded in the history with your name, e.g. 'Chinese name as the Drug Office lists it'."),
+        widget=forms.TextInput(attrs={"size": 80}),
+    )
+
+    class Meta:
+        model = DrugClass
+        fields = ["name", "name_zh", "slug"]
+
+
+@admin.register(DrugClass)
+class DrugClassAdmin(AsciiIdMixin, BoundedSearchMixin, VersionAdmin):
+    """Drug classes: changed by editors (the Editors role's permissions), each save one revision
+    with the editor's reason. Entries record their class in their own revisions, so a changed
+    name reaches a public page with that entry's next reviewed edition."""
+
+    form = DrugClassForm
+    list_display = ["name", "name_zh", "slug", "entry_count"]
+    search_fields = ["name", "name_zh", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+    history_latest_first = True
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(_entries=models.Count("entries"))
+
+    @admin.display(description=_("entries"), ordering="_entries")
+    def entry_count(self, obj):
+        return obj._entries
+
+    def save_model(self, request, obj, form, change):
+        request._change_reason = form.cleaned_data["change_reason"].strip()
+        super().save_model(request, obj, form, change)
+
+    # VersionAdmin writes its change message as the comment; the editor's reason is what counts.
+    def log_addition(self, request, obj, message):
+        entry = super().log_addition(request, obj, message)
+        if reversion.is_active():
+            reversion.set_comment(getattr(request, "_change_reason", ""))
+        return entry
+
+    def log_change(self, request, obj, message):
+        entry = super().log_change(request, obj, message)
+        if reversion.is_active():
+            reversion.set_comment(getattr(request, "_change_reason", ""))
+        return entry
 
 
 class ReadOnlyAdmin(AsciiIdMixin, admin.ModelAdmin):

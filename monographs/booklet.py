@@ -37,7 +37,8 @@ from django.template.loader import render_to_string
 from django.utils.text import slugify
 from django.utils.translation import get_language
 
-from . import snapshots
+from . import packs, snapshots
+from .models import TranslationStatus
 from .pdf_parts import exit_with_parent, render_part
 from .selectors import OTHER_INITIAL
 from .vocabulary import DosageForm, FormularyStatus, LegalClass, SafetyFlag, SaleRequirement
@@ -85,7 +86,8 @@ def strength_rows(content):
                     "strength": snapshots.strength_text(strength),
                     "form": snapshots.choice_label(DosageForm, strength.get("dosage_form")),
                     "appearance": strength.get("appearance") or "",
-                    "pack": strength.get("pack_size") or "",
+                    "pack": packs.pack_label(strength),
+                    "pack_is_text": packs.pack_is_english_text(strength),
                     "registration_number": strength.get("registration_number") or "",
                     "formulary_status": status,
                     "legal_class": legal,
@@ -95,20 +97,73 @@ def strength_rows(content):
     return rows
 
 
+def _chinese():
+    return (get_language() or "").lower().startswith("zh")
+
+
+def _boxed_warning(content):
+    """The boxed warning as the page shows it in the interface language: {text, lang, status,
+    english}; a Chinese booklet prints the Chinese where it is up to date, the Chinese with a
+    notice and the English where it is outdated, and the English, labelled, where it is missing."""
+    english = content.get("boxed_warning") or ""
+    if not english or not _chinese():
+        return {"text": english, "lang": "", "status": "", "english": ""}
+    status = snapshots.boxed_warning_translation(content)
+    if status == TranslationStatus.MISSING:
+        return {"text": english, "lang": "en", "status": str(status.value), "english": ""}
+    return {
+        "text": content.get("boxed_warning_zh") or "",
+        "lang": "",
+        "status": str(status.value),
+        "english": english if status == TranslationStatus.STALE else "",
+    }
+
+
+def _section(section):
+    """A section in the interface language, by the same rules as the boxed warning."""
+    if not _chinese():
+        return {"title": snapshots.section_title(section), "title_lang": "", "body": section.get("body", "")}
+    status = snapshots.section_translation(section)
+    heading = (section.get("heading_zh") or "").strip()
+    title, title_lang = heading, ""
+    if not heading:
+        title = snapshots.section_title(section)
+        title_lang = "en" if (section.get("heading") or "").strip() else ""
+    if status == TranslationStatus.MISSING:
+        return {
+            "title": title,
+            "title_lang": title_lang,
+            "body": section.get("body", ""),
+            "lang": "en",
+            "status": str(status.value),
+        }
+    return {
+        "title": title,
+        "title_lang": title_lang,
+        "body": section.get("body_zh", ""),
+        "lang": "",
+        "status": str(status.value),
+        "english": section.get("body", "") if status == TranslationStatus.STALE else "",
+    }
+
+
 def entry_context(edition):
-    """What the entry template needs from one live edition (its snapshot, read with `snapshots`)."""
+    """What the entry template needs from one live edition (its snapshot, read with `snapshots`),
+    in the interface language (see `_boxed_warning`)."""
     content = edition.content
+    drug_class, class_in_english = snapshots.drug_class_name(content)
     return {
         "anchor": f"entry-{edition.slug}",
         "generic_name": content.get("generic_name") or edition.generic_name,
         "chinese_name": content.get("chinese_name") or "",
-        "drug_class": content.get("drug_class") or "",
+        "drug_class": drug_class,
+        "drug_class_lang": "en" if class_in_english and _chinese() else "",
         "atc_code": content.get("atc_code") or "",
         "brand_names": snapshots.brand_names(content),
         "badges": [snapshots.choice_label(SafetyFlag, flag) for flag in snapshots.safety_flags(content)],
-        "boxed_warning": content.get("boxed_warning") or "",
+        "boxed_warning": _boxed_warning(content),
         "rows": strength_rows(content),
-        "sections": [{"title": snapshots.section_title(s), "body": s.get("body", "")} for s in content["sections"]],
+        "sections": [_section(s) for s in content["sections"]],
         "approved_at": edition.approved_at,
         "edition_number": edition.number,
         "initial": initial_of(content.get("generic_name") or edition.generic_name),
@@ -131,6 +186,15 @@ class Booklet:
     drug_class: str
     stamp: object
     count: int
+    # The class's Chinese name, printed on the cover and header of a Chinese booklet.
+    drug_class_zh: str = ""
+
+    @property
+    def title(self):
+        """(the class's name in the interface language, whether it is English)."""
+        if _chinese() and self.drug_class_zh:
+            return self.drug_class_zh, False
+        return self.drug_class, True
 
 
 # --- Making the PDF --------------------------------------------------------------------

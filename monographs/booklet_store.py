@@ -168,7 +168,12 @@ def build(drug_class, language, *, worker_count=None):
             selectors.live_editions_in_chunks(drug_class=drug_class or None, chunk_size=booklet.part_size())
         )
         booklet.write_booklet(
-            booklet.Booklet(drug_class=drug_class, stamp=stamp, count=len(contents)),
+            booklet.Booklet(
+                drug_class=drug_class,
+                stamp=stamp,
+                count=len(contents),
+                drug_class_zh=selectors.live_class_chinese_name(drug_class) if drug_class else "",
+            ),
             booklet.by_letter(chunks, booklet.part_size()),
             out,
             worker_count=worker_count,

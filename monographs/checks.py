@@ -24,6 +24,7 @@ from django.utils.html import strip_tags
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
+from . import glossary
 from .importing import LIST_ITEM, lines_introducing_no_list
 from .models import TranslationStatus
 from .rendering import render_body
@@ -43,6 +44,7 @@ REPEATED_PARAGRAPH = "repeated_paragraph"
 UNRENDERED_MARKUP = "unrendered_markup"
 BOXED_WARNING = "boxed_warning"
 CHINESE_TRANSLATION = "chinese_translation"
+CHINESE_TERMS = "chinese_terms"
 CODES = (
     EMPTY_SECTION,
     EMPTY_LIST,
@@ -52,6 +54,7 @@ CODES = (
     UNRENDERED_MARKUP,
     BOXED_WARNING,
     CHINESE_TRANSLATION,
+    CHINESE_TERMS,
 )
 
 # Shorter paragraphs ("None known.") may fairly stand under two headings.
@@ -271,6 +274,41 @@ def _chinese_translation(content):
             )
 
 
+def chinese_texts(content):
+    """[(where, text)] of every Chinese text of a snapshot, in page order."""
+    texts = [
+        ("", content.get("chinese_name") or ""),
+        ("", content.get("chinese_synonyms") or ""),
+        ("", content.get("drug_class_zh") or ""),
+        ("", content.get("boxed_warning_zh") or ""),
+    ]
+    texts += [(section_title(s), f"{s.get('heading_zh') or ''}\n{s.get('body_zh') or ''}") for s in _sections(content)]
+    texts += [(p.get("name") or "", p.get("chinese_name") or "") for p in content.get("products", [])]
+    return [(where, text) for where, text in texts if text.strip()]
+
+
+def english_text(content):
+    """The English a term's condition is read against: the names, the class and every section."""
+    parts = [content.get("generic_name") or "", content.get("drug_class") or "", content.get("boxed_warning") or ""]
+    parts += [f"{s.get('heading') or ''}\n{s.get('body') or ''}" for s in _sections(content)]
+    return "\n".join(parts)
+
+
+def _chinese_terms(content):
+    for misuse in glossary.misuses(chinese_texts(content), english_text(content)):
+        yield (
+            CHINESE_TERMS,
+            misuse.where,
+            _("「%(found)s」: write 「%(term)s」 (%(english)s). %(why)s")
+            % {
+                "found": misuse.found,
+                "term": misuse.term.chinese,
+                "english": misuse.term.english,
+                "why": misuse.term.why,
+            },
+        )
+
+
 CHECKS = [
     _safety_flags_without_boxed_warning,
     _required_sections,
@@ -280,4 +318,5 @@ CHECKS = [
     _repeated_paragraphs,
     _unregistered_strengths,
     _chinese_translation,
+    _chinese_terms,
 ]

@@ -18,9 +18,17 @@ from pathlib import Path
 
 from django.conf import settings
 
+from .glossary import term
 from .importing import decode_text
 from .models import Entry
-from .services import entry_import_text, entry_import_translation, entry_update, product_upsert, section_update
+from .services import (
+    drug_class_for,
+    entry_import_text,
+    entry_import_translation,
+    entry_update,
+    product_upsert,
+    section_update,
+)
 from .vocabulary import DosageForm, FormularyStatus, LegalClass, ProductKind, Route, SaleRequirement, Unit
 
 SEED_PATH = Path(settings.BASE_DIR) / "monographs" / "seeds" / "lenalidomide.txt"
@@ -29,7 +37,11 @@ DEMO_TRANSLATION_NOTE = (
     "DEMO DATA: the Traditional Chinese text is a demonstration translation, not checked by a pharmacist."
 )
 CHINESE_DEFAULTS = {
-    "boxed_warning_zh": "懷孕期間不可使用：本藥為沙利度胺類似物，可導致嚴重的先天缺陷。只可在懷孕預防計劃下供應。",
+    # Terms from the glossary, so the demo passes the "chinese_terms" check it is shown with.
+    "boxed_warning_zh": (
+        "懷孕期間不可使用：本藥為沙利度胺類似物，可導致嚴重的先天缺陷。"
+        f"只可在{term('pregnancy prevention programme')}下供應。"
+    ),
     # The Taiwan name of the same medicine.
     "chinese_synonyms": "雷利竇邁",
     "notes": DEMO_TRANSLATION_NOTE,
@@ -42,6 +54,7 @@ INTERACTIONS_UPDATE = (
 DEMO_NOTE = "DEMO DATA: registration numbers are invented demonstration values, not Drug Office records."
 STRENGTHS_MG = ["2.5", "5", "10", "15", "20", "25"]
 DRUG_CLASS = "Immunomodulatory imide drug"
+DRUG_CLASS_ZH = f"免疫調節{term('imide')}類藥物"
 # Filled in only where the entry has no value yet, so a pharmacist's edits stay.
 ENTRY_DEFAULTS = {
     "drug_class": DRUG_CLASS,
@@ -99,6 +112,8 @@ PRODUCTS = [
 
 def load_lenalidomide(*, user=None, chinese=False, outdated_translation=False):
     text = decode_text(SEED_PATH.read_bytes())
+    # The class with its Chinese name (kept if a pharmacist has given it another).
+    drug_class_for(DRUG_CLASS, chinese_name=DRUG_CLASS_ZH)
     entry = Entry.objects.filter(generic_name__iexact="Lenalidomide").first()
     if entry is None or not entry.sections.exists():
         result = entry_import_text(

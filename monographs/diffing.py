@@ -16,9 +16,9 @@ from django.utils.translation import gettext_lazy as _
 
 from .models import Entry, Product, Section, Strength
 from .snapshots import (
+    EDITED_STRENGTH_FIELDS,
     ENTRY_FIELDS,
     PRODUCT_FIELDS,
-    STRENGTH_FIELDS,
     boxed_warning_translation,
     choice_label,
     section_title,
@@ -464,7 +464,7 @@ def compare(old, new):
         for s_before, s_after in _pair(
             (before or {}).get("strengths", []), (after or {}).get("strengths", []), key=_strength_label
         ):
-            s_fields = _field_changes(s_before, s_after, STRENGTH_FIELDS, STRENGTH_CHOICES, Strength)
+            s_fields = _field_changes(s_before, s_after, EDITED_STRENGTH_FIELDS, STRENGTH_CHOICES, Strength)
             strengths.append(
                 Change(
                     label=_strength_label(s_after or s_before),

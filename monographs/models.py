@@ -19,21 +19,24 @@ from decimal import Decimal, InvalidOperation
 
 import reversion
 from django.conf import settings
-from django.core.validators import MaxLengthValidator, RegexValidator
+from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
-from django.db.models.functions import Coalesce, Length
+from django.db.models.functions import Coalesce, Length, Lower
 from django.db.models.lookups import LessThanOrEqual
 from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from .packs import MAX_COUNT as PACK_MAX_COUNT
+from .packs import parse_pack
 from .text_rules import FORBIDDEN_PATTERN, NO_CONTROL_CHARACTERS_MESSAGE, strip_controls, validate_text
 from .vocabulary import (
     DosageForm,
     FormularyStatus,
     LegalClass,
+    PackUnit,
     ProductKind,
     Route,
     SaleRequirement,
@@ -131,7 +134,6 @@ def strength_identity(values):
 ENTRY_TEXT_FIELDS = (
     "generic_name",
     "synonyms",
-    "drug_class",
     "notes",
     "chinese_name",
     "boxed_warning",
@@ -199,6 +201,93 @@ def translation_status(*, english, chinese, source):
     return TranslationStatus.CURRENT
 
 
+# A class name as people write it once: words parted by single spaces, nothing at either end
+# (so "Biguanide" and "Biguanide " cannot be two classes; case is compared by
+# `drug_class_name_unique`). \A and \Z mean the same in Python and PostgreSQL.
+CLASS_NAME_PATTERN = r"\A\S+( \S+)*\Z"
+CLASS_SLUG_PATTERN = r"\A[a-z0-9]+(-[a-z0-9]+)*\Z"
+CLASS_NAME_SPACING_MESSAGE = _("Write the class name without spaces at either end, line breaks or double spaces.")
+validate_class_name = RegexValidator(CLASS_NAME_PATTERN, CLASS_NAME_SPACING_MESSAGE, code="class_name_spacing")
+validate_class_slug = RegexValidator(
+    CLASS_SLUG_PATTERN,
+    _("Use lowercase letters, digits and single hyphens, e.g. biguanide or beta-blocker."),
+    code="class_slug",
+)
+PACK_COUNT_WITH_UNIT_MESSAGE = _("A pack count needs its unit, and a unit its count (1 to 99,999).")
+
+
+def normalise_class_name(name):
+    """A typed class name as stored: spaces collapsed and trimmed (case kept)."""
+    return " ".join((name or "").split())
+
+
+@reversion.register()
+class DrugClass(models.Model):
+    """A pharmacological class (English and Traditional Chinese name), which entries refer to,
+    so one class has one spelling on every page and in both languages.
+
+    Versioned by django-reversion; an entry's revision follows its class, so an edition
+    carries both names as they stood when it was reviewed (public pages read only that)."""
+
+    name = models.CharField(
+        _("name"),
+        max_length=200,
+        unique=True,
+        validators=[validate_text, validate_class_name],
+        help_text=_("English name, e.g. Immunomodulatory imide drug. Unique whatever its case."),
+    )
+    name_zh = models.CharField(
+        _("Chinese name"),
+        max_length=200,
+        blank=True,
+        validators=[validate_text, validate_class_name],
+        help_text=_("Traditional Chinese name, e.g. 免疫調節醯亞胺類藥物. Check it against the glossary."),
+    )
+    slug = models.SlugField(
+        _("slug"),
+        max_length=200,
+        unique=True,
+        validators=[validate_class_slug],
+        help_text=_("Web address part of the class page, e.g. immunomodulatory-imide-drug."),
+    )
+
+    class Meta:
+        ordering = [Lower("name")]
+        verbose_name = _("drug class")
+        verbose_name_plural = _("drug classes")
+        constraints = [
+            models.UniqueConstraint(
+                Lower("name"),
+                name="drug_class_name_unique",
+                violation_error_message=_("A drug class of this name already exists (whatever its case)."),
+            ),
+            models.UniqueConstraint(
+                fields=["name_zh"],
+                condition=~Q(name_zh=""),
+                name="drug_class_name_zh_unique",
+                violation_error_message=_("Another drug class already has this Chinese name."),
+            ),
+            models.CheckConstraint(
+                condition=Q(name__regex=CLASS_NAME_PATTERN) & (Q(name_zh="") | Q(name_zh__regex=CLASS_NAME_PATTERN)),
+                name="drug_class_name_spacing",
+                violation_error_message=CLASS_NAME_SPACING_MESSAGE,
+            ),
+            models.CheckConstraint(
+                condition=Q(slug__regex=CLASS_SLUG_PATTERN),
+                name="drug_class_slug_shape",
+                violation_error_message=validate_class_slug.message,
+            ),
+            _without_control_characters("drug_class", ("name", "name_zh")),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        self.name = normalise_class_name(self.name)
+        self.name_zh = normalise_class_name(self.name_zh)
+
+
 class _TracksTranslation:
     """Keeps `<prefix>_zh_source` true on every save through the model (admin, services,
     importer), using the values as loaded from the database, so no query is spent.
@@ -251,7 +340,7 @@ class _TracksTranslation:
         self.translation_as_recorded = False
 
 
-@reversion.register(follow=["sections", "products"])
+@reversion.register(follow=["sections", "products", "drug_class"])
 class Entry(_TracksTranslation, models.Model):
     """One formulary entry: an active ingredient or a fixed combination."""
 
@@ -274,12 +363,14 @@ class Entry(_TracksTranslation, models.Model):
         blank=True,
         help_text=_("Other names and spellings, one per line. Search finds the entry by these."),
     )
-    drug_class = models.CharField(
-        _("drug class"),
-        validators=[validate_text],
-        max_length=200,
+    drug_class = models.ForeignKey(
+        DrugClass,
+        on_delete=models.PROTECT,
+        null=True,
         blank=True,
-        help_text=_("Pharmacological class, e.g. immunomodulatory imide drug."),
+        related_name="entries",
+        verbose_name=_("drug class"),
+        help_text=_("Pharmacological class, e.g. immunomodulatory imide drug (drug classes are edited on their own)."),
     )
     atc_code = models.CharField(
         _("ATC code"),
@@ -660,7 +751,24 @@ class Strength(models.Model):
         max_length=100,
         blank=True,
         validators=[validate_text],
-        help_text=_("Pack as supplied, e.g. '21 capsules'."),
+        help_text=_(
+            "Pack as supplied, e.g. '21 capsules': read on save as a count and a unit (shown as 「21 粒」 in "
+            "Chinese); text that is not one count of one unit is kept and shown as typed."
+        ),
+    )
+    pack_count = models.PositiveIntegerField(
+        _("pack count"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(PACK_MAX_COUNT)],
+        help_text=_("How many units a pack holds, read from the pack size (21 in '21 capsules')."),
+    )
+    pack_unit = models.CharField(
+        _("pack unit"),
+        max_length=16,
+        choices=PackUnit.choices,
+        blank=True,
+        help_text=_("What the pack is counted in, read from the pack size (capsule in '21 capsules')."),
     )
     registration_number = models.CharField(
         _("HK registration number"),
@@ -711,11 +819,22 @@ class Strength(models.Model):
                 name="strength_unique_per_product",
                 violation_error_message=_("This product already has this strength in this dosage form."),
             ),
+            models.CheckConstraint(
+                condition=Q(pack_count__isnull=True, pack_unit="")
+                | Q(pack_count__gte=1, pack_count__lte=PACK_MAX_COUNT) & ~Q(pack_unit=""),
+                name="strength_pack_count_with_unit",
+                violation_error_message=PACK_COUNT_WITH_UNIT_MESSAGE,
+            ),
             _without_control_characters("strength", STRENGTH_TEXT_FIELDS),
         ]
 
     def __str__(self):
         return f"{self.display_strength} {self.get_dosage_form_display()}"
+
+    def clean(self):
+        # The text as typed is the editor's; the count and unit are what it says, read on every save.
+        pack = parse_pack(self.pack_size)
+        self.pack_count, self.pack_unit = (pack.count, pack.unit) if pack else (None, "")
 
     def identity(self):
         """See `strength_identity`."""
@@ -916,7 +1035,15 @@ class Edition(AppendOnlyModel):
         _("generic name"), max_length=200, help_text=_("Copied from the snapshot for listing.")
     )
     slug = models.SlugField(_("slug"), max_length=200, help_text=_("Copied from the snapshot for the public address."))
-    drug_class = models.CharField(_("drug class"), max_length=200, blank=True, help_text=_("Copied for browsing."))
+    drug_class = models.CharField(
+        _("drug class"), max_length=200, blank=True, help_text=_("English name of the class, copied for browsing.")
+    )
+    drug_class_zh = models.CharField(
+        _("drug class (Chinese)"), max_length=200, blank=True, help_text=_("Chinese name of the class, copied.")
+    )
+    drug_class_slug = models.SlugField(
+        _("drug class slug"), max_length=200, blank=True, help_text=_("The class page's address part, copied.")
+    )
     brand_names = models.JSONField(
         _("brand names"),
         default=list,

@@ -4,7 +4,7 @@ Kept as data so the migration that creates the groups and the tests that
 check them read one definition.
 """
 
-CONTENT_MODELS = ["entry", "section", "product", "strength"]
+CONTENT_MODELS = ["entry", "section", "product", "strength", "drugclass"]
 VIEW_ALL = [f"view_{m}" for m in [*CONTENT_MODELS, "entrystate", "edition", "auditevent"]]
 
 ROLES = {

@@ -122,23 +122,46 @@ def live_initials():
     return {c if "A" <= c <= "Z" else OTHER_INITIAL for c in firsts.distinct() if c}
 
 
-def live_drug_classes():
-    """[(drug class, number of live entries)] in A–Z order, blank classes left out."""
-    from django.db.models import Count
+def live_drug_class_rows():
+    """[LiveClass(slug, English name, Chinese name, number of live entries)], one per class page,
+    sorted by English name whatever its case; blank classes left out. Names are the editions'
+    (the class as each was reviewed); an edition made before classes had Chinese names has none."""
+    from django.db.models import Count, Max
+    from django.db.models.functions import Lower
 
     rows = (
         live_editions()
         .order_by()
-        .exclude(drug_class="")
-        .values("drug_class")
-        .annotate(n=Count("pk"))
-        .order_by("drug_class")
+        .exclude(drug_class_slug="")
+        .values("drug_class_slug")
+        .annotate(n=Count("pk"), name=Max("drug_class"), name_zh=Max("drug_class_zh"))
+        .order_by(Lower("name"), "drug_class_slug")
     )
-    return [(row["drug_class"], row["n"]) for row in rows]
+    return [LiveClass(row["drug_class_slug"], row["name"], row["name_zh"], row["n"]) for row in rows]
 
 
-def live_editions_in_class(drug_class):
-    return live_editions_by_name().filter(drug_class=drug_class)
+@dataclass(frozen=True)
+class LiveClass:
+    slug: str
+    name: str
+    name_zh: str
+    count: int
+
+
+def live_class_chinese_name(name):
+    """The Chinese name the live editions give the class of English name `name` ("" if none)."""
+    rows = [row for row in live_drug_class_rows() if row.name.casefold() == (name or "").casefold()]
+    return rows[0].name_zh if rows else ""
+
+
+def live_drug_classes():
+    """[(drug class, number of live entries)] in A–Z order whatever the case, blank classes left out."""
+    return [(row.name, row.count) for row in live_drug_class_rows()]
+
+
+def live_editions_in_class(slug):
+    """Live editions of the class whose page is `slug`, by name."""
+    return live_editions_by_name().filter(drug_class_slug=slug)
 
 
 # --- Look-ups for the API and FHIR. ---

@@ -15,7 +15,16 @@ from django.utils import translation
 from django.utils.text import Truncator, slugify
 
 from .importing import parse_monograph, parse_translation
-from .models import Entry, Product, Section, Strength, strength_identity, strength_text
+from .models import (
+    DrugClass,
+    Entry,
+    Product,
+    Section,
+    Strength,
+    normalise_class_name,
+    strength_identity,
+    strength_text,
+)
 
 
 @dataclass
@@ -69,6 +78,52 @@ def unique_slug(name, *, exclude_pk=None):
     return slug
 
 
+def unique_class_slug(name, *, exclude_pk=None):
+    base = slugify(name) or "class"
+    slug, n = base, 2
+    while DrugClass.objects.filter(slug=slug).exclude(pk=exclude_pk).exists():
+        slug, n = f"{base}-{n}", n + 1
+    return slug
+
+
+def drug_class_for(value, *, chinese_name=""):
+    """The DrugClass an import or an edit names: a DrugClass as it is, None for no name, else
+    the class of that English name whatever its case and spacing, made (with `chinese_name`)
+    when there is none; a class without a Chinese name is given `chinese_name` unless another
+    class has it. Runs inside
+    the caller's revision, which records the class with the entry that follows it."""
+    if value is None or isinstance(value, DrugClass):
+        return value
+    name = normalise_class_name(value)
+    if not name:
+        return None
+    found = DrugClass.objects.filter(name__iexact=name).first()
+    chinese_name = normalise_class_name(chinese_name)
+    if chinese_name and DrugClass.objects.filter(name_zh=chinese_name).exclude(pk=getattr(found, "pk", None)).exists():
+        # Another class has this Chinese name (a renamed class in a file from elsewhere): the
+        # table's names stand; an editor settles it in the admin.
+        chinese_name = ""
+    if found is None:
+        return _save(DrugClass(name=name, name_zh=chinese_name, slug=unique_class_slug(name)))
+    if chinese_name and not found.name_zh:
+        found.name_zh = chinese_name
+        _save(found)
+    return found
+
+
+def drug_class_save(*, drug_class, user=None, reason):
+    """Create or change a drug class in one revision with `reason` (what the admin does)."""
+    if not (reason or "").strip():
+        raise ValidationError("Give a reason for the change.")
+    with transaction.atomic(), reversion.create_revision():
+        if not drug_class.slug:
+            drug_class.slug = unique_class_slug(normalise_class_name(drug_class.name), exclude_pk=drug_class.pk)
+        _save(drug_class)
+        reversion.set_user(user)
+        reversion.set_comment(reason.strip())
+    return drug_class
+
+
 def entry_import_text(*, generic_name, text, user=None, reason="", drug_class=None):
     """Create or update an entry's monograph sections from plain text.
 
@@ -84,7 +139,7 @@ def entry_import_text(*, generic_name, text, user=None, reason="", drug_class=No
         if created:
             entry = Entry(generic_name=generic_name, slug=unique_slug(generic_name))
         if drug_class is not None:
-            entry.drug_class = drug_class
+            entry.drug_class = drug_class_for(drug_class)
         _save(entry)
         entry.sections.all().delete()
         for position, parsed_section in enumerate(parsed.sections, start=1):
@@ -241,6 +296,8 @@ def entry_update(*, entry, user=None, reason, **fields):
     if "generic_name" in fields:
         fields["generic_name"] = _clean_name(fields["generic_name"])
     with transaction.atomic():
+        if "drug_class" in fields:
+            fields["drug_class"] = drug_class_for(fields["drug_class"])
         locked = Entry.objects.select_for_update().get(pk=entry.pk)
         if not _assign(locked, fields):
             return entry
@@ -287,8 +344,10 @@ def entry_replace(*, data, user=None, reason):
         created = entry is None
         entry = entry or Entry()
         for attr, value in data.items():
-            if attr not in ("sections", "products"):
+            if attr not in ("sections", "products", "drug_class", "drug_class_zh"):
                 setattr(entry, attr, value)
+        if "drug_class" in data:
+            entry.drug_class = drug_class_for(data["drug_class"], chinese_name=data.get("drug_class_zh") or "")
         # A file that carries what each translation was made from (export format 3) keeps it:
         # a stale translation stays stale, a checked one checked.
         entry.translation_as_recorded = "boxed_warning_zh_source" in data

@@ -10,7 +10,7 @@ from decimal import Decimal
 from reversion.models import Revision
 
 from . import models
-from .models import Entry, Product, Section, Strength, split_lines
+from .models import DrugClass, Entry, Product, Section, Strength, split_lines
 from .vocabulary import FormularyStatus, LegalClass, SafetyFlag, SectionKind
 
 ENTRY_FIELDS = [
@@ -57,8 +57,17 @@ STRENGTH_FIELDS = [
     "route",
     "appearance",
     "pack_size",
+    "pack_count",
+    "pack_unit",
     "registration_number",
 ]
+# What an editor types; the pack's count and unit are read from its text (`Strength.clean`), so
+# the admin, the export file and the reviewer's diff show the text only.
+DERIVED_STRENGTH_FIELDS = ("pack_count", "pack_unit")
+EDITED_STRENGTH_FIELDS = [name for name in STRENGTH_FIELDS if name not in DERIVED_STRENGTH_FIELDS]
+# The entry's class as it stood in the revision: both names and the slug of its page (an
+# edition made before classes were a table has only "drug_class", its English name).
+DRUG_CLASS_FIELDS = {"drug_class": "name", "drug_class_zh": "name_zh", "drug_class_slug": "slug"}
 
 
 def _plain(value):
@@ -75,7 +84,7 @@ def _pick(field_dict, fields):
 
 def snapshot_of_revision(revision: Revision, entry_id):
     """Return the entry with its sections, products and strengths as in `revision`."""
-    by_model = {Entry: {}, Section: {}, Product: {}, Strength: {}}
+    by_model = {Entry: {}, Section: {}, Product: {}, Strength: {}, DrugClass: {}}
     for version in revision.version_set.select_related("content_type"):
         model = version.content_type.model_class()
         if model in by_model:
@@ -83,8 +92,17 @@ def snapshot_of_revision(revision: Revision, entry_id):
     entry = by_model[Entry].get(int(entry_id))
     if entry is None:
         raise LookupError(f"Revision {revision.pk} does not hold entry {entry_id}.")
+    class_id = entry.get("drug_class_id")
+    drug_class = by_model[DrugClass].get(class_id)
+    if class_id is not None and drug_class is None:
+        # A revision recorded before classes were versioned (migration 0021) holds only the id.
+        drug_class = DrugClass.objects.filter(pk=class_id).values("name", "name_zh", "slug").first()
     return snapshot_from_field_dicts(
-        entry_id, entry=entry, sections=by_model[Section], products=by_model[Product], strengths=by_model[Strength]
+        entry_id,
+        entry={**entry, "drug_class": drug_class},
+        sections=by_model[Section],
+        products=by_model[Product],
+        strengths=by_model[Strength],
     )
 
 
@@ -93,7 +111,8 @@ def snapshot_from_field_dicts(entry_id, *, entry, sections, products, strengths)
 
     `entry` is the entry's field dict; `sections`, `products` and `strengths` map
     primary keys to field dicts. Field dicts are shaped like `Version.field_dict`
-    (attribute names, so foreign keys are `entry_id` and `product_id`). Sections
+    (attribute names, so foreign keys are `entry_id` and `product_id`), except that the
+    entry's "drug_class" is the class's field dict (name, name_zh, slug) or None. Sections
     and products of other entries, and strengths of other products, are left out,
     so the rows of a whole revision can be passed as they are.
     """
@@ -120,7 +139,15 @@ def snapshot_from_field_dicts(entry_id, *, entry, sections, products, strengths)
         )
         product_rows.append({"id": pk, **_pick(fields, PRODUCT_FIELDS), "strengths": strength_rows})
     product_rows.sort(key=lambda p: (p["kind"], p["name"].lower(), p["id"]))
-    return {"id": entry_id, **_pick(entry, ENTRY_FIELDS), "sections": section_rows, "products": product_rows}
+    drug_class = entry.get("drug_class") or {}
+    classes = {key: drug_class.get(field) or "" for key, field in DRUG_CLASS_FIELDS.items()}
+    return {
+        "id": entry_id,
+        **_pick(entry, ENTRY_FIELDS),
+        **classes,
+        "sections": section_rows,
+        "products": product_rows,
+    }
 
 
 def listing_fields(content):
@@ -136,7 +163,9 @@ def listing_fields(content):
     return {
         "generic_name": content["generic_name"],
         "slug": content["slug"],
-        "drug_class": content["drug_class"],
+        "drug_class": content.get("drug_class") or "",
+        "drug_class_zh": content.get("drug_class_zh") or "",
+        "drug_class_slug": content.get("drug_class_slug") or class_slug(content.get("drug_class")),
         "brand_names": brand_names(content),
         "excerpt": Truncator(" ".join(opening.split())).words(30),
         "chinese_name": content.get("chinese_name") or "",
@@ -146,6 +175,26 @@ def listing_fields(content):
 
 
 # Reading a snapshot: one definition each, shared by the pages, the API, FHIR and the diff.
+
+
+def class_slug(name):
+    """The class page's address part for an edition made before classes had a slug of their
+    own: the rule migration 0021 gave each class."""
+    import re
+
+    return re.sub(r"[^a-z0-9]+", "-", (name or "").lower()).strip("-")
+
+
+def drug_class_name(content, language=None):
+    """(name, is_english) of a snapshot's class in `language` (default: the active one): the
+    Chinese name on a Chinese page when the edition has one, else the English."""
+    from django.utils.translation import get_language
+
+    language = language or get_language() or "en"
+    chinese = content.get("drug_class_zh") or ""
+    if language.lower().startswith("zh") and chinese:
+        return chinese, False
+    return content.get("drug_class") or "", True
 
 
 def choice_label(choices, value):

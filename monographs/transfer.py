@@ -34,7 +34,7 @@ from django.utils.translation import gettext
 
 from . import services, working_copy
 from .models import strength_identity
-from .snapshots import ENTRY_FIELDS, PRODUCT_FIELDS, SECTION_FIELDS, STRENGTH_FIELDS
+from .snapshots import EDITED_STRENGTH_FIELDS, ENTRY_FIELDS, PRODUCT_FIELDS, SECTION_FIELDS
 from .text_rules import describe, first_forbidden, line_and_column
 
 FORMAT = "hk-formulary-export"
@@ -42,8 +42,11 @@ FORMAT = "hk-formulary-export"
 # content (issue 14) with what each translation was made from (its `*_source` fingerprint and
 # the date the English last changed), so a translation that was stale stays stale when moved.
 # Older files still import, with the later fields empty (what an entry had before they existed).
-FORMAT_VERSION = 3
-READABLE_VERSIONS = {1, 2, 3}
+# Version 4 added the Chinese name of the entry's drug class ("drug_class" stays its English
+# name, the key by which an import finds or makes the class).
+FORMAT_VERSION = 4
+READABLE_VERSIONS = {1, 2, 3, 4}
+ADDED_IN_VERSION_4 = {"drug_class_zh": ""}
 ADDED_IN_VERSION_3 = {"chinese_synonyms": "", "boxed_warning_zh": "", "boxed_warning_zh_source": ""}
 SECTION_ADDED_IN_VERSION_3 = {"heading_zh": "", "body_zh": "", "zh_source": "", "english_updated_at": None}
 PRODUCT_ADDED_IN_VERSION_3 = {"chinese_name": ""}
@@ -56,7 +59,9 @@ ADDED_IN_VERSION_2 = {
     "boxed_warning": "",
 }
 
-EXPORT_ENTRY_FIELDS = [*ENTRY_FIELDS, "notes"]
+EXPORT_ENTRY_FIELDS = [*ENTRY_FIELDS, "drug_class_zh", "notes"]
+# A pack's count and unit are read from its text on import (`Strength.clean`), so only the text moves.
+TRANSFER_STRENGTH_FIELDS = EDITED_STRENGTH_FIELDS
 DECIMAL_FIELDS = {"amount", "per_amount"}
 NULLABLE_FIELDS = {"per_amount", "english_updated_at"}
 DATETIME_FIELDS = {"english_updated_at"}
@@ -103,7 +108,9 @@ def _product_sort_key(product):
 
 def entry_data(entry):
     """The working copy of one entry, in the export shape (comparable with a parsed import)."""
-    data = {name: getattr(entry, name) for name in EXPORT_ENTRY_FIELDS}
+    data = {name: getattr(entry, name) for name in EXPORT_ENTRY_FIELDS if not name.startswith("drug_class")}
+    data["drug_class"] = entry.drug_class.name if entry.drug_class else ""
+    data["drug_class_zh"] = entry.drug_class.name_zh if entry.drug_class else ""
     data["sections"] = [
         {
             name: _datetime_text(getattr(s, name)) if name in DATETIME_FIELDS else getattr(s, name)
@@ -115,7 +122,7 @@ def entry_data(entry):
     for product in entry.products.all():
         strengths = []
         for strength in product.strengths.all():
-            item = {name: getattr(strength, name) for name in STRENGTH_FIELDS}
+            item = {name: getattr(strength, name) for name in TRANSFER_STRENGTH_FIELDS}
             item.update(amount=_decimal_text(item["amount"]), per_amount=_decimal_text(item["per_amount"]))
             strengths.append(item)
         strengths.sort(key=_strength_sort_key)
@@ -218,6 +225,8 @@ def _parse_entry(raw, where, version=FORMAT_VERSION):
         raw = {**ADDED_IN_VERSION_2, **raw}
     if older:
         raw = {**ADDED_IN_VERSION_3, **raw}
+    if version < 4 and isinstance(raw, dict):
+        raw = {**ADDED_IN_VERSION_4, **raw}
     entry = _object(raw, where, [*EXPORT_ENTRY_FIELDS, "sections", "products"])
     entry["sections"] = [
         _object(
@@ -241,7 +250,7 @@ def _parse_entry(raw, where, version=FORMAT_VERSION):
         seen_products.add(key)
         strengths, seen_strengths = [], set()
         for j, raw_strength in enumerate(product["strengths"]):
-            strength = _object(raw_strength, f"{pwhere}.strengths[{j}]", STRENGTH_FIELDS)
+            strength = _object(raw_strength, f"{pwhere}.strengths[{j}]", TRANSFER_STRENGTH_FIELDS)
             skey = strength_identity(strength)
             if skey in seen_strengths:
                 raise TransferError(f"{pwhere}.strengths[{j}]: the same strength and dosage form appears twice.")

@@ -92,7 +92,12 @@ def class_slug(drug_class):
 
 
 def _drug_classes_with_slugs():
-    return [(name, class_slug(name), count) for name, count in selectors.live_drug_classes()]
+    """[(name in the page's language, slug, count)] of the class pages."""
+    chinese = (get_language() or "").lower() == "zh-hant"
+    return [
+        ((row.name_zh if chinese and row.name_zh else row.name), row.slug, row.count)
+        for row in selectors.live_drug_class_rows()
+    ]
 
 
 @public_cache.stamped
@@ -100,23 +105,28 @@ def drug_class_list(request):
     return render(request, "monographs/class_list.html", {"drug_classes": _drug_classes_with_slugs()})
 
 
-def _drug_class_named(slug):
-    names = [name for name, _count in selectors.live_drug_classes() if class_slug(name) == slug]
-    if not names:
+def _drug_class_row(slug):
+    rows = [row for row in selectors.live_drug_class_rows() if row.slug == slug]
+    if not rows:
         raise Http404("No published entry in this drug class.")
-    return names[0]
+    return rows[0]
+
+
+def _drug_class_named(slug):
+    return _drug_class_row(slug).name
 
 
 @public_cache.stamped
 def drug_class_detail(request, slug):
-    drug_class = _drug_class_named(slug)
+    row = _drug_class_row(slug)
+    chinese = (get_language() or "").lower() == "zh-hant"
     return render(
         request,
         "monographs/class_detail.html",
         {
-            "drug_class": drug_class,
+            "drug_class": row.name_zh if chinese and row.name_zh else row.name,
             "slug": slug,
-            "page_obj": _page(request, selectors.live_editions_in_class(drug_class)),
+            "page_obj": _page(request, selectors.live_editions_in_class(slug)),
         },
     )
 

@@ -112,3 +112,23 @@ class SafetyFlag(models.TextChoices):
     HIGH_ALERT = "high_alert", _("High-alert medication")
     CYTOTOXIC = "cytotoxic", _("Cytotoxic: handle as hazardous")
     DANGEROUS_DRUG = "dangerous_drug", _("Dangerous drug")
+
+
+class PackUnit(models.TextChoices):
+    """What a pack is counted in ("21 capsules": 21, capsule). The Chinese labels are the
+    measure words a Hong Kong dispensing label uses (21 粒, 5 支, 10 包); `packs.py`
+    reads them from the glossary's pack words."""
+
+    CAPSULE = "capsule", _("capsule")
+    TABLET = "tablet", _("tablet")
+    SACHET = "sachet", _("sachet")
+    VIAL = "vial", _("vial")
+    AMPOULE = "ampoule", _("ampoule")
+    SYRINGE = "syringe", _("pre-filled syringe")
+    PEN = "pen", _("pen")
+    BOTTLE = "bottle", _("bottle")
+    TUBE = "tube", _("tube")
+    INHALER = "inhaler", _("inhaler")
+    PATCH = "patch", _("patch")
+    SUPPOSITORY = "suppository", _("suppository")
+    DOSE = "dose", _("dose")

@@ -6,6 +6,7 @@ from django.urls import reverse
 from reversion.models import Version
 
 from monographs.models import Entry, Section, Strength, split_lines
+from monographs.services import drug_class_for
 
 from .admin_forms import change_form_data
 
@@ -23,7 +24,7 @@ def entry_url(entry, action="change"):
 def test_one_admin_save_makes_one_revision_with_the_whole_entry(admin_client_chief, superuser, lenalidomide):
     before = Version.objects.get_for_object(lenalidomide).count()
     data = change_form_data(admin_client_chief.get(entry_url(lenalidomide)))
-    data["drug_class"] = "Immunomodulator (thalidomide analogue)"
+    data["drug_class"] = str(drug_class_for("Immunomodulator (thalidomide analogue)").pk)
     data["change_reason"] = "Clarify drug class wording"
 
     response = admin_client_chief.post(entry_url(lenalidomide), data)
@@ -35,7 +36,9 @@ def test_one_admin_save_makes_one_revision_with_the_whole_entry(admin_client_chi
     assert revision.user == superuser
     assert revision.comment == "Clarify drug class wording"
     held = {(v.content_type.model, v.object_id) for v in revision.version_set.all()}
-    expected = {("entry", str(lenalidomide.pk))}
+    # The entry's revision holds the class it points to (its names are published with it).
+    lenalidomide.refresh_from_db()
+    expected = {("entry", str(lenalidomide.pk)), ("drugclass", str(lenalidomide.drug_class_id))}
     expected |= {("section", str(pk)) for pk in lenalidomide.sections.values_list("pk", flat=True)}
     expected |= {("product", str(pk)) for pk in lenalidomide.products.values_list("pk", flat=True)}
     expected |= {
@@ -43,13 +46,13 @@ def test_one_admin_save_makes_one_revision_with_the_whole_entry(admin_client_chi
         for pk in Strength.objects.filter(product__entry=lenalidomide).values_list("pk", flat=True)
     }
     assert held == expected
-    assert len(expected) == 1 + 11 + 3 + 18
+    assert len(expected) == 1 + 1 + 11 + 3 + 18
 
 
 def test_save_without_reason_is_refused_and_changes_nothing(admin_client_chief, lenalidomide):
     before = Version.objects.get_for_object(lenalidomide).count()
     data = change_form_data(admin_client_chief.get(entry_url(lenalidomide)))
-    data["drug_class"] = "Something else"
+    data["drug_class"] = str(drug_class_for("Something else").pk)
     data.pop("change_reason", None)
 
     response = admin_client_chief.post(entry_url(lenalidomide), data)
@@ -57,7 +60,7 @@ def test_save_without_reason_is_refused_and_changes_nothing(admin_client_chief, 
     assert response.status_code == 200
     assert "change_reason" in response.context["adminform"].form.errors
     lenalidomide.refresh_from_db()
-    assert lenalidomide.drug_class == "Immunomodulatory imide drug"
+    assert lenalidomide.drug_class.name == "Immunomodulatory imide drug"
     assert Version.objects.get_for_object(lenalidomide).count() == before
 
 
@@ -236,3 +239,51 @@ def test_readers_see_amounts_without_trailing_zeros_too(client, reader, lenalido
     page = client.get(entry_url(lenalidomide)).content.decode()
     assert "<p>2.5</p>" in page
     assert "2.5000" not in page
+
+
+def test_editors_add_and_rename_drug_classes_with_a_reason_and_readers_cannot(client, editor, reader):
+    from monographs.models import DrugClass
+
+    add_url = reverse("admin:monographs_drugclass_add")
+    client.force_login(reader)
+    assert client.get(add_url).status_code == 403
+
+    client.force_login(editor)
+    refused = client.post(add_url, {"name": "Biguanide", "name_zh": "雙胍類藥物", "slug": "biguanide"})
+    assert refused.status_code == 200 and "change_reason" in refused.context["adminform"].form.errors
+    assert not DrugClass.objects.exists()
+
+    response = client.post(
+        add_url,
+        {"name": "Biguanide", "name_zh": "雙胍類藥物", "slug": "biguanide", "change_reason": "New class for metformin"},
+    )
+    assert response.status_code == 302
+    drug_class = DrugClass.objects.get()
+    versions = Version.objects.get_for_object(drug_class)
+    assert versions.count() == 1 and versions.first().revision.comment == "New class for metformin"
+    assert versions.first().revision.user == editor
+
+    # One class, one spelling: another case of the same name is refused with the rule's message.
+    twin = client.post(add_url, {"name": "BIGUANIDE", "name_zh": "", "slug": "biguanide-2", "change_reason": "Twin"})
+    assert twin.status_code == 200 and "already exists" in twin.content.decode()
+    assert DrugClass.objects.count() == 1
+
+    change_url = reverse("admin:monographs_drugclass_change", args=[drug_class.pk])
+    client.force_login(reader)
+    assert client.post(change_url, {"name": "X", "slug": "x", "change_reason": "no"}).status_code == 403
+    drug_class.refresh_from_db()
+    assert drug_class.name == "Biguanide"
+
+
+def test_the_database_refuses_a_class_name_differing_only_in_case_or_with_double_spaces(db):
+    from django.db import IntegrityError, transaction
+
+    from monographs.models import DrugClass
+
+    DrugClass.objects.create(name="Beta blocker", slug="beta-blocker")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        DrugClass.objects.create(name="BETA BLOCKER", slug="beta-blocker-2")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        DrugClass.objects.create(name="Beta  blocker", slug="beta-blocker-3")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        DrugClass.objects.create(name="Statin", slug="Statin")

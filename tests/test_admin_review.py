@@ -12,6 +12,7 @@ from reversion.models import Version
 
 from monographs import outbox, workflow, working_copy
 from monographs.models import AuditEvent, Entry, EntryState, OutboxMail, Section, State, Strength
+from monographs.services import drug_class_for
 
 from .admin_forms import change_form_data
 from .job_queue import run_jobs
@@ -47,7 +48,8 @@ def save_entry_with(client, entry, *, storage=None, drug_class=None, reason="Edi
         index = next(i for i in range(20) if data.get(f"sections-{i}-kind") == "storage")
         data[f"sections-{index}-body"] = storage
     if drug_class is not None:
-        data["drug_class"] = drug_class
+        # The entry screen offers the drug classes as a choice; pick (or first make) this one.
+        data["drug_class"] = str(drug_class_for(drug_class).pk)
     data["change_reason"] = reason
     return client.post(entry_url(entry), data)
 
@@ -203,7 +205,7 @@ def test_second_of_two_concurrent_saves_is_refused_and_keeps_its_input(client, l
     section = Section.objects.get(entry=lenalidomide, kind="storage")
     assert "Second editor" not in section.body
     lenalidomide.refresh_from_db()
-    assert lenalidomide.drug_class == "First editor's class"
+    assert lenalidomide.drug_class.name == "First editor's class"
 
     # Having seen the message, they merge and save again: now it is accepted.
     merged = change_form_data(response)
@@ -211,7 +213,7 @@ def test_second_of_two_concurrent_saves_is_refused_and_keeps_its_input(client, l
     merged["change_reason"] = "Merged"
     assert second.post(entry_url(lenalidomide), merged).status_code == 302
     lenalidomide.refresh_from_db()
-    assert lenalidomide.drug_class == "First editor's class"
+    assert lenalidomide.drug_class.name == "First editor's class"
     assert Section.objects.get(pk=section.pk).body == "Second editor's storage text"
 
 
@@ -677,7 +679,8 @@ def test_preview_renders_the_submitted_version_with_the_public_templates_in_both
     assert "Edition 2 of this monograph is awaiting approval" in text and "was approved on" not in text
     assert "Edition 1" in text
     chinese = client.get(preview, {"language": "zh-hant"}).content.decode()
-    assert '<html lang="zh-Hant"' in chinese and "香港註冊產品" in chinese and "7 capsules" in chinese
+    # The pack reads with its Chinese measure word (「7 粒」).
+    assert '<html lang="zh-Hant"' in chinese and "香港註冊產品" in chinese and "7 粒" in chinese
     # The public page still shows the live edition, not the submitted version.
     assert "7 capsules" not in client.get(f"/en/entries/{published_lenalidomide.slug}/").content.decode()
 

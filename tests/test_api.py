@@ -16,7 +16,7 @@ from django.utils.http import http_date
 
 from monographs import services, workflow
 from monographs.api.urls import api_patterns
-from monographs.models import Edition, Section
+from monographs.models import DrugClass, Edition, Section
 from monographs.services import product_upsert
 
 from .factories import make_entry, one_product, publish
@@ -98,7 +98,7 @@ def test_a_draft_edit_of_a_published_entry_is_not_served(client, formulary, edit
     with reversion.create_revision():
         section.body = "UNREVIEWED DRAFT TEXT"
         section.save()
-        entry.drug_class = "Draft class"
+        entry.drug_class = DrugClass.objects.create(name="Draft class", slug="draft-class")
         entry.save()
         reversion.set_comment("draft edit")
     product_upsert(

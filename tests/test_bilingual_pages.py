@@ -110,7 +110,8 @@ def test_zh_page_header_has_chinese_warning_synonyms_and_product_names(client, l
     assert '<h1 id="entry-title" lang="en">Lenalidomide</h1>' in header
     assert "懷孕期間不可使用。" in header and "Do not use in pregnancy." not in header
     assert "雷那度胺、來那度胺膠囊" in header
-    assert 'Revlimid <span class="product-zh" lang="zh-Hant">瑞復美</span>' in header
+    # The English brand name is marked as English on the Chinese page.
+    assert '<span lang="en">Revlimid</span> <span class="product-zh" lang="zh-Hant">瑞復美</span>' in header
     # Both pages link to the both-languages view.
     with translation.override(ZH):
         bilingual_url = reverse("monographs:entry_bilingual", args=["lenalidomide"])

@@ -17,7 +17,7 @@ from monographs import booklet, booklet_store, selectors, workflow
 from monographs.demo import DRUG_CLASS
 from monographs.models import BookletPart, BuiltBooklet
 
-from .factories import make_entry, make_published, one_product
+from .factories import make_entry, make_published, one_product, product
 from .job_queue import queued, run_jobs
 
 
@@ -294,3 +294,81 @@ def test_chunks_are_a_to_z_and_bounded(published_lenalidomide, editor, reviewer)
     assert [e.generic_name for c in chunks for e in c] == ["Alpha", "beta", "gamma", "Lenalidomide"]
     assert selectors.live_edition_count() == 4 and selectors.live_edition_count(DRUG_CLASS) == 1
     assert Path(booklet.file_name("", "en")).name == "formulary-booklet-en.pdf"
+
+
+def _word_boxes(pdf_bytes, tmp_path):
+    """(page width, [(word, xMax)]) of every word of a PDF, from poppler's pdftotext -bbox."""
+    path = tmp_path / "bbox.pdf"
+    path.write_bytes(pdf_bytes)
+    html = subprocess.run(  # nosec B603 B607: poppler's tool on a file the test wrote
+        ["pdftotext", "-bbox", str(path), "-"], check=True, capture_output=True, text=True
+    ).stdout
+    pages = re.findall(r'<page width="([\d.]+)" height="[\d.]+">(.*?)</page>', html, re.DOTALL)
+    words = []
+    for width, body in pages:
+        for x_max, word in re.findall(
+            r'<word xMin="[\d.]+" yMin="[\d.]+" xMax="([\d.]+)" yMax="[\d.]+">([^<]*)</word>', body
+        ):
+            words.append((float(width), word, float(x_max)))
+    return words
+
+
+# A4 with the booklet's 15 mm side margins (static/formulary/booklet.css), in PDF points.
+RIGHT_MARGIN_POINTS = 15 / 25.4 * 72
+
+
+def _long_strength_products(editor, reviewer):
+    """An entry whose table has the longest words a real one may: holders' names, a pack that
+    is text, markings, and a Chinese product name."""
+    long_holder = "Pharmazeutische Fabrik Montavit Gesellschaft mbH Hongkongniederlassungsvertretung (demo)"
+    spec = product(
+        "Extraordinarilylongbrandnamewithoutanyspaces Capsules",
+        certificate_holder=long_holder,
+        strengths=[
+            {
+                "amount": "12.5",
+                "unit": "mg",
+                "dosage_form": "capsule",
+                "route": "oral",
+                "appearance": "Swedish-orange-and-caramel-coloured opaque hard gelatin capsule imprinted 'ABCDEFGHIJKLMNOP'",
+                "pack_size": "2 blisters of 14 capsules in a child-resistant wallet",
+            }
+        ],
+    )
+    return make_published("Sunitinib", editor=editor, reviewer=reviewer, products=[spec])
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hant"])
+def test_no_strengths_table_crosses_the_right_margin(
+    client, published_bilingual_lenalidomide, editor, reviewer, tmp_path, language
+):
+    _long_strength_products(editor, reviewer)
+    pdf = pdf_of(built(client, f"/{language}/" + WHOLE_URL.removeprefix("/en/")))
+    words = _word_boxes(pdf, tmp_path)
+    assert any(word == "HK-90101" for _w, word, _x in words)
+    past = [
+        (word, round(x, 1), round(width - RIGHT_MARGIN_POINTS, 1))
+        for width, word, x in words
+        if x > width - RIGHT_MARGIN_POINTS + 0.5
+    ]
+    assert past == []
+
+
+def test_the_chinese_booklet_prints_the_chinese_boxed_warning_and_sections_where_current(
+    client, published_bilingual_lenalidomide, tmp_path
+):
+    from monographs.demo import CHINESE_DEFAULTS, ENTRY_DEFAULTS
+
+    pdf = pdf_of(built(client, "/zh-hant/" + CLASS_URL.removeprefix("/en/")))
+    text = " ".join(run_tool("pdftotext", pdf, tmp_path).split())
+    chinese_warning = CHINESE_DEFAULTS["boxed_warning_zh"]
+    english_warning = ENTRY_DEFAULTS["boxed_warning"]
+    # pdftotext breaks lines inside the box: compare without white space.
+    squeezed = re.sub(r"\s+", "", text)
+    assert re.sub(r"\s+", "", chinese_warning) in squeezed
+    assert "Do not use in pregnancy" not in text and re.sub(r"\s+", "", english_warning) not in squeezed
+    # A translated section in Chinese; the untranslated one in English, labelled.
+    assert "免疫調節醯亞胺類藥物" in text
+    assert "英文原文（未有中文譯文）" in text  # the untranslated section, labelled
+    english = " ".join(run_tool("pdftotext", pdf_of(built(client, CLASS_URL)), tmp_path).split())
+    assert "Do not use in pregnancy" in english and "懷孕期間不可使用" not in english

@@ -53,7 +53,8 @@ def test_demo_has_lenalidomide_with_its_monograph(dev):
     assert entry.generic_name == "Lenalidomide"
     assert entry.sections.count() == 11
     assert entry.sections.order_by("position").first().kind == "overview"
-    assert entry.drug_class == "Immunomodulatory imide drug"
+    assert entry.drug_class.name == "Immunomodulatory imide drug"
+    assert entry.drug_class.name_zh == "免疫調節醯亞胺類藥物"
     assert entry.atc_code == "L04AX04"
     assert "來那度胺" in split_lines(entry.synonyms)
 
@@ -252,7 +253,8 @@ def test_demo_fills_in_missing_fields_and_keeps_what_a_pharmacist_entered(db):
     entry_update(entry=entry, reason="Corrected by pharmacist", drug_class="", atc_code="L04AX99")
     load_lenalidomide()
     entry.refresh_from_db()
-    assert entry.drug_class == "Immunomodulatory imide drug"
+    assert entry.drug_class.name == "Immunomodulatory imide drug"
+    assert entry.drug_class.name_zh == "免疫調節醯亞胺類藥物"
     assert entry.atc_code == "L04AX99"
 
 

@@ -95,7 +95,7 @@ def test_export_file_has_format_version_checksum_and_full_content(tmp_path, two_
 
     document = json.loads(path.read_text("utf-8"))
     assert document["format"] == "hk-formulary-export"
-    assert document["format_version"] == 3
+    assert document["format_version"] == 4
     assert document["checksum"] == {"algorithm": "sha256", "value": transfer.checksum(document["payload"])}
     lenalidomide, metformin = document["payload"]["entries"]
     assert lenalidomide["generic_name"] == "Lenalidomide" and lenalidomide["atc_code"] == "L04AX04"
@@ -184,7 +184,7 @@ def test_import_updates_by_matching_names_and_keys_and_never_publishes(tmp_path,
     assert "Updated: LENALIDOMIDE" in output and "Unchanged: Metformin" in output
 
     entry = Entry.objects.get(pk=lenalidomide.pk)
-    assert entry.generic_name == "LENALIDOMIDE" and entry.drug_class == "Immunomodulator"
+    assert entry.generic_name == "LENALIDOMIDE" and entry.drug_class.name == "Immunomodulator"
     assert entry.sections.count() == 2
     assert not Product.objects.filter(name="Lenalidomide Capsules (Teva)").exists()
     revlimid = Product.objects.get(pk=revlimid.pk)
@@ -257,7 +257,7 @@ def test_invalid_content_anywhere_rolls_back_the_whole_import(tmp_path, two_entr
 @pytest.mark.parametrize(
     "change, expected",
     [
-        (lambda d: d.update(format_version=4), "Format version 4 is not supported"),
+        (lambda d: d.update(format_version=5), "Format version 5 is not supported"),
         (lambda d: d.update(format="something-else"), "not a formulary export"),
         (lambda d: d.pop("checksum"), "no sha256 checksum"),
     ],

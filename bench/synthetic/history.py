@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from django.utils.text import slugify
 
+from monographs.models import DrugClass as DrugClassRow
 from monographs.models import Entry, Product, Section, State, Strength
 from monographs.snapshots import snapshot_from_field_dicts
 
@@ -99,6 +100,17 @@ def plan_history(rng, planned, versions, editors, reviewers, now):
     planned.reviewers = [rng.choice(reviewers) for _ in published]
 
 
+def class_row(drug_class):
+    """The DrugClass row of a synthetic class, made the first time it is needed (a run may add
+    to an existing formulary, so it is looked up, not remembered)."""
+    row = DrugClassRow.objects.filter(name__iexact=drug_class.name).first()
+    if row is None:
+        row = DrugClassRow.objects.create(
+            name=drug_class.name, name_zh=f"{drug_class.zh}類藥物", slug=slugify(drug_class.name)
+        )
+    return row
+
+
 def field_dict(obj, **override):
     """`obj` as django-reversion's `Version.field_dict` reads it back: attribute names to values."""
     return {f.attname: getattr(obj, f.attname) for f in obj._meta.concrete_fields} | override
@@ -108,9 +120,11 @@ def snapshot_of_plan(planned, k):
     """The snapshot of version k, built from the rows in memory by the same function that
     `snapshots.snapshot_of_revision` uses, so an edition equals what the workflow would copy."""
     present = [planned.products[j] for j in sorted(planned.version_products[k])]
+    drug_class = planned.entry.drug_class
     return snapshot_from_field_dicts(
         planned.entry.pk,
-        entry=field_dict(planned.entry),
+        entry=field_dict(planned.entry)
+        | {"drug_class": {"name": drug_class.name, "name_zh": drug_class.name_zh, "slug": drug_class.slug}},
         sections={s.pk: field_dict(s, body=planned.version_bodies[k][i]) for i, s in enumerate(planned.sections)},
         products={product.pk: field_dict(product) for product, _ in present},
         strengths={s.pk: field_dict(s) for _, strengths in present for s in strengths},
@@ -141,7 +155,7 @@ def plan_entry(
         generic_name=name,
         slug=slugify(name),
         synonyms="\n".join(synonyms),
-        drug_class=drug_class.name,
+        drug_class=class_row(drug_class),
         atc_code=f"{drug_class.atc}{rng.randint(1, 99):02d}",
         notes=SYNTHETIC_NOTE,
     )
@@ -158,6 +172,8 @@ def plan_entry(
             notes=SYNTHETIC_NOTE,
         )
         strengths = [Strength(registration_number=numbers.take(), **s) for s in spec["strengths"]]
+        for strength in strengths:
+            strength.clean()  # the pack's count and unit, as a save through the services would read them
         products.append((product, strengths))
     sections = [
         Section(kind=kind, heading=heading, position=(i + 1) * 10, body=body)

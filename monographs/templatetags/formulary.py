@@ -1,14 +1,17 @@
 """Template helpers for the public pages: vocabulary labels, strengths, brand names, and which\nlanguage each part of a monograph is shown in."""
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from django import template
 from django.utils import translation
 from django.utils.formats import date_format
+from django.utils.html import conditional_escape, escape, format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
-from .. import snapshots, vocabulary
+from .. import glossary, packs, snapshots, vocabulary
 from ..models import split_lines
 from ..rendering import render_body
 
@@ -191,3 +194,69 @@ def language_links(context):
         (code, get_language_info(code)["name_local"], translate_url(here, code), code == current)
         for code, _name in settings.LANGUAGES
     ]
+
+
+# A run of Latin script as it reads in a Chinese sentence: from a letter to the last letter,
+# digit or closing mark, across spaces and the punctuation English puts inside names
+# ("Bristol Myers Squibb Pharma (HK) Ltd (demo)", "REV 2.5 mg", "Revlimid 15 mg capsule").
+LATIN_RUN = re.compile(
+    r"[A-Za-z\u00c0-\u024f][A-Za-z0-9\u00c0-\u024f .,'’()&/+%:;‘\-]*[A-Za-z0-9\u00c0-\u024f).'’]|[A-Za-z]"
+)
+
+
+def wrap_latin(text):
+    """`text`, escaped, with each run of Latin script in <span lang="en"> (what `latin` does on a
+    Chinese page)."""
+    out, last = [], 0
+    text = str(text)
+    for match in LATIN_RUN.finditer(text):
+        run = match.group(0)
+        out.append(escape(text[last : match.start()]))
+        out.append(format_html('<span lang="en">{}</span>', run))
+        last = match.end()
+    out.append(escape(text[last:]))
+    # Every part is escaped or built by format_html above.
+    return mark_safe("".join(out))  # nosec B308 B703
+
+
+@register.filter(is_safe=True)
+def latin(text):
+    """On a Chinese page, each run of English in `text` marked lang="en" (screen readers and
+    fonts switch with it); elsewhere `text`, escaped."""
+    if text in (None, ""):
+        return ""
+    if (get_language() or "").lower() != CHINESE:
+        return conditional_escape(text)
+    return wrap_latin(text)
+
+
+@register.filter
+def pack(strength):
+    """A snapshot strength's pack in the page's language: '21 capsules' or '21 粒', marked as
+    English on a Chinese page when it is text that was not read as a count and unit."""
+    text = packs.pack_label(strength)
+    if not text:
+        return "—"
+    return latin(text) if packs.pack_is_english_text(strength) else text
+
+
+@register.filter
+def class_name(content):
+    """The snapshot's drug class in the page's language: the Chinese name where the edition has
+    one, else the English, marked lang="en" on a Chinese page."""
+    name, english = snapshots.drug_class_name(content)
+    if english and (get_language() or "").lower() == CHINESE and name:
+        return format_html('<span lang="en">{}</span>', name)
+    return conditional_escape(name)
+
+
+@register.simple_tag
+def term(english):
+    """The glossary's Chinese word for `english` (`monographs/glossary.py`)."""
+    return glossary.term(english)
+
+
+@register.filter(is_safe=True)
+def latin_join(items, separator):
+    """`items` joined by `separator`, each passed through `latin`."""
+    return mark_safe(conditional_escape(separator).join(str(latin(item)) for item in items))  # nosec B308 B703

@@ -62,7 +62,12 @@ class Command(BaseCommand):
         try:
             with translation.override(language):
                 pages, parts = booklet.write_booklet(
-                    booklet.Booklet(drug_class=drug_class or "", stamp=stamp, count=count),
+                    booklet.Booklet(
+                        drug_class=drug_class or "",
+                        stamp=stamp,
+                        count=count,
+                        drug_class_zh=selectors.live_class_chinese_name(drug_class) if drug_class else "",
+                    ),
                     selectors.live_editions_in_chunks(drug_class=drug_class, chunk_size=part_size),
                     tmp,
                     worker_count=workers,
