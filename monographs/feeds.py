@@ -40,7 +40,13 @@ class StyledAtomFeed(Atom1Feed):
     """An Atom feed that names its stylesheets in `xml-stylesheet` processing instructions, as
     Django's RSS writer does (its Atom writer does not), so a browser opening the feed shows a
     readable page instead of raw XML. The stylesheet is CSS, not XSLT: Chromium has deprecated
-    XSLT (it shows a warning banner over transformed pages) and is removing it."""
+    XSLT (it shows a warning banner over transformed pages) and is removing it.
+
+    Served as `application/xml`: Chromium shows `application/atom+xml` as plain text, stylesheet
+    or not, while feed readers take an Atom document by its root element whatever XML type it
+    comes as. Pages still announce it as `application/atom+xml` (autodiscovery)."""
+
+    content_type = "application/xml; charset=utf-8"
 
     def write(self, outfile, encoding):
         from django.utils.xmlutils import SimplerXMLGenerator

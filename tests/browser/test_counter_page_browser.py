@@ -168,3 +168,17 @@ def test_axe_finds_nothing_serious(page, demo, axe_violations, viewport, languag
         violations = axe_violations(page)
 
         assert not violations, f"{address}: {describe(violations)}"
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_feed_opened_in_a_browser_is_laid_out_by_its_stylesheet(page, demo, language):
+    page.goto(f"/{language}/changes/")
+    feed = page.locator('link[rel="alternate"][type="application/atom+xml"]').get_attribute("href")
+
+    page.goto(feed)
+
+    # The Atom document itself, styled: not Chromium's plain-text view of it.
+    assert page.evaluate("document.documentElement.localName") == "feed"
+    assert page.evaluate("getComputedStyle(document.documentElement).display") == "block"
+    explanation = page.evaluate("getComputedStyle(document.documentElement, '::before').content")
+    assert ("Atom 訂閱源" if language == "zh-hant" else "Atom feed") in explanation
