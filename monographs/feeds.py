@@ -11,6 +11,7 @@ import functools
 
 from django.conf import settings
 from django.contrib.syndication.views import Feed
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.feedgenerator import Atom1Feed
@@ -34,8 +35,41 @@ def _xml_safe(method):
     return wrapper
 
 
+class StyledAtomFeed(Atom1Feed):
+    """An Atom feed that names its stylesheets in `xml-stylesheet` processing instructions, as
+    Django's RSS writer does (its Atom writer does not), so a browser opening the feed shows a
+    readable page instead of raw XML. The stylesheet is CSS, not XSLT: Chromium has deprecated
+    XSLT (it shows a warning banner over transformed pages) and is removing it.
+
+    Served as `application/xml`: Chromium shows `application/atom+xml` as plain text, stylesheet
+    or not, while feed readers take an Atom document by its root element whatever XML type it
+    comes as. Pages still announce it as `application/atom+xml` (autodiscovery)."""
+
+    content_type = "application/xml; charset=utf-8"
+
+    def write(self, outfile, encoding):
+        from django.utils.xmlutils import SimplerXMLGenerator
+
+        handler = SimplerXMLGenerator(outfile, encoding, short_empty_elements=True)
+        handler.startDocument()
+        # After the XML declaration, before the root element.
+        for stylesheet in self.feed.get("stylesheets") or []:
+            handler.processingInstruction("xml-stylesheet", str(stylesheet))
+        handler.startElement("feed", self.root_attributes())
+        self.add_root_elements(handler)
+        self.write_items(handler)
+        handler.endElement("feed")
+
+
 class ChangesFeed(Feed):
-    feed_type = Atom1Feed
+    feed_type = StyledAtomFeed
+
+    def stylesheets(self, obj):
+        from django.utils.feedgenerator import Stylesheet
+
+        # One file per language: its explanatory text is in the feed's language.
+        name = "feed-zh-hant.css" if translation.get_language() == "zh-hant" else "feed.css"
+        return [Stylesheet(static(f"formulary/{name}"), mimetype="text/css")]
 
     def __call__(self, request, *args, **kwargs):
         language = request.GET.get("language", "")

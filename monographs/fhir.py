@@ -262,6 +262,21 @@ def medication_knowledge(edition, *, base_url=""):
             for s in sections
         ],
     }
+    dose_sections = [s for s in sections if s.get("kind") == SectionKind.DOSE]
+    if dose_sections:
+        # "Dose and administration" is what R4 calls administration guidelines: each such section
+        # as one guideline whose dosage text is the section's (with its Chinese, when translated).
+        resource["administrationGuidelines"] = [
+            {
+                "dosage": [
+                    {
+                        "type": {"coding": [_coding("section-kind", SectionKind, s["kind"])], "text": section_title(s)},
+                        "dosage": [_with_translation({"text": s["body"]}, "text", s.get("body_zh"))],
+                    }
+                ]
+            }
+            for s in dose_sections
+        ]
     legal = _unique(p["legal_classification"] for p in products)
     if legal:
         resource["regulatory"] = [

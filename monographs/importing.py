@@ -62,6 +62,18 @@ SIGNALS = {
         r"\bmanaging\b",
         r"\bprimary use\b",
     ],
+    SectionKind.DOSE: [
+        r"\bdos(e|es|ing|age)\b",
+        r"\bswallow(ed)?\b",
+        r"\badminist(er|ered|ration)\b",
+        r"\b(once|twice|three times) (a day|daily)\b",
+        r"\bevery \d+ hours\b",
+        r"\bwith or without food\b",
+        r"\b(before|after) (food|meals)\b",
+        r"\bmissed\b",
+        r"\bdays? \d+ (to|-) \d+\b",
+        r"\bmg/kg\b",
+    ],
     SectionKind.MECHANISM: [
         r"\bbinds?\b",
         r"\bmechanism\b",
@@ -108,6 +120,13 @@ SIGNALS = {
         r"\bother medicines\b",
         r"\bconflicting substances\b",
     ],
+    SectionKind.COUNSELLING: [
+        r"\bcounsel(l)?(ing|ed)?\b",
+        r"\b(advise|tell|remind|explain to) (the )?(patients?|carers?)\b",
+        r"\bpatients? (should|must) (be told|know|understand|carry|return|not donate)\b",
+        r"\bpatient (advice|information|education)\b",
+        r"\bdo not (share|donate)\b",
+    ],
     SectionKind.STORAGE: [
         r"\bstor(e|age|ed)\b",
         r"\btemperature\b",
@@ -132,6 +151,14 @@ HEADINGS = {label.lower(): kind for kind, label in SectionKind.choices if kind !
     "availability": SectionKind.AVAILABILITY,
     "mechanism of action": SectionKind.MECHANISM,
     "storage": SectionKind.STORAGE,
+    "dose": SectionKind.DOSE,
+    "dosage": SectionKind.DOSE,
+    "dosage and administration": SectionKind.DOSE,
+    "directions": SectionKind.DOSE,
+    "counselling": SectionKind.COUNSELLING,
+    "counseling": SectionKind.COUNSELLING,
+    "patient counselling": SectionKind.COUNSELLING,
+    "advice to patients": SectionKind.COUNSELLING,
 }
 
 

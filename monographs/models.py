@@ -577,6 +577,13 @@ class Section(_TracksTranslation, models.Model):
         verbose_name = _("monograph section")
         verbose_name_plural = _("monograph sections")
         constraints = [
+            # The choices are the validator; this keeps a kind outside the vocabulary (a typo in
+            # a script, a row written by hand) out of the table, where no page could title it.
+            models.CheckConstraint(
+                condition=Q(kind__in=SectionKind.values),
+                name="section_kind_known",
+                violation_error_message=_("Unknown section kind."),
+            ),
             models.CheckConstraint(
                 condition=~Q(kind=SectionKind.OTHER) | ~Q(heading=""),
                 name="section_other_has_heading",

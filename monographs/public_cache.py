@@ -71,8 +71,8 @@ PUBLIC_NAMESPACE = "monographs"
 # The query parameters each page reads. A request with any other parameter is answered as
 # usual but not kept: otherwise `?x=1`, `?x=2`… would each fill Redis with a copy of the page.
 PAGE_PARAMETERS = {
-    "entry_list": {"letter", "page"},
-    "class_detail": {"page"},
+    "entry_list": {"letter", "status", "changed", "page"},
+    "class_detail": {"status", "changed", "page"},
     "search": {"q", "page"},
     "changes": {"from", "to"},
     "changes_feed": {"language"},

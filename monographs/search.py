@@ -112,7 +112,8 @@ class Results:
         pks = self.pks[index]
         missing = [pk for pk in pks if pk not in self._editions]
         if missing:
-            self._editions.update(selectors.live_editions().order_by().defer("content").in_bulk(missing))
+            editions = selectors.with_product_statuses(selectors.live_editions().order_by().defer("content"))
+            self._editions.update(editions.in_bulk(missing))
         # An edition withdrawn since the ranking is left out.
         return [self._editions[pk] for pk in pks if pk in self._editions]
 
@@ -172,6 +173,50 @@ def registered_strength(raw_query):
     strength in a live edition (`HK-90104`, `hk90104`, `hk 90104`, `90104`); else None."""
     strengths = selectors.live_strengths_registered_as(clean_query(raw_query))
     return strengths[0] if len(strengths) == 1 else None
+
+
+# A marking as printed on a capsule or tablet: letters and digits, a few short words ("REV 15",
+# "L 5", "T 25"); anything longer is searched as text.
+MARKING_MAX_LENGTH = 30
+MARKING_CANDIDATES = 20
+
+
+def _marking_pattern(query):
+    """The query's words, in order, as whole words of a marking text ("REV 15" is in "marked
+    REV 15 mg", not in "REV 150" or "REV 1.5")."""
+    words = [re.escape(word) for word in query.split()]
+    return re.compile(r"(?<![\w.])" + r"[\s'\"]+".join(words) + r"(?![\w]|\.\d)", re.IGNORECASE)
+
+
+def marked_strength(raw_query):
+    """(edition, product, strength) when the query is a marking ("REV 15") found in the appearance
+    text of exactly one strength of a live edition; else None. Like a registration number, the
+    search then goes straight to that strength. Only a short query with both a letter and a digit
+    counts as a marking, so a word ("white") never jumps past the results."""
+    query = clean_query(raw_query)
+    if not (
+        len(query) <= MARKING_MAX_LENGTH
+        and re.search(r"[^\W\d_]", query)
+        and re.search(r"\d", query)
+        and connection.vendor == "postgresql"
+    ):
+        return None
+    pattern = _marking_pattern(query)
+    # Candidates from the names document's index (markings are its C weight), then each
+    # strength's own text is checked, so a match across two strengths' texts does not count.
+    candidates = (
+        selectors.live_editions()
+        .filter(Matches(names_document(), SearchQuery(query, config="simple", search_type="phrase")))
+        .order_by()[:MARKING_CANDIDATES]
+    )
+    found = [
+        (edition, product, strength)
+        for edition in candidates
+        for product in edition.content.get("products", [])
+        for strength in product.get("strengths", [])
+        if pattern.search(strength.get("appearance") or "")
+    ]
+    return found[0] if len(found) == 1 else None
 
 
 # --- PostgreSQL ---------------------------------------------------------------

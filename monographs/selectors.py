@@ -97,8 +97,59 @@ def live_editions_by_name():
     """Live editions in A–Z order of generic name (case-insensitive)."""
     from django.db.models.functions import Lower
 
-    # Lists show copied columns (name, brands, class); the snapshot stays unread.
-    return live_editions().defer("content").order_by(Lower("generic_name"), "pk")
+    # Lists show copied columns (name, brands, class) and each product's status; the snapshot
+    # stays unread.
+    return with_product_statuses(live_editions().defer("content")).order_by(Lower("generic_name"), "pk")
+
+
+# The formulary statuses a list can be narrowed to (the HA Drug Formulary's own categories).
+LIST_STATUSES = ("general", "special", "sfi_safety_net", "sfi")
+
+
+def _json_path_array(path):
+    """`jsonb_path_query_array(content, path)`: one array out of every edition's snapshot, read
+    in the database, so a list shows what it needs without loading whole snapshots."""
+    from django.db.models import F, Func, JSONField, Value
+
+    return Func(
+        F("content"),
+        Value(path),
+        function="jsonb_path_query_array",
+        template="%(function)s(%(expressions)s::jsonpath)",
+        output_field=JSONField(),
+    )
+
+
+def with_product_statuses(editions):
+    """`editions`, each with `product_statuses`: [(product name, formulary status)] in snapshot
+    order, so lists and results show each product's status, never one list merged across products
+    (a brand's "self-financed" beside its generics' "special drug"). PostgreSQL only; elsewhere
+    (SQLite in development) the attribute is left unset and no status is shown."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return editions
+    return editions.annotate(
+        product_names=_json_path_array("lax $.products[*].name"),
+        product_status_codes=_json_path_array("lax $.products[*].formulary_status"),
+    )
+
+
+def product_statuses(edition):
+    """[(product name, formulary status)] of an edition annotated by `with_product_statuses`."""
+    names = getattr(edition, "product_names", None) or []
+    codes = getattr(edition, "product_status_codes", None) or []
+    return list(zip(names, codes, strict=False))
+
+
+def filter_listed(editions, *, status=None, changed_since=None):
+    """`editions` narrowed to those with a product of formulary `status` (one of LIST_STATUSES)
+    and to those whose live edition went live at or after `changed_since`, when given."""
+    if status is not None:
+        editions = _with_product(editions, "formulary_status", status)
+    if changed_since is not None:
+        editions = editions.filter(live_state__live_since__gte=changed_since)
+    return editions
 
 
 def live_editions_with_initial(letter):

@@ -64,6 +64,67 @@ def home(request):
     )
 
 
+# --- Lists (A–Z, a drug class): narrowed by formulary status and to this quarter's changes ---
+CHANGED_THIS_QUARTER = "quarter"
+
+
+def _list_filters(request):
+    """(status, changed) of a list's filter parameters: `status` one of selectors.LIST_STATUSES
+    and `changed` "quarter", each "" when absent. Any other value is ignored (the whole list is
+    shown) and the page is not kept in the shared cache, so `?status=<anything>` cannot fill it."""
+    status = request.GET.get("status", "")
+    changed = request.GET.get("changed", "")
+    if status not in selectors.LIST_STATUSES:
+        if "status" in request.GET:
+            public_cache.not_shared(request)
+        status = ""
+    if changed != CHANGED_THIS_QUARTER:
+        if "changed" in request.GET:
+            public_cache.not_shared(request)
+        changed = ""
+    return status, changed
+
+
+def _filter_links(path, base, status, changed):
+    """The filter bar's links: [(label, address, current)] per status (and "all"), and the
+    "changed this quarter" switch; every address keeps the list's other parameters."""
+    from .vocabulary import FormularyStatus
+
+    def address(**chosen):
+        query = urlencode([(key, value) for key, value in {**base, **chosen}.items() if value])
+        return f"{path}?{query}" if query else path
+
+    statuses = [(_("All"), address(status="", changed=changed), not status)] + [
+        (FormularyStatus(code).label, address(status=code, changed=changed), status == code)
+        for code in selectors.LIST_STATUSES
+    ]
+    changes = [
+        (_("All entries"), address(status=status, changed=""), not changed),
+        (_("Changed this quarter"), address(status=status, changed=CHANGED_THIS_QUARTER), bool(changed)),
+    ]
+    return {"statuses": statuses, "changes": changes}
+
+
+def _filtered_list(request, editions, base):
+    """The context a list page adds for its filters: the page of `editions` narrowed by the
+    request's filters, the filter links, the prefix the pagination links carry, and the start of
+    this quarter (entries that went live since are marked)."""
+    status, changed = _list_filters(request)
+    quarter_start, _end = periods.this_quarter_so_far().moments()
+    editions = selectors.filter_listed(
+        editions, status=status or None, changed_since=quarter_start if changed else None
+    )
+    chosen = {**base, "status": status, "changed": changed}
+    prefix = urlencode([(key, value) for key, value in chosen.items() if value])
+    return {
+        "page_obj": _page(request, editions),
+        "filters": _filter_links(request.path, base, status, changed),
+        "filtered": bool(status or changed),
+        "changed_since": quarter_start,
+        "query_prefix": prefix + "&" if prefix else "",
+    }
+
+
 @public_cache.stamped
 def entry_list(request):
     letter = request.GET.get("letter", "").upper()
@@ -79,10 +140,9 @@ def entry_list(request):
         request,
         "monographs/entry_list.html",
         {
-            "page_obj": _page(request, editions),
             "letter": letter,
             "az_strip": az_strip,
-            "query_prefix": urlencode({"letter": letter}) + "&" if letter else "",
+            **_filtered_list(request, editions, {"letter": letter}),
         },
     )
 
@@ -126,7 +186,7 @@ def drug_class_detail(request, slug):
         {
             "drug_class": row.name_zh if chinese and row.name_zh else row.name,
             "slug": slug,
-            "page_obj": _page(request, selectors.live_editions_in_class(slug)),
+            **_filtered_list(request, selectors.live_editions_in_class(slug), {}),
         },
     )
 
@@ -265,8 +325,11 @@ search.before_cached_response = search_refusal
 @public_cache.stamped
 def _search_page(request):
     query = search_module.clean_query(request.GET.get("q", ""))
-    if query and (registered := search_module.registered_strength(query)) is not None:
-        # The number on the box: straight to that strength on its entry page.
+    if query and (
+        (registered := search_module.registered_strength(query) or search_module.marked_strength(query)) is not None
+    ):
+        # The number on the box, or the marking on a capsule: straight to that strength on its
+        # entry page (which keeps the entry's name and badges in view above it).
         edition, _product, strength = registered
         return redirect(f"{reverse('monographs:entry_detail', args=[edition.slug])}#strength-{strength['id']}")
     found = search_module.search(query) if query else search_module.Results()

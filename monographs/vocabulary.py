@@ -14,14 +14,35 @@ class SectionKind(models.TextChoices):
     DRUG_CLASS = "drug_class", _("Drug class")
     AVAILABILITY = "availability", _("Availability in Hong Kong")
     USES = "uses", _("Uses and indications")
+    DOSE = "dose", _("Dose and administration")
     MECHANISM = "mechanism", _("How it works")
     SIDE_EFFECTS = "side_effects", _("Side effects")
     SEEK_HELP = "seek_help", _("When to seek medical help")
     CONTRAINDICATIONS = "contraindications", _("Contraindications")
     INTERACTIONS = "interactions", _("Interactions")
+    COUNSELLING = "counselling", _("Counselling points")
     STORAGE = "storage", _("Storage and duration")
     DISCLAIMER = "disclaimer", _("Disclaimer")
     OTHER = "other", _("Other")
+
+
+# The order in which the public entry page shows sections, for a reader at the dispensary counter:
+# how to give it first (as the BNF puts indications and dose first), then what to warn about
+# (who must not have it, what it does, what it must not be given with, when to get help), then
+# what to tell the patient; the descriptive sections after them. Sections of one kind, and kinds
+# not listed, keep the author's order (`Section.position`) after the listed ones.
+COUNTER_ORDER = [
+    SectionKind.DOSE,
+    SectionKind.CONTRAINDICATIONS,
+    SectionKind.SIDE_EFFECTS,
+    SectionKind.INTERACTIONS,
+    SectionKind.SEEK_HELP,
+    SectionKind.COUNSELLING,
+    SectionKind.USES,
+    SectionKind.STORAGE,
+]
+# The kinds the entry page's jump bar groups as "Warnings" (its first such section is the target).
+WARNING_KINDS = [SectionKind.CONTRAINDICATIONS, SectionKind.SIDE_EFFECTS, SectionKind.SEEK_HELP]
 
 
 class ProductKind(models.TextChoices):

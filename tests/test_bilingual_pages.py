@@ -104,9 +104,8 @@ def test_zh_page_shows_a_missing_translation_in_english_labelled_as_english(clie
 def test_zh_page_header_has_chinese_warning_synonyms_and_product_names(client, live_bilingual):
     html = html_in(client, ZH, "monographs:entry_detail", "lenalidomide")
 
-    header = html[
-        html.index('<header class="monograph-header">') : html.index("</header>", html.index("monograph-header"))
-    ]
+    # The context bar (name and badges) and the header under it.
+    header = html[html.index('<div class="context-bar"') : html.index("</header>", html.index("monograph-header"))]
     assert '<h1 id="entry-title" lang="en">Lenalidomide</h1>' in header
     assert "懷孕期間不可使用。" in header and "Do not use in pregnancy." not in header
     assert "雷那度胺、來那度胺膠囊" in header

@@ -192,7 +192,8 @@ def _feed(client, language="en", **extra):
     with at(hk(2025, 3, 31, 12)), translation.override(language):
         response = client.get(reverse("monographs:changes_feed"), **extra)
     assert response.status_code == 200
-    assert response["Content-Type"].startswith("application/atom+xml")
+    # An XML type a browser lays out with the feed's stylesheet (it shows atom+xml as plain text).
+    assert response["Content-Type"] == "application/xml; charset=utf-8"
     return ET.fromstring(response.content)
 
 
@@ -246,3 +247,27 @@ def test_feed_and_changes_page_leave_out_control_characters_of_a_published_editi
     page = client.get(reverse("monographs:changes")).content.decode()
     assert "Dosing(from the PDF)" in page and "Amoxicillin" in page
     assert not CONTROLS.search(page)
+
+
+def test_changes_page_declares_its_feed_for_autodiscovery(client, history):
+    for language in ("en", "zh-hant"):
+        with translation.override(language):
+            html = client.get(reverse("monographs:changes")).content.decode()
+            feed = reverse("monographs:changes_feed")
+        head = html[: html.index("</head>")]
+        assert f'<link rel="alternate" type="application/atom+xml" href="{feed}"' in head, language
+
+
+def test_feed_names_a_readable_stylesheet_in_its_language(client, history):
+    from django.contrib.staticfiles import finders
+
+    for language, name in (("en", "feed.css"), ("zh-hant", "feed-zh-hant.css")):
+        with translation.override(language):
+            body = client.get(reverse("monographs:changes_feed")).content.decode()
+        declaration, instruction = body.split("\n")[0], re.search(r"<\?xml-stylesheet [^?]*\?>", body).group(0)
+        assert declaration.startswith("<?xml ")
+        assert body.index(instruction) < body.index("<feed")
+        assert f'href="/static/formulary/{name}"' in instruction and 'type="text/css"' in instruction
+        stylesheet = open(finders.find(f"formulary/{name}"), encoding="utf-8").read()
+        assert "Atom feed" in stylesheet or "Atom 訂閱源" in stylesheet
+        ET.fromstring(body.encode())  # still well-formed XML for feed readers

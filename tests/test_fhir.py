@@ -351,3 +351,31 @@ def test_control_characters_of_a_published_edition_are_left_out_of_fhir(client, 
     text = json.dumps(body, ensure_ascii=False)
     assert "Amoxicillin" in text and "Dosing(from the PDF)" in text
     assert not controls.search(text)
+
+
+def test_a_dose_section_is_the_administration_guidelines(client, editor, reviewer):
+    entry = publish(
+        make_entry(
+            "Warfarin",
+            user=editor,
+            sections=[
+                ("overview", "", "An anticoagulant."),
+                ("dose", "", "Take at the same time each evening."),
+                ("counselling", "", "Carry the anticoagulant card."),
+            ],
+            products=[one_product("Warfarin")],
+        ),
+        editor=editor,
+        reviewer=reviewer,
+    )
+
+    resource, body = fetch(client, f"/fhir/MedicationKnowledge/{entry.pk}", MedicationKnowledge)
+
+    (guideline,) = resource.administrationGuidelines
+    (dosage,) = guideline.dosage
+    assert dosage.type.text == "Dose and administration"
+    assert dosage.type.coding[0].code == "dose"
+    assert [d.text for d in dosage.dosage] == ["Take at the same time each evening."]
+    # Counselling points stay a monograph document of their own kind.
+    kinds = {doc["type"]["coding"][0]["code"] for doc in body["contained"]}
+    assert kinds == {"overview", "dose", "counselling"}

@@ -431,3 +431,37 @@ def test_variation_selectors_tabs_and_line_breaks_are_ordinary_text():
     parsed = parse_monograph("葛\U000e0100根湯 is a medicine.\r\nTake\tdaily.\n", generic_name="葛\U000e0100根湯")
     assert "葛\U000e0100根湯" in parsed.sections[0].body
     assert parse_translation("葛\U000e0100根湯\n", kind_headings={})[0].body == "葛\U000e0100根湯"
+
+
+# --- Dose and counselling points, from wording or a heading ---------------------------------
+
+
+@pytest.mark.parametrize(
+    ("paragraph", "kind"),
+    [
+        ("Swallow the capsules whole with water, once daily, with or without food.", "dose"),
+        ("The usual dose is 25 mg on days 1 to 21 of each 28-day cycle.", "dose"),
+        ("If a dose is missed, take it within 12 hours; otherwise skip it.", "dose"),
+        ("Advise patients to use effective contraception and not to donate blood.", "counselling"),
+        ("Counselling: tell the patient not to share the capsules with anyone.", "counselling"),
+    ],
+)
+def test_dose_and_counselling_paragraphs_are_classified_from_their_wording(paragraph, kind):
+    parsed = parse_monograph(paragraph)
+
+    assert [section.kind for section in parsed.sections] == [kind]
+
+
+def test_dose_and_counselling_heading_lines_set_the_kind():
+    text = "Dosage and administration\nOne tablet at night.\n\nPatient counselling\nCarry the card.\n"
+
+    parsed = parse_monograph(text)
+
+    assert [section.kind for section in parsed.sections] == ["dose", "counselling"]
+
+
+def test_the_seed_keeps_its_storage_section_despite_mentioning_dosing():
+    # Its storage paragraph ends "For detailed usage, dosing, and administration, refer to ...".
+    parsed = parse_monograph(SEED.read_text(encoding="utf-8"), generic_name="Lenalidomide")
+
+    assert "dose" not in [section.kind for section in parsed.sections]

@@ -336,3 +336,12 @@ def test_tabs_line_breaks_and_hong_kong_variation_selectors_are_kept(product):
     entry.refresh_from_db()
     assert entry.chinese_name == name and entry.chinese_synonyms == "鄧\ufe00氏\n黃\U000e0101氏"
     assert Product.objects.get(pk=product.pk).chinese_name == name
+
+
+def test_the_database_refuses_a_section_kind_outside_the_vocabulary(lenalidomide):
+    section = lenalidomide.sections.first()
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        type(section).objects.filter(pk=section.pk).update(kind="poem")
+    for kind in ("dose", "counselling"):
+        type(section).objects.filter(pk=section.pk).update(kind=kind)

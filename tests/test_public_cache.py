@@ -285,6 +285,10 @@ def test_only_the_parameters_a_page_reads_make_a_cached_copy(client, formulary, 
         ("/en/entries/lenalidomide/?&&&", "testserver"),  # the same page, spelled otherwise
         ("/en/entries/?page=%31", "testserver"),
         ("/en/entries/?letter=l", "testserver"),
+        ("/en/entries/?status=speciall", "testserver"),  # not a formulary status
+        ("/en/entries/?status=non_formulary", "testserver"),  # a status, but not one a list filters by
+        ("/en/entries/?changed=yes", "testserver"),
+        ("/en/classes/immunomodulatory-imide-drug/?status=SPECIAL", "testserver"),
         ("/en/search/?q=%6cenalidomide", "testserver"),
         ("/en/search/?q=lenalidomide+junk7781", "testserver"),  # finds it, but names nothing
         ("/en/search/?q=LENALIDOMIDE", "testserver"),  # one of many spellings of a name
@@ -306,7 +310,17 @@ def test_only_values_that_name_something_real_are_kept(client, formulary, redis_
     assert len(store._cache.get_client().keys(f"{store.key_prefix}*")) == before, url
 
 
-@pytest.mark.parametrize("url", ["/en/entries/?page=1", "/en/entries/?letter=L", "/en/search/?q=lenalidomide"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/en/entries/?page=1",
+        "/en/entries/?letter=L",
+        "/en/search/?q=lenalidomide",
+        "/en/entries/?status=special",
+        "/en/entries/?letter=L&status=sfi_safety_net&changed=quarter",
+        "/en/classes/immunomodulatory-imide-drug/?status=special",
+    ],
+)
 def test_values_that_name_something_real_are_kept(client, formulary, redis_cache, url):
     client.get(url)
     assert client.get(url)["X-Formulary-Cache"] == "hit", url

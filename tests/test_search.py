@@ -300,8 +300,9 @@ def test_a_registration_number_is_the_result_in_the_api(client, formulary):
 @pytest.mark.parametrize(
     "query, where, marked",
     [
-        ("REV 10", "appearance and marking", "<mark>REV</mark> <mark>10</mark>"),
-        ("rev 10", "appearance and marking", "<mark>REV</mark> <mark>10</mark>"),
+        # A marking of one strength goes straight to it (below); of several, it is a result.
+        ("marked REV", "appearance and marking", "<mark>marked</mark> <mark>REV</mark>"),
+        ("MARKED rev", "appearance and marking", "<mark>marked</mark> <mark>REV</mark>"),
         ("L04AX", "ATC code", "<mark>L04AX</mark>04"),
         ("L04", "ATC code", "<mark>L04</mark>AX04"),
         ("L04AX04", "ATC code", "<mark>L04AX04</mark>"),
@@ -413,9 +414,9 @@ def test_registration_numbers_and_box_text_are_indexed(formulary):
 
 def test_why_and_the_formulary_status_are_in_chinese_too(client, formulary):
     with translation.override("zh-hant"):
-        html = client.get(reverse("monographs:search"), {"q": "REV 10"}).content.decode()
+        html = client.get(reverse("monographs:search"), {"q": "marked REV"}).content.decode()
 
-    assert "相符的外觀及標記：" in html and "<mark>REV</mark> <mark>10</mark>" in html
+    assert "相符的外觀及標記：" in html and "<mark>marked</mark> <mark>REV</mark>" in html
     assert "醫管局藥物名冊：" in html
     assert "藥名、商品名、別名、香港註冊編號、標記或 ATC 編碼" in html
 
@@ -575,3 +576,45 @@ def test_the_demo_translation_is_found_by_chinese_words(client, published_biling
     assert result_slugs(client, "骨髓") == ["lenalidomide"]
     assert result_slugs(client, "來那度胺") == ["lenalidomide"]
     assert result_slugs(client, "咖啡") == []
+
+
+# --- A marking goes straight to its strength, like a registration number ----------------
+
+
+@pytest.mark.parametrize(
+    ("query", "number"),
+    [
+        ("REV 15", "HK-90104"),
+        ("rev 2.5", "HK-90101"),
+        ("REV  25", "HK-90106"),
+        ("L 5", "HK-90202"),
+        ("T 25", "HK-90306"),
+    ],
+)
+def test_a_marking_goes_straight_to_its_strength(client, formulary, query, number):
+    response = client.get(reverse("monographs:search"), {"q": query})
+
+    assert response.status_code == 302
+    assert response["Location"] == f"/en/entries/lenalidomide/#strength-{strength_id(formulary, number)}"
+
+
+@pytest.mark.parametrize("query", ["REV", "REV 1", "REV 150", "capsule", "white", "L 2"])
+def test_a_marking_of_several_strengths_or_none_or_a_word_gives_the_results(client, formulary, query):
+    response = client.get(reverse("monographs:search"), {"q": query})
+
+    assert response.status_code == 200
+
+
+def test_a_marking_is_looked_up_in_live_editions_only(client, formulary, editor, reviewer):
+    make_entry(
+        "Pomalidomide",
+        user=editor,
+        products=[
+            product("Imnovid", kind="brand", strengths=[{"amount": "4", "appearance": "capsule marked POM 4 mg"}])
+        ],
+    )
+
+    response = client.get(reverse("monographs:search"), {"q": "POM 4"})
+
+    assert response.status_code == 200 and "Pomalidomide" not in response.content.decode()
+    assert search.marked_strength("POM 4") is None

@@ -172,8 +172,9 @@ def test_entry_page_shows_sections_in_order_with_toc(client, full_entry):
     assert response.status_code == 200
     assert_one_h1_and_landmarks(html)
     assert '<h1 id="entry-title">Amoxicillin</h1>' in html
-    headings = re.findall(r'<h2 id="section-\d+-heading">([^<]+)</h2>', html)
-    assert headings == ["Overview", "Side effects", "Counselling points"]
+    # In counter order (the warnings before the overview); each keeps its author-order anchor.
+    headings = re.findall(r'<h2 id="section-(\d+)-heading">([^<]+)</h2>', html)
+    assert headings == [("2", "Side effects"), ("1", "Overview"), ("3", "Counselling points")]
     for n in (1, 2, 3):
         assert f'href="#section-{n}"' in html and f'id="section-{n}"' in html
     assert 'href="#products"' in html
@@ -212,8 +213,8 @@ def test_entry_page_products_and_strengths_show_labels_not_codes(client, full_en
     assert '<span class="strength">250 mg per 5 mL</span> Oral suspension' in html
     assert '<span class="strength">2.5 mg</span> Tablet' in html
     assert re.search(r'<span class="registration-number">HK-\d{5}</span>', html)
-    # One at-a-glance table with a row per strength (7 columns), one products table (6 columns).
-    assert html.count('<th scope="col">') == 7 + 6
+    # One strengths table per product (4 columns each), a row per strength.
+    assert html.count('<th scope="col">') == 4 + 4
     assert html.count('<tr id="strength-') == 3
 
 
@@ -248,7 +249,8 @@ def test_entry_page_puts_the_facts_first_name_badges_warning_then_one_row_per_st
     html = text_of(client.get(entry_url("lenalidomide")))
     content = published_lenalidomide.state.live_edition.content
 
-    # Name, Chinese name, badges, boxed warning, at a glance, then the first section: in that order.
+    # Name, Chinese name, badges, boxed warning, the products, then the warnings, then the
+    # descriptive sections: in that order.
     order = [
         '<h1 id="entry-title">Lenalidomide</h1>',
         '<p class="chinese-name" lang="zh-Hant">來那度胺</p>',
@@ -256,9 +258,12 @@ def test_entry_page_puts_the_facts_first_name_badges_warning_then_one_row_per_st
         '<li class="badge badge-pregnancy_prevention">Pregnancy prevention programme</li>',
         '<li class="badge badge-cytotoxic">Cytotoxic: handle as hazardous</li>',
         "Do not use in pregnancy: a thalidomide analogue",
-        'id="at-a-glance"',
+        'id="products"',
         '<span class="registration-number">HK-90101</span>',
-        'id="section-1"',
+        '<h2 id="section-8-heading">Contraindications</h2>',
+        '<h2 id="section-6-heading">Side effects</h2>',
+        '<h2 id="section-9-heading">Interactions</h2>',
+        '<h2 id="section-1-heading">Overview</h2>',
     ]
     positions = [html.index(text) for text in order]
     assert positions == sorted(positions)
@@ -267,12 +272,18 @@ def test_entry_page_puts_the_facts_first_name_badges_warning_then_one_row_per_st
     # One row per registered strength, each with an anchor the search can link to.
     strengths = [(p, s) for p in content["products"] for s in p["strengths"]]
     assert len(strengths) == 18
-    for product_row, strength in strengths:
+    for _product_row, strength in strengths:
         row = re.search(rf'<tr id="strength-{strength["id"]}">(.*?)</tr>', html, re.S).group(1)
         assert strength["registration_number"] in row and escape(strength["appearance"]) in row
-        assert product_row["name"] in row and "21 capsules" in row
-        assert "Part 1, Schedule 1 &amp; Schedule 3 Poison; Prescription only" in row
-        assert ("Self-financed item with safety net" if product_row["kind"] == "brand" else "Special drug") in row
+        assert "21 capsules" in row
+    # The product's name, status and legal class once, in its block, above its strengths.
+    for number, product_row in enumerate(content["products"], start=1):
+        block = re.search(rf'id="product-{number}">(.*?)</(?:div|details)>\n', html, re.S).group(1)
+        assert block.count(escape(product_row["name"])) >= 1
+        status = "Self-financed item with safety net" if product_row["kind"] == "brand" else "Special drug"
+        assert block.count(status) == 1
+        assert block.count("Part 1, Schedule 1 &amp; Schedule 3 Poison; Prescription only") == 1
+        assert all(f'<tr id="strength-{s["id"]}">' in block for s in product_row["strengths"])
 
 
 def test_entry_page_has_one_disclaimer(client, published_lenalidomide, full_entry):
@@ -555,3 +566,189 @@ def test_public_pages_leave_out_control_characters_of_a_published_edition(
     page = response.content.decode()
     assert "Amoxicillin" in page
     assert not CONTROLS.search(page), CONTROLS.search(page)
+
+
+# --- The entry page at the counter: products first, then dose and the warnings ------------
+
+
+@pytest.fixture
+def counter_entry(editor, reviewer):
+    """Sections written in a descriptive order, as authors often do: the page reorders them."""
+    return make_published(
+        "Warfarin",
+        editor=editor,
+        reviewer=reviewer,
+        sections=[
+            ("overview", "", "Warfarin is an anticoagulant."),
+            ("mechanism", "", "It blocks vitamin K epoxide reductase."),
+            ("side_effects", "", "Bleeding is the main risk."),
+            ("interactions", "", "Many antibiotics raise the INR."),
+            ("counselling", "", "Carry the anticoagulant card."),
+            ("dose", "", "Take at the same time each evening."),
+            ("disclaimer", "", "For staff use only."),
+        ],
+        products=[
+            product("Coumadin", kind="brand", formulary_status="general"),
+            product("Warfarin Tablets (Generic Co)", formulary_status="special", strengths=3),
+            product("Warfarin Tablets (Other Co)", formulary_status="sfi", strengths=2),
+        ],
+    )
+
+
+def test_entry_page_shows_dose_then_warnings_then_the_rest_keeping_each_sections_anchor(client, counter_entry):
+    html = text_of(client.get(entry_url("warfarin")))
+
+    headings = re.findall(r'<h2 id="section-(\d+)-heading">([^<]+)</h2>', html)
+    assert headings == [
+        ("6", "Dose and administration"),
+        ("3", "Side effects"),
+        ("4", "Interactions"),
+        ("5", "Counselling points"),
+        ("1", "Overview"),
+        ("2", "How it works"),
+        ("7", "Disclaimer"),
+    ]
+    # The products come before all of them.
+    assert html.index('id="products"') < html.index('id="section-6"')
+
+
+def test_entry_page_jump_bar_goes_to_dose_warnings_interactions_and_products(client, counter_entry):
+    html = text_of(client.get(entry_url("warfarin")))
+
+    bar = re.search(r'<div class="context-bar" id="context-bar">(.*?)</nav>', html, re.S).group(1)
+    assert '<h1 id="entry-title">Warfarin</h1>' in bar and "badge" not in bar  # no safety flag here
+    links = re.findall(r'<li><a href="#([^"]+)">([^<]+)</a></li>', bar)
+    assert links == [
+        ("section-6", "Dose"),
+        ("section-3", "Warnings"),
+        ("section-4", "Interactions"),
+        ("products", "Products"),
+    ]
+
+
+def test_entry_page_jump_bar_leaves_out_what_the_entry_lacks(client, editor, reviewer):
+    make_published("Plainol", editor=editor, reviewer=reviewer, sections=[("overview", "", "A plain medicine.")])
+
+    html = text_of(client.get(entry_url("plainol")))
+
+    assert 'class="jump-bar"' not in html
+
+
+def test_each_product_is_one_block_with_its_status_and_legal_class_once_later_ones_folded(client, counter_entry):
+    html = text_of(client.get(entry_url("warfarin")))
+
+    blocks = re.findall(r'<(div|details) class="product-block" id="product-(\d)">(.*?)</\1>', html, re.S)
+    assert [(tag, number) for tag, number, _body in blocks] == [("div", "1"), ("details", "2"), ("details", "3")]
+    statuses = ["General drug", "Special drug", "Self-financed item without safety net"]
+    for (_tag, _number, body), status in zip(blocks, statuses, strict=True):
+        assert body.count("HA formulary status") == 1 and status in body
+        assert body.count("Legal class / sale") == 1
+    # A folded product's summary names it and its status, and how many strengths it holds.
+    summary = re.search(r"<summary>(.*?)</summary>", blocks[1][2], re.S).group(1)
+    assert "Warfarin Tablets (Generic Co)" in summary and "Special drug" in summary and "3 strengths" in summary
+    # Every strength is a row of its product's table, under the four column labels.
+    assert html.count('<tr id="strength-') == 6
+    assert html.count('<th scope="col">') == 4 * 3
+
+
+def test_entry_page_loads_its_script_from_a_file(client, counter_entry):
+    html = text_of(client.get(entry_url("warfarin")))
+
+    assert re.search(r'<script src="[^"]*/formulary/entry\.js" defer></script>', html)
+    assert "<script>" not in html and " style=" not in html
+
+
+# --- Lists: each product's status, filters, this quarter's changes ---------------------
+
+
+@pytest.fixture
+def listed(published_lenalidomide, editor, reviewer):
+    make_published(
+        "metformin",
+        editor=editor,
+        reviewer=reviewer,
+        drug_class="biguanide",
+        products=[product("Glucophage", kind="brand", formulary_status="general")],
+    )
+    make_published(
+        "Amlodipine",
+        editor=editor,
+        reviewer=reviewer,
+        drug_class="Calcium channel blocker",
+        products=[product("Norvasc", kind="brand", formulary_status="sfi")],
+    )
+    return published_lenalidomide
+
+
+def test_lists_and_results_show_each_products_status_never_merged(client, listed):
+    for url in (reverse("monographs:entry_list") + "?letter=L", reverse("monographs:search") + "?q=revlimid"):
+        html = text_of(client.get(url, follow=True))
+        status = re.search(r'<p class="formulary-status">(.*?)</p>', html, re.S).group(1)
+        text = re.sub(r"<[^>]+>", "", status)
+        assert text == (
+            "HA formulary: Special drug: Lenalidomide Capsules (Sandoz), Lenalidomide Capsules (Teva); "
+            "Self-financed item with safety net: Revlimid"
+        ), url
+        assert "Special drug, Self-financed" not in html
+
+
+def test_a_list_filters_by_formulary_status(client, listed):
+    def names(**params):
+        html = text_of(client.get(reverse("monographs:entry_list"), params))
+        return re.findall(r'<a class="entry-name" href="[^"]+">([^<]+)</a>', html)
+
+    assert names() == ["Amlodipine", "Lenalidomide", "metformin"]
+    assert names(status="special") == ["Lenalidomide"]
+    assert names(status="sfi_safety_net") == ["Lenalidomide"]
+    assert names(status="sfi") == ["Amlodipine"]
+    assert names(status="general") == ["metformin"]
+    assert names(status="not-a-status") == ["Amlodipine", "Lenalidomide", "metformin"]
+    assert names(status="sfi", letter="L") == []
+
+
+def test_the_filter_links_keep_the_other_parameters_and_mark_the_current_one(client, listed):
+    html = text_of(client.get(reverse("monographs:entry_list"), {"letter": "L", "status": "special"}))
+
+    url = reverse("monographs:entry_list")
+    assert f'<a href="{url}?letter=L&amp;status=special" aria-current="page">Special drug</a>' in html
+    assert f'<a href="{url}?letter=L&amp;status=special&amp;changed=quarter">Changed this quarter</a>' in html
+    assert f'<a href="{url}?letter=L">All</a>' in html
+
+
+def test_a_class_page_filters_and_marks_this_quarters_changes(client, listed, editor, reviewer):
+    html = text_of(client.get(reverse("monographs:class_detail", args=["calcium-channel-blocker"])))
+    assert "New this quarter" in html
+
+    html = text_of(
+        client.get(reverse("monographs:class_detail", args=["calcium-channel-blocker"]), {"status": "special"})
+    )
+    assert "Amlodipine" not in html and "No published entries match these filters." in html
+
+
+def test_changed_this_quarter_lists_only_entries_that_went_live_since_the_quarter_began(client, listed):
+    import datetime
+
+    from monographs.models import EntryState
+
+    # Lenalidomide went live last year: not a change of this quarter.
+    EntryState.objects.filter(entry=listed).update(live_since=datetime.datetime(2020, 1, 1, tzinfo=datetime.UTC))
+
+    html = text_of(client.get(reverse("monographs:entry_list"), {"changed": "quarter"}))
+
+    names = re.findall(r'<a class="entry-name" href="[^"]+">([^<]+)</a>', html)
+    assert names == ["Amlodipine", "metformin"]
+    assert html.count("New this quarter") == 2
+
+
+def test_drug_classes_sort_ignoring_case(client, listed):
+    html = text_of(client.get(reverse("monographs:class_list")))
+
+    classes = re.findall(r'<a href="/en/classes/[^"]+/">([^<]+)</a>', html)
+    assert classes == ["biguanide", "Calcium channel blocker", "Immunomodulatory imide drug"]
+
+
+def test_home_offers_the_whole_formulary_booklet(client, published_lenalidomide):
+    html = text_of(client.get(reverse("monographs:home")))
+
+    assert f'<a href="{reverse("monographs:booklet")}" type="application/pdf">' in html
+    assert "manage.py" not in html

@@ -260,3 +260,59 @@ def term(english):
 def latin_join(items, separator):
     """`items` joined by `separator`, each passed through `latin`."""
     return mark_safe(conditional_escape(separator).join(str(latin(item)) for item in items))  # nosec B308 B703
+# --- The entry page at the counter ----------------------------------------------------------
+
+
+@register.filter
+def counter_sections(content):
+    """[(number, section)] of a snapshot in the order the entry page shows them (dose, then the
+    warnings, then the rest: `vocabulary.COUNTER_ORDER`, the disclaimer last). `number` is the
+    section's place in the author's order, so its anchor (#section-3) stays the same section
+    whatever order the page shows."""
+    order = {str(kind): rank for rank, kind in enumerate(vocabulary.COUNTER_ORDER)}
+    last = len(order)
+
+    def rank(item):
+        kind = item[1].get("kind")
+        return order.get(kind, last + (1 if kind == vocabulary.SectionKind.DISCLAIMER else 0))
+
+    return sorted(enumerate(content.get("sections", []), start=1), key=rank)
+
+
+@register.filter
+def jump_targets(content):
+    """[(label, anchor)] of the entry page's jump bar: the first dose section, the first warning
+    section, the first interactions section (each only when present) and the products."""
+    sections = counter_sections(content)
+
+    def first_of(kinds):
+        return next((f"section-{number}" for number, section in sections if section.get("kind") in kinds), None)
+
+    from django.utils.translation import gettext
+
+    targets = [
+        (gettext("Dose"), first_of({vocabulary.SectionKind.DOSE})),
+        (gettext("Warnings"), first_of(set(vocabulary.WARNING_KINDS))),
+        (gettext("Interactions"), first_of({vocabulary.SectionKind.INTERACTIONS})),
+        (gettext("Products"), "products" if content.get("products") else None),
+    ]
+    return [(text, anchor) for text, anchor in targets if anchor]
+
+
+@register.filter
+def statuses_by_product(edition):
+    """[(status code, [product names])] of a listed edition (`selectors.with_product_statuses`),
+    in vocabulary order: each status once with the products that have it, so a list or a result
+    never reads as if every product had every status. The names are left out (an empty list)
+    when every product has the one status."""
+    from .. import selectors
+
+    grouped = {}
+    for name, status in selectors.product_statuses(edition):
+        if status:
+            grouped.setdefault(status, []).append(name)
+    known = [code for code in vocabulary.FormularyStatus.values if code in grouped]
+    ordered = [(code, grouped[code]) for code in known + sorted(set(grouped) - set(known))]
+    if len(ordered) == 1:
+        return [(ordered[0][0], [])]
+    return ordered

@@ -83,8 +83,8 @@ def test_edit_and_submit_in_three_page_loads_then_review_preview_and_approve_in_
     preview = opened.value
     loads.count += 1  # the preview opens in a new tab: one page load, and the only one there
     preview.wait_for_load_state()
-    # The "at a glance" block: one row per registered strength, with its pack.
-    expect(preview.locator("#at-a-glance tr", has_text="HK-90101")).to_contain_text("7 capsules")
+    # The products block: one row per registered strength, with its pack.
+    expect(preview.locator("#products tr", has_text="HK-90101")).to_contain_text("7 capsules")
     expect(preview.locator("main")).to_contain_text(NEW_SENTENCE)
     preview.close()
 
@@ -97,7 +97,7 @@ def test_edit_and_submit_in_three_page_loads_then_review_preview_and_approve_in_
     public = browser.new_page(base_url=base_url)
     public.goto("/en/entries/lenalidomide/")
     expect(public.locator("main")).to_contain_text(NEW_SENTENCE)
-    expect(public.locator("#at-a-glance tr", has_text="HK-90101")).to_contain_text("7 capsules")
+    expect(public.locator("#products tr", has_text="HK-90101")).to_contain_text("7 capsules")
 
 
 def test_editing_a_field_and_pressing_submit_never_loses_the_edit(page, live_server, admin_login):

@@ -45,8 +45,8 @@ def bottom_on_page(locator):
 def test_registration_number_and_pregnancy_badge_come_first(page, demo, viewport, screens, language):
     open_entry(page, viewport, language)
 
-    first_number = page.locator(".glance .registration-number").first
-    badge = page.locator(".monograph-header .badge-pregnancy")
+    first_number = page.locator(".strengths .registration-number").first
+    badge = page.locator(".context-bar .badge-pregnancy")
     expect(first_number).to_have_text("HK-90101")
     expect(badge).to_be_visible()
 
@@ -72,13 +72,16 @@ def test_phone_shows_cards_and_nothing_scrolls_sideways(page, demo, language):
             .map(e => e.tagName + '.' + e.className)"""
     )
     assert scrolling == []
-    # Each strength is a card: its cells stacked, each with its label.
-    card = page.locator(".glance tbody tr").first
-    assert card.evaluate("row => getComputedStyle(row).display") == "block"
-    label = page.locator(".glance tbody tr .reg-no").first.evaluate(
-        "cell => getComputedStyle(cell, '::before').content"
+    # Each strength is a short card: strength and number on one line, then its pack (labelled)
+    # and its marking.
+    card = page.locator(".strengths tbody tr").first
+    assert card.evaluate("row => getComputedStyle(row).display") == "grid"
+    label = (
+        page.locator(".strengths tbody tr td[data-label]")
+        .nth(1)
+        .evaluate("cell => getComputedStyle(cell, '::before').content")
     )
-    assert label == ('"香港註冊編號: "' if language == "zh-hant" else '"HK registration number: "')
+    assert label == ('"包裝: "' if language == "zh-hant" else '"Pack: "')
 
 
 @pytest.mark.parametrize("language", ["en", "zh-hant"])

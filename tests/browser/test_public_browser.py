@@ -43,9 +43,13 @@ def test_staff_search_a_misspelt_brand_and_open_the_entry(page, published):
     expect(page).to_have_url(re.compile(r"/en/entries/lenalidomide/$"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Lenalidomide")
     expect(page.get_by_role("table").first).to_contain_text("Revlimid")
-    # The table of contents jumps to a section.
+    # The jump bar goes to the warnings; the (folded) table of contents to any section.
+    page.get_by_role("navigation", name="Jump to").get_by_role("link", name="Warnings").click()
+    expect(page).to_have_url(re.compile(r"#section-\d+$"))
+    page.get_by_role("navigation", name="Contents").get_by_text("Contents").click()
     page.get_by_role("navigation", name="Contents").get_by_role("link", name="Side effects").click()
     expect(page).to_have_url(re.compile(r"#section-\d+$"))
+    expect(page.get_by_role("heading", name="Side effects")).to_be_in_viewport()
 
 
 def test_browse_a_to_z_and_switch_language_on_the_same_page(page, published):
@@ -135,10 +139,11 @@ def test_the_strength_row_is_on_screen_after_a_number_search(page, published):
 
 
 def test_search_results_say_why_they_matched(page, published):
-    page.goto("/en/search/?q=REV+10")
+    # A marking of several strengths (one of a single strength goes straight to it).
+    page.goto("/en/search/?q=marked+REV")
 
     result = page.locator(".search-results li").filter(has=page.get_by_role("link", name="Lenalidomide"))
-    expect(result.locator("mark")).to_have_text(["REV", "10"])
+    expect(result.locator("mark")).to_have_text(["marked", "REV"])
     expect(result).to_contain_text("Matched in appearance and marking:")
     expect(result).to_contain_text("HA formulary:")
     expect(result.locator(".badge-pregnancy")).to_be_visible()
