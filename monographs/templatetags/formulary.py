@@ -260,6 +260,8 @@ def term(english):
 def latin_join(items, separator):
     """`items` joined by `separator`, each passed through `latin`."""
     return mark_safe(conditional_escape(separator).join(str(latin(item)) for item in items))  # nosec B308 B703
+
+
 # --- The entry page at the counter ----------------------------------------------------------
 
 
