@@ -198,6 +198,8 @@ def production_env(**extra):
     """The environment of a production start (DEBUG off), plus `extra`."""
     import secrets
 
+    from .suite_services import redis_url
+
     return {
         "DEBUG": "0",
         "SECRET_KEY": secrets.token_urlsafe(64),
@@ -207,6 +209,7 @@ def production_env(**extra):
         "EMAIL_URL": "smtp+tls://formulary:secret@mail.hospital.example:587",
         # ... its own FHIR namespace and shared counters (the other `check --deploy` warnings).
         "FORMULARY_FHIR_SYSTEM_BASE": "https://formulary.hospital.example/fhir",
-        "REDIS_URL": "redis://127.0.0.1:6379/0",
+        # The run's own Redis, never the machine's (tests/suite_services.py).
+        "REDIS_URL": redis_url(0),
         **extra,
     }
