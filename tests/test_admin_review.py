@@ -209,7 +209,7 @@ def test_second_of_two_concurrent_saves_is_refused_and_keeps_its_input(client, l
 
     # Having seen the message, they merge and save again: now it is accepted.
     merged = change_form_data(response)
-    merged["drug_class"] = "First editor's class"
+    merged["drug_class"] = str(lenalidomide.drug_class_id)  # the first editor's class, chosen
     merged["change_reason"] = "Merged"
     assert second.post(entry_url(lenalidomide), merged).status_code == 302
     lenalidomide.refresh_from_db()

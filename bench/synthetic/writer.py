@@ -355,6 +355,10 @@ def _versions_of(p, serializer):
     for k, revision in enumerate(p.revisions):
         entry.updated_at = p.version_dates[k]
         rows.append(serializer.version(revision, entry))
+        if entry.drug_class is not None:
+            # The entry follows its class (django-reversion), so each revision holds the class too.
+            drug_class = entry.drug_class
+            rows.append(serializer.version(revision, drug_class, cache_key=("drugclass", drug_class.pk)))
         for i, section in enumerate(p.sections):
             body = p.version_bodies[k][i]
             if body == section.body:
