@@ -433,7 +433,18 @@ def test_the_value_string_gap_of_the_model_libraries():
     from fhir.resources.R4B.medicationknowledge import MedicationKnowledge
     from fhirclient.models.medicationknowledge import MedicationKnowledge as ClientMedicationKnowledge
 
-    translation = fhir._translated("懷孕期間不可使用")
+    # As the formulary writes a Chinese translation of an English string (FHIR's translation extension).
+    translation = {
+        "extension": [
+            {
+                "url": fhir.TRANSLATION_EXTENSION,
+                "extension": [
+                    {"url": "lang", "valueCode": fhir.CHINESE},
+                    {"url": "content", "valueString": "懷孕期間不可使用"},
+                ],
+            }
+        ]
+    }
     body = {
         "resourceType": "MedicationKnowledge",
         "extension": [

@@ -145,7 +145,7 @@ def test_chinese_entry_page_writes_dates_the_chinese_way_and_strength_as_content
     assert f"{due.year}年{due.month}月{due.day}日" in html
     assert approved.strftime("%b") not in html.split('id="main"')[1]  # no English month names
     # "Strength" is 含量 (the amount of active ingredient, as Drug Office labels say), never 劑量 (dose).
-    assert "一覽：已註冊含量" in html and "含量及劑型" in html and "劑量" not in html
+    assert "含量及劑型" in html and "劑量" not in html
     assert "<title>Lenalidomide 來那度胺 · 醫院藥物名冊</title>" in html
     assert "懷孕期間有害" in html and "預防懷孕計劃" in html  # the badges
 
