@@ -2,6 +2,7 @@ import logging
 
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext_lazy as _
 
 from .ldap import DirectoryUnavailable
@@ -18,6 +19,13 @@ class DirectoryAwareLoginForm(AdminAuthenticationForm):
     """The admin's login form, with a directory outage said in words instead of a server error."""
 
     error_messages = {**AdminAuthenticationForm.error_messages, "directory_unavailable": DIRECTORY_UNAVAILABLE}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Django sets the username's max_length after the field is built, so the length is never
+        # checked: a longer name reached django-axes, whose record of the attempt cannot hold it (a 500).
+        username = self.fields["username"]
+        username.validators.append(MaxLengthValidator(username.max_length))
 
     def clean(self):
         try:

@@ -102,6 +102,15 @@ def test_repeated_failed_logins_lock_the_account_out(client, editor, settings):
     assert "_auth_user_id" not in client.session
 
 
+def test_an_overlong_username_is_a_form_error_not_a_server_error(client, editor):
+    """A name longer than any account's is refused by the form, before django-axes records the
+    attempt (its record holds 255 characters: a longer one was a 500 for anyone)."""
+    response = client.post(reverse("admin:login"), {"username": "a" * 256, "password": "x", "next": "/admin/"})
+    assert response.status_code == 200
+    assert "at most 150 characters" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
 def test_correct_login_still_works_before_the_limit(client, editor):
     response = client.post(
         reverse("admin:login"), {"username": "editor", "password": "pw-editor-123", "next": "/admin/"}
