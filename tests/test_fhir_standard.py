@@ -23,6 +23,7 @@ from monographs.api import fhir_search
 from monographs.models import EntryState, Strength
 
 from .factories import edit, make_entry, one_product, publish
+from .test_fhir import modelled  # the _valueString work-around, in one place
 
 FHIR_JSON = "application/fhir+json"
 ATC = "http://www.whocc.no/atc"
@@ -33,27 +34,10 @@ def _fresh_throttle():
     cache.clear()
 
 
-def _without_value_extensions(body):
-    """fhir.resources 8 does not model the primitive extension of an extension's value
-    (`_valueString`, where the boxed warning's Chinese translation goes), though it is valid
-    FHIR JSON: each such element is validated on its own as an Element and taken out."""
-    if isinstance(body, list):
-        return [_without_value_extensions(item) for item in body]
-    if not isinstance(body, dict):
-        return body
-    out = {}
-    for key, value in body.items():
-        if key.startswith("_value") and "url" in body:
-            Element.model_validate(value)
-            continue
-        out[key] = _without_value_extensions(value)
-    return out
-
-
 def validated(body):
     """`body` parsed strictly by fhirclient's R4 models and by fhir.resources' R4B models."""
     fhirclient_model = fhirelementfactory.FHIRElementFactory.instantiate(body["resourceType"], body)
-    get_fhir_model_class(body["resourceType"]).model_validate(_without_value_extensions(body))
+    get_fhir_model_class(body["resourceType"]).model_validate(modelled(body))
     return fhirclient_model
 
 
