@@ -16,6 +16,7 @@ is not reported: its Chinese page simply shows the English, labelled as English.
 
 import html
 import re
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -28,7 +29,15 @@ from . import glossary
 from .importing import LIST_ITEM, lines_introducing_no_list
 from .models import TranslationStatus
 from .rendering import render_body
-from .snapshots import choice_label, has_chinese_text, safety_flags, section_title, strength_text, translation_findings
+from .snapshots import (
+    Snapshot,
+    choice_label,
+    has_chinese_text,
+    safety_flags,
+    section_title,
+    strength_text,
+    translation_findings,
+)
 from .vocabulary import DosageForm, SafetyFlag, SectionKind
 
 BLOCKING = "blocking"
@@ -66,6 +75,9 @@ HTML_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>")
 MARKDOWN_HEADING = re.compile(r"^ {0,3}#{1,6}[^\S\n]+\S.*$", re.MULTILINE)
 UNBALANCED_EMPHASIS = re.compile(r"\*\*|__(?=[^\W_])|(?<=[^\W_])__")  # not "____" (a blank to fill in)
 
+# What a check yields: (code, where, message).
+Found = Iterator[tuple[str, str, str]]
+
 
 @dataclass(frozen=True)
 class Finding:
@@ -78,15 +90,15 @@ class Finding:
     where: str = ""
 
     @property
-    def blocking(self):
+    def blocking(self) -> bool:
         return self.level == BLOCKING
 
     @property
-    def level_label(self):
+    def level_label(self) -> str:
         return _("Blocking") if self.blocking else _("Warning")
 
 
-def levels():
+def levels() -> dict[str, str]:
     """The level of each check: `settings.FORMULARY_CONTENT_CHECKS`, a warning where it says nothing."""
     configured = settings.FORMULARY_CONTENT_CHECKS
     unknown = {code: level for code, level in configured.items() if code not in CODES or level not in LEVELS}
@@ -98,7 +110,7 @@ def levels():
     return {code: configured.get(code, WARNING) for code in CODES}
 
 
-def required_sections():
+def required_sections() -> list[str]:
     """The section kinds every monograph must have (`settings.FORMULARY_REQUIRED_SECTIONS`)."""
     kinds = list(settings.FORMULARY_REQUIRED_SECTIONS)
     unknown = [kind for kind in kinds if kind not in SectionKind.values]
@@ -110,7 +122,7 @@ def required_sections():
     return kinds
 
 
-def check_content(content):
+def check_content(content: Snapshot) -> list[Finding]:
     """The findings on a snapshot, blocking ones first, each check's in monograph order; checks set to "off" are skipped."""
     level_of = levels()
     findings = [
@@ -122,28 +134,28 @@ def check_content(content):
     return sorted(findings, key=lambda finding: not finding.blocking)
 
 
-def blocking(findings):
+def blocking(findings: Iterable[Finding]) -> list[Finding]:
     return [finding for finding in findings if finding.blocking]
 
 
-def _quote(text, length=80):
+def _quote(text: str, length: int = 80) -> str:
     return Truncator(" ".join(text.split())).chars(length)
 
 
-def _sections(content):
+def _sections(content: Snapshot) -> list[Snapshot]:
     return content.get("sections") or []
 
 
 # The checks: each yields (code, where, message) for one snapshot. ----------
 
 
-def _empty_sections(content):
+def _empty_sections(content: Snapshot) -> Found:
     for section in _sections(content):
         if not strip_tags(render_body(section.get("body"))).strip():
             yield EMPTY_SECTION, section_title(section), _("This section has no text; fill it in or delete it.")
 
 
-def _empty_lists(content):
+def _empty_lists(content: Snapshot) -> Found:
     for section in _sections(content):
         for _line, text in lines_introducing_no_list(section.get("body") or ""):
             last_sentence = re.split(r"(?<=[.!?。！？])\s+", text)[-1]
@@ -154,7 +166,7 @@ def _empty_lists(content):
             )
 
 
-def _required_sections(content):
+def _required_sections(content: Snapshot) -> Found:
     present = {section.get("kind") for section in _sections(content)}
     for kind in required_sections():
         if kind not in present:
@@ -162,7 +174,7 @@ def _required_sections(content):
             yield REQUIRED_SECTION, title, _("The monograph has no “%(section)s” section.") % {"section": title}
 
 
-def _unregistered_strengths(content):
+def _unregistered_strengths(content: Snapshot) -> Found:
     for product in content.get("products") or []:
         strengths = product.get("strengths") or []
         if not any(strength.get("registration_number") for strength in strengths):
@@ -183,14 +195,14 @@ def _unregistered_strengths(content):
                 )
 
 
-def _paragraphs(body):
+def _paragraphs(body: str | None) -> Iterator[str]:
     for paragraph in PARAGRAPH_BREAK.split(body or ""):
         if paragraph.strip() and not LIST_ITEM.match(paragraph.strip().splitlines()[0]):
             yield paragraph
 
 
-def _repeated_paragraphs(content):
-    seen = {}  # normalised paragraph → title of the section it first appeared in
+def _repeated_paragraphs(content: Snapshot) -> Found:
+    seen: dict[str, str] = {}  # normalised paragraph → title of the section it first appeared in
     for section in _sections(content):
         title = section_title(section)
         for paragraph in _paragraphs(section.get("body")):
@@ -208,7 +220,7 @@ def _repeated_paragraphs(content):
                 seen[key] = title
 
 
-def _unrendered_markup(content):
+def _unrendered_markup(content: Snapshot) -> Found:
     for section in _sections(content):
         body = section.get("body") or ""
         title = section_title(section)
@@ -242,7 +254,7 @@ def _unrendered_markup(content):
             )
 
 
-def _safety_flags_without_boxed_warning(content):
+def _safety_flags_without_boxed_warning(content: Snapshot) -> Found:
     flags = safety_flags(content)
     if flags and not (content.get("boxed_warning") or "").strip():
         names = ", ".join(choice_label(SafetyFlag, flag) for flag in flags)
@@ -254,7 +266,7 @@ def _safety_flags_without_boxed_warning(content):
         )
 
 
-def _chinese_translation(content):
+def _chinese_translation(content: Snapshot) -> Found:
     translated = has_chinese_text(content)
     for title, status in translation_findings(content):
         if status == TranslationStatus.STALE:
@@ -274,7 +286,7 @@ def _chinese_translation(content):
             )
 
 
-def chinese_texts(content):
+def chinese_texts(content: Snapshot) -> list[tuple[str, str]]:
     """[(where, text)] of every Chinese text of a snapshot, in page order."""
     texts = [
         ("", content.get("chinese_name") or ""),
@@ -287,14 +299,14 @@ def chinese_texts(content):
     return [(where, text) for where, text in texts if text.strip()]
 
 
-def english_text(content):
+def english_text(content: Snapshot) -> str:
     """The English a term's condition is read against: the names, the class and every section."""
     parts = [content.get("generic_name") or "", content.get("drug_class") or "", content.get("boxed_warning") or ""]
     parts += [f"{s.get('heading') or ''}\n{s.get('body') or ''}" for s in _sections(content)]
     return "\n".join(parts)
 
 
-def _chinese_terms(content):
+def _chinese_terms(content: Snapshot) -> Found:
     for misuse in glossary.misuses(chinese_texts(content), english_text(content)):
         yield (
             CHINESE_TERMS,
@@ -309,7 +321,7 @@ def _chinese_terms(content):
         )
 
 
-CHECKS = [
+CHECKS: list[Callable[[Snapshot], Found]] = [
     _safety_flags_without_boxed_warning,
     _required_sections,
     _empty_sections,

@@ -7,9 +7,12 @@ submitted revision with the live edition or any two versions in the history.
 import difflib
 import re
 from collections import Counter
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import FieldDoesNotExist
+from django.db.models import Choices, Model
 from django.utils.html import format_html, format_html_join
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
@@ -19,6 +22,7 @@ from .snapshots import (
     EDITED_STRENGTH_FIELDS,
     ENTRY_FIELDS,
     PRODUCT_FIELDS,
+    Snapshot,
     boxed_warning_translation,
     choice_label,
     section_title,
@@ -26,6 +30,13 @@ from .snapshots import (
     strength_text,
 )
 from .vocabulary import DosageForm, FormularyStatus, LegalClass, ProductKind, Route, SaleRequirement, SectionKind, Unit
+
+if TYPE_CHECKING:
+    from django.utils.safestring import SafeString
+    from django_stubs_ext import StrOrPromise
+
+# (op, a1, a2, b1, b2) as difflib.SequenceMatcher.get_opcodes() gives them.
+Opcode = tuple[str, int, int, int, int]
 
 # Chinese has no spaces between words: compare it character by character.
 TOKEN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]|\w+|\s+|[^\w\s]")
@@ -69,11 +80,11 @@ SENTENCE_END = frozenset(".!?;:。！？；")
 MAX_DEPTH = 16  # recursion never gets near this on real text; see _refined
 
 
-def _ends_line(tokens, i):
+def _ends_line(tokens: Sequence[str], i: int) -> bool:
     return "\n" in tokens[i]
 
 
-def _ends_sentence(tokens, i):
+def _ends_sentence(tokens: Sequence[str], i: int) -> bool:
     # After "x. " (a stop and a space) or a Chinese full stop, which has no space.
     token = tokens[i]
     if token in SENTENCE_END and CJK.match(token):
@@ -84,8 +95,11 @@ def _ends_sentence(tokens, i):
 LEVELS = (_ends_line, _ends_sentence)
 
 
-def _units(tokens, lo, hi, ends_unit):
+def _units(
+    tokens: Sequence[str], lo: int, hi: int, ends_unit: Callable[[Sequence[str], int], bool]
+) -> tuple[list[str], list[int]]:
     """Split tokens[lo:hi] into units (lines or sentences): their texts and token boundaries."""
+    keys: list[str]
     keys, bounds, start = [], [lo], lo
     for i in range(lo, hi):
         if ends_unit(tokens, i):
@@ -98,8 +112,12 @@ def _units(tokens, lo, hi, ends_unit):
     return keys, bounds
 
 
-def _opcodes(old, new, a_lo, a_hi, b_lo, b_hi, level=0):
+def _opcodes(
+    old: list[str], new: list[str], a_lo: int, a_hi: int, b_lo: int, b_hi: int, level: int = 0
+) -> Iterator[Opcode]:
     """Yield (op, a1, a2, b1, b2) turning old[a_lo:a_hi] into new[b_lo:b_hi], as token indexes."""
+    a_bounds: Sequence[int]
+    b_bounds: Sequence[int]
     if a_hi - a_lo < EXACT_BELOW and b_hi - b_lo < EXACT_BELOW:
         level = len(LEVELS)  # short: compare the words exactly, as difflib always did
     if level < len(LEVELS):
@@ -120,7 +138,7 @@ def _opcodes(old, new, a_lo, a_hi, b_lo, b_hi, level=0):
             yield (op, *span)
 
 
-def _refined(a, b, depth=0):
+def _refined(a: Sequence[Hashable], b: Sequence[Hashable], depth: int = 0) -> Iterator[Opcode]:
     """difflib's opcodes over two sequences (of units or tokens), in near-linear time.
 
     Short sequences are compared exactly, as difflib always did. Long ones are
@@ -160,7 +178,7 @@ def _refined(a, b, depth=0):
     count_a, count_b = Counter(a), Counter(b)
     most_a, most_b = len(a) // 100 + 1, len(b) // 100 + 1
 
-    def anchor(x):
+    def anchor(x: Hashable) -> bool:
         return 0 < count_a[x] <= most_a and 0 < count_b[x] <= most_b
 
     rare_a = [i for i, x in enumerate(a) if anchor(x)]
@@ -169,7 +187,7 @@ def _refined(a, b, depth=0):
         # Nothing is frequent, so difflib's inner loop is short anyway.
         yield from difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes()
         return
-    anchors = []
+    anchors: list[tuple[int, int]] = []
     for op, a1, a2, b1, b2 in _refined([a[i] for i in rare_a], [b[j] for j in rare_b], depth + 1):
         if op == "equal":
             anchors.extend(zip(rare_a[a1:a2], rare_b[b1:b2], strict=True))
@@ -191,19 +209,21 @@ def _refined(a, b, depth=0):
         i, j = anchor_i + 1, anchor_j + 1
 
 
-def _run_together(removed, added):
+def _run_together(removed: str, added: str) -> bool:
     # "<del>21</del><ins>7</ins> capsules" reads as "217 capsules" in the page's
     # text (issue 12): keep a space between two words. Chinese has none.
     last, first = removed[-1], added[0]
     return not (last.isspace() or first.isspace() or (CJK.match(last) and CJK.match(first)))
 
 
-def _runs(old, new, by_character=False):
+def _runs(old: object, new: object, by_character: bool = False) -> Iterator[tuple[str, str, str]]:
     """The words of `old` and `new` as runs: ("equal", text, text) or ("change", removed, added);
     with `by_character`, Chinese characters one by one (see CHARACTER_TOKEN)."""
     tokens = CHARACTER_TOKEN if by_character else TOKEN
     old_tokens = tokens.findall(str(old or ""))
     new_tokens = tokens.findall(str(new or ""))
+    removed: list[str]
+    added: list[str]
     removed, added = [], []
     for op, a1, a2, b1, b2 in _opcodes(old_tokens, new_tokens, 0, len(old_tokens), 0, len(new_tokens)):
         if op == "equal":
@@ -220,14 +240,14 @@ def _runs(old, new, by_character=False):
         yield "change", "".join(removed), "".join(added)
 
 
-def _joined(parts):
+def _joined(parts: Iterable[str]) -> "SafeString":
     # format_html_join escapes the plain parts and keeps the <del>/<ins> markup.
     return format_html_join("", "{}", ((part,) for part in parts))
 
 
-def word_diff(old, new, by_character=False):
+def word_diff(old: object, new: object, by_character: bool = False) -> "SafeString":
     """HTML of `new` with removed words in <del> and added words in <ins>."""
-    parts = []
+    parts: list[str] = []
     for op, removed, added in _runs(old, new, by_character):
         if op == "equal":
             parts.append(removed)
@@ -241,9 +261,11 @@ def word_diff(old, new, by_character=False):
     return _joined(parts)
 
 
-def word_diff_sides(old, new, by_character=False):
+def word_diff_sides(old: object, new: object, by_character: bool = False) -> tuple["SafeString", "SafeString"]:
     """(HTML of `old` with removed words in <del>, HTML of `new` with added words in <ins>):
     the two values side by side, each reading as itself in the page's text."""
+    before: list[str]
+    after: list[str]
     before, after = [], []
     for op, removed, added in _runs(old, new, by_character):
         if op == "equal":
@@ -257,11 +279,17 @@ def word_diff_sides(old, new, by_character=False):
     return _joined(before), _joined(after)
 
 
-class FieldChange(tuple):
+class FieldChange(tuple[str, "SafeString"]):
     """One changed field: unpacks as (name, inline HTML diff), as it always did, and carries the
     field's `label` in the reader's language and the two values side by side (`before`, `after`)."""
 
-    def __new__(cls, name, old, new, model=None):
+    name: str
+    by_character: bool
+    model: type[Model] | None
+    _values: tuple[object, object]
+    _sides: tuple["SafeString", "SafeString"] | None
+
+    def __new__(cls, name: str, old: object, new: object, model: type[Model] | None = None) -> "FieldChange":
         by_character = name in CHINESE_FIELDS
         self = super().__new__(cls, (name, word_diff(old, new, by_character)))
         self.name = name
@@ -271,28 +299,29 @@ class FieldChange(tuple):
         self._sides = None
         return self
 
-    def _side(self, index):
+    def _side(self, index: int) -> "SafeString":
         # Worked out when a screen shows the two sides, not for every comparison.
         if self._sides is None:
             self._sides = word_diff_sides(*self._values, self.by_character)
         return self._sides[index]
 
     @property
-    def before(self):
+    def before(self) -> "SafeString":
         return self._side(0)
 
     @property
-    def after(self):
+    def after(self) -> "SafeString":
         return self._side(1)
 
     @property
-    def label(self):
+    def label(self) -> "StrOrPromise":
         if self.name in EXTRA_LABELS:
             return EXTRA_LABELS[self.name]
         if self.model is None:
             return self.name.replace("_", " ")
         try:
-            return capfirst(self.model._meta.get_field(self.name).verbose_name)
+            # The names diffed are concrete fields, which have a verbose name.
+            return capfirst(self.model._meta.get_field(self.name).verbose_name)  # type: ignore[union-attr]
         except FieldDoesNotExist:
             return self.name.replace("_", " ")
 
@@ -312,39 +341,46 @@ STATUS_LABELS = {
 class Change:
     label: str
     status: str  # "added", "removed", "changed" or "same"
-    fields: list = field(default_factory=list)  # FieldChange: (field name, html diff) with label, before, after
-    children: list = field(default_factory=list)
+    # (field name, html diff) with label, before, after
+    fields: list[FieldChange] = field(default_factory=list)
+    children: list["Change"] = field(default_factory=list)
     text: str = ""  # a section's body as it stands, shown when it did not change
-    # Where the translation's status changed: both texts, before and after (`TranslationTexts`).
-    translation_texts: object = None
+    # Where the translation's status changed: both texts, before and after.
+    translation_texts: "TranslationTexts | None" = None
 
     @property
-    def changed(self):
+    def changed(self) -> bool:
         return self.status != "same"
 
     @property
-    def status_label(self):
+    def status_label(self) -> "StrOrPromise":
         return STATUS_LABELS[self.status]
 
 
 # Coded fields are compared as the labels a pharmacist reads.
-SECTION_CHOICES = {"kind": SectionKind}
-PRODUCT_CHOICES = {
+SECTION_CHOICES: dict[str, type[Choices]] = {"kind": SectionKind}
+PRODUCT_CHOICES: dict[str, type[Choices]] = {
     "kind": ProductKind,
     "legal_classification": LegalClass,
     "sale_requirement": SaleRequirement,
     "formulary_status": FormularyStatus,
 }
-STRENGTH_CHOICES = {"unit": Unit, "per_unit": Unit, "dosage_form": DosageForm, "route": Route}
+STRENGTH_CHOICES: dict[str, type[Choices]] = {"unit": Unit, "per_unit": Unit, "dosage_form": DosageForm, "route": Route}
 
 
-def _shown(value, choices):
+def _shown(value: Any, choices: type[Choices] | None) -> Any:
     if choices is None or value in (None, ""):
         return value
     return choice_label(choices, value)
 
 
-def _field_changes(old, new, names, choices=None, model=None):
+def _field_changes(
+    old: Snapshot | None,
+    new: Snapshot | None,
+    names: Iterable[str],
+    choices: Mapping[str, type[Choices]] | None = None,
+    model: type[Model] | None = None,
+) -> list[FieldChange]:
     old, new = old or {}, new or {}
     choices = choices or {}
     return [
@@ -356,13 +392,15 @@ def _field_changes(old, new, names, choices=None, model=None):
     ]
 
 
-def _value(snapshot, name):
+def _value(snapshot: Snapshot, name: str) -> Any:
     # A snapshot made before the Chinese fields existed has no key: the same as empty.
     value = snapshot.get(name)
     return (value or "") if name in CHINESE_FIELDS else value
 
 
-def _translation_change(old, new, status_of):
+def _translation_change(
+    old: Snapshot | None, new: Snapshot | None, status_of: Callable[[Snapshot], Any]
+) -> list[FieldChange]:
     """The change of a translation's status (e.g. outdated → up to date once checked), which no
     text field shows: one extra row, or none. Not for a part added or removed (old or new is
     None), nor where either side has nothing to translate (a boxed warning without English)."""
@@ -385,11 +423,17 @@ class TranslationTexts:
     chinese_after: str
 
 
-def _text_of(snapshot, *names):
+def _text_of(snapshot: Snapshot, *names: str) -> str:
     return "\n\n".join(v for v in ((snapshot.get(name) or "").strip() for name in names) if v)
 
 
-def translation_texts(old, new, fields, english=("heading", "body"), chinese=("heading_zh", "body_zh")):
+def translation_texts(
+    old: Snapshot | None,
+    new: Snapshot | None,
+    fields: Iterable[FieldChange],
+    english: tuple[str, ...] = ("heading", "body"),
+    chinese: tuple[str, ...] = ("heading_zh", "body_zh"),
+) -> TranslationTexts | None:
     """Both texts, before and after, when `fields` hold a change of the translation's status, or
     a change of either text of a part that has Chinese: a Chinese text vouched for against new
     English (checked, or edited) is judged by reading both, whatever its status was before."""
@@ -404,7 +448,9 @@ def translation_texts(old, new, fields, english=("heading", "body"), chinese=("h
     )
 
 
-def _status(old, new, fields, children=()):
+def _status(
+    old: Snapshot | None, new: Snapshot | None, fields: Sequence[FieldChange], children: Iterable[Change] = ()
+) -> str:
     if old is None:
         return "added"
     if new is None:
@@ -412,14 +458,17 @@ def _status(old, new, fields, children=()):
     return "changed" if fields or any(c.changed for c in children) else "same"
 
 
-def _pair(old_items, new_items, key):
-    """Match items of two lists by id, then by a natural key; keep the new order."""
+def _pair(
+    old_items: Sequence[Snapshot], new_items: Sequence[Snapshot], key: Callable[[Snapshot], Hashable]
+) -> list[tuple[Any, Any]]:
+    """Match items of two lists by id, then by a natural key; keep the new order. Each pair is
+    (old, new) snapshots with None on one side (added or removed), never on both."""
     old_by_id = {item["id"]: item for item in old_items}
-    old_by_key = {}
+    old_by_key: dict[Hashable, Snapshot] = {}
     for item in old_items:
         old_by_key.setdefault(key(item), item)
     used = set()
-    pairs = []
+    pairs: list[tuple[Snapshot | None, Snapshot | None]] = []
     for item in new_items:
         match = old_by_id.get(item["id"])
         if match is None or match["id"] in used:
@@ -433,11 +482,11 @@ def _pair(old_items, new_items, key):
     return pairs
 
 
-def _strength_label(s):
+def _strength_label(s: Snapshot) -> str:
     return f"{strength_text(s)} {s['dosage_form'].replace('_', ' ')}"
 
 
-def compare(old, new):
+def compare(old: Snapshot | None, new: Snapshot) -> tuple[list[FieldChange], list[Change], list[Change]]:
     """Return (entry field changes, section changes, product changes) between two snapshots."""
     old = old or {"sections": [], "products": []}
     entry_fields = _field_changes(old, new, ENTRY_FIELDS, model=Entry)
@@ -489,21 +538,21 @@ class ChangeSummary:
     """What changed between two snapshots, as the labels a pharmacist reads: a one-line summary
     for the public list of earlier editions. Labels are in the active language."""
 
-    added: list = field(default_factory=list)
-    changed: list = field(default_factory=list)
-    removed: list = field(default_factory=list)
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
 
-    def __bool__(self):
+    def __bool__(self) -> bool:
         return bool(self.added or self.changed or self.removed)
 
 
-def _entry_field_label(change):
+def _entry_field_label(change: FieldChange) -> str:
     if change.name in EXTRA_LABELS:
         return str(EXTRA_LABELS[change.name])
-    return str(Entry._meta.get_field(change.name).verbose_name)
+    return str(Entry._meta.get_field(change.name).verbose_name)  # type: ignore[union-attr]
 
 
-def change_summary(old, new):
+def change_summary(old: Snapshot | None, new: Snapshot) -> ChangeSummary:
     """The parts of the entry that `new` adds, changes or removes compared with `old`: entry fields
     by their field names, sections by their titles, products by name and strengths as
     "product strength". A product whose own fields are unchanged is named by its changed strengths."""

@@ -5,12 +5,17 @@ saving and records one django-reversion revision with a user and a reason, so
 nothing changes without a trace.
 """
 
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import reversion
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Model
 from django.utils import translation
 from django.utils.text import Truncator, slugify
 
@@ -26,6 +31,11 @@ from .models import (
     strength_text,
 )
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+M = TypeVar("M", bound=Model)
+
 
 @dataclass
 class ImportResult:
@@ -36,13 +46,13 @@ class ImportResult:
     warnings: list[str]
 
 
-def _save(obj):
+def _save(obj: M) -> M:
     obj.full_clean()
     obj.save()
     return obj
 
 
-def _assign(obj, values):
+def _assign(obj: Model, values: Mapping[str, Any]) -> bool:
     """Set `values` on `obj`; return whether any of them differs from what it holds.
 
     Values are compared as the field would store them, so Decimal("5") matches
@@ -55,38 +65,40 @@ def _assign(obj, values):
             changed = changed or getattr(obj, name) != value
         else:
             try:
-                new = field.to_python(value)
+                # Not a relation, so a concrete field: it converts values and has a column name.
+                new = field.to_python(value)  # type: ignore[union-attr]
             except ValidationError:
                 new = value  # full_clean() reports it
-            changed = changed or getattr(obj, field.attname) != new
+            changed = changed or getattr(obj, field.attname) != new  # type: ignore[union-attr]
         setattr(obj, name, value)
     return changed
 
 
-def _clean_name(generic_name):
+def _clean_name(generic_name: str | None) -> str:
     name = (generic_name or "").strip()
     if not name:
         raise ValidationError({"generic_name": "A generic name is required."})
     return name
 
 
-def unique_slug(name, *, exclude_pk=None):
+def unique_slug(name: str, *, exclude_pk: int | None = None) -> str:
     base = slugify(name) or "entry"
     slug, n = base, 2
-    while Entry.objects.filter(slug=slug).exclude(pk=exclude_pk).exists():
+    # exclude(pk=None) excludes nothing: what a slug for a new entry needs.
+    while Entry.objects.filter(slug=slug).exclude(pk=exclude_pk).exists():  # type: ignore[misc]
         slug, n = f"{base}-{n}", n + 1
     return slug
 
 
-def unique_class_slug(name, *, exclude_pk=None):
+def unique_class_slug(name: str, *, exclude_pk: int | None = None) -> str:
     base = slugify(name) or "class"
     slug, n = base, 2
-    while DrugClass.objects.filter(slug=slug).exclude(pk=exclude_pk).exists():
+    while DrugClass.objects.filter(slug=slug).exclude(pk=exclude_pk).exists():  # type: ignore[misc]
         slug, n = f"{base}-{n}", n + 1
     return slug
 
 
-def drug_class_for(value, *, chinese_name=""):
+def drug_class_for(value: DrugClass | str | None, *, chinese_name: str = "") -> DrugClass | None:
     """The DrugClass an import or an edit names: a DrugClass as it is, None for no name, else
     the class of that English name whatever its case and spacing, made (with `chinese_name`)
     when there is none; a class without a Chinese name is given `chinese_name` unless another
@@ -99,7 +111,7 @@ def drug_class_for(value, *, chinese_name=""):
         return None
     found = DrugClass.objects.filter(name__iexact=name).first()
     chinese_name = normalise_class_name(chinese_name)
-    if chinese_name and DrugClass.objects.filter(name_zh=chinese_name).exclude(pk=getattr(found, "pk", None)).exists():
+    if chinese_name and DrugClass.objects.filter(name_zh=chinese_name).exclude(pk=getattr(found, "pk", None)).exists():  # type: ignore[misc]
         # Another class has this Chinese name (a renamed class in a file from elsewhere): the
         # table's names stand; an editor settles it in the admin.
         chinese_name = ""
@@ -111,7 +123,7 @@ def drug_class_for(value, *, chinese_name=""):
     return found
 
 
-def drug_class_save(*, drug_class, user=None, reason):
+def drug_class_save(*, drug_class: DrugClass, user: User | None = None, reason: str) -> DrugClass:
     """Create or change a drug class in one revision with `reason` (what the admin does)."""
     if not (reason or "").strip():
         raise ValidationError("Give a reason for the change.")
@@ -124,7 +136,14 @@ def drug_class_save(*, drug_class, user=None, reason):
     return drug_class
 
 
-def entry_import_text(*, generic_name, text, user=None, reason="", drug_class=None):
+def entry_import_text(
+    *,
+    generic_name: str,
+    text: str,
+    user: User | None = None,
+    reason: str = "",
+    drug_class: DrugClass | str | None = None,
+) -> ImportResult:
     """Create or update an entry's monograph sections from plain text.
 
     Re-importing replaces the sections (the previous ones stay in the history),
@@ -136,7 +155,7 @@ def entry_import_text(*, generic_name, text, user=None, reason="", drug_class=No
     with transaction.atomic(), reversion.create_revision():
         entry = Entry.objects.select_for_update().filter(generic_name__iexact=generic_name).first()
         created = entry is None
-        if created:
+        if entry is None:
             entry = Entry(generic_name=generic_name, slug=unique_slug(generic_name))
         if drug_class is not None:
             entry.drug_class = drug_class_for(drug_class)
@@ -171,23 +190,25 @@ class TranslationImportResult:
     warnings: list[str]
 
 
-def section_kind_headings():
+def section_kind_headings() -> dict[str, str]:
     """Every section kind's title in Chinese and in English, casefolded, to its kind: the
     heading lines a Chinese file may use (`importing.parse_translation`)."""
     from .vocabulary import SectionKind
 
-    headings = {}
+    headings: dict[str, str] = {}
     for language in ("en", "zh-hant"):
         with translation.override(language):
             headings.update({str(label).casefold(): kind for kind, label in SectionKind.choices})
     return headings
 
 
-def _first_words(text, length=24):
+def _first_words(text: str, length: int = 24) -> str:
     return Truncator(" ".join(text.split())).chars(length) if text.strip() else "(empty)"
 
 
-def entry_import_translation(*, generic_name, text, user=None, reason):
+def entry_import_translation(
+    *, generic_name: str, text: str, user: User | None = None, reason: str
+) -> TranslationImportResult:
     """Attach a Traditional Chinese text to the sections of an existing entry, matched by order,
     in one revision (see `importing.parse_translation` for how the text is split).
 
@@ -249,7 +270,16 @@ def entry_import_translation(*, generic_name, text, user=None, reason):
     )
 
 
-def product_upsert(*, entry, name, certificate_holder, user=None, reason="", strengths=(), **fields):
+def product_upsert(
+    *,
+    entry: Entry,
+    name: str,
+    certificate_holder: str,
+    user: User | None = None,
+    reason: str = "",
+    strengths: Iterable[Mapping[str, Any]] = (),
+    **fields: Any,
+) -> Product:
     """Create or update a product and its strengths in one revision.
 
     `strengths` is a list of dicts of Strength fields; a strength is matched on
@@ -284,7 +314,7 @@ def product_upsert(*, entry, name, certificate_holder, user=None, reason="", str
     return product
 
 
-def entry_update(*, entry, user=None, reason, **fields):
+def entry_update(*, entry: Entry, user: User | None = None, reason: str, **fields: Any) -> Entry:
     """Change fields of an entry (not its sections or products) in one revision.
 
     Validates with `full_clean()` and records the user and reason. An update
@@ -314,19 +344,19 @@ def entry_update(*, entry, user=None, reason, **fields):
     return entry
 
 
-def _save_at(obj, where):
+def _save_at(obj: M, where: str) -> M:
     """`_save`, with any validation message prefixed by where in the entry it happened."""
     try:
         return _save(obj)
     except ValidationError as exc:
-        messages = []
+        messages: list[str] = []
         for name, errors in exc.message_dict.items():
             prefix = "" if name == "__all__" else f"{name}: "
             messages.extend(prefix + message for message in errors)
         raise ValidationError(f"{where}: {'; '.join(messages)}") from None
 
 
-def entry_replace(*, data, user=None, reason):
+def entry_replace(*, data: Mapping[str, Any], user: User | None = None, reason: str) -> tuple[Entry, bool]:
     """Make the working copy of one entry exactly `data`, in one revision; return (entry, created).
 
     `data` holds the entry's fields with its "sections" and "products" (each
@@ -362,7 +392,7 @@ def entry_replace(*, data, user=None, reason):
         wanted = {(p["name"], p["certificate_holder"]): p for p in data["products"]}
         existing = {(p.name, p.certificate_holder): p for p in entry.products.all()}
         # Deletions first, so a registration number can move to a new strength.
-        kept = {}
+        kept: dict[tuple[str, str], dict[Any, Strength]] = {}
         for key, product in existing.items():
             if key not in wanted:
                 product.delete()
@@ -395,7 +425,7 @@ def entry_replace(*, data, user=None, reason):
     return entry, created
 
 
-def section_update(*, section, user=None, reason, **fields):
+def section_update(*, section: Section, user: User | None = None, reason: str, **fields: Any) -> Section:
     """Change fields of one monograph section in one revision of its entry; like `entry_update`,
     a change to nothing saves nothing."""
     if not (reason or "").strip():
@@ -411,7 +441,7 @@ def section_update(*, section, user=None, reason, **fields):
     return locked
 
 
-def products_delete(*, products, user=None, reason=""):
+def products_delete(*, products: Iterable[Product], user: User | None = None, reason: str = "") -> None:
     """Delete products (with their strengths) in one revision of each entry concerned.
 
     A deletion is an edit of its entry: the revision holds the entry without

@@ -4,9 +4,12 @@ One plain, JSON-ready shape serves three purposes: a published edition stores
 it, the compare view diffs two of them, and the public pages render it.
 """
 
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
+from django.db.models import Choices
 from reversion.models import Revision
 
 from . import models
@@ -69,8 +72,13 @@ EDITED_STRENGTH_FIELDS = [name for name in STRENGTH_FIELDS if name not in DERIVE
 # edition made before classes were a table has only "drug_class", its English name).
 DRUG_CLASS_FIELDS = {"drug_class": "name", "drug_class_zh": "name_zh", "drug_class_slug": "slug"}
 
+# A snapshot (and each of its sections, products and strengths) is plain JSON: a dict keyed by
+# field name. `FieldDict` is one row's fields as django-reversion stores them.
+Snapshot = dict[str, Any]
+FieldDict = Mapping[str, Any]
 
-def _plain(value):
+
+def _plain(value: Any) -> Any:
     if isinstance(value, Decimal):
         return format(value.normalize(), "f")
     if isinstance(value, datetime):
@@ -78,13 +86,19 @@ def _plain(value):
     return value
 
 
-def _pick(field_dict, fields):
+def _pick(field_dict: FieldDict, fields: Iterable[str]) -> dict[str, Any]:
     return {name: _plain(field_dict.get(name)) for name in fields}
 
 
-def snapshot_of_revision(revision: Revision, entry_id):
+def snapshot_of_revision(revision: Revision, entry_id: int | str) -> Snapshot:
     """Return the entry with its sections, products and strengths as in `revision`."""
-    by_model = {Entry: {}, Section: {}, Product: {}, Strength: {}, DrugClass: {}}
+    by_model: dict[type | None, dict[Any, FieldDict]] = {
+        Entry: {},
+        Section: {},
+        Product: {},
+        Strength: {},
+        DrugClass: {},
+    }
     for version in revision.version_set.select_related("content_type"):
         model = version.content_type.model_class()
         if model in by_model:
@@ -106,7 +120,14 @@ def snapshot_of_revision(revision: Revision, entry_id):
     )
 
 
-def snapshot_from_field_dicts(entry_id, *, entry, sections, products, strengths):
+def snapshot_from_field_dicts(
+    entry_id: int | str,
+    *,
+    entry: FieldDict,
+    sections: Mapping[int, FieldDict],
+    products: Mapping[int, FieldDict],
+    strengths: Mapping[int, FieldDict],
+) -> Snapshot:
     """The snapshot of entry `entry_id`: the one definition of its shape, order and decimal text.
 
     `entry` is the entry's field dict; `sections`, `products` and `strengths` map
@@ -150,7 +171,7 @@ def snapshot_from_field_dicts(entry_id, *, entry, sections, products, strengths)
     }
 
 
-def listing_fields(content):
+def listing_fields(content: Snapshot) -> dict[str, Any]:
     """The columns an Edition copies from its snapshot, so that lists and search
     results never have to load and decode the whole snapshot."""
     from django.utils.html import strip_tags
@@ -177,7 +198,7 @@ def listing_fields(content):
 # Reading a snapshot: one definition each, shared by the pages, the API, FHIR and the diff.
 
 
-def class_slug(name):
+def class_slug(name: str | None) -> str:
     """The class page's address part for an edition made before classes had a slug of their
     own: the rule migration 0021 gave each class."""
     import re
@@ -185,7 +206,7 @@ def class_slug(name):
     return re.sub(r"[^a-z0-9]+", "-", (name or "").lower()).strip("-")
 
 
-def drug_class_name(content, language=None):
+def drug_class_name(content: Snapshot, language: str | None = None) -> tuple[str, bool]:
     """(name, is_english) of a snapshot's class in `language` (default: the active one): the
     Chinese name on a Chinese page when the edition has one, else the English."""
     from django.utils.translation import get_language
@@ -197,7 +218,7 @@ def drug_class_name(content, language=None):
     return content.get("drug_class") or "", True
 
 
-def choice_label(choices, value):
+def choice_label(choices: type[Choices], value: str | None) -> str:
     """The label of a stored choice code, or the code itself if it is not (or no longer) a choice."""
     try:
         return str(choices(value).label)
@@ -205,32 +226,32 @@ def choice_label(choices, value):
         return value or ""
 
 
-def section_title(section):
+def section_title(section: Snapshot) -> str:
     return section.get("heading") or choice_label(SectionKind, section["kind"])
 
 
-def strength_text(strength):
+def strength_text(strength: Snapshot) -> str:
     """'2.5 mg' or '250 mg per 5 mL' from a strength of a snapshot (see `models.strength_text`)."""
     return models.strength_text(
         strength.get("amount"), strength.get("unit"), strength.get("per_amount"), strength.get("per_unit")
     )
 
 
-def brand_names(content):
+def brand_names(content: Snapshot) -> list[str]:
     """Names of the brand products of a snapshot, in snapshot order."""
     return [p["name"] for p in content.get("products", []) if p.get("kind") == "brand"]
 
 
-def synonym_list(content):
+def synonym_list(content: Snapshot) -> list[str]:
     return split_lines(content.get("synonyms"))
 
 
-def chinese_synonym_list(content):
+def chinese_synonym_list(content: Snapshot) -> list[str]:
     """The entry's Chinese synonyms, one per line (none in an edition made before they existed)."""
     return split_lines(content.get("chinese_synonyms"))
 
 
-def safety_flags(content):
+def safety_flags(content: Snapshot) -> list[str]:
     """The SafetyFlag codes of a snapshot, in badge order: the entry's own flags, and
     "dangerous drug" when any product is classified as one."""
     flags = [flag for flag, field in SAFETY_FLAG_FIELDS.items() if content.get(field)]
@@ -239,7 +260,7 @@ def safety_flags(content):
     return [str(flag) for flag in flags]
 
 
-def formulary_statuses(content):
+def formulary_statuses(content: Snapshot) -> list[str]:
     """The HA formulary status codes of a snapshot's products, each once, in vocabulary order
     (a code no longer in the vocabulary last)."""
     present = [p.get("formulary_status") for p in content.get("products", []) if p.get("formulary_status")]
@@ -247,7 +268,7 @@ def formulary_statuses(content):
     return known + sorted({status for status in present if status not in FormularyStatus.values})
 
 
-def section_translation(section):
+def section_translation(section: Snapshot) -> "models.TranslationStatus":
     """TranslationStatus of a snapshot section's Chinese text (see `models.translation_status`)."""
     return models.translation_status(
         english=(section.get("heading"), section.get("body")),
@@ -256,7 +277,7 @@ def section_translation(section):
     )
 
 
-def boxed_warning_translation(content):
+def boxed_warning_translation(content: Snapshot) -> "models.TranslationStatus | None":
     """TranslationStatus of a snapshot's Chinese boxed warning, or None without an English one."""
     if not (content.get("boxed_warning") or "").strip():
         return None
@@ -267,12 +288,12 @@ def boxed_warning_translation(content):
     )
 
 
-def translation_findings(content):
+def translation_findings(content: Snapshot) -> list[tuple[str, "models.TranslationStatus"]]:
     """(section title, TranslationStatus) of every section and the boxed warning whose Chinese
     text is missing or stale, in page order: what the review screen lists."""
-    found = []
+    found: list[tuple[str, models.TranslationStatus]] = []
     status = boxed_warning_translation(content)
-    if status not in (None, models.TranslationStatus.CURRENT):
+    if status is not None and status != models.TranslationStatus.CURRENT:
         found.append((str(models.Entry._meta.get_field("boxed_warning").verbose_name), status))
     for section in content.get("sections", []):
         status = section_translation(section)
@@ -281,7 +302,7 @@ def translation_findings(content):
     return found
 
 
-def has_chinese_text(content):
+def has_chinese_text(content: Snapshot) -> bool:
     """Whether a snapshot has any Chinese text in its sections or boxed warning (an entry with
     none is "not translated", rather than missing a translation in every part)."""
     return bool((content.get("boxed_warning_zh") or "").strip()) or any(
