@@ -4,7 +4,11 @@ Public pages never call these (they read published editions through
 `selectors`); the admin, the review screens and the workflow do.
 """
 
+from __future__ import annotations
+
+import datetime as dt
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import (
     BinaryField,
@@ -17,6 +21,7 @@ from django.db.models import (
     Func,
     OuterRef,
     Q,
+    QuerySet,
     TextField,
     Value,
     When,
@@ -27,20 +32,24 @@ from reversion.models import Revision, Version
 
 from .models import AuditEvent, Edition, Entry, EntryState, Section, State, TranslationStatus
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+    from django_stubs_ext import StrOrPromise
 
-def submitted_revision(entry):
+
+def submitted_revision(entry: Entry) -> Revision | None:
     """The revision of `entry` awaiting review, or None when none is."""
     state = EntryState.objects.select_related("submitted_revision").filter(entry=entry).first()
     return state.submitted_revision if state else None
 
 
-def latest_revision(entry):
+def latest_revision(entry: Entry) -> Revision | None:
     """The newest django-reversion revision of `entry` (its working copy as last saved), or None."""
     version = Version.objects.get_for_object(entry).select_related("revision").first()
     return version.revision if version else None
 
 
-def last_live_edition(entry, up_to_revision=None):
+def last_live_edition(entry: Entry, up_to_revision: Revision | None = None) -> Edition | None:
     """The newest edition of `entry` that actually went live (published at approval or on
     schedule), made from a revision before `up_to_revision`; None when none did.
 
@@ -55,7 +64,7 @@ def last_live_edition(entry, up_to_revision=None):
     return editions.order_by("-number").first()
 
 
-def authors_since_publication(entry, up_to_revision):
+def authors_since_publication(entry: Entry, up_to_revision: Revision) -> set[int]:
     """Users who made any revision of the entry after the last edition that went live, up to
     `up_to_revision`: everyone whose changes the next approval would put before the public for
     the first time (the four-eyes rule keeps each of them from approving it).
@@ -69,7 +78,8 @@ def authors_since_publication(entry, up_to_revision):
             entry=entry, action__in=[AuditEvent.Action.APPROVED, AuditEvent.Action.WENT_LIVE], edition__isnull=False
         ).values_list("edition__revision_id", flat=True)
     )
-    authors, seen = set(), set()
+    authors: set[int] = set()
+    seen: set[int] = set()
     pending = [up_to_revision.pk]
     while pending:
         upper = pending.pop()
@@ -90,14 +100,16 @@ def authors_since_publication(entry, up_to_revision):
     return authors
 
 
-def revision_of_version(version_id):
+def revision_of_version(version_id: str | int | None) -> int | None:
     """The id of the revision holding the version with this id (as an admin address gives it), or None."""
     if not str(version_id or "").isascii() or not str(version_id).isdigit():
         return None
-    return Version.objects.filter(pk=int(version_id)).values_list("revision_id", flat=True).first()
+    digits = str(version_id)  # None was refused above
+    return Version.objects.filter(pk=int(digits)).values_list("revision_id", flat=True).first()
 
 
-def state_token(entry_id):
+
+def state_token(entry_id: int) -> str:
     """What a decision screen saw of the entry: its newest audit event and newest revision.
 
     Every transition writes an audit event and every save a revision, so the token
@@ -118,12 +130,12 @@ def state_token(entry_id):
 class Change:
     """Something that happened to an entry after a screen showed it."""
 
-    when: object
-    who: object  # a user, or None (the clock, an import)
-    what: str
+    when: dt.datetime
+    who: User | None  # None: the clock, an import
+    what: StrOrPromise
 
 
-def changes_since(entry_id, token):
+def changes_since(entry_id: int, token: object) -> list[Change]:
     """What happened to the entry since a screen carried `token` (`state_token`), oldest first:
     the audit events and saved versions after it. Empty for a malformed token."""
     try:
@@ -153,13 +165,13 @@ def changes_since(entry_id, token):
 class ReviewNote:
     """One thing an editor or reviewer wrote about the changes under review."""
 
-    when: object
-    who: object  # a user, or None for an import without one
-    kind: str
+    when: dt.datetime
+    who: User | None  # None for an import without one
+    kind: StrOrPromise
     text: str
 
 
-def review_notes(entry, up_to_revision):
+def review_notes(entry: Entry, up_to_revision: Revision) -> list[ReviewNote]:
     """Every reason for change and note written since the entry's last edition, up to
     `up_to_revision` (the version under review), oldest first: what a reviewer reads before
     deciding. Reasons come from the revisions; notes on submission, rejections and other
@@ -185,7 +197,7 @@ def review_notes(entry, up_to_revision):
     return sorted(notes, key=lambda note: note.when)
 
 
-def state_of(entry_id):
+def state_of(entry_id: int) -> EntryState | None:
     """The review state of an entry with its entry and live edition, or None for an unknown id."""
     return (
         EntryState.objects.filter(entry_id=entry_id)
@@ -194,14 +206,14 @@ def state_of(entry_id):
     )
 
 
-def standing_rejection(entry_id):
+def standing_rejection(entry_id: int) -> AuditEvent | None:
     """The last event of the entry if it is a rejection: the reviewer's reasons stay in view while
     the editor fixes the draft, until the next transition (usually the next submission)."""
     last_event = AuditEvent.objects.filter(entry_id=entry_id).select_related("actor__staff_profile").first()
     return last_event if last_event and last_event.action == AuditEvent.Action.REJECTED else None
 
 
-def standing_withdrawal(entry_id):
+def standing_withdrawal(entry_id: int) -> AuditEvent | None:
     """The withdrawal that took the entry off the public pages, if it is off now because of one
     (the review page says so: approving publishes it again), else None."""
     event = (
@@ -216,7 +228,7 @@ def standing_withdrawal(entry_id):
     return event if event and event.action == AuditEvent.Action.WITHDRAWN else None
 
 
-def overdue_for_review(today, limit=None):
+def overdue_for_review(today: dt.date, limit: int | None = None) -> QuerySet[EntryState]:
     """Published entries whose periodic review date has passed, most overdue first."""
     overdue = (
         EntryState.objects.filter(live_edition__isnull=False, next_review_due__lt=today)
@@ -226,7 +238,7 @@ def overdue_for_review(today, limit=None):
     return overdue[:limit] if limit else overdue
 
 
-def review_queue():
+def review_queue() -> QuerySet[EntryState]:
     """Entries awaiting review, oldest submission first, with who submitted them."""
     return (
         EntryState.objects.filter(state=State.IN_REVIEW)
@@ -235,19 +247,19 @@ def review_queue():
     )
 
 
-def review_state(entry):
+def review_state(entry: Entry) -> EntryState:
     """The state row of `entry` with what the review page shows: the revision under review and its author."""
     return EntryState.objects.select_related(
         "submitted_revision__user__staff_profile", "live_edition", "submitted_by__staff_profile"
     ).get(entry=entry)
 
 
-def last_edition(entry):
+def last_edition(entry: Entry) -> Edition | None:
     """The entry's newest edition, live or not (a withdrawn entry is compared with what the public saw last)."""
     return entry.editions.order_by("-number").first()
 
 
-def history(entry_id):
+def history(entry_id: int) -> list[tuple[int, Revision, int | None]]:
     """Every saved version of the entry, newest first, as (version id, revision with its author,
     number of the edition it became or None): the entry's history page."""
     versions = (
@@ -259,33 +271,33 @@ def history(entry_id):
     return [(version.pk, version.revision, numbers.get(version.revision_id)) for version in versions]
 
 
-def revision_ids(entry):
+def revision_ids(entry: Entry) -> set[int]:
     """Ids of every revision that holds `entry`."""
     return set(Version.objects.get_for_object(entry).values_list("revision_id", flat=True))
 
 
-def revisions(ids):
+def revisions(ids: Any) -> list[Revision]:
     """The revisions with these ids, oldest first, with their authors."""
     return list(Revision.objects.select_related("user__staff_profile").filter(pk__in=ids).order_by("pk"))
 
 
-def audit_trail(entry_id):
+def audit_trail(entry_id: int) -> QuerySet[AuditEvent]:
     """The entry's audit events, newest first, with actors and editions."""
     return AuditEvent.objects.filter(entry_id=entry_id).select_related("actor__staff_profile", "edition")
 
 
-def entries_with_content():
+def entries_with_content() -> QuerySet[Entry]:
     """Every entry with its sections, products and strengths loaded, A–Z (for the bulk export)."""
     return Entry.objects.order_by("generic_name").prefetch_related("sections", "products__strengths")
 
 
-def entry_by_name(generic_name, *, lock=False):
+def entry_by_name(generic_name: str, *, lock: bool = False) -> Entry | None:
     """The entry of this generic name (case-insensitive), or None; `lock` holds its row until commit."""
     entries = Entry.objects.select_for_update() if lock else Entry.objects
     return entries.filter(generic_name__iexact=generic_name).first()
 
 
-def entries_with_schedule_due(now):
+def entries_with_schedule_due(now: dt.datetime) -> list[Entry]:
     """Entries whose scheduled edition or planned withdrawal is due at `now`."""
     from django.db.models import Q
 
@@ -296,7 +308,7 @@ def entries_with_schedule_due(now):
 OVERDUE_AFTER_MINUTES = 5
 
 
-def overdue_schedules(now=None, *, entry_id=None):
+def overdue_schedules(now: dt.datetime | None = None, *, entry_id: int | None = None) -> list[EntryState]:
     """Review states whose scheduled publication or withdrawal is more than OVERDUE_AFTER_MINUTES late:
     the timer that runs `publish_scheduled` is not running."""
     import datetime
@@ -313,7 +325,7 @@ def overdue_schedules(now=None, *, entry_id=None):
     )
 
 
-def scheduled():
+def scheduled() -> QuerySet[EntryState]:
     """Review states with a publication or withdrawal waiting for its time, soonest first."""
     from django.db.models import Q
     from django.db.models.functions import Coalesce
@@ -336,11 +348,11 @@ TRANSLATION_FILTERS = ("stale", "missing", "stale_or_missing")
 _WHITESPACE = "".join(c for c in map(chr, range(0x110000)) if c.isspace())
 
 
-def _trimmed(column):
+def _trimmed(column: str) -> Func:
     return Func(F(column), Value(_WHITESPACE), function="btrim", output_field=TextField())
 
 
-def _fingerprint(*columns):
+def _fingerprint(*columns: str) -> Func:
     """SQL for `models.english_fingerprint` of these columns of the row."""
     parts = [Replace(Replace(_trimmed(c), Value("\r\n"), Value("\n")), Value("\r"), Value("\n")) for c in columns]
     joined = Func(Value("\x1f"), *parts, function="concat_ws", output_field=TextField())
@@ -349,7 +361,7 @@ def _fingerprint(*columns):
     return Func(digest, Value("hex"), function="encode", output_field=CharField())
 
 
-def _translation_subqueries():
+def _translation_subqueries() -> tuple[Any, Any, Any]:
     """(stale, missing, translated) conditions on Entry, as SQL."""
     sections = Section.objects.filter(entry=OuterRef("pk")).annotate(zh=_trimmed("body_zh"))
     stale_section = sections.exclude(zh="").annotate(english=_fingerprint("heading", "body"))
@@ -361,13 +373,13 @@ def _translation_subqueries():
     return stale, missing, translated
 
 
-def _with_boxed_warning_columns(queryset):
+def _with_boxed_warning_columns(queryset: QuerySet[Entry]) -> QuerySet[Entry]:
     return queryset.annotate(
         bw_en=_trimmed("boxed_warning"), bw_zh=_trimmed("boxed_warning_zh"), bw_fp=_fingerprint("boxed_warning")
     )
 
 
-def _python_translation_state(entry):
+def _python_translation_state(entry: Entry) -> tuple[bool, bool, bool]:
     statuses = [section.translation for section in entry.sections.all()]
     if entry.boxed_warning_translation is not None:
         statuses.append(entry.boxed_warning_translation)
@@ -375,7 +387,7 @@ def _python_translation_state(entry):
     return TranslationStatus.STALE in statuses, TranslationStatus.MISSING in statuses, translated
 
 
-def entries_by_translation(queryset, which):
+def entries_by_translation(queryset: QuerySet[Entry], which: str | None) -> QuerySet[Entry]:
     """The entries of `queryset` with a stale Chinese text ("stale"), a part without Chinese text
     ("missing"), or either ("stale_or_missing"): the admin list's filter, in one query."""
 
@@ -390,7 +402,7 @@ def entries_by_translation(queryset, which):
     return queryset.filter(condition)
 
 
-def with_translation_state(queryset):
+def with_translation_state(queryset: QuerySet[Entry]) -> QuerySet[Entry]:
     """`queryset` with `zh_stale`, `zh_missing` and `zh_translated` on each entry (the admin
     list's column), computed in the same query."""
 
@@ -402,18 +414,20 @@ def with_translation_state(queryset):
     )
 
 
-def translation_state(entry):
+def translation_state(entry: Entry) -> tuple[bool, bool, bool]:
     """(stale, missing, translated) of an entry from `with_translation_state`, or worked out
     from its rows for an entry read without it."""
     if hasattr(entry, "zh_stale"):
-        return entry.zh_stale, entry.zh_missing, entry.zh_translated
+        # Annotations of `with_translation_state`, which the model does not declare.
+        return entry.zh_stale, entry.zh_missing, entry.zh_translated  # type: ignore[attr-defined]
+
     return _python_translation_state(entry)
 
 
 FIND_LIMIT = 20
 
 
-def find_entries(term, limit=FIND_LIMIT):
+def find_entries(term: str | None, limit: int = FIND_LIMIT) -> list[Entry]:
     """The admin home's search: working-copy entries by name (English or Chinese), synonym, product
     (brand) name or a strength's registration number, names starting with the term first.
     Bounded like the list's search: at most `limit` entries, and a term of up to 100 characters."""
