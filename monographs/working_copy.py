@@ -108,7 +108,6 @@ def revision_of_version(version_id: str | int | None) -> int | None:
     return Version.objects.filter(pk=int(digits)).values_list("revision_id", flat=True).first()
 
 
-
 def state_token(entry_id: int) -> str:
     """What a decision screen saw of the entry: its newest audit event and newest revision.
 
