@@ -6,8 +6,11 @@ signal once the transaction commits. The admin, views and commands call these
 functions; none of them re-implements a rule.
 """
 
+from __future__ import annotations
+
 import datetime
 import logging
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
@@ -25,6 +28,15 @@ from .snapshots import listing_fields, snapshot_of_revision, translation_finding
 from .transitions import Action as Move
 from .transitions import NotInTable, next_state, offered
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser, User
+    from django.dispatch import Signal
+    from reversion.models import Revision
+
+    from .checks import Finding
+    from .snapshots import Snapshot
+    from .working_copy import Change
+
 Action = AuditEvent.Action
 logger = logging.getLogger(__name__)
 
@@ -40,7 +52,7 @@ class StaleReviewError(TransitionError):
     does), so a screen can offer the reviewer the version they have not seen.
     """
 
-    def __init__(self, message, *, current_revision=None):
+    def __init__(self, message: str, *, current_revision: Revision | None = None) -> None:
         super().__init__(message)
         self.current_revision = current_revision
 
@@ -49,7 +61,7 @@ class StaleStateError(TransitionError):
     """The entry changed after the deciding screen was opened (another decision, a withdrawal,
     a save): nothing was done. `changes` lists what happened since (`working_copy.Change`)."""
 
-    def __init__(self, changes):
+    def __init__(self, changes: list[Change]) -> None:
         super().__init__(
             _(
                 "Nothing was done: this entry changed after your page was opened. "
@@ -63,7 +75,7 @@ class WaitingEditionError(TransitionError):
     """Approving would replace an edition approved earlier and still waiting to go live; the
     reviewer has not confirmed that (`edition` is the waiting one)."""
 
-    def __init__(self, edition):
+    def __init__(self, edition: Edition) -> None:
         super().__init__(
             _(
                 "Not approved: edition %(number)d, approved earlier, is waiting to go live on %(when)s. "
@@ -78,7 +90,7 @@ class WaitingEditionError(TransitionError):
 class ContentCheckError(TransitionError):
     """The version has blocking content-check findings (`checks.py`); `findings` lists them."""
 
-    def __init__(self, findings):
+    def __init__(self, findings: list[Finding]) -> None:
         super().__init__(
             ngettext(
                 "Not submitted: the content checks found %(count)d problem that must be fixed first.",
@@ -94,7 +106,7 @@ class StaleTranslationError(TransitionError):
     """The version has Chinese text made from older English and the reviewer did not accept
     publishing it marked as outdated; `sections` names the parts concerned."""
 
-    def __init__(self, sections):
+    def __init__(self, sections: list[str]) -> None:
         super().__init__(
             _(
                 "Not approved: the Chinese text of %(sections)s was translated from older English. "
@@ -106,16 +118,16 @@ class StaleTranslationError(TransitionError):
         self.sections = sections
 
 
-def review_interval():
+def review_interval() -> datetime.timedelta:
     """How long a published monograph stays current before it is due for review again."""
     return datetime.timedelta(days=settings.FORMULARY_REVIEW_INTERVAL_DAYS)
 
 
-def _locked_state(entry):
+def _locked_state(entry: Entry) -> EntryState:
     return EntryState.objects.select_for_update().get_or_create(entry=entry)[0]
 
 
-def _has(user, perm):
+def _has(user: User | AnonymousUser | None, perm: str) -> bool:
     if perm == "review_entry" and user and not accounts.may_hold_reviewer_role(user):
         # With directory sign-in on, a local account never reviews, whatever its groups or
         # superuser flag: it could be a second identity of one person (docs/security.md).
@@ -123,12 +135,22 @@ def _has(user, perm):
     return bool(user and user.is_active and user.has_perm(f"monographs.{perm}"))
 
 
-def _require(user, perm, message):
+def _require(user: User | AnonymousUser | None, perm: str, message: str) -> None:
     if not _has(user, perm):
         raise PermissionDenied(message)
 
 
-def _record(state, *, action, from_state, user, comment="", revision=None, edition=None, signal=None):
+def _record(
+    state: EntryState,
+    *,
+    action: str,
+    from_state: str,
+    user: User | None,
+    comment: str = "",
+    revision: Revision | None = None,
+    edition: Edition | None = None,
+    signal: Signal | None = None,
+) -> AuditEvent:
     event = AuditEvent.objects.create(
         entry=state.entry,
         action=action,
@@ -142,7 +164,7 @@ def _record(state, *, action, from_state, user, comment="", revision=None, editi
     jobs.transition_recorded(event)  # its mails and booklet rebuilds, queued in this transaction
     if signal is not None:
 
-        def notify():
+        def notify() -> None:
             # The transition has committed: a failing receiver (the mail server is
             # down, a name with a line break refused as a mail header) must not turn
             # it into an error page or go unnoticed. Logged with the traceback, and
@@ -153,7 +175,8 @@ def _record(state, *, action, from_state, user, comment="", revision=None, editi
             try:
                 signal.send(sender=Entry, entry=state.entry, user=user, comment=comment, event=event)
             except Exception:
-                event.notification_failed = True
+                # Read by the screen that made the transition; not a column.
+                event.notification_failed = True  # type: ignore[attr-defined]
                 logger.exception(
                     "Notification failed after %s of entry %s (audit event %s); the transition stands.",
                     action,
@@ -165,14 +188,14 @@ def _record(state, *, action, from_state, user, comment="", revision=None, editi
     return event
 
 
-def _require_comment(comment, message):
+def _require_comment(comment: str | None, message: str) -> str:
     comment = (comment or "").strip()
     if not comment:
         raise TransitionError(message)
     return comment
 
 
-def _move(state, action):
+def _move(state: EntryState, action: str) -> None:
     """Set the state the transitions table gives for `action` (`transitions.TABLE`)."""
     try:
         state.state = next_state(state.state, action)
@@ -182,7 +205,7 @@ def _move(state, action):
         ) from None
 
 
-def _check_seen(state, seen):
+def _check_seen(state: EntryState, seen: object) -> None:
     """Refuse a decision taken on a screen opened before the entry last changed.
 
     `seen` is the `working_copy.state_token` the screen showed; None from commands
@@ -192,7 +215,7 @@ def _check_seen(state, seen):
         raise StaleStateError(working_copy.changes_since(state.entry_id, seen))
 
 
-def _count_publication():
+def _count_publication() -> None:
     """The public formulary changed: count it in the publishing transaction (see PublicationCounter)."""
     updated = PublicationCounter.objects.filter(pk=1).update(value=F("value") + 1, changed_at=timezone.now())
     if not updated:  # a database made without the migration's row (e.g. flushed by a test)
@@ -205,11 +228,11 @@ def _count_publication():
 # same questions again under the row lock, so a stale screen cannot slip past.
 
 
-def _state_of(entry):
+def _state_of(entry: Entry) -> EntryState:
     return EntryState.objects.get_or_create(entry=entry)[0]
 
 
-def _submit_refusal(user, state):
+def _submit_refusal(user: User | AnonymousUser | None, state: EntryState) -> str | None:
     if not _has(user, "submit_entry"):
         return _("Only editors can submit entries for review.")
     if state.state == State.IN_REVIEW:
@@ -223,37 +246,37 @@ def _submit_refusal(user, state):
     return None
 
 
-def can_edit(user, entry):
+def can_edit(user: User | AnonymousUser | None, entry: Entry) -> bool:
     """Whether `user` may change the working copy (an edit during review ends that review)."""
     return _has(user, "change_entry")
 
 
-def can_submit_any(user):
+def can_submit_any(user: User | AnonymousUser | None) -> bool:
     """Whether `user` submits entries for review at all (offers the bulk "submit selected" action)."""
     return _has(user, "submit_entry")
 
 
-def can_review_any(user):
+def can_review_any(user: User | AnonymousUser | None) -> bool:
     """Whether `user` reviews entries at all (the admin home shows reviewers the queue)."""
     return _has(user, "review_entry")
 
 
-def can_submit(user, entry, state=None):
+def can_submit(user: User | AnonymousUser | None, entry: Entry, state: EntryState | None = None) -> bool:
     """Whether `user` may send the working copy of `entry` for review now."""
     return _submit_refusal(user, state or _state_of(entry)) is None
 
 
-def can_review(user, entry, state=None):
+def can_review(user: User | AnonymousUser | None, entry: Entry, state: EntryState | None = None) -> bool:
     """Whether `user` may decide on `entry` now (a version awaits review and they are a reviewer)."""
     return _has(user, "review_entry") and awaits_review(entry, state)
 
 
-def awaits_review(entry, state=None):
+def awaits_review(entry: Entry, state: EntryState | None = None) -> bool:
     """Whether a version of `entry` is awaiting a reviewer's decision (anyone with access may read it)."""
     return (state or _state_of(entry)).state == State.IN_REVIEW
 
 
-def may_approve(user, entry, revision):
+def may_approve(user: User, entry: Entry, revision: Revision) -> tuple[bool, str]:
     """Whether `user` may approve `revision` of `entry` under the four-eyes rule, and if not why."""
     if not _has(user, "review_entry"):
         return False, _("Only reviewers can approve entries.")
@@ -264,7 +287,7 @@ def may_approve(user, entry, revision):
     return True, ""
 
 
-def submission_findings(entry, revision=None):
+def submission_findings(entry: Entry, revision: Revision | None = None) -> list[Finding]:
     """The content checks' findings on `revision` of `entry`, by default the working copy
     `submit` would send: screens list them before offering submit and to the reviewer."""
     revision = revision or working_copy.latest_revision(entry)
@@ -273,19 +296,19 @@ def submission_findings(entry, revision=None):
     return checks.check_content(snapshot_of_revision(revision, entry.pk))
 
 
-def stale_translations(content):
+def stale_translations(content: Snapshot) -> list[str]:
     """Titles of the parts of a snapshot whose Chinese text is stale (translated from English that
     has changed since): approving it needs the reviewer's explicit tick, recorded in the audit log.
     Missing translations need nothing: the pages show the English, labelled as English."""
     return [title for title, status in translation_findings(content) if status == TranslationStatus.STALE]
 
 
-def submitted_stale_translations(entry, revision):
+def submitted_stale_translations(entry: Entry, revision: Revision) -> list[str]:
     """`stale_translations` of `revision` of `entry`: the review screen asks before offering the tick."""
     return stale_translations(snapshot_of_revision(revision, entry.pk))
 
 
-def can_withdraw(user, entry, state=None):
+def can_withdraw(user: User | AnonymousUser | None, entry: Entry, state: EntryState | None = None) -> bool:
     """Whether `user` may take `entry` off the public pages (or stop it going live)."""
     state = state or _state_of(entry)
     return (
@@ -295,7 +318,7 @@ def can_withdraw(user, entry, state=None):
     )
 
 
-def can_unschedule(user, entry, state=None):
+def can_unschedule(user: User | AnonymousUser | None, entry: Entry, state: EntryState | None = None) -> bool:
     """Whether `user` may cancel what is scheduled for `entry` (a publication or a withdrawal)."""
     state = state or _state_of(entry)
     return (
@@ -305,7 +328,7 @@ def can_unschedule(user, entry, state=None):
     )
 
 
-def state_token(entry):
+def state_token(entry: Entry) -> str:
     """What a decision screen carries so the decision applies to what it showed (`_check_seen`)."""
     return working_copy.state_token(entry.pk)
 
@@ -313,7 +336,7 @@ def state_token(entry):
 # Transitions ---------------------------------------------------------------
 
 
-def submit(*, entry, user, comment=""):
+def submit(*, entry: Entry, user: User, comment: str = "") -> AuditEvent:
     """Send the current working copy for review; it is frozen from now on."""
     _require(user, "submit_entry", _("Only editors can submit entries for review."))
     with transaction.atomic():
@@ -344,13 +367,13 @@ def submit(*, entry, user, comment=""):
         )
 
 
-def _check_reviewable(state, user, *, refused, not_in_review):
+def _check_reviewable(state: EntryState, user: User, *, refused: str, not_in_review: str) -> None:
     _require(user, "review_entry", refused)
     if state.state != State.IN_REVIEW:
         raise TransitionError(not_in_review % {"state": state.get_state_display().lower()})
 
 
-def _check_reviewed_revision(state, revision):
+def _check_reviewed_revision(state: EntryState, revision: Revision | int | str | None) -> None:
     """Refuse a decision taken on another version than the one awaiting review.
 
     The reviewer's screen sends the revision it showed; if the editor changed
@@ -368,12 +391,14 @@ def _check_reviewed_revision(state, revision):
         )
 
 
-def _scheduled(moment):
+def _scheduled(moment: datetime.datetime | None) -> datetime.datetime | None:
     """`moment` if it is in the future (an effective time to wait for), else None (now)."""
     return moment if moment is not None and moment > timezone.now() else None
 
 
-def _cancel_scheduled_publication(state, *, user, comment, action=None):
+def _cancel_scheduled_publication(
+    state: EntryState, *, user: User | None, comment: str, action: str | None = None
+) -> AuditEvent | None:
     """Drop the edition waiting to go live (it stays in the record, never live), audited.
 
     `action` is the transition doing it, when that is a cancellation by itself (its row in
@@ -400,15 +425,15 @@ def _cancel_scheduled_publication(state, *, user, comment, action=None):
 
 def approve(
     *,
-    entry,
-    user,
-    revision,
-    comment,
-    effective_at=None,
-    accept_stale_translations=False,
-    seen=None,
-    replace_waiting=False,
-):
+    entry: Entry,
+    user: User,
+    revision: Revision | int | str | None,
+    comment: str,
+    effective_at: datetime.datetime | None = None,
+    accept_stale_translations: bool = False,
+    seen: object = None,
+    replace_waiting: bool = False,
+) -> AuditEvent:
     """Approve `revision`, the submitted revision the reviewer saw: it becomes a new edition,
     which is published at once, or at `effective_at` when that is in the future (four-eyes enforced).
 
@@ -437,7 +462,8 @@ def approve(
         _check_seen(state, seen)
         comment = _require_comment(comment, _("A comment is required to approve."))
         revision = state.submitted_revision
-        if working_copy.latest_revision(entry).pk != revision.pk:
+        # A submitted entry has a saved revision, so the latest one is never None here.
+        if working_copy.latest_revision(entry).pk != revision.pk:  # type: ignore[union-attr]
             raise TransitionError(_("The entry changed after it was submitted; the new draft needs its own review."))
         allowed, reason = may_approve(user, entry, revision)
         if not allowed:
@@ -495,11 +521,12 @@ def approve(
             edition=edition,
             signal=signals.entry_approved,
         )
-        event.replaced = waiting
+        # What the screen tells the reviewer; not a column.
+        event.replaced = waiting  # type: ignore[attr-defined]
         return event
 
 
-def _check_address_free(edition):
+def _check_address_free(edition: Edition) -> None:
     if Edition.objects.live().filter(slug=edition.slug).exclude(entry=edition.entry).exists():
         raise TransitionError(
             _("Another published entry already uses the address /entries/%(slug)s/; change the slug first.")
@@ -507,7 +534,7 @@ def _check_address_free(edition):
         )
 
 
-def publish(*, edition, state=None):
+def publish(*, edition: Edition, state: EntryState | None = None) -> Edition:
     """Make an approved edition the live one of its entry, in the caller's transaction.
 
     Separate from `approve` because a scheduled edition is published later, by
@@ -533,7 +560,7 @@ def publish(*, edition, state=None):
     return edition
 
 
-def publish_due(*, now=None):
+def publish_due(*, now: datetime.datetime | None = None) -> list[AuditEvent]:
     """Publish every scheduled edition and carry out every planned withdrawal whose time has come.
 
     Run every minute by `manage.py publish_scheduled` (a timer). Each entry is
@@ -542,12 +569,13 @@ def publish_due(*, now=None):
     decision. Returns the audit events written.
     """
     now = now or timezone.now()
-    events = []
+    events: list[AuditEvent] = []
     for entry in working_copy.entries_with_schedule_due(now):
         with transaction.atomic():
             state = _locked_state(entry)
             edition = state.scheduled_edition
-            if edition is not None and edition.effective_at <= now:
+            # `approve` schedules only an edition with a time (effective_at).
+            if edition is not None and edition.effective_at <= now:  # type: ignore[operator]
                 from_state = state.state
                 _move(state, Move.GO_LIVE)
                 publish(edition=edition, state=state)
@@ -574,11 +602,11 @@ def publish_due(*, now=None):
     return events
 
 
-def _local(moment):
+def _local(moment: datetime.datetime | None) -> str:
     return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
 
 
-def unschedule(*, entry, user, comment, seen=None):
+def unschedule(*, entry: Entry, user: User, comment: str, seen: object = None) -> AuditEvent | None:
     """Cancel the scheduled publication and the planned withdrawal of `entry` (reviewers; audited).
 
     An approved working copy whose publication is cancelled is a draft again: it goes live
@@ -600,7 +628,9 @@ def unschedule(*, entry, user, comment, seen=None):
         return event
 
 
-def reject(*, entry, user, revision, comment, seen=None):
+def reject(
+    *, entry: Entry, user: User, revision: Revision | int | str | None, comment: str, seen: object = None
+) -> AuditEvent:
     """Send `revision`, the submitted version the reviewer saw, back to its author with the reviewer's comment."""
     with transaction.atomic():
         state = _locked_state(entry)
@@ -629,7 +659,14 @@ def reject(*, entry, user, revision, comment, seen=None):
         )
 
 
-def withdraw(*, entry, user, comment, effective_at=None, seen=None):
+def withdraw(
+    *,
+    entry: Entry,
+    user: User,
+    comment: str,
+    effective_at: datetime.datetime | None = None,
+    seen: object = None,
+) -> AuditEvent | None:
     """Take the entry off the public pages now, or at `effective_at` when that is in the future.
 
     Withdrawing now also cancels an edition waiting to go live: the reviewer
@@ -672,7 +709,7 @@ def withdraw(*, entry, user, comment, effective_at=None, seen=None):
         return event
 
 
-def _take_offline(state, *, user, comment, action):
+def _take_offline(state: EntryState, *, user: User | None, comment: str, action: str) -> AuditEvent:
     edition = state.live_edition
     from_state = state.state
     _move(state, action)
@@ -687,13 +724,13 @@ def _take_offline(state, *, user, comment, action):
         from_state=from_state,
         user=user,
         comment=comment,
-        revision=edition.revision,
+        revision=edition.revision,  # type: ignore[union-attr]  # callers take only a live entry offline
         edition=edition,
         signal=signals.entry_withdrawn,
     )
 
 
-def record_edit(*, entry, revision):
+def record_edit(*, entry: Entry, revision: Revision) -> AuditEvent | None:
     """A new revision of the working copy: it is a draft until reviewed.
 
     An edit during review ends that review, because the reviewer would
