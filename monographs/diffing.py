@@ -341,8 +341,10 @@ STATUS_LABELS = {
 class Change:
     label: str
     status: str  # "added", "removed", "changed" or "same"
-    # (field name, html diff) with label, before, after
-    fields: list[FieldChange] = field(default_factory=list)
+    # FieldChange: (field name, html diff) with label, before and after; plain (label, html diff)
+    # pairs once `selectors.public_comparison` has labelled them.
+    fields: Sequence[tuple[str, "SafeString"]] = field(default_factory=list)
+
     children: list["Change"] = field(default_factory=list)
     text: str = ""  # a section's body as it stands, shown when it did not change
     # Where the translation's status changed: both texts, before and after.

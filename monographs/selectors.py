@@ -2,8 +2,12 @@
 draft, never-published or withdrawn text can reach a public page, search,
 feed or API that reads through these functions."""
 
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import FieldDoesNotExist
 from django.http import Http404
@@ -12,8 +16,19 @@ from .diffing import ChangeSummary, change_summary
 from .models import Edition, Entry, Product, Section, Strength
 from .text_rules import strip_controls
 
+if TYPE_CHECKING:
+    from django.db.models import Func, Model, QuerySet
+    from django.utils.safestring import SafeString
 
-def live_editions():
+    from .diffing import Change
+    from .models import AuditEvent
+    from .snapshots import Snapshot
+
+    # (edition, product, strength) of one strength of a live edition's snapshot.
+    LiveStrength = tuple[Edition, Snapshot, Snapshot]
+
+
+def live_editions() -> QuerySet[Edition]:
     """Live editions, each with `went_live_at`: when it became the live one (at approval, or when
     a scheduled edition was published), which sync clients, feeds and FHIR count as its update."""
     from django.db.models import F
@@ -21,7 +36,7 @@ def live_editions():
     return Edition.objects.live().annotate(went_live_at=F("live_state__live_since"))
 
 
-def live_edition_for_slug(slug):
+def live_edition_for_slug(slug: str) -> Edition:
     """The live edition at this public address, or Http404.
 
     Its content is loaded only when used: the entry page usually has the
@@ -43,7 +58,7 @@ class PublishedEdition:
     changes: ChangeSummary  # compared with the edition before; empty for the first
 
 
-def edition_history(edition):
+def edition_history(edition: Edition) -> list[PublishedEdition]:
     """Every published edition of `edition`'s entry up to `edition` itself, newest first, each with
     its reviewer and a summary of what it changed (`diffing.change_summary` of consecutive editions).
 
@@ -67,6 +82,8 @@ def edition_history(edition):
         .only("number", "approved_at", "content", "approved_by")
         .order_by("number")
     )
+    history: list[PublishedEdition]
+    previous: Snapshot | None
     history, previous = [], None
     for row in rows:
         reviewer = row.approved_by
@@ -83,7 +100,7 @@ def edition_history(edition):
     return history
 
 
-def earlier_editions(edition):
+def earlier_editions(edition: Edition) -> list[PublishedEdition]:
     """The published editions before `edition` of its live entry, newest first (see `edition_history`)."""
     return [row for row in edition_history(edition) if row.number < edition.number]
 
@@ -93,7 +110,7 @@ def earlier_editions(edition):
 OTHER_INITIAL = "#"
 
 
-def live_editions_by_name():
+def live_editions_by_name() -> QuerySet[Edition]:
     """Live editions in A–Z order of generic name (case-insensitive)."""
     from django.db.models.functions import Lower
 
@@ -106,7 +123,7 @@ def live_editions_by_name():
 LIST_STATUSES = ("general", "special", "sfi_safety_net", "sfi")
 
 
-def _json_path_array(path):
+def _json_path_array(path: str) -> Func:
     """`jsonb_path_query_array(content, path)`: one array out of every edition's snapshot, read
     in the database, so a list shows what it needs without loading whole snapshots."""
     from django.db.models import F, Func, JSONField, Value
@@ -120,7 +137,7 @@ def _json_path_array(path):
     )
 
 
-def with_product_statuses(editions):
+def with_product_statuses(editions: QuerySet[Edition]) -> QuerySet[Edition]:
     """`editions`, each with `product_statuses`: [(product name, formulary status)] in snapshot
     order, so lists and results show each product's status, never one list merged across products
     (a brand's "self-financed" beside its generics' "special drug"). PostgreSQL only; elsewhere
@@ -135,14 +152,16 @@ def with_product_statuses(editions):
     )
 
 
-def product_statuses(edition):
+def product_statuses(edition: Edition) -> list[tuple[str, str]]:
     """[(product name, formulary status)] of an edition annotated by `with_product_statuses`."""
     names = getattr(edition, "product_names", None) or []
     codes = getattr(edition, "product_status_codes", None) or []
     return list(zip(names, codes, strict=False))
 
 
-def filter_listed(editions, *, status=None, changed_since=None):
+def filter_listed(
+    editions: QuerySet[Edition], *, status: str | None = None, changed_since: datetime | None = None
+) -> QuerySet[Edition]:
     """`editions` narrowed to those with a product of formulary `status` (one of LIST_STATUSES)
     and to those whose live edition went live at or after `changed_since`, when given."""
     if status is not None:
@@ -152,7 +171,7 @@ def filter_listed(editions, *, status=None, changed_since=None):
     return editions
 
 
-def live_editions_with_initial(letter):
+def live_editions_with_initial(letter: str) -> QuerySet[Edition]:
     """Live editions whose generic name starts with `letter` (A–Z), or with anything else for '#'."""
     editions = live_editions_by_name()
     if letter == OTHER_INITIAL:
@@ -160,7 +179,7 @@ def live_editions_with_initial(letter):
     return editions.filter(generic_name__istartswith=letter)
 
 
-def live_initials():
+def live_initials() -> set[str]:
     """The set of upper-case first letters of live generic names ('#' for a non A–Z start)."""
     from django.db.models.functions import Substr, Upper
 
@@ -173,7 +192,7 @@ def live_initials():
     return {c if "A" <= c <= "Z" else OTHER_INITIAL for c in firsts.distinct() if c}
 
 
-def live_drug_class_rows():
+def live_drug_class_rows() -> list[LiveClass]:
     """[LiveClass(slug, English name, Chinese name, number of live entries)], one per class page,
     sorted by English name whatever its case; blank classes left out. Names are the editions'
     (the class as each was reviewed); an edition made before classes had Chinese names has none."""
@@ -199,18 +218,18 @@ class LiveClass:
     count: int
 
 
-def live_class_chinese_name(name):
+def live_class_chinese_name(name: str | None) -> str:
     """The Chinese name the live editions give the class of English name `name` ("" if none)."""
     rows = [row for row in live_drug_class_rows() if row.name.casefold() == (name or "").casefold()]
     return rows[0].name_zh if rows else ""
 
 
-def live_drug_classes():
+def live_drug_classes() -> list[tuple[str, int]]:
     """[(drug class, number of live entries)] in A–Z order whatever the case, blank classes left out."""
     return [(row.name, row.count) for row in live_drug_class_rows()]
 
 
-def live_editions_in_class(slug):
+def live_editions_in_class(slug: str) -> QuerySet[Edition]:
     """Live editions of the class whose page is `slug`, by name."""
     return live_editions_by_name().filter(drug_class_slug=slug)
 
@@ -218,18 +237,18 @@ def live_editions_in_class(slug):
 # --- Look-ups for the API and FHIR. ---
 
 
-def live_edition_for_entry(entry_id):
+def live_edition_for_entry(entry_id: int) -> Edition | None:
     """The live edition of the entry with this id, or None."""
     return live_editions().filter(entry_id=entry_id).first()
 
 
-def live_edition_for_key(*, entry_id=None, slug):
+def live_edition_for_key(*, entry_id: int | None = None, slug: str) -> Edition | None:
     """The live edition of the entry with this id, else the one at this public address; or None."""
     edition = live_edition_for_entry(entry_id) if entry_id is not None else None
     return edition or live_editions().filter(slug=slug).first()
 
 
-def went_live_editions(entry_id):
+def went_live_editions(entry_id: int) -> list[Edition]:
     """Every edition of the entry that went live at some time (FHIR's version history), newest
     first, each with `went_live_at`: when it went live (the live one's `live_since`, else its
     first publication event). A scheduled edition cancelled before its time never went live and
@@ -247,7 +266,7 @@ def went_live_editions(entry_id):
     )
 
 
-def entry_of_published_strength(strength_id):
+def entry_of_published_strength(strength_id: int) -> int | None:
     """The entry id of the newest edition that went live with this strength in it, or None."""
     return (
         Edition.objects.filter(
@@ -260,19 +279,24 @@ def entry_of_published_strength(strength_id):
     )
 
 
-def live_editions_in_bulk(ids):
+def live_editions_in_bulk(ids: Iterable[int]) -> dict[int, Edition]:
     """{id: edition} of those of `ids` that are live editions."""
     return live_editions().in_bulk(list(ids))
 
 
-def _with_product(editions, field, value):
+def _with_product(editions: QuerySet[Edition], field: str, value: str) -> QuerySet[Edition]:
     """Editions with at least one product whose `field` is `value`."""
     return editions.filter(content__products__contains=[{field: value}])
 
 
 def live_editions_filtered(
-    *, drug_class=None, formulary_status=None, legal_classification=None, updated_since=None, containing=None
-):
+    *,
+    drug_class: str | None = None,
+    formulary_status: str | None = None,
+    legal_classification: str | None = None,
+    updated_since: datetime | None = None,
+    containing: str | None = None,
+) -> QuerySet[Edition]:
     """Live editions matching every given filter, in generic-name order.
 
     `containing` is the plain "contains" text filter of `live_editions_containing`,
@@ -292,7 +316,7 @@ def live_editions_filtered(
     return editions.order_by("generic_name", "entry_id")
 
 
-def _containing(editions, text):
+def _containing(editions: QuerySet[Edition], text: str) -> QuerySet[Edition]:
     import re
 
     from django.db.models import Q
@@ -310,7 +334,7 @@ def _containing(editions, text):
     )
 
 
-def live_editions_containing(text):
+def live_editions_containing(text: str) -> QuerySet[Edition]:
     """Live editions whose generic name, synonyms, product names or drug class contain `text`,
     or whose ATC code is `text` (all case-insensitive), in generic-name order.
 
@@ -321,7 +345,7 @@ def live_editions_containing(text):
     return live_editions_filtered(containing=text)
 
 
-def _live_strengths(editions=None, **wanted):
+def _live_strengths(editions: Iterable[Edition] | None = None, **wanted: Any) -> Iterator[LiveStrength]:
     """(edition, product, strength) of each strength in a live edition whose fields equal `wanted`."""
     if editions is None:
         editions = live_editions().filter(content__products__contains=[{"strengths": [wanted]}])
@@ -332,12 +356,12 @@ def _live_strengths(editions=None, **wanted):
                     yield edition, product, strength
 
 
-def live_strength(strength_id):
+def live_strength(strength_id: int) -> LiveStrength | None:
     """(edition, product, strength) of the strength with this id in a live edition, or None."""
     return next(_live_strengths(id=strength_id), None)
 
 
-def _editions_registering(number):
+def _editions_registering(number: str) -> QuerySet[Edition]:
     """Live editions that may hold registration number `number` (HK-12345): an index look-up
     in the stored column `search_registration` (the digits of every number of the edition,
     migration 0011)."""
@@ -351,7 +375,7 @@ def _editions_registering(number):
     return editions.filter(holds)
 
 
-def live_strengths_registered_as(registration_number):
+def live_strengths_registered_as(registration_number: str) -> list[LiveStrength]:
     """[(edition, product, strength)] of live strengths with this HK registration number.
 
     The number may be written as on a box: `HK-90104`, `hk90104`, `hk 90104` or `90104`
@@ -377,7 +401,7 @@ class PublicationStamp:
     changed_at: datetime | None
     database: str
 
-    def __str__(self):
+    def __str__(self) -> str:
         moment = self.changed_at.timestamp() if self.changed_at else 0
         return f"{self.database}.{self.number}.{moment:.6f}"
 
@@ -390,7 +414,7 @@ _STAMP_SQL = (
 )
 
 
-def publication_stamp():
+def publication_stamp() -> PublicationStamp:
     """The current `PublicationStamp`, read from PostgreSQL on every call (never from a cache):
     it is what makes every cached page of an earlier state unreachable the moment a
     publication or withdrawal commits, whichever process made it."""
@@ -405,7 +429,7 @@ def publication_stamp():
     return PublicationStamp(number=value, changed_at=changed_at, database=f"{database_oid}.{table_oid}")
 
 
-def first_publication_day():
+def first_publication_day() -> date | None:
     """The day (Hong Kong time) of the formulary's first publication, or None."""
     from django.utils import timezone
 
@@ -413,7 +437,7 @@ def first_publication_day():
     return timezone.localdate(first) if first else None
 
 
-def formulary_last_changed():
+def formulary_last_changed() -> datetime | None:
     """When the public formulary last changed: the last publication (at approval or on schedule)
     or withdrawal anywhere, or None (the publication counter's time)."""
     return publication_stamp().changed_at
@@ -467,29 +491,30 @@ class FormularyChanges:
 
     start: datetime
     end: datetime
-    new: list = field(default_factory=list)
-    changed: list = field(default_factory=list)
-    withdrawn: list = field(default_factory=list)
+    new: list[NewEntry] = field(default_factory=list)
+    changed: list[ChangedEntry] = field(default_factory=list)
+    withdrawn: list[WithdrawnEntry] = field(default_factory=list)
     truncated: bool = False
 
-    def __bool__(self):
+    def __bool__(self) -> bool:
         return bool(self.new or self.changed or self.withdrawn)
 
-    def rows(self):
+    def rows(self) -> list[tuple[str, NewEntry | ChangedEntry | WithdrawnEntry]]:
         """All rows, newest first, each as (kind, row) with kind "new", "changed" or "withdrawn"."""
+        rows: list[tuple[str, NewEntry | ChangedEntry | WithdrawnEntry]]
         rows = [("new", r) for r in self.new] + [("changed", r) for r in self.changed]
         rows += [("withdrawn", r) for r in self.withdrawn]
         return sorted(rows, key=lambda pair: (pair[1].at, pair[1].event_id), reverse=True)
 
 
-def _publication_events():
+def _publication_events() -> QuerySet[AuditEvent]:
     from .models import AuditEvent
 
     Action = AuditEvent.Action
     return AuditEvent.objects.filter(action__in=[Action.APPROVED, Action.WENT_LIVE], edition__isnull=False)
 
 
-def changes_between(start, end, *, limit=CHANGES_MAX_ROWS):
+def changes_between(start: datetime, end: datetime, *, limit: int = CHANGES_MAX_ROWS) -> FormularyChanges:
     """What changed on the public pages from `start` (included) to `end` (excluded), two aware
     datetimes, read from the audit log like `formulary_last_changed`: a publication is an
     APPROVED (published at approval) or WENT_LIVE (scheduled) event, a withdrawal a WITHDRAWN one.
@@ -528,7 +553,7 @@ def changes_between(start, end, *, limit=CHANGES_MAX_ROWS):
     )
     # Every publication of these entries up to the end of the period, oldest first, to find the
     # edition that was public before each one.
-    published = {}
+    published: dict[int, list[tuple[datetime, int, int, Snapshot]]] = {}
     for entry_id, at, event_id, number, content in (
         _publication_events()
         .filter(entry_id__in=live.keys(), created_at__lt=end)
@@ -539,7 +564,8 @@ def changes_between(start, end, *, limit=CHANGES_MAX_ROWS):
         published.setdefault(entry_id, []).append((at, event_id, number, strip_controls(content)))
 
     for event in events:
-        edition = event.edition
+        # Every event read has an edition (edition__isnull=False above).
+        edition: Edition = event.edition  # type: ignore[assignment]
         if event.action == Action.WITHDRAWN:
             if event.entry_id not in live:
                 result.withdrawn.append(
@@ -554,7 +580,7 @@ def changes_between(start, end, *, limit=CHANGES_MAX_ROWS):
         if event.entry_id not in live:
             continue
         earlier = [row for row in published[event.entry_id] if (row[0], row[1]) < (event.created_at, event.pk)]
-        common = {
+        common: dict[str, Any] = {
             "at": event.created_at,
             "slug": live[event.entry_id],
             "generic_name": edition.generic_name,
@@ -585,12 +611,12 @@ class EditionComparison:
     live: Edition
     old: Edition
     new: Edition
-    entry_fields: list
-    sections: list
-    products: list
+    entry_fields: list[tuple[str, SafeString]]
+    sections: list[Change]
+    products: list[Change]
 
 
-def public_comparison(slug, old, new):
+def public_comparison(slug: str, old: int, new: int) -> EditionComparison:
     """The comparison of editions `old` and `new` (numbers, old < new) of the live entry at `slug`,
     or Http404.
 
@@ -628,12 +654,13 @@ def public_comparison(slug, old, new):
     )
 
 
-def _labelled(model, fields):
+def _labelled(model: type[Model], fields: Iterable[tuple[str, SafeString]]) -> list[tuple[str, SafeString]]:
     """[(field name, html)] from `diffing.compare` with each name as the field's translated label."""
     labelled = []
     for name, html in fields:
         try:
-            label = str(model._meta.get_field(name).verbose_name)
+            # The names diffed are concrete fields, which have a verbose name.
+            label = str(model._meta.get_field(name).verbose_name)  # type: ignore[union-attr]
         except FieldDoesNotExist:
             label = name.replace("_", " ")
         labelled.append((label, html))
@@ -643,7 +670,7 @@ def _labelled(model, fields):
 # --- The printable booklet: whole snapshots, read in bounded chunks. ---
 
 
-def live_edition_count(drug_class=None):
+def live_edition_count(drug_class: str | None = None) -> int:
     """How many live editions there are (in `drug_class` when given)."""
     editions = live_editions()
     if drug_class is not None:
@@ -651,7 +678,7 @@ def live_edition_count(drug_class=None):
     return editions.order_by().count()
 
 
-def live_editions_in_chunks(*, drug_class=None, chunk_size=100):
+def live_editions_in_chunks(*, drug_class: str | None = None, chunk_size: int = 100) -> Iterator[Sequence[Edition]]:
     """Live editions with their snapshots, in A–Z order of generic name (as `live_editions_by_name`),
     as lists of at most `chunk_size`: one query per chunk, continuing after the last name read
     (keyset paging), so a caller holds one chunk of snapshots at a time whatever the formulary's size."""
@@ -661,7 +688,7 @@ def live_editions_in_chunks(*, drug_class=None, chunk_size=100):
     editions = live_editions().annotate(name_key=Lower("generic_name")).order_by("name_key", "pk")
     if drug_class is not None:
         editions = editions.filter(drug_class=drug_class)
-    after = None
+    after: tuple[str, int] | None = None
     while True:
         page = editions
         if after is not None:
@@ -675,7 +702,7 @@ def live_editions_in_chunks(*, drug_class=None, chunk_size=100):
         after = (chunk[-1].name_key, chunk[-1].pk)
 
 
-def live_booklet_contents(drug_class=None):
+def live_booklet_contents(drug_class: str | None = None) -> list[tuple[int, int]]:
     """[(entry id, live edition id)] of the booklet of `drug_class` (None: the whole formulary),
     in its A–Z order: what a built booklet is keyed by. One query on the listing columns."""
     from django.db.models.functions import Lower
@@ -688,12 +715,12 @@ def live_booklet_contents(drug_class=None):
     )
 
 
-def live_entry_ids(entry_ids):
+def live_entry_ids(entry_ids: Iterable[int]) -> set[int]:
     """The ids among `entry_ids` whose entry is on the public pages now."""
     return set(live_editions().filter(entry_id__in=list(entry_ids)).values_list("entry_id", flat=True))
 
 
-def withdrawn_since(entry_ids, moment):
+def withdrawn_since(entry_ids: Iterable[int], moment: datetime) -> bool:
     """Whether any of `entry_ids` was withdrawn from the public pages at or after `moment`."""
     from .models import AuditEvent
 
@@ -702,6 +729,6 @@ def withdrawn_since(entry_ids, moment):
     ).exists()
 
 
-def live_names_of_editions(edition_ids):
+def live_names_of_editions(edition_ids: Iterable[int]) -> dict[int, str]:
     """{edition id: generic name} of live editions among `edition_ids`."""
     return dict(live_editions().filter(pk__in=list(edition_ids)).values_list("pk", "generic_name"))
