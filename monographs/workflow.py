@@ -246,7 +246,7 @@ def _submit_refusal(user: User | AnonymousUser | None, state: EntryState) -> str
     return None
 
 
-def can_edit(user: User | AnonymousUser | None, entry: Entry) -> bool:
+def can_edit(user: User | AnonymousUser | None, entry: Entry | None) -> bool:
     """Whether `user` may change the working copy (an edit during review ends that review)."""
     return _has(user, "change_entry")
 
