@@ -344,7 +344,6 @@ class Change:
     # FieldChange: (field name, html diff) with label, before and after; plain (label, html diff)
     # pairs once `selectors.public_comparison` has labelled them.
     fields: Sequence[tuple[str, "SafeString"]] = field(default_factory=list)
-
     children: list["Change"] = field(default_factory=list)
     text: str = ""  # a section's body as it stands, shown when it did not change
     # Where the translation's status changed: both texts, before and after.

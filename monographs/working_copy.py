@@ -419,7 +419,6 @@ def translation_state(entry: Entry) -> tuple[bool, bool, bool]:
     if hasattr(entry, "zh_stale"):
         # Annotations of `with_translation_state`, which the model does not declare.
         return entry.zh_stale, entry.zh_missing, entry.zh_translated  # type: ignore[attr-defined]
-
     return _python_translation_state(entry)
 
 
