@@ -9,6 +9,10 @@ connection, so they commit or roll back with the transition: a transition never 
 without its jobs, and no job runs for a transition that was rolled back. That holds in the
 worker too (a scheduled go-live), where procrastinate's own connector is a separate pool.
 
+A publication or go-live also queues the rendering of the new edition's stored page parts
+(`fragments`), so its first visitors read them instead of rendering, and the approval does not
+wait for the templates.
+
 Rebuilds coalesce: a booklet has one queued job at a time (procrastinate's queueing lock),
 and the job builds whatever is live when it runs, so the newest content wins.
 """
@@ -25,6 +29,8 @@ from .models import AuditEvent, Edition
 
 Action = AuditEvent.Action
 BOOKLET_ACTIONS = {Action.APPROVED, Action.WENT_LIVE, Action.WITHDRAWN}
+# What makes an edition live, so its page parts are worth rendering before anyone asks.
+PUBLISHING_ACTIONS = {Action.APPROVED, Action.WENT_LIVE}
 
 
 def _defer(task_name, *, queueing_lock=None, lock=None, **kwargs):
@@ -58,6 +64,12 @@ def queue_booklets(drug_classes):
             queue_booklet(drug_class, language)
 
 
+def queue_rendering(edition_id):
+    """Queue the rendering of an edition's stored page parts (one waiting job per edition)."""
+    lock = f"render:{edition_id}"
+    return _defer("render_edition", queueing_lock=lock, lock=lock, edition_id=edition_id)
+
+
 def queue_mail(mail):
     """Queue the sending of an OutboxMail row (written in the same transaction)."""
     _defer("send_mail", lock=f"mail:{mail.pk}", mail_id=mail.pk)
@@ -85,6 +97,8 @@ def transition_recorded(event):
     Sets `event.notified` to the users whose mail was queued (the screens name them)."""
     if event.action in BOOKLET_ACTIONS:
         queue_booklets(_classes_touched(event))
+    if event.action in PUBLISHING_ACTIONS and event.edition_id is not None:
+        queue_rendering(event.edition_id)
     mails, people = notifications.mails_for_event(event)
     for mail in mails:
         queue_mail(mail)

@@ -1133,6 +1133,56 @@ class Edition(AppendOnlyModel):
         return instance
 
 
+class RenderedFragment(models.Model):
+    """A part of a public page rendered once from an edition (`fragments`): the entry page's
+    monograph, the both-languages sheet, a list row, a search result's heading block, each in one
+    interface language. `digest` names the templates, translations and rendering code it was made
+    with, so a deployment that changes them reads (and fills) new rows instead of old HTML.
+
+    Written once and never changed, like the edition it is made from (PostgreSQL refuses an
+    UPDATE, migration 0023); rows of a superseded digest may be deleted (`render_editions --prune`).
+    """
+
+    class Part(models.TextChoices):
+        ENTRY = "entry", _("Entry page")
+        BILINGUAL = "bilingual", _("English and Chinese page")
+        ROW = "row", _("List row")
+        RESULT = "result", _("Search result")
+
+    edition = models.ForeignKey(Edition, on_delete=models.PROTECT, related_name="+")
+    language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES)
+    part = models.CharField(_("part"), max_length=10, choices=Part.choices)
+    digest = models.CharField(_("template digest"), max_length=16)
+    html = models.TextField(_("HTML"))
+    rendered_at = models.DateTimeField(_("rendered at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("rendered fragment")
+        verbose_name_plural = _("rendered fragments")
+        constraints = [
+            # Also the index of the one read a page makes.
+            models.UniqueConstraint(
+                fields=["edition", "language", "part", "digest"], name="rendered_fragment_once_per_key"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(part__in=["entry", "bilingual", "row", "result"]),
+                name="rendered_fragment_part_known",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(language__in=[code for code, _name in settings.LANGUAGES]),
+                name="rendered_fragment_language_known",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.edition_id} {self.part} [{self.language}] {self.digest}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise ImmutableRecordError("Rendered fragments are written once.")
+        super().save(*args, **kwargs)
+
+
 class AuditEvent(AppendOnlyModel):
     """Append-only record of a workflow transition or publication."""
 

@@ -732,3 +732,18 @@ def withdrawn_since(entry_ids: Iterable[int], moment: datetime) -> bool:
 def live_names_of_editions(edition_ids: Iterable[int]) -> dict[int, str]:
     """{edition id: generic name} of live editions among `edition_ids`."""
     return dict(live_editions().filter(pk__in=list(edition_ids)).values_list("pk", "generic_name"))
+
+
+# --- Rendered fragments (`fragments`): what is rendered once per edition. ---
+
+
+def live_edition_ids():
+    """The ids of every live edition, in id order (what `render_editions` walks through)."""
+    return list(live_editions().order_by("pk").values_list("pk", flat=True))
+
+
+def live_editions_to_render(ids):
+    """The live editions among `ids`, each as every stored fragment is rendered from it: its
+    snapshot and its products' statuses (`with_product_statuses`), whichever page asked. Never a
+    withdrawn or superseded edition, so no fragment is made of text the public may not see."""
+    return list(with_product_statuses(live_editions().filter(pk__in=list(ids))).order_by("pk"))

@@ -2,7 +2,7 @@
 `manage.py procrastinate worker`. Thin: each hands over to the module that owns the work.
 
 Every task is idempotent, so a retry after a worker died mid-job (see `retry_stalled_jobs`)
-does no harm: a booklet is stored once per content, a mail is sent only while its outbox row
+does no harm: a booklet is stored once per content, a page part once per edition and template digest, a mail is sent only while its outbox row
 says it is queued, a go-live only happens to an edition still waiting, a digest period once.
 """
 
@@ -25,6 +25,15 @@ def build_booklet(drug_class, language):
     from . import booklet_store
 
     booklet_store.build(drug_class, language)
+
+
+@app.task(name="render_edition", queue="fragments", retry=RetryStrategy(max_attempts=3, wait=10))
+def render_edition(edition_id):
+    """The page parts of a just-published edition (`fragments`): rendered before the first reader
+    asks; a part a reader asked for first is already stored and left as it is."""
+    from . import fragments
+
+    fragments.render_edition(edition_id)
 
 
 @app.task(

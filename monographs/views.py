@@ -13,7 +13,6 @@ from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
@@ -24,7 +23,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from . import booklet as booklet_module
-from . import booklet_store, jobs, periods, public_cache, selectors
+from . import booklet_store, fragments, jobs, periods, public_cache, selectors
 from . import search as search_module
 from .api.throttling import SearchRateThrottle
 
@@ -116,8 +115,11 @@ def _filtered_list(request, editions, base):
     )
     chosen = {**base, "status": status, "changed": changed}
     prefix = urlencode([(key, value) for key, value in chosen.items() if value])
+    page_obj = _page(request, editions)
     return {
-        "page_obj": _page(request, editions),
+        "page_obj": page_obj,
+        # Each row's edition part as stored (`fragments`); the "changed" mark is added per request.
+        "rows": fragments.html_of_many(page_obj.object_list, fragments.Part.ROW),
         "filters": _filter_links(request.path, base, status, changed),
         "filtered": bool(status or changed),
         "changed_since": quarter_start,
@@ -191,40 +193,17 @@ def drug_class_detail(request, slug):
     )
 
 
-def entry_cache_key(edition, language):
-    """Key of an entry page's monograph part. It names the live edition itself (and when it was
-    approved, in case a development database reuses ids), so publishing a new edition or
-    withdrawing the entry is seen at once: the page looks up the live edition on every request."""
-    return f"monographs:entry:{edition.pk}:{edition.approved_at.timestamp()}:{language}"
-
-
 def monograph_html(request, edition, history, *, bilingual_url="", preview=False):
-    """The monograph part of an entry page: `history` is `selectors.edition_history(edition)`
-    (newest first: this edition, then the earlier ones). Shared with the staff preview, which
-    passes no `bilingual_url` (the both-languages view shows live editions only) and `preview`:
-    a banner says it is not published, and no approver or approval date is claimed.
-
-    The text shown depends on the edition and the interface language only (a zh-Hant page shows
-    the Chinese where the edition's translation is up to date), so it is cached under both."""
-    return render_to_string(
-        "monographs/_monograph.html",
-        {
-            "edition": edition,
-            "entry": edition.content,
-            "current": history[0],
-            "earlier": history[1:],
-            "bilingual_url": bilingual_url,
-            "preview": preview,
-        },
-        request=request,
-    )
+    """The monograph part of an entry page, rendered now (`fragments.monograph_html`): for the
+    staff preview of unpublished content, which never reads or writes the stored fragments."""
+    return fragments.monograph_html(edition, history, bilingual_url=bilingual_url, preview=preview, request=request)
 
 
 def entry_page_context(request, edition, monograph):
     """The context of `monographs/entry_detail.html` around a rendered monograph part."""
     return {
         "edition": edition,
-        # Our own template's output, auto-escaped when rendered; the cache keeps it as text.
+        # Our own template's output, auto-escaped when rendered; stored as text.
         "monograph": mark_safe(monograph),  # nosec B308 B703
         # The printed page's running footer. The date of printing is written by print.js,
         # so the page does not change from day to day (it is cached by its edition).
@@ -232,30 +211,10 @@ def entry_page_context(request, edition, monograph):
     }
 
 
-def _cached_part(edition, variant, render_part):
-    """The rendered part of an edition's page: `render_part()` once per live edition, language
-    and `variant` (the entry page, the both-languages view), then from the cache."""
-    key = entry_cache_key(edition, get_language()) + variant
-    part = cache.get(key)
-    if part is None:
-        part = render_part()
-        cache.set(key, part, ENTRY_CACHE_SECONDS)
-    return part
-
-
 def _entry_page(request, edition):
-    # The history (reviewers, what each edition changed) is fixed while this edition is live,
-    # so it is worked out here, once per live edition and language, and cached with the page.
-    monograph = _cached_part(
-        edition,
-        "",
-        lambda: monograph_html(
-            request,
-            edition,
-            selectors.edition_history(edition),
-            bilingual_url=reverse("monographs:entry_bilingual", args=[edition.slug]),
-        ),
-    )
+    # The monograph was rendered once for this edition and language (at publication, or by the
+    # first read): one indexed read, and the small shell around it is all that is rendered here.
+    monograph = fragments.html_of(edition, fragments.Part.ENTRY)
     return render(request, "monographs/entry_detail.html", entry_page_context(request, edition, monograph))
 
 
@@ -269,23 +228,10 @@ def entry_detail(request, slug):
 
 def _bilingual_page(request, edition):
     """The live edition with each section in English and Traditional Chinese side by side, and
-    how far each translation is up to date: the sheet printed for the counter. Cached like the
-    entry page, per edition and interface language (the labels and notices are in the latter)."""
-    sheet = _cached_part(
-        edition,
-        ":bilingual",
-        lambda: render_to_string(
-            "monographs/_bilingual.html",
-            {
-                "edition": edition,
-                "entry": edition.content,
-                "entry_url": reverse("monographs:entry_detail", args=[edition.slug]),
-            },
-            request=request,
-        ),
-    )
-    context = entry_page_context(request, edition, sheet)
-    return render(request, "monographs/entry_bilingual.html", context)
+    how far each translation is up to date: the sheet printed for the counter. Stored like the
+    entry page's monograph, per edition and interface language (the labels and notices are in the latter)."""
+    sheet = fragments.html_of(edition, fragments.Part.BILINGUAL)
+    return render(request, "monographs/entry_bilingual.html", entry_page_context(request, edition, sheet))
 
 
 def entry_bilingual(request, slug):
@@ -341,8 +287,9 @@ def _search_page(request):
     results = []
     if page_obj is not None:
         # Why each result matched, for the results on this page only.
-        fragments = search_module.match_fragments(query, page_obj.object_list)
-        results = [(edition, fragments.get(edition.pk)) for edition in page_obj.object_list]
+        matched = search_module.match_fragments(query, page_obj.object_list)
+        heads = fragments.html_of_many(page_obj.object_list, fragments.Part.RESULT)
+        results = [(edition, matched.get(edition.pk), head) for edition, head in heads]
     return render(
         request,
         "monographs/search.html",
