@@ -737,12 +737,12 @@ def live_names_of_editions(edition_ids: Iterable[int]) -> dict[int, str]:
 # --- Rendered fragments (`fragments`): what is rendered once per edition. ---
 
 
-def live_edition_ids():
+def live_edition_ids() -> list[int]:
     """The ids of every live edition, in id order (what `render_editions` walks through)."""
     return list(live_editions().order_by("pk").values_list("pk", flat=True))
 
 
-def live_editions_to_render(ids):
+def live_editions_to_render(ids: Iterable[int]) -> list[Edition]:
     """The live editions among `ids`, each as every stored fragment is rendered from it: its
     snapshot and its products' statuses (`with_product_statuses`), whichever page asked. Never a
     withdrawn or superseded edition, so no fragment is made of text the public may not see."""

@@ -52,7 +52,7 @@ LAYERS = [
     [("reads", ["monographs.selectors", "monographs.working_copy", "monographs.search"])],
     [
         (
-            "effects",  # work done beside a transition: mail, queued jobs, booklets, the digest
+            "effects",  # work done beside a transition: mail, queued jobs, booklets, rendered parts, the digest
             [
                 "monographs.jobs",
                 "monographs.outbox",
@@ -60,6 +60,7 @@ LAYERS = [
                 "monographs.digest",
                 "monographs.booklet",
                 "monographs.booklet_store",
+                "monographs.fragments",
             ],
         )
     ],
