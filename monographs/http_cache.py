@@ -54,11 +54,12 @@ def _representation_digest():
 REPRESENTATION_VERSION = _representation_digest()
 
 
-def make_etag(*parts, weak=False, version_id=None):
-    """The ETag of a response showing `parts` in the request's language. `version_id` makes it
+def make_etag(*parts, weak=False, version_id=None, per_language=True):
+    """The ETag of a response showing `parts`, in the request's language unless `per_language`
+    is False (FHIR's resources are English whatever the client accepts). `version_id` makes it
     FHIR's weak form carrying the resource's version (`W/"<version>-<digest>"`)."""
     digest = hashlib.sha256()
-    for part in (REPRESENTATION_VERSION, get_language(), *parts):
+    for part in (REPRESENTATION_VERSION, get_language() if per_language else "", *parts):
         digest.update(str(part).encode("utf-8"))
         digest.update(b"\x00")
     if version_id is not None:

@@ -110,7 +110,7 @@ def _conditional(request, build, *, etag, last_modified=None):
 
 def _version_etag(request, edition):
     # FHIR's convention: the weak ETag of a resource carries its version id.
-    return http_cache.make_etag(request.build_absolute_uri(), edition.pk, version_id=edition.number)
+    return http_cache.make_etag(request.build_absolute_uri(), edition.pk, version_id=edition.number, per_language=False)
 
 
 def _read(request, edition, build):
@@ -130,7 +130,7 @@ def metadata(request):
         date=(changed or timezone.now()).isoformat(),
         software_version=settings.SPECTACULAR_SETTINGS.get("VERSION", "1"),
     )
-    etag = http_cache.make_etag(base, "metadata", changed, weak=True)
+    etag = http_cache.make_etag(base, "metadata", changed, weak=True, per_language=False)
     return _conditional(request, lambda: statement, etag=etag)
 
 
@@ -300,7 +300,7 @@ def _history(request, versions, editions):
         "link": [{"relation": "self", "url": request.build_absolute_uri()}],
         "entry": entries,
     }
-    etag = http_cache.make_etag(request.build_absolute_uri(), *(e.pk for e in editions), weak=True)
+    etag = http_cache.make_etag(request.build_absolute_uri(), *(e.pk for e in editions), weak=True, per_language=False)
     return _conditional(request, lambda: bundle, etag=etag, last_modified=editions[0].published_at)
 
 
@@ -362,7 +362,9 @@ def _search_etag(request, identities):
     """Weak: the same editions at the same address are the same answer, whatever its bundle id and
     timestamp (which differ on every response)."""
     query = sorted((name, value) for name, values in request.GET.lists() for value in values)
-    return http_cache.make_etag(request.path, query, request.get_host(), request.scheme, identities, weak=True)
+    return http_cache.make_etag(
+        request.path, query, request.get_host(), request.scheme, identities, weak=True, per_language=False
+    )
 
 
 @fhir_endpoint
