@@ -980,7 +980,8 @@ class PublicationCounter(models.Model):
 
     Incremented inside the publishing transaction (`workflow`), so the new value is visible
     exactly when the change is: a request that reads it after the commit renders the new state.
-    The shared page cache keys every page by it, and by the database's identity
+    The shared page cache keys every page that can list entries by it (an entry's own pages by
+    `EntryState.publications`, moved in the same transaction), and by the database's identity
     (`publication.publication_stamp`), so PostgreSQL is the one truth and Redis only a copy:
     no publication depends on a Redis write succeeding. The row lock also orders
     publications, so the value never goes back and two commits never share a value.
