@@ -4,7 +4,7 @@
         .venv/bin/python -m bench.stamp_cost [--calls 5000]
 
 The stamp used to be one Redis GET; it is now one indexed PostgreSQL read
-(`selectors.publication_stamp`), so that no publication depends on a Redis write. Measured in
+(`publication.publication_stamp`), so that no publication depends on a Redis write. Measured in
 one run, on persistent connections (CONN_MAX_AGE as in production), against two baselines:
 `SELECT 1` on the same connection (the floor of any query) and a Redis GET (what it replaced).
 Prints medians and p95 in microseconds and the ratios. The database needs the migrations only.
@@ -40,7 +40,7 @@ def main():
     from django.conf import settings
     from django.db import connection
 
-    from monographs import selectors
+    from monographs import publication, selectors
 
     def select_one():
         with connection.cursor() as cursor:
@@ -48,7 +48,10 @@ def main():
             cursor.fetchone()
 
     rows = [("SELECT 1 (floor)", _timings(select_one, args.calls))]
-    rows.append(("publication_stamp() from PostgreSQL", _timings(selectors.publication_stamp, args.calls)))
+    rows.append(("publication_stamp() from PostgreSQL", _timings(publication.publication_stamp, args.calls)))
+    slug = selectors.live_editions_by_name().values_list("slug", flat=True).first()
+    if slug is not None:  # an entry page's stamp: its entry's counter, found through the address
+        rows.append(("entry_stamp(slug) from PostgreSQL", _timings(lambda: publication.entry_stamp(slug), args.calls)))
     if settings.REDIS_URL:
         client = redis.Redis.from_url(settings.REDIS_URL)
         client.set("bench:stamp", "1")

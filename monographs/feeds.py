@@ -17,7 +17,7 @@ from django.utils import timezone, translation
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.translation import gettext as _
 
-from . import periods, public_cache, selectors
+from . import http_cache, periods, public_cache, selectors
 from .text_rules import strip_controls
 
 FEED_ITEMS = 50
@@ -147,3 +147,7 @@ class ChangesFeed(Feed):
 
     def item_pubdate(self, item):
         return item[1].at
+
+
+# Validated by the publication stamp; `?language=` names the feed's language.
+changes_feed = public_cache.shared_page(params={"language"})(http_cache.stamped(ChangesFeed()))

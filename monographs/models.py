@@ -921,6 +921,12 @@ class EntryState(models.Model):
         related_name="scheduled_state",
         help_text=_("An approved edition waiting for its effective time to go live; empty when none is."),
     )
+    publications = models.BigIntegerField(
+        _("publications"),
+        default=0,
+        editable=False,
+        help_text=_("How many times this entry's public page has changed (published, gone live, withdrawn)."),
+    )
     live_since = models.DateTimeField(
         _("live since"),
         null=True,
@@ -974,8 +980,9 @@ class PublicationCounter(models.Model):
 
     Incremented inside the publishing transaction (`workflow`), so the new value is visible
     exactly when the change is: a request that reads it after the commit renders the new state.
-    The shared page cache keys every page by it, and by the database's identity
-    (`selectors.publication_stamp`), so PostgreSQL is the one truth and Redis only a copy:
+    The shared page cache keys every page that can list entries by it (an entry's own pages by
+    `EntryState.publications`, moved in the same transaction), and by the database's identity
+    (`publication.publication_stamp`), so PostgreSQL is the one truth and Redis only a copy:
     no publication depends on a Redis write succeeding. The row lock also orders
     publications, so the value never goes back and two commits never share a value.
     """

@@ -1,34 +1,32 @@
-"""Caching of the public pages: HTTP validators and headers, and the shared full-response cache.
+"""The shared full-response cache of the public pages (`PublicPageCacheMiddleware`).
 
-Public pages are the same for every visitor (the language is in the address, no cookie,
-no CSRF token), so any cache may keep them. Three pieces, all Django's own:
+Public pages are the same for every visitor (the language is in the address, no cookie, no
+CSRF token), so whole responses can be shared by every server. What a page may be kept under is
+declared on its view, beside the code that reads the request:
 
-- **The publication stamp** (`selectors.publication_stamp`): PostgreSQL's publication
-  counter, incremented inside every publishing transaction (approval, scheduled go-live,
-  withdrawal), with the database's identity. Read once per request from the database,
-  never from Redis: PostgreSQL is the truth and Redis only a copy, so no publication depends
-  on a Redis write, and a page cached before it is unreachable the moment it commits,
-  whichever process (a web worker, `publish_scheduled`) made it and whatever Redis was doing.
-- **HTTP caching**: lists, search, changes and the other stamp-based pages get an ETag
-  and Last-Modified from the stamp (`stamped`, Django's `condition` decorator); the entry
-  page from its live edition (`entry_validators`). Conditional GETs get 304.
-  `Cache-Control: public, no-cache` (every use revalidated, so a withdrawal is seen at
-  once), or `public, max-age=N` with FORMULARY_PUBLIC_MAX_AGE=N; errors are `no-store`.
-- **The shared full-response cache** (`PublicPageCacheMiddleware`): with REDIS_URL (or
-  PAGE_CACHE_REDIS_URL), GET responses of public pages (200, and the search's redirect to a
-  registration number) are kept in Redis, keyed by Django's `get_cache_key`/`learn_cache_key`
-  (the absolute address, hashed, and the language) under a prefix holding the stamp, the day
-  and the page version; the cache's KEY_PREFIX names the install (FORMULARY_CACHE_PREFIX,
-  by default derived from the database's address and name). A new stamp makes every older
-  response unreachable; they expire after FORMULARY_PUBLIC_CACHE_SECONDS. A hit runs no view
-  and no template: one SQL read (the stamp) and one Redis read.
+- `@shared_page(params={"q", "page"})`: the query parameters the view reads; a request with any
+  other parameter is answered but not kept (`?x=1`, `?x=2`… would each be a copy). `entry="slug"`
+  names the URL argument of an entry's own page: it is keyed by that entry's publication stamp
+  alone, so publishing another entry leaves it reachable. Every other page can list any entry
+  and is keyed by the formulary's stamp. `guard` is run before a stored copy is served (the
+  search's rate limit: every search is counted).
+- `@not_shared_page`: never kept (the booklets are large PDFs with their own store). Every
+  public view declares one or the other (tests/test_public_cache.py).
+
+Keys: the stamp (`publication`, read from PostgreSQL on every request, never from Redis: a page
+cached before a change is unreachable the moment it commits, whatever Redis was doing), the day,
+the representation version (`http_cache.REPRESENTATION_VERSION`), the language and the hashed
+absolute address; the cache's KEY_PREFIX names the install (FORMULARY_CACHE_PREFIX). A hit is
+one SQL read and one Redis read, runs no view and no template, and skips the middleware after
+this one. Older responses expire after FORMULARY_PUBLIC_CACHE_SECONDS.
 
 What an outsider can make the cache hold is bounded: only the configured host
-(`FORMULARY_PUBLIC_CACHE_HOSTS`, by default FORMULARY_SITE_URL's), only the query parameters
-each page reads, and only values that name something real — a view that was given a page
-number out of range, a letter with no entries or dates outside the formulary's history calls
-`not_shared(request)`. The deploy runs this cache on a Redis with `maxmemory` and
-`allkeys-lru`, apart from the rate-limit counters (`docs/operations.md`).
+(`FORMULARY_PUBLIC_CACHE_HOSTS`, by default FORMULARY_SITE_URL's), only the declared query
+parameters, each once and written as the site's links write them, and only values that name
+something real — a view that was given a page number out of range, a letter with no entries or
+dates outside the formulary's history calls `not_shared(request)`. The deploy runs this cache
+on a Redis with `maxmemory` and `allkeys-lru`, apart from the rate-limit counters
+(`docs/operations.md`).
 
 A Redis failure is never an error page: the page is rendered without the cache and a
 warning logged; the cache is not asked again for RETRY_AFTER_FAILURE_SECONDS.
@@ -37,66 +35,57 @@ warning logged; the cache is not asked again for RETRY_AFTER_FAILURE_SECONDS.
 import hashlib
 import logging
 import time
-from pathlib import Path
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import caches
 from django.urls import Resolver404, resolve
 from django.utils import timezone
-from django.utils.cache import (
-    add_never_cache_headers,
-    get_cache_key,
-    get_conditional_response,
-    learn_cache_key,
-    patch_cache_control,
-)
-from django.utils.http import http_date, parse_http_date_safe, urlencode
+from django.utils.cache import get_conditional_response
+from django.utils.http import parse_http_date_safe, urlencode
 from django.utils.translation import get_language
-from django.views.decorators.http import condition
 from redis.exceptions import RedisError
+
+from . import http_cache, publication
 
 logger = logging.getLogger(__name__)
 
 CACHE_ALIAS = "public"  # settings.CACHES: Redis with REDIS_URL, else a dummy cache (off)
 RETRY_AFTER_FAILURE_SECONDS = 5
-# Change when a page's output changes other than through templates or translations
-# (view code, template tags); templates and compiled translations are hashed below.
-PAGE_VERSION = "1"
-# Public pages never kept in the shared cache: the booklets are large PDFs with their own cache.
-UNCACHED_VIEWS = {"booklet", "class_booklet"}
 # Says whether the shared cache served a public page ("hit") or the app rendered one it may
 # keep ("miss"); absent when the shared cache is off. For operators and bench/run.py's hit ratio.
 CACHE_STATUS_HEADER = "X-Formulary-Cache"
 PUBLIC_NAMESPACE = "monographs"
-# The query parameters each page reads. A request with any other parameter is answered as
-# usual but not kept: otherwise `?x=1`, `?x=2`… would each fill Redis with a copy of the page.
-PAGE_PARAMETERS = {
-    "entry_list": {"letter", "status", "changed", "page"},
-    "class_detail": {"status", "changed", "page"},
-    "search": {"q", "page"},
-    "changes": {"from", "to"},
-    "changes_feed": {"language"},
-}
-# Statuses a shared cache may keep: a page, its 304, the search's redirect to an entry.
-PUBLIC_STATUSES = {200, 301, 302, 304}
 
 _store_down_until = 0.0
 
 
-def _page_files_digest():
-    """A digest of the templates and compiled translations, so a deployment that changes
-    either changes every ETag and cache key (no old page outlives an upgrade)."""
-    digest = hashlib.sha256(PAGE_VERSION.encode())
-    roots = [Path(settings.BASE_DIR) / "templates", *map(Path, settings.LOCALE_PATHS)]
-    for root in roots:
-        for path in sorted(root.rglob("*")):
-            if path.suffix in (".html", ".txt", ".mo") and path.is_file():
-                digest.update(str(path.relative_to(root)).encode())
-                digest.update(path.read_bytes())
-    return digest.hexdigest()[:12]
+@dataclass(frozen=True)
+class SharedPage:
+    """How a view's pages may be kept: see `shared_page`."""
+
+    params: frozenset
+    entry: str | None = None
+    guard: Callable | None = None
 
 
-TEMPLATE_VERSION = _page_files_digest()
+def shared_page(*, params=(), entry=None, guard=None):
+    """Declare that the shared cache may keep this view's pages: `params` the query parameters
+    it reads, `entry` the URL argument (a slug) naming the entry whose own page it is, `guard`
+    a check run before a stored copy is served (it returns a response to send instead, or None)."""
+
+    def declare(view):
+        view.shared_page = SharedPage(params=frozenset(params), entry=entry, guard=guard)
+        return view
+
+    return declare
+
+
+def not_shared_page(view):
+    """Declare that the shared cache never keeps this view's pages."""
+    view.shared_page = None
+    return view
 
 
 def shared_cache_enabled():
@@ -114,10 +103,6 @@ def not_shared(request):
     parameter it was given names nothing real (a page out of range, a letter without
     entries, dates outside the formulary's history), so random values cannot fill Redis."""
     request.formulary_not_shared = True
-
-
-def max_age():
-    return max(settings.FORMULARY_PUBLIC_MAX_AGE, 0)
 
 
 def cache_seconds():
@@ -150,93 +135,19 @@ def _failed(error):
     logger.warning("shared page cache unavailable, pages are rendered without it: %s", error)
 
 
-# --- The publication stamp. ---
-
-
-def publication_stamp():
-    """The current stamp (`selectors.PublicationStamp`), from PostgreSQL."""
-    from . import selectors
-
-    return selectors.publication_stamp()
-
-
-def request_stamp(request):
-    """The stamp, read once per request (the middleware and the view's validators share it)."""
-    if not hasattr(request, "formulary_stamp"):
-        request.formulary_stamp = publication_stamp()
-    return request.formulary_stamp
-
-
-# --- HTTP validators. ---
-
-
-def make_etag(*parts):
-    digest = hashlib.sha256()
-    for part in (TEMPLATE_VERSION, get_language(), *parts):
-        digest.update(str(part).encode("utf-8"))
-        digest.update(b"\x00")
-    return f'"{digest.hexdigest()[:32]}"'
-
-
-def _stamp_etag(request, *args, **kwargs):
-    # The day is part of it: the changes page and its feed show "this quarter so far".
-    return make_etag("stamp", str(request_stamp(request)), timezone.localdate())
-
-
-def _stamp_last_modified(request, *args, **kwargs):
-    return request_stamp(request).changed_at
-
-
-def stamped(view):
-    """ETag and Last-Modified from the publication stamp, 304 when the client's copy is current."""
-    return condition(etag_func=_stamp_etag, last_modified_func=_stamp_last_modified)(view)
-
-
-def entry_validators(edition, *, variant="edition"):
-    """(ETag, Last-Modified) of an entry page (or its `variant`, e.g. the both-languages view):
-    its live edition, when it went live, the language."""
-    return make_etag(variant, edition.pk, edition.approved_at.timestamp()), edition.published_at
-
-
-def conditional_response(request, *, etag, last_modified, render):
-    """A 304 when the client's copy is current (Django's `get_conditional_response`), else
-    `render()`; either way with the validators set."""
-    timestamp = int(last_modified.timestamp()) if last_modified else None
-    response = get_conditional_response(request, etag=etag, last_modified=timestamp)
-    if response is None:
-        response = render()
-    response.headers.setdefault("ETag", etag)
-    if timestamp:
-        response.headers.setdefault("Last-Modified", http_date(timestamp))
-    return response
-
-
-def set_cache_control(response):
-    """Public for pages and their redirects; never stored for errors and refusals (404, 400, 429…)."""
-    if response.status_code in PUBLIC_STATUSES:
-        if not response.has_header("Cache-Control"):
-            seconds = max_age()
-            if seconds:
-                patch_cache_control(response, public=True, max_age=seconds)
-            else:
-                patch_cache_control(response, public=True, no_cache=True)
-    else:
-        add_never_cache_headers(response)
-    return response
-
-
 # --- The middleware. ---
 
 
-def _public_view_name(request):
-    """The URL name of a public page (monographs namespace), or None."""
+def _public_page(request):
+    """(the view's `SharedPage` or None, the URL's arguments) of a public page, or None when the
+    address is not one (another namespace, or nothing)."""
     try:
         match = resolve(request.path_info, getattr(request, "urlconf", None))
     except Resolver404:
-        return None, None
+        return None
     if PUBLIC_NAMESPACE not in match.namespaces:
-        return None, None
-    return match.url_name, match.func
+        return None
+    return getattr(match.func, "shared_page", None), match.kwargs
 
 
 def _canonical_query(request):
@@ -245,6 +156,35 @@ def _canonical_query(request):
     the same page as a canonical address and must not each be stored as a copy of it."""
     raw = request.META.get("QUERY_STRING", "")
     return raw == urlencode(list(request.GET.items()))
+
+
+def _cacheable(request, page):
+    return (
+        page is not None
+        and request.method == "GET"
+        and shared_cache_enabled()
+        and request.get_host() in shared_hosts()
+        and _canonical_query(request)
+        and all(key in page.params and len(values) == 1 for key, values in request.GET.lists())
+    )
+
+
+def _page_key(request, page, kwargs):
+    """The page's key: the stamp it depends on (its entry's, or the formulary's), the day, the
+    representation version, the language and the address; None when an entry page's address
+    names no live entry (a 404, nothing to keep). Built here rather than with Django's
+    `get_cache_key`, which costs a second Redis read (the stored header list): public pages
+    vary by nothing but their address and language (responses with Vary are never kept)."""
+    if page.entry is not None:
+        stamp = publication.entry_stamp(kwargs[page.entry])
+        if stamp is None:
+            return None
+    else:
+        stamp = http_cache.request_stamp(request)
+    address = hashlib.sha256(request.build_absolute_uri().encode()).hexdigest()[:32]
+    return (
+        f"public.{stamp}.{timezone.localdate():%Y%m%d}.{http_cache.REPRESENTATION_VERSION}.{get_language()}.{address}"
+    )
 
 
 class PublicPageCacheMiddleware:
@@ -258,48 +198,35 @@ class PublicPageCacheMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        name, view = _public_view_name(request)
-        if name is None:
+        found = _public_page(request)
+        if found is None:
             return self.get_response(request)
-        cacheable = (
-            request.method == "GET"
-            and name not in UNCACHED_VIEWS
-            and shared_cache_enabled()
-            and request.get_host() in shared_hosts()
-            and _canonical_query(request)
-            and all(key in PAGE_PARAMETERS.get(name, ()) and len(values) == 1 for key, values in request.GET.lists())
-        )
-        if cacheable:
-            hit = self._fetch(request)
+        page, kwargs = found
+        key = _page_key(request, page, kwargs) if _cacheable(request, page) else None
+        if key is not None:
+            hit = self._fetch(key)
             if hit is not None:
-                # A guard a view runs before anything else (the search throttle) still runs.
-                guard = getattr(view, "before_cached_response", None)
-                refusal = guard(request) if guard is not None else None
+                refusal = page.guard(request) if page.guard is not None else None
                 if refusal is not None:
-                    return set_cache_control(refusal)
+                    return http_cache.set_cache_control(refusal)
                 response = self._conditional(request, hit)
                 response[CACHE_STATUS_HEADER] = "hit"
-                return set_cache_control(response)
+                return http_cache.set_cache_control(response)
         response = self.get_response(request)
-        set_cache_control(response)
-        if cacheable and self._may_store(request, response):
-            self._save(request, response)
-        if cacheable:
+        http_cache.set_cache_control(response)
+        if key is not None and self._may_store(request, response):
+            self._save(key, response)
+        if key is not None:
             # Set after storing, so a stored copy never says "miss" when served.
             response[CACHE_STATUS_HEADER] = "miss"
         return response
 
-    def _key_prefix(self, request):
-        return f"public.{request_stamp(request)}.{timezone.localdate():%Y%m%d}.{TEMPLATE_VERSION}"
-
-    def _fetch(self, request):
-        prefix = self._key_prefix(request)
+    def _fetch(self, key):
         store = _store()
         if store is None:
             return None
         try:
-            key = get_cache_key(request, prefix, "GET", cache=store)
-            return store.get(key) if key is not None else None
+            return store.get(key)
         except (RedisError, OSError) as error:
             _failed(error)
             return None
@@ -312,7 +239,7 @@ class PublicPageCacheMiddleware:
         return not_modified if not_modified is not None else response
 
     def _may_store(self, request, response):
-        if response.status_code not in (200, 301, 302) or response.streaming:
+        if response.status_code not in (200, 301, 302) or response.streaming or response.has_header("Vary"):
             return False
         if getattr(request, "formulary_not_shared", False):
             return False
@@ -324,14 +251,11 @@ class PublicPageCacheMiddleware:
             return False
         return len(response.content) <= max_bytes()
 
-    def _save(self, request, response):
-        prefix = self._key_prefix(request)
+    def _save(self, key, response):
         store = _store()
         if store is None:
             return
-        timeout = cache_seconds()
         try:
-            key = learn_cache_key(request, response, timeout, prefix, cache=store)
-            store.set(key, response, timeout)
+            store.set(key, response, cache_seconds())
         except (RedisError, OSError) as error:
             _failed(error)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from django.core.exceptions import FieldDoesNotExist
 from django.http import Http404
 
+from . import publication
 from .diffing import ChangeSummary, change_summary
 from .models import Edition, Entry, Product, Section, Strength
 from .text_rules import strip_controls
@@ -390,45 +391,6 @@ def live_strengths_registered_as(registration_number: str) -> list[LiveStrength]
     return list(_live_strengths(_editions_registering(number), registration_number=number))
 
 
-@dataclass(frozen=True)
-class PublicationStamp:
-    """Which state of the public formulary a page shows: the publication counter of this
-    database (`models.PublicationCounter`, incremented inside every publishing transaction)
-    and the database's identity (its OID and the counter table's), so that a restored copy,
-    or another install's database, never shares a stamp with this one."""
-
-    number: int
-    changed_at: datetime | None
-    database: str
-
-    def __str__(self) -> str:
-        moment = self.changed_at.timestamp() if self.changed_at else 0
-        return f"{self.database}.{self.number}.{moment:.6f}"
-
-
-# A constant statement: the counter row, the table it is in and the database (~0.1 ms more than
-# `SELECT 1` on a persistent connection: docs/benchmarks.md, "The publication stamp").
-_STAMP_SQL = (
-    "SELECT c.value, c.changed_at, c.tableoid, (SELECT oid FROM pg_database WHERE datname = current_database()) "
-    "FROM monographs_publicationcounter c WHERE c.id = 1"
-)
-
-
-def publication_stamp() -> PublicationStamp:
-    """The current `PublicationStamp`, read from PostgreSQL on every call (never from a cache):
-    it is what makes every cached page of an earlier state unreachable the moment a
-    publication or withdrawal commits, whichever process made it."""
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute(_STAMP_SQL)
-        row = cursor.fetchone()
-    if row is None:  # a database emptied without its migration's row (a flushed test database)
-        return PublicationStamp(number=0, changed_at=None, database="empty")
-    value, changed_at, table_oid, database_oid = row
-    return PublicationStamp(number=value, changed_at=changed_at, database=f"{database_oid}.{table_oid}")
-
-
 def first_publication_day() -> date | None:
     """The day (Hong Kong time) of the formulary's first publication, or None."""
     from django.utils import timezone
@@ -440,7 +402,7 @@ def first_publication_day() -> date | None:
 def formulary_last_changed() -> datetime | None:
     """When the public formulary last changed: the last publication (at approval or on schedule)
     or withdrawal anywhere, or None (the publication counter's time)."""
-    return publication_stamp().changed_at
+    return publication.publication_stamp().changed_at
 
 
 # --- What changed between two moments: the changes page, its feed and the quarterly digest. ---

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import feeds, public_cache, views
+from . import feeds, views
 
 app_name = "monographs"
 
@@ -11,7 +11,7 @@ urlpatterns = [
     path("entries/<slug:slug>/bilingual/", views.entry_bilingual, name="entry_bilingual"),
     path("entries/<slug:slug>/compare/<int:old>/<int:new>/", views.entry_compare, name="entry_compare"),
     path("changes/", views.changes, name="changes"),
-    path("changes/feed/", public_cache.stamped(feeds.ChangesFeed()), name="changes_feed"),
+    path("changes/feed/", feeds.changes_feed, name="changes_feed"),
     path("classes/", views.drug_class_list, name="class_list"),
     path("classes/<str:slug>/", views.drug_class_detail, name="class_detail"),
     path("classes/<str:slug>/booklet.pdf", views.booklet, name="class_booklet"),

@@ -23,7 +23,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from . import booklet as booklet_module
-from . import booklet_store, fragments, jobs, periods, public_cache, selectors
+from . import booklet_store, fragments, http_cache, jobs, periods, public_cache, selectors
 from . import search as search_module
 from .api.throttling import SearchRateThrottle
 
@@ -46,7 +46,7 @@ def _page(request, items):
 def _az_strip(request):
     # Which letters have entries changes only when something is published or withdrawn, and
     # finding out reads every live edition (~60 ms at 20,000 entries): kept per publication stamp.
-    key = f"monographs:initials:{public_cache.request_stamp(request)}"
+    key = f"monographs:initials:{http_cache.request_stamp(request)}"
     present = cache.get(key)
     if present is None:
         present = selectors.live_initials()
@@ -54,7 +54,8 @@ def _az_strip(request):
     return [(letter, letter in present) for letter in LETTERS]
 
 
-@public_cache.stamped
+@public_cache.shared_page()
+@http_cache.stamped
 def home(request):
     return render(
         request,
@@ -127,7 +128,8 @@ def _filtered_list(request, editions, base):
     }
 
 
-@public_cache.stamped
+@public_cache.shared_page(params={"letter", "status", "changed", "page"})
+@http_cache.stamped
 def entry_list(request):
     letter = request.GET.get("letter", "").upper()
     if letter in LETTERS:
@@ -162,7 +164,8 @@ def _drug_classes_with_slugs():
     ]
 
 
-@public_cache.stamped
+@public_cache.shared_page()
+@http_cache.stamped
 def drug_class_list(request):
     return render(request, "monographs/class_list.html", {"drug_classes": _drug_classes_with_slugs()})
 
@@ -178,7 +181,8 @@ def _drug_class_named(slug):
     return _drug_class_row(slug).name
 
 
-@public_cache.stamped
+@public_cache.shared_page(params={"status", "changed", "page"})
+@http_cache.stamped
 def drug_class_detail(request, slug):
     row = _drug_class_row(slug)
     chinese = (get_language() or "").lower() == "zh-hant"
@@ -218,10 +222,11 @@ def _entry_page(request, edition):
     return render(request, "monographs/entry_detail.html", entry_page_context(request, edition, monograph))
 
 
+@public_cache.shared_page(entry="slug")
 def entry_detail(request, slug):
     edition = selectors.live_edition_for_slug(slug)
-    etag, last_modified = public_cache.entry_validators(edition)
-    return public_cache.conditional_response(
+    etag, last_modified = http_cache.edition_validators(edition)
+    return http_cache.conditional_response(
         request, etag=etag, last_modified=last_modified, render=lambda: _entry_page(request, edition)
     )
 
@@ -234,10 +239,11 @@ def _bilingual_page(request, edition):
     return render(request, "monographs/entry_bilingual.html", entry_page_context(request, edition, sheet))
 
 
+@public_cache.shared_page(entry="slug")
 def entry_bilingual(request, slug):
     edition = selectors.live_edition_for_slug(slug)
-    etag, last_modified = public_cache.entry_validators(edition, variant="bilingual")
-    return public_cache.conditional_response(
+    etag, last_modified = http_cache.edition_validators(edition, variant="bilingual")
+    return http_cache.conditional_response(
         request, etag=etag, last_modified=last_modified, render=lambda: _bilingual_page(request, edition)
     )
 
@@ -260,15 +266,13 @@ def search_refusal(request):
     return response
 
 
+# The shared page cache runs the refusal before serving a stored search, so every search is counted.
+@public_cache.shared_page(params={"q", "page"}, guard=search_refusal)
 def search(request):
     return search_refusal(request) or _search_page(request)
 
 
-# The shared page cache runs it before serving a stored search (monographs/public_cache.py).
-search.before_cached_response = search_refusal
-
-
-@public_cache.stamped
+@http_cache.stamped
 def _search_page(request):
     query = search_module.clean_query(request.GET.get("q", ""))
     if query and (
@@ -334,7 +338,8 @@ def _within_history(period):
     return first is not None and first <= period.first and period.last <= timezone.localdate()
 
 
-@public_cache.stamped
+@public_cache.shared_page(params={"from", "to"})
+@http_cache.stamped
 def changes(request):
     period, error = _requested_period(request)
     if ("from" in request.GET or "to" in request.GET) and not _within_history(period):
@@ -353,7 +358,8 @@ def changes(request):
     )
 
 
-@public_cache.stamped
+@public_cache.shared_page(entry="slug")
+@http_cache.stamped
 def entry_compare(request, slug, old, new):
     comparison = selectors.public_comparison(slug, old, new)
     return render(request, "monographs/entry_compare.html", {"comparison": comparison})
@@ -383,6 +389,7 @@ def edit_link(request, entry_id):
 # --- The printable booklet (monographs/booklet.py renders it) ---------------------------
 
 
+@public_cache.not_shared_page
 def booklet(request, slug=None):
     """The formulary, or one drug class, as a PDF in the interface language: streamed from the
     booklets the job queue's worker built (`booklet_store`); never laid out here."""

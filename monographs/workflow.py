@@ -15,15 +15,14 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from directory import accounts
 
-from . import checks, jobs, signals, working_copy
-from .models import AuditEvent, Edition, Entry, EntryState, PublicationCounter, State, TranslationStatus
+from . import checks, jobs, publication, signals, working_copy
+from .models import AuditEvent, Edition, Entry, EntryState, State, TranslationStatus
 from .snapshots import listing_fields, snapshot_of_revision, translation_findings
 from .transitions import Action as Move
 from .transitions import NotInTable, next_state, offered
@@ -213,14 +212,6 @@ def _check_seen(state: EntryState, seen: object) -> None:
     """
     if seen is not None and working_copy.state_token(state.entry_id) != str(seen):
         raise StaleStateError(working_copy.changes_since(state.entry_id, seen))
-
-
-def _count_publication() -> None:
-    """The public formulary changed: count it in the publishing transaction (see PublicationCounter)."""
-    updated = PublicationCounter.objects.filter(pk=1).update(value=F("value") + 1, changed_at=timezone.now())
-    if not updated:  # a database made without the migration's row (e.g. flushed by a test)
-        PublicationCounter.objects.get_or_create(pk=1)
-        PublicationCounter.objects.filter(pk=1).update(value=F("value") + 1, changed_at=timezone.now())
 
 
 # "May I?" ------------------------------------------------------------------
@@ -541,7 +532,7 @@ def publish(*, edition: Edition, state: EntryState | None = None) -> Edition:
     `publish_due`; it checks what only matters at publication time: that no
     other live entry already uses the public address. The caller has moved the
     state (the table's row for approving now or going live). The publication is
-    counted in this transaction (`PublicationCounter`), so every cached page is
+    counted in this transaction (`publication.count`), so every cached page is
     stale from the commit on, whatever Redis is doing.
     """
     state = state or _locked_state(edition.entry)
@@ -556,7 +547,7 @@ def publish(*, edition: Edition, state: EntryState | None = None) -> Edition:
     # discontinued), not about one edition; only "cancel schedule" or a withdrawal ends it.
     state.next_review_due = edition.next_review_due
     state.save()
-    _count_publication()
+    publication.count(state=state)
     return edition
 
 
@@ -717,7 +708,7 @@ def _take_offline(state: EntryState, *, user: User | None, comment: str, action:
     state.live_since = None
     state.withdraw_at = None
     state.save()
-    _count_publication()
+    publication.count(state=state)
     return _record(
         state,
         action=Action.WITHDRAWN,

@@ -305,6 +305,19 @@ def test_conditional_get_returns_304_until_something_changes(client, formulary, 
     assert client.get(f"{API}/entries/lenalidomide/", headers={"If-Modified-Since": later}).status_code == 304
 
 
+def test_the_api_and_fhir_follow_the_public_max_age_setting(client, formulary, settings):
+    """One caching policy for pages and both APIs: an install that lets caches keep pages for N
+    seconds lets them keep API answers as long, and no longer."""
+    settings.FORMULARY_PUBLIC_MAX_AGE = 60
+
+    for path in (f"{API}/entries/", f"{API}/entries/lenalidomide/", "/fhir/metadata"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert response["Cache-Control"] == "public, max-age=60", path
+        again = client.get(path, headers={"If-None-Match": response["ETag"]})
+        assert again.status_code == 304 and again["Cache-Control"] == "public, max-age=60", path
+
+
 def test_etag_differs_per_query_page_and_language(client, formulary):
     etags = {client.get(f"{API}/entries/{q}")["ETag"] for q in ("", "?page_size=1", "?page_size=1&page=2", "?q=met")}
     assert len(etags) == 4

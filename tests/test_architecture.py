@@ -47,7 +47,12 @@ LAYERS = [
             ],
         )
     ],
-    [("models", ["monographs.models", "monographs.transitions", "directory.models"])],
+    [
+        (
+            "models",  # storage: the models, the workflow's table, and the publication counters (read and moved)
+            ["monographs.models", "monographs.transitions", "monographs.publication", "directory.models"],
+        )
+    ],
     [("snapshots", ["monographs.snapshots", "monographs.diffing", "monographs.checks", "monographs.fhir"])],
     [("reads", ["monographs.selectors", "monographs.working_copy", "monographs.search"])],
     [
@@ -76,6 +81,8 @@ LAYERS = [
             ],
         )
     ],
+    # HTTP caching shared by the three doors that serve the public (pages, REST, FHIR).
+    [("http", ["monographs.http_cache"])],
     [
         (
             "pages",

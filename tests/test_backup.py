@@ -73,7 +73,7 @@ def test_pg_dump_and_restore_keeps_entries_history_audit_and_editions(
         conn.execute("UPDATE monographs_auditevent SET comment = 'tampered'")
 
 
-STAMP_OF = "from monographs import selectors; print(selectors.publication_stamp())"
+STAMP_OF = "from monographs import publication; print(publication.publication_stamp())"
 PREFIX_OF = "from django.conf import settings; print(settings.FORMULARY_CACHE_PREFIX)"
 
 

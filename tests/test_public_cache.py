@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.http import http_date
 
-from monographs import public_cache, workflow
+from monographs import public_cache, publication, workflow
 
 from .factories import edit, make_published
 from .suite_services import redis_url
@@ -122,10 +122,11 @@ def test_a_signed_in_editor_gets_byte_for_byte_the_anonymous_page(client, formul
 
 def test_entry_page_validators_come_from_its_live_edition(client, formulary, editor, reviewer):
     response = client.get(ENTRY)
-    edition = formulary.state.live_edition
+    formulary.state.refresh_from_db()
+    went_live = formulary.state.live_since  # a moment after the approval: not always the same second
 
     assert response["Cache-Control"] == "public, no-cache"
-    assert response["Last-Modified"] == http_date(edition.approved_at.timestamp())
+    assert response["Last-Modified"] == http_date(went_live.timestamp())
     assert response["ETag"].startswith('"')
     # Another entry's publication does not change this page's validator; the language does.
     make_published("Aspirin", editor=editor, reviewer=reviewer)
@@ -368,14 +369,138 @@ def test_scheduled_go_live_is_seen_on_the_next_request(
     assert "Scheduled text." in client.get(ENTRY).content.decode()
 
 
+# --- Only what changed: an entry's own pages are keyed by its stamp, every list by the formulary's. ---
+
+METFORMIN = "/en/entries/metformin/"
+
+
+def test_approving_one_entry_leaves_another_entrys_cached_page_reachable(
+    client, formulary, editor, reviewer, redis_cache, django_capture_on_commit_callbacks
+):
+    for url in (ENTRY, METFORMIN, "/zh-hant/entries/metformin/", "/en/entries/metformin/bilingual/"):
+        client.get(url)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        approve_new_text(formulary, "Third edition text.", editor=editor, reviewer=reviewer)
+
+    for url in (METFORMIN, "/zh-hant/entries/metformin/", "/en/entries/metformin/bilingual/"):
+        assert client.get(url)["X-Formulary-Cache"] == "hit", url  # still reachable: nothing on it changed
+    changed = client.get(ENTRY)
+    assert changed["X-Formulary-Cache"] == "miss" and "Third edition text." in changed.content.decode()
+
+
+@pytest.mark.parametrize("url", ["/en/", "/en/entries/", "/en/classes/", "/en/changes/", "/en/changes/feed/"])
+def test_approving_one_entry_makes_every_list_new_at_once(
+    client, formulary, editor, reviewer, redis_cache, django_capture_on_commit_callbacks, url
+):
+    client.get(url)
+    assert client.get(url)["X-Formulary-Cache"] == "hit"
+
+    with django_capture_on_commit_callbacks(execute=True):
+        approve_new_text(formulary, "Third edition text.", editor=editor, reviewer=reviewer)
+
+    assert client.get(url)["X-Formulary-Cache"] == "miss"
+
+
+def test_a_new_entry_appears_in_search_and_its_class_at_once(
+    client, formulary, editor, reviewer, redis_cache, django_capture_on_commit_callbacks
+):
+    for url in ("/en/search/?q=Biguanide", "/en/classes/biguanide/"):
+        client.get(url)
+        assert "Phenformin" not in client.get(url).content.decode()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        make_published("Phenformin", editor=editor, reviewer=reviewer, drug_class="Biguanide")
+
+    for url in ("/en/search/?q=Biguanide", "/en/classes/biguanide/"):
+        assert "Phenformin" in client.get(url).content.decode(), url
+
+
+def test_withdrawing_one_entry_removes_it_everywhere_and_leaves_others_cached(
+    client, formulary, reviewer, redis_cache, django_capture_on_commit_callbacks
+):
+    for url in (ENTRY, "/en/entries/lenalidomide/bilingual/", METFORMIN, "/en/entries/"):
+        client.get(url)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        workflow.withdraw(entry=formulary, user=reviewer, comment="Off the formulary")
+
+    assert client.get(ENTRY).status_code == 404
+    assert client.get("/en/entries/lenalidomide/bilingual/").status_code == 404
+    assert "/en/entries/lenalidomide/" not in client.get("/en/entries/").content.decode()
+    assert client.get(METFORMIN)["X-Formulary-Cache"] == "hit"
+
+
+def test_a_new_entry_at_a_withdrawn_entrys_address_is_not_served_the_old_page(
+    client, formulary, editor, reviewer, redis_cache, django_capture_on_commit_callbacks
+):
+    """The key names the entry live at the address, not the address alone."""
+    assert "Second edition text." in client.get(ENTRY).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        workflow.withdraw(entry=formulary, user=reviewer, comment="Replaced by a new monograph")
+    edit(formulary, user=editor, generic_name="Lenalidomide (old)", slug="lenalidomide-old")  # a draft
+    with django_capture_on_commit_callbacks(execute=True):
+        make_published("Lenalidomide", editor=editor, reviewer=reviewer)
+
+    page = client.get(ENTRY)
+
+    assert page.status_code == 200 and page["X-Formulary-Cache"] == "miss"
+    assert "Second edition text." not in page.content.decode()
+
+
+def test_an_entry_page_hit_reads_only_its_entrys_stamp(
+    client, formulary, editor, reviewer, redis_cache, django_capture_on_commit_callbacks
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.get(METFORMIN)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(METFORMIN)["X-Formulary-Cache"] == "hit"
+    assert len(queries) == 1 and "monographs_entrystate" in queries[0]["sql"]
+
+
+def test_each_publication_counts_on_its_own_entry_in_the_same_transaction(formulary, reviewer):
+    from django.db import transaction
+
+    metformin = publication.entry_stamp("metformin")
+    before = publication.entry_stamp("lenalidomide")
+    with transaction.atomic():
+        workflow.withdraw(entry=formulary, user=reviewer, comment="Off the formulary")
+        assert publication.entry_stamp("lenalidomide") is None  # no live entry at the address
+        formulary.state.refresh_from_db()
+        assert formulary.state.publications == before.number + 1
+    assert publication.entry_stamp("metformin") == metformin
+
+
+def test_every_public_view_declares_whether_the_shared_cache_may_keep_it():
+    """A new public page is not kept until its view says which parameters it reads."""
+    from django.urls import get_resolver
+
+    public = get_resolver().url_patterns
+    views = {}
+
+    def collect(patterns, inside):
+        for pattern in patterns:
+            if hasattr(pattern, "url_patterns"):
+                collect(pattern.url_patterns, inside or getattr(pattern, "namespace", None) == "monographs")
+            elif inside:
+                views[pattern.name] = pattern.callback
+
+    collect(public, False)
+    assert {"entry_detail", "search", "changes_feed", "booklet"} <= set(views)
+    undeclared = [name for name, view in views.items() if not hasattr(view, "shared_page")]
+    assert not undeclared, undeclared
+
+
 def test_the_stamp_is_counted_in_postgresql_by_the_publishing_transaction(formulary, editor, reviewer, redis_cache):
     from django.db import transaction
 
-    before = public_cache.publication_stamp()
+    before = publication.publication_stamp()
     with transaction.atomic():
         make_published("Aspirin", editor=editor, reviewer=reviewer)
-        inside = public_cache.publication_stamp()
-    after = public_cache.publication_stamp()
+        inside = publication.publication_stamp()
+    after = publication.publication_stamp()
     assert inside.number == after.number == before.number + 1
     assert after.changed_at > before.changed_at and str(after) != str(before)
 

@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 from django.utils import timezone
 
-from monographs import selectors, workflow, working_copy
+from monographs import publication, selectors, workflow, working_copy
 from monographs.models import AuditEvent, EntryState, State
 
 from .factories import edit, make_user
@@ -166,7 +166,7 @@ def test_cancelling_a_schedule_makes_the_approved_copy_a_draft_that_can_be_resub
 def test_two_databases_never_share_a_stamp(settings, published_lenalidomide):
     from django.db import connection
 
-    stamp = selectors.publication_stamp()
+    stamp = publication.publication_stamp()
     with connection.cursor() as cursor:
         cursor.execute("SELECT oid FROM pg_database WHERE datname = current_database()")
         (oid,) = cursor.fetchone()

@@ -10,7 +10,6 @@ the search parameters, and the CapabilityStatement that advertises them, come
 from the one table in `fhir_search`.
 """
 
-import hashlib
 import json
 import uuid
 from functools import wraps
@@ -19,20 +18,15 @@ from django.conf import settings
 from django.db.models import Max
 from django.http import HttpResponse, QueryDict
 from django.utils import timezone
-from django.utils.cache import get_conditional_response
-from django.utils.http import http_date
 from django.views.decorators.csrf import csrf_exempt
 
-from .. import fhir, selectors
+from .. import fhir, http_cache, selectors
 from . import fhir_search, filters
-from .conditional import CACHE_CONTROL
 from .throttling import ClientRateThrottle
 
 ALLOWED_METHODS = ("GET", "HEAD")
 # What an Accept header may ask for and get JSON; anything else (XML, Turtle, HTML alone) is a 406.
 ACCEPTABLE = {"application/fhir+json", "application/json", "application/json+fhir", "application/*", "*/*"}
-# Part of every ETag: a change of how resources are written must not keep old copies valid.
-REPRESENTATION = "2"
 
 
 def _response(body, status=200):
@@ -107,30 +101,16 @@ def fhir_endpoint(view):
 # --- Caching ---
 
 
-def _digest(*parts):
-    digest = hashlib.sha256()
-    for part in (REPRESENTATION, *parts):
-        digest.update(str(part).encode("utf-8"))
-        digest.update(b"\x00")
-    return digest.hexdigest()[:40]
-
-
 def _conditional(request, build, *, etag, last_modified=None):
     """304 when the client's copy is current, else the built response; with the caching headers."""
-    timestamp = int(last_modified.timestamp()) if last_modified else None
-    response = get_conditional_response(request, etag=etag, last_modified=timestamp)
-    if response is None:
-        response = _response(build())
-    response["ETag"] = etag
-    if last_modified is not None:
-        response["Last-Modified"] = http_date(last_modified.timestamp())
-    response["Cache-Control"] = CACHE_CONTROL
-    return response
+    return http_cache.conditional_response(
+        request, etag=etag, last_modified=last_modified, render=lambda: _response(build())
+    )
 
 
 def _version_etag(request, edition):
     # FHIR's convention: the weak ETag of a resource carries its version id.
-    return f'W/"{edition.number}-{_digest(request.build_absolute_uri(), edition.pk)[:12]}"'
+    return http_cache.make_etag(request.build_absolute_uri(), edition.pk, version_id=edition.number, per_language=False)
 
 
 def _read(request, edition, build):
@@ -150,7 +130,7 @@ def metadata(request):
         date=(changed or timezone.now()).isoformat(),
         software_version=settings.SPECTACULAR_SETTINGS.get("VERSION", "1"),
     )
-    etag = f'W/"{_digest(base, "metadata", changed)}"'
+    etag = http_cache.make_etag(base, "metadata", changed, weak=True, per_language=False)
     return _conditional(request, lambda: statement, etag=etag)
 
 
@@ -320,7 +300,7 @@ def _history(request, versions, editions):
         "link": [{"relation": "self", "url": request.build_absolute_uri()}],
         "entry": entries,
     }
-    etag = f'W/"{_digest(request.build_absolute_uri(), *(e.pk for e in editions))}"'
+    etag = http_cache.make_etag(request.build_absolute_uri(), *(e.pk for e in editions), weak=True, per_language=False)
     return _conditional(request, lambda: bundle, etag=etag, last_modified=editions[0].published_at)
 
 
@@ -382,7 +362,9 @@ def _search_etag(request, identities):
     """Weak: the same editions at the same address are the same answer, whatever its bundle id and
     timestamp (which differ on every response)."""
     query = sorted((name, value) for name, values in request.GET.lists() for value in values)
-    return f'W/"{_digest(request.path, query, request.get_host(), request.scheme, identities)}"'
+    return http_cache.make_etag(
+        request.path, query, request.get_host(), request.scheme, identities, weak=True, per_language=False
+    )
 
 
 @fhir_endpoint

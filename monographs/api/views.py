@@ -25,10 +25,10 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from .. import search, selectors
+from .. import http_cache, search, selectors
 from ..search import MAX_QUERY_LENGTH
 from ..vocabulary import FormularyStatus, LegalClass
-from . import conditional, filters
+from . import filters
 from .serializers import (
     EntryDetailSerializer,
     EntryPageSerializer,
@@ -117,31 +117,31 @@ def _paginated(request, editions, params):
         # Not a bad parameter: any page number can be asked for, and this one has no entries (now).
         raise NotFound(f"Page {number} does not exist; there are {paginator.num_pages}.") from None
 
-    etag = conditional.make_etag(request, page_size, number, ",".join(map(str, edition_ids)))
-    last_modified = selectors.formulary_last_changed()
-    cached = conditional.not_modified(request, etag=etag, last_modified=last_modified)
-    if cached is not None:
-        return cached
+    etag = http_cache.make_etag(request.build_absolute_uri(), page_size, number, ",".join(map(str, edition_ids)))
 
-    by_id = selectors.live_editions_in_bulk(page.object_list)
-    results = [entry_record(by_id[pk], request=request) for pk in page.object_list if pk in by_id]
+    def render():
+        by_id = selectors.live_editions_in_bulk(page.object_list)
+        results = [entry_record(by_id[pk], request=request) for pk in page.object_list if pk in by_id]
 
-    def link(n):
-        query = request.GET.copy()
-        query["page"] = str(n)
-        return request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
+        def link(n):
+            query = request.GET.copy()
+            query["page"] = str(n)
+            return request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
 
-    body = {
-        "count": paginator.count,
-        "page": number,
-        "page_size": page_size,
-        "num_pages": paginator.num_pages,
-        "next": link(number + 1) if page.has_next() else None,
-        "previous": link(number - 1) if page.has_previous() else None,
-        "results": results,
-    }
-    response = Response(EntryPageSerializer(body).data)
-    return conditional.set_headers(response, etag=etag, last_modified=last_modified)
+        body = {
+            "count": paginator.count,
+            "page": number,
+            "page_size": page_size,
+            "num_pages": paginator.num_pages,
+            "next": link(number + 1) if page.has_next() else None,
+            "previous": link(number - 1) if page.has_previous() else None,
+            "results": results,
+        }
+        return Response(EntryPageSerializer(body).data)
+
+    return http_cache.conditional_response(
+        request, etag=etag, last_modified=selectors.formulary_last_changed(), render=render
+    )
 
 
 class ReadOnlyAPIView(APIView):
@@ -299,9 +299,9 @@ class EntryDetailView(ReadOnlyAPIView):
         edition = selectors.live_edition_for_key(entry_id=filters.as_id(key), slug=key)
         if edition is None:
             raise NotFound(f"No published entry with id or slug {key!r}.")
-        etag = conditional.make_etag(request, edition.pk)
-        cached = conditional.not_modified(request, etag=etag, last_modified=edition.published_at)
-        if cached is not None:
-            return cached
-        data = EntryDetailSerializer(entry_record(edition, request=request, detail=True)).data
-        return conditional.set_headers(Response(data), etag=etag, last_modified=edition.published_at)
+        return http_cache.conditional_response(
+            request,
+            etag=http_cache.make_etag(request.build_absolute_uri(), edition.pk),
+            last_modified=edition.published_at,
+            render=lambda: Response(EntryDetailSerializer(entry_record(edition, request=request, detail=True)).data),
+        )
