@@ -18,8 +18,8 @@ from django.views.decorators.http import require_POST
 from . import selectors, views, workflow, working_copy
 from .diffing import ChangeSummary, change_summary, compare, translation_texts
 from .forms import CompareForm, DecisionForm, ReviewDecisionForm, SubmitForm, WithdrawForm
-from .models import Edition, Entry
-from .snapshots import has_chinese_text, listing_fields, snapshot_of_revision, translation_findings
+from .models import Entry
+from .snapshots import has_chinese_text, snapshot_of_revision, translation_findings
 from .text_rules import as_id
 
 
@@ -408,18 +408,9 @@ class ReviewAdminMixin:
         revision = working_copy.submitted_revision(entry) or working_copy.latest_revision(entry)
         if revision is None:
             raise Http404("This entry has no saved version.")
-        content = snapshot_of_revision(revision, entry.pk)
-        last = working_copy.last_edition(entry)
         now = timezone.now()
-        edition = Edition(
-            entry=entry,
-            number=(last.number if last else 0) + 1,
-            revision=revision,
-            content=content,
-            **listing_fields(content),
-            approved_at=now,
-            next_review_due=timezone.localdate(now) + workflow.review_interval(),
-        )
+        edition = workflow.next_edition(entry=entry, revision=revision, approved_at=now)
+        content = edition.content
         codes = [code for code, _name in settings.LANGUAGES]
         language = request.GET.get("language")
         language = language if language in codes else translation.get_language()

@@ -446,10 +446,14 @@ def approve(
         if waiting is not None and not replace_waiting:
             raise WaitingEditionError(waiting)
 
-        now = timezone.now()
-        effective_at = _scheduled(effective_at)
-        content = snapshot_of_revision(revision, entry.pk)
-        stale = stale_translations(content)
+        edition = next_edition(
+            entry=entry,
+            revision=revision,
+            approved_by=user,
+            approved_at=timezone.now(),
+            effective_at=_scheduled(effective_at),
+        )
+        stale = stale_translations(edition.content)
         if stale and not accept_stale_translations:
             raise StaleTranslationError(stale)
         if stale:
@@ -457,24 +461,12 @@ def approve(
                 "sections": ", ".join(f"“{title}”" for title in stale)
             }
             comment = f"{comment}\n{outdated}"
-        last_number = Edition.objects.filter(entry=entry).order_by("-number").values_list("number", flat=True).first()
-        edition = Edition(
-            entry=entry,
-            number=(last_number or 0) + 1,
-            revision=revision,
-            content=content,
-            **listing_fields(content),
-            approved_by=user,
-            approved_at=now,
-            effective_at=effective_at,
-            next_review_due=timezone.localdate(effective_at or now) + review_interval(),
-        )
         from_state = state.state
         _cancel_scheduled_publication(
             state, user=user, comment=_("Replaced by edition %(number)d.") % {"number": edition.number}
         )
         state.submitted_revision = None
-        if effective_at is None:
+        if edition.effective_at is None:
             _move(state, Move.APPROVE_NOW)
             publish(edition=edition, state=state)
             action = Action.APPROVED
@@ -497,6 +489,24 @@ def approve(
         )
         event.replaced = waiting
         return event
+
+
+def next_edition(*, entry, revision, approved_at, approved_by=None, effective_at=None):
+    """The edition approving `revision` of `entry` makes, unsaved: `approve` saves it and the
+    admin's preview renders it, so the preview is the page approval will publish."""
+    content = snapshot_of_revision(revision, entry.pk)
+    last_number = Edition.objects.filter(entry=entry).order_by("-number").values_list("number", flat=True).first()
+    return Edition(
+        entry=entry,
+        number=(last_number or 0) + 1,
+        revision=revision,
+        content=content,
+        **listing_fields(content),
+        approved_by=approved_by,
+        approved_at=approved_at,
+        effective_at=effective_at,
+        next_review_due=timezone.localdate(effective_at or approved_at) + review_interval(),
+    )
 
 
 def _check_address_free(edition):

@@ -242,11 +242,6 @@ def review_state(entry):
     ).get(entry=entry)
 
 
-def last_edition(entry):
-    """The entry's newest edition, live or not (a withdrawn entry is compared with what the public saw last)."""
-    return entry.editions.order_by("-number").first()
-
-
 def history(entry_id):
     """Every saved version of the entry, newest first, as (version id, revision with its author,
     number of the edition it became or None): the entry's history page."""
