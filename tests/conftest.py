@@ -69,6 +69,16 @@ def _fresh_rate_limits():
         store.clear()
 
 
+@pytest.fixture
+def empty_cache():
+    """The default cache (page fragments, the API's rate-limit counters) empty before and after the
+    test: a page cached by one test is not what another test's reader sees. Local memory in tests
+    (see pytest_sessionstart), so this never empties anyone's Redis."""
+    caches["default"].clear()
+    yield
+    caches["default"].clear()
+
+
 @pytest.fixture(autouse=True)
 def _default_language():
     """Each test starts in the default language, whatever the one before activated (a request in

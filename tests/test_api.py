@@ -9,7 +9,6 @@ import re
 import jsonschema
 import pytest
 import reversion
-from django.core.cache import cache
 from django.urls import resolve
 from django.utils import timezone
 from django.utils.http import http_date
@@ -24,11 +23,7 @@ from .factories import make_entry, one_product, publish
 API = "/api/v1"
 
 
-@pytest.fixture(autouse=True)
-def _fresh_throttle():
-    cache.clear()
-    yield
-    cache.clear()
+pytestmark = pytest.mark.usefixtures("empty_cache")
 
 
 @pytest.fixture

@@ -25,11 +25,7 @@ from .factories import edit, make_bilingual_entry, make_entry, publish
 ZH = "zh-hant"
 
 
-@pytest.fixture(autouse=True)
-def empty_cache():
-    cache.clear()
-    yield
-    cache.clear()
+pytestmark = pytest.mark.usefixtures("empty_cache")
 
 
 def get_in(client, language, name, *args):

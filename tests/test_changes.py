@@ -12,7 +12,6 @@ from unittest import mock
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.core.cache import cache
 from django.urls import reverse
 from django.utils import translation
 
@@ -34,11 +33,7 @@ def at(moment):
         yield
 
 
-@pytest.fixture(autouse=True)
-def empty_cache():
-    cache.clear()
-    yield
-    cache.clear()
+pytestmark = pytest.mark.usefixtures("empty_cache")
 
 
 def _published(name, when, editor, reviewer, **kwargs):

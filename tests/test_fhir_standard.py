@@ -10,7 +10,6 @@ fhirclient's R4 (4.0.1) models and fhir.resources' R4B models (`validated`)."""
 import datetime
 
 import pytest
-from django.core.cache import cache
 from django.db import OperationalError
 from django.utils import timezone
 from django.utils.http import http_date
@@ -29,9 +28,7 @@ FHIR_JSON = "application/fhir+json"
 ATC = "http://www.whocc.no/atc"
 
 
-@pytest.fixture(autouse=True)
-def _fresh_throttle():
-    cache.clear()
+pytestmark = pytest.mark.usefixtures("empty_cache")
 
 
 def validated(body):

@@ -4,8 +4,6 @@ sections, nothing is lost, and bad files are refused with a reason.
 Pure functions only; no database.
 """
 
-from pathlib import Path
-
 import pytest
 
 from monographs.importing import (
@@ -17,21 +15,7 @@ from monographs.importing import (
     parse_translation,
 )
 
-SEED = Path(__file__).resolve().parent.parent / "monographs" / "seeds" / "lenalidomide.txt"
-
-SEED_KINDS = [
-    "overview",
-    "drug_class",
-    "availability",
-    "uses",
-    "mechanism",
-    "side_effects",
-    "seek_help",
-    "contraindications",
-    "interactions",
-    "storage",
-    "disclaimer",
-]
+from .factories import SEED, SEED_KINDS
 
 
 @pytest.fixture(scope="module")
