@@ -19,13 +19,9 @@ from . import selectors, views, workflow, working_copy
 from .diffing import ChangeSummary, change_summary, compare, translation_texts
 from .forms import CompareForm, DecisionForm, ReviewDecisionForm, SubmitForm, WithdrawForm
 from .models import Entry
+from .periods import local_datetime
 from .snapshots import has_chinese_text, snapshot_of_revision, translation_findings
 from .text_rules import as_id
-
-
-def _local(moment):
-    return formats.date_format(timezone.localtime(moment), "DATETIME_FORMAT")
-
 
 # The go-live time on the approve button, short: "4 Dec 09:00" / "12月4日 09:00".
 SHORT_WHEN = {"en": "j M H:i", "zh-hant": "n月j日 H:i"}
@@ -261,13 +257,13 @@ class ReviewAdminMixin:
         if not approve:
             success = _("Rejected.")
         elif go_live_at:
-            success = _("Approved; it goes live on %(when)s.") % {"when": _local(go_live_at)}
+            success = _("Approved; it goes live on %(when)s.") % {"when": local_datetime(go_live_at)}
         else:
             success = _("Approved and published.")
         if approve and waiting is not None:
             success += " " + _(
                 "Edition %(number)d, which was waiting to go live on %(when)s, was replaced and will not go live."
-            ) % {"number": waiting.number, "when": _local(waiting.effective_at)}
+            ) % {"number": waiting.number, "when": local_datetime(waiting.effective_at)}
         if approve:
             # Approval claims no mail, so the general "could not be sent" addition suits it.
             unnotified = None
@@ -347,7 +343,7 @@ class ReviewAdminMixin:
                 comment=form.cleaned_data["comment"],
                 seen=form.cleaned_data["seen"],
                 effective_at=withdraw_at,
-                success=_("Withdrawal scheduled for %(when)s.") % {"when": _local(withdraw_at)}
+                success=_("Withdrawal scheduled for %(when)s.") % {"when": local_datetime(withdraw_at)}
                 if withdraw_at
                 else _("Withdrawn from the public pages."),
                 next_url=reverse("admin:monographs_entry_change", args=[entry.pk]),

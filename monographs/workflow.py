@@ -21,6 +21,7 @@ from directory import accounts
 
 from . import checks, jobs, signals, working_copy
 from .models import AuditEvent, Edition, Entry, EntryState, PublicationCounter, State, TranslationStatus
+from .periods import local_datetime
 from .snapshots import listing_fields, snapshot_of_revision, translation_findings
 from .transitions import Action as Move
 from .transitions import NotInTable, next_state, offered
@@ -70,7 +71,7 @@ class WaitingEditionError(TransitionError):
                 "Approving this version replaces it (it will never go live). Tick “Replace edition "
                 "%(number)d, waiting to go live” to confirm."
             )
-            % {"number": edition.number, "when": _local(edition.effective_at)}
+            % {"number": edition.number, "when": local_datetime(edition.effective_at)}
         )
         self.edition = edition
 
@@ -567,14 +568,14 @@ def publish_due(*, now=None):
                         action=Action.WENT_LIVE,
                         from_state=from_state,
                         user=None,
-                        comment=_("Scheduled for %(when)s.") % {"when": _local(edition.effective_at)},
+                        comment=_("Scheduled for %(when)s.") % {"when": local_datetime(edition.effective_at)},
                         revision=edition.revision,
                         edition=edition,
                         signal=signals.entry_published,
                     )
                 )
             if state.withdraw_at is not None and state.withdraw_at <= now and state.live_edition_id:
-                comment = _("Scheduled for %(when)s.") % {"when": _local(state.withdraw_at)}
+                comment = _("Scheduled for %(when)s.") % {"when": local_datetime(state.withdraw_at)}
                 events.append(_take_offline(state, user=None, comment=comment, action=Move.WITHDRAWAL_DUE))
                 # As a withdrawal now: an edition waiting to go live later would bring the
                 # recalled entry back at its time, so it is cancelled too (audited).
@@ -582,10 +583,6 @@ def publish_due(*, now=None):
                 if cancelled is not None:
                     events.append(cancelled)
     return events
-
-
-def _local(moment):
-    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
 
 
 def unschedule(*, entry, user, comment, seen=None):
@@ -666,7 +663,8 @@ def withdraw(*, entry, user, comment, effective_at=None, seen=None):
                 action=Action.WITHDRAW_PLANNED,
                 from_state=from_state,
                 user=user,
-                comment=_("%(comment)s (scheduled for %(when)s)") % {"comment": comment, "when": _local(effective_at)},
+                comment=_("%(comment)s (scheduled for %(when)s)")
+                % {"comment": comment, "when": local_datetime(effective_at)},
                 revision=state.live_edition.revision,
                 edition=state.live_edition,
             )
