@@ -46,7 +46,7 @@ class AsciiIdMixin:
 
     Django's admin reads the id with `int()`, which takes full-width digits too (`%EF%BC%91`
     opened entry 1), and the entry's own screens asked `str.isdigit()`, which also takes "²"
-    and "①" that `int()` then refuses: a 500 (issue 20). A well-formed id of nothing keeps
+    and "①" that `int()` then refuses: a 500. A well-formed id of nothing keeps
     the admin's usual "does not exist" message."""
 
     def get_object(self, request, object_id, from_field=None):
@@ -86,8 +86,8 @@ class BoundedSearchMixin:
     """Refuses list searches too large to answer in reasonable time, with a message.
 
     The admin searches every term in every search field, joined across
-    products and strengths: 1,000 terms on 2,000 entries held a worker for 27 s
-    (issue 10). Ten terms and 200 characters are far more than any name,
+    products and strengths: 1,000 terms on 2,000 entries held a worker for 27 s.
+    Ten terms and 200 characters are far more than any name,
     synonym or registration number search needs. A longer search is refused
     rather than cut short, so the list never shows results for a search
     other than the one typed.
@@ -243,7 +243,7 @@ class StrengthFormSet(nested_admin.NestedInlineFormSet):
 
 class StrengthInline(nested_admin.NestedStackedInline):
     """Stacked, in three short rows: a table of nine inputs was 2,370 px wide and its columns
-    had no labels a screen reader could announce (issue 12)."""
+    had no labels a screen reader could announce."""
 
     model = Strength
     formset = StrengthFormSet
@@ -289,7 +289,7 @@ class StrengthInline(nested_admin.NestedStackedInline):
 
 
 class ProductInline(nested_admin.NestedStackedInline):
-    """A product with its strengths, edited on the entry's own page (issue 12)."""
+    """A product with its strengths, edited on the entry's own page."""
 
     model = Product
     extra = 0
@@ -743,7 +743,7 @@ class EditionAdmin(BoundedSearchMixin, ReadOnlyAdmin):
 
 @admin.register(OutboxMail)
 class OutboxMailAdmin(BoundedSearchMixin, admin.ModelAdmin):
-    """Outgoing mail as the worker left it (issue 21): what is queued, sent, or failed for good
+    """Outgoing mail as the worker left it: what is queued, sent, or failed for good
     and why (an address the mail server refuses), for staff to act on. Read-only: the worker
     owns these rows; the job of each is in the job queue's admin (procrastinate)."""
 

@@ -431,7 +431,7 @@ class ReviewAdminMixin:
         return response
 
     def history_view(self, request, object_id, extra_context=None):
-        if as_id(object_id) is None:  # ASCII digits only: "²".isdigit() is true (issue 20)
+        if as_id(object_id) is None:  # ASCII digits only: "²".isdigit() is true
             return super().history_view(request, object_id, extra_context)
         events = working_copy.audit_trail(object_id)
         entry = working_copy.state_of(object_id)

@@ -320,7 +320,7 @@ def scheduled():
     )
 
 
-# --- Chinese translations of the working copy (issue 14) --------------------------------
+# --- Chinese translations of the working copy --------------------------------
 # Staleness is worked out in SQL, one query however many entries: the English is
 # fingerprinted there exactly as `models.english_fingerprint` does it in Python (trimmed of
 # every character str.strip() removes, CRLF and CR made LF, joined with U+001F, SHA-256 in

@@ -151,7 +151,7 @@ def make_editor_reviewer(db):
 def edition_predating_the_text_rule(db, editor, reviewer):
     """Amoxicillin published twice, the second edition holding control characters and
     text-direction overrides in its name, a section heading and body (as approved before
-    issue 20's rule; `factories.publish_predating_the_text_rule`). PostgreSQL only."""
+    the control-character rule; `factories.publish_predating_the_text_rule`). PostgreSQL only."""
     from .factories import make_entry, publish_predating_the_text_rule
 
     entry = make_entry(

@@ -220,7 +220,7 @@ TEXT_CONSTRAINTS = {
 
 
 def publish_predating_the_text_rule(entry, *, editor, reviewer, section_heading=None, section_body=None, **fields):
-    """Publish `entry` with text the rule of issue 20 now refuses (control characters,
+    """Publish `entry` with text the control-character rule now refuses (control characters,
     text-direction overrides) in entry `fields` and its first section: an edition approved
     before migration 0017, which editions (immutable) may still hold. The database's text
     constraints are dropped inside the test's transaction only (rolled back with it), and the
@@ -244,7 +244,7 @@ def publish_predating_the_text_rule(entry, *, editor, reviewer, section_heading=
             section.body = section_body
         section.save()
         reversion.set_user(editor)
-        reversion.set_comment("Pasted from a PDF before issue 20")
+        reversion.set_comment("Pasted from a PDF before control characters were refused")
     return publish(Entry.objects.get(pk=entry.pk), editor=editor, reviewer=reviewer)
 
 

@@ -145,7 +145,7 @@ def test_browser_line_endings_are_stored_as_plain_newlines(admin_client_chief, l
     assert Section.objects.get(pk=section.pk).body == section.body
 
 
-# One edit screen (issue 12): the entry, its sections, products and their strengths together.
+# One edit screen: the entry, its sections, products and their strengths together.
 
 
 def _one_screen_edit(client, entry, **changes):

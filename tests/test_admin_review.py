@@ -166,7 +166,7 @@ def test_compare_view_shows_added_and_removed_words_and_a_changed_strength(clien
     assert "<del>fatigue</del>" in page and "<ins>tiredness</ins>" in page
     assert "10 mg capsule" in page
     # Old and new values stay apart in the page's text: "21 28 capsules", not "2128 capsules".
-    # Before and after side by side: "21 capsules" and "28 capsules" each read as itself (issue 12).
+    # Before and after side by side: "21 capsules" and "28 capsules" each read as itself.
     assert (
         '<td class="diff-before"><del>21</del> capsules</td>\n<td class="diff-after"><ins>28</ins> capsules</td>'
         in page
@@ -417,7 +417,7 @@ def test_entry_list_links_to_the_review_queue_with_its_size(client, lenalidomide
 def test_approving_an_open_review_page_after_the_editor_resubmitted_is_refused_with_a_link(
     client, published_lenalidomide, editor2, reviewer2
 ):
-    """The race of issue 10: the reviewer reads version 1, the editor changes the body and
+    """The race: the reviewer reads version 1, the editor changes the body and
     submits version 2, the reviewer presses Approve on the page still open."""
     editor_client = login(type(client)(), editor2)
     storage = published_lenalidomide.sections.get(kind="storage").body
@@ -515,7 +515,7 @@ def test_a_warning_is_shown_to_the_reviewer_on_the_review_page(client, lenalidom
     assert "Approve and publish" in page
 
 
-# Save and submit (issue 12): one press saves with the reason and submits what was just saved.
+# Save and submit: one press saves with the reason and submits what was just saved.
 
 
 def test_save_and_submit_submits_the_version_just_saved(client, lenalidomide, editor):
@@ -569,7 +569,7 @@ def test_the_separate_submit_form_refuses_when_the_entry_was_saved_since_the_pag
     assert EntryState.objects.get(entry=lenalidomide).state == State.DRAFT
 
 
-# The review page (issue 12): all reasons and notes, labels, plain-text diff, preview.
+# The review page: all reasons and notes, labels, plain-text diff, preview.
 
 
 def _change_pack_size(client, entry, pack_size, reason):

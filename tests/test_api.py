@@ -221,7 +221,7 @@ def test_search_endpoint(client, formulary):
         ("entries/?updated_since=yesterday", "updated_since"),
         ("entries/?updated_since=2026-13-45", "updated_since"),
         ("entries/?updated_since=2026-02-30T25:00:00", "updated_since"),
-        # Offsets Python accepts but PostgreSQL does not (issue 10: a 500 for anyone).
+        # Offsets Python accepts but PostgreSQL does not (a 500 for anyone).
         ("entries/?updated_since=2026-01-01T00:00:00%2B16:00", "updated_since"),
         ("entries/?updated_since=2026-01-01T00:00:00-23:59", "updated_since"),
         ("entries/?updated_since=2026-01-01T00:00:00 16:00", "updated_since"),

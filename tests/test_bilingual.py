@@ -1,4 +1,4 @@
-"""Traditional Chinese beside the English (issue 14), staff side: one revision holds both
+"""Traditional Chinese beside the English, staff side: one revision holds both
 languages, a changed English marks its Chinese stale until someone checks it, the admin
 finds stale entries, and approving stale Chinese needs the reviewer's recorded tick."""
 
@@ -167,7 +167,7 @@ def test_the_missing_filter_finds_entries_with_an_untranslated_part(client, tran
         "Windows\r\nline ends\r\n",
         "\u3000Ideographic space and NBSP\u00a0",
         # (A unit separator, \x1f, the fingerprint's own separator, can no longer be in the text:
-        # control characters are refused since issue 20, tests/test_models.py.)
+        # control characters are refused, tests/test_models.py.)
         "Old Mac\rline end",
     ],
 )

@@ -145,7 +145,7 @@ def test_english_page_is_english_with_the_chinese_product_name(client, live_bili
 
 
 def test_an_edition_made_before_the_chinese_keys_reads_as_missing(rf, live_bilingual):
-    """Editions published before issue 14 have no body_zh or zh_source: English, labelled. (Editions
+    """Editions published before Chinese text existed have no body_zh or zh_source: English, labelled. (Editions
     are append-only, so the old edition is an unsaved copy, rendered as the page renders one.)"""
     edition = copy.copy(live_bilingual.state.live_edition)
     content = copy.deepcopy(edition.content)

@@ -221,7 +221,7 @@ def test_feed_in_chinese(client, history):
         assert titles[0].startswith("已撤回") and "Gonadorelin" in titles[0]
 
 
-# --- Issue 20: an edition holding control characters (approved before they were refused) ---
+# --- An edition holding control characters (approved before they were refused) ---
 
 CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 

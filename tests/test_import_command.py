@@ -212,7 +212,7 @@ def test_command_line_exits_with_status_1_and_a_message_not_a_traceback(tmp_path
     assert "no_such_formulary_db" not in completed.stderr
 
 
-# --language zh-hant: a Chinese text attached to an existing entry, by order (issue 14).
+# --language zh-hant: a Chinese text attached to an existing entry, by order.
 
 ZH_SEED = BASE_DIR / "monographs" / "seeds" / "lenalidomide.zh-hant.txt"
 
@@ -288,7 +288,7 @@ def test_chinese_import_needs_an_existing_entry(db, tmp_path):
         run_command("import_monograph", ZH_SEED, name="Nothing", language="zh-hant")
 
 
-# Issue 20: pasted PDF text with control characters is refused, English or Chinese, with its line.
+# Pasted PDF text with control characters is refused, English or Chinese, with its line.
 
 
 def test_a_control_character_in_the_english_file_is_refused_and_nothing_is_created(db, tmp_path):

@@ -383,7 +383,7 @@ def test_parse_translation_refuses_text_before_the_first_heading():
         parse_translation("前言。\n副作用\n疲倦。\n", kind_headings=section_kind_headings())
 
 
-# Issue 20: control characters and text-direction overrides are refused, naming the line.
+# Control characters and text-direction overrides are refused, naming the line.
 
 
 @pytest.mark.parametrize(

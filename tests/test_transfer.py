@@ -275,7 +275,7 @@ def test_wrong_format_is_refused(tmp_path, two_entries, change, expected):
         (lambda p: p["entries"][0]["sections"][0].update(position="1"), "expected a whole number"),
         (lambda p: p["entries"][1].update(generic_name="lenalidomide"), "already appears"),
         (lambda p: p["entries"][0]["sections"][0].update(kind="poem"), "kind: Value 'poem' is not a valid choice"),
-        # Issue 20: control characters and text-direction overrides, named with where they are.
+        # Control characters and text-direction overrides, named with where they are.
         (
             lambda p: p["entries"][0]["sections"][1].update(body="Keep\x0b dry."),
             r"entries\[0\]\.sections\[1\]\.body: the invisible character U\+000B \(LINE TABULATION\) "

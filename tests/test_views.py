@@ -555,7 +555,7 @@ CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\
 def test_public_pages_leave_out_control_characters_of_a_published_edition(
     client, edition_predating_the_text_rule, path
 ):
-    # Published before issue 20's rule: editions are immutable, so the pages clean what they show.
+    # Published before control characters were refused: editions are immutable, so the pages clean what they show.
     response = client.get(path)
     assert response.status_code == 200
     page = response.content.decode()
