@@ -1,5 +1,6 @@
 """Periods of whole days in Hong Kong time (the site's TIME_ZONE) for the changes page, its feed
-and the quarterly digest: quarters, parsing `from`/`to`, and the aware moments a period spans.
+and the quarterly digest: quarters, parsing `from`/`to`, and the aware moments a period spans;
+and how one moment is written in staff messages (`local_datetime`).
 
 No database here; `selectors.changes_between` takes the moments.
 """
