@@ -60,7 +60,8 @@ class ReasonCommentMixin:
     reviewers need, not the admin's change message that VersionAdmin writes there.
 
     The reason goes into django-reversion's own record of the revision being saved, once the
-    form and its inlines are saved; VersionAdmin's `log_*` then overwrite it, so they put it back.
+    form and its inlines are saved; VersionAdmin's `log_*`, called next, overwrite it with the
+    change message, so the overrides below put the reason back.
     """
 
     def save_related(self, request, form, formsets, change):
