@@ -210,7 +210,7 @@ def monograph_html(request, edition, history, *, bilingual_url="", preview=False
         "monographs/_monograph.html",
         {
             "edition": edition,
-            "entry": edition.content,
+            "snapshot": edition.content,
             "current": history[0],
             "earlier": history[1:],
             "bilingual_url": bilingual_url,
@@ -278,7 +278,7 @@ def _bilingual_page(request, edition):
             "monographs/_bilingual.html",
             {
                 "edition": edition,
-                "entry": edition.content,
+                "snapshot": edition.content,
                 "entry_url": reverse("monographs:entry_detail", args=[edition.slug]),
             },
             request=request,
