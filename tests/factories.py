@@ -253,8 +253,9 @@ def admin_entry_url(entry, action="change"):
     return reverse(f"admin:monographs_entry_{action}", args=[entry.pk])
 
 
-def run_command(name, *args, **options):
-    """Run the management command `name` as an operator would: what it wrote to stdout and to stderr."""
+def run_command(command, /, *args, **options):
+    """Run the management command `command` as an operator would: what it wrote to stdout and
+    to stderr. Positional-only, so a command's own `--name` option can be passed as `name=`."""
     stdout, stderr = io.StringIO(), io.StringIO()
-    call_command(name, *(str(arg) for arg in args), stdout=stdout, stderr=stderr, **options)
+    call_command(command, *(str(arg) for arg in args), stdout=stdout, stderr=stderr, **options)
     return stdout.getvalue(), stderr.getvalue()
