@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Booklet build cost and the home page under load while a rebuild runs (issue 21).
+"""Booklet build cost and the home page under load while a rebuild runs.
 
     DATABASE_URL=postgres://…/any .venv/bin/python bench/booklet_build.py --entries 100
 

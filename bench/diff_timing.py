@@ -1,4 +1,4 @@
-"""Time the reviewers' diff on long sections (issue 10: review and compare grew quadratically).
+"""Time the reviewers' diff on long sections (review and compare grew quadratically).
 
     .venv/bin/python -m bench.diff_timing            # 10,000 words, 2 % changed
     .venv/bin/python -m bench.diff_timing --words 15000 --changed 0.05 --runs 3

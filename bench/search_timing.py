@@ -1,4 +1,4 @@
-"""Time the public search in-process, one request at a time (issues 11, 13 and 14).
+"""Time the public search in-process, one request at a time (names, registration numbers and Chinese).
 
     DATABASE_URL=postgres://…/formulary_bench .venv/bin/python -m bench.search_timing --runs 30
 

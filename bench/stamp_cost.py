@@ -1,4 +1,4 @@
-"""What reading the publication stamp from PostgreSQL on every public request costs (issue 20).
+"""What reading the publication stamp from PostgreSQL on every public request costs.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/formulary_dev REDIS_URL=redis://127.0.0.1:6379/0 \\
         .venv/bin/python -m bench.stamp_cost [--calls 5000]

@@ -56,7 +56,7 @@ class FormularyAdminSite(admin.AdminSite):
     login_form = DirectoryAwareLoginForm
 
     def index(self, request, extra_context=None):
-        # The reviewer's and editor's home: what awaits them, before the list of tables (issue 12).
+        # The reviewer's and editor's home: what awaits them, before the list of tables.
         from monographs.admin_home import home_context
 
         return super().index(request, {**home_context(request.user), **(extra_context or {})})

@@ -94,7 +94,7 @@ class DatabaseUnavailableMiddleware:
 class DatabaseCheckedPageCacheMiddleware:
     """The public page cache (`monographs.public_cache.PublicPageCacheMiddleware`) inside the
     503 handling: it reads the publication stamp before any view runs, from the database when
-    Redis is off or down, and a database error there was a bare 500 (issue 20: PostgreSQL and
+    Redis is off or down, and a database error there was a bare 500 (PostgreSQL and
     Redis both down). No order of MIDDLEWARE can fix that, since Django turns an exception in
     a middleware into a 500 response before the middleware around it sees it, and
     `process_exception` sees views' exceptions only; so this one holds the page cache and

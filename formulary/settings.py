@@ -38,7 +38,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "reversion",
-    # The entry's one edit screen: products with their strengths nested in the entry (issue 12).
+    # The entry's one edit screen: products with their strengths nested in the entry.
     "nested_admin",
     "csp",
     "axes",
@@ -49,7 +49,7 @@ INSTALLED_APPS = [
     # as documented, with these settings and bench/settings.py alike. It has no models, URLs or
     # templates, and keeps benchmark code out of `monographs` (which must not depend on bench/).
     "bench.synthetic",
-    # The job queue (issue 21): jobs in PostgreSQL tables, deferred in the caller's transaction,
+    # The job queue: jobs in PostgreSQL tables, deferred in the caller's transaction,
     # run by `manage.py procrastinate worker`; its admin shows every job's state and error.
     "procrastinate.contrib.django",
 ]
@@ -257,7 +257,7 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
-# Mail (issue 21). EMAIL_URL (smtp://user:password@host:587, +tls / +ssl as django-environ reads
+# Mail. EMAIL_URL (smtp://user:password@host:587, +tls / +ssl as django-environ reads
 # it) or the separate EMAIL_HOST… variables; either one means SMTP unless EMAIL_BACKEND says
 # otherwise. With neither, mail goes to the console, which `check --deploy` flags in production.
 if env.str("EMAIL_URL", default=""):
@@ -357,7 +357,7 @@ FORMULARY_REQUIRED_SECTIONS = [
 # A hospital may move the admin off the well-known path.
 ADMIN_URL = env.str("ADMIN_URL", default="admin/")
 
-# --- Interoperability: read-only API, OpenAPI description, FHIR (issue 7) ---
+# --- Interoperability: read-only API, OpenAPI description, FHIR ---
 # drf_spectacular_sidecar: Swagger UI's files as static files of the app, so the API page
 # (/api/v1/docs/) needs no internet and passes the strict CSP above (script-src 'self').
 INSTALLED_APPS += ["rest_framework", "drf_spectacular", "drf_spectacular_sidecar"]
@@ -419,12 +419,12 @@ SPECTACULAR_SETTINGS = {
             ("FormularyStatusEnum", "FormularyStatus"),
         ]
     }
-    # A Chinese text's status, on sections and the boxed warning (issue 14).
+    # A Chinese text's status, on sections and the boxed warning.
     | {"TranslationStatusEnum": "monographs.models.TranslationStatus"},
 }
 
 
-# --- Client addresses, shared rate limits, error logging (issue 10) ---
+# --- Client addresses, shared rate limits, error logging ---
 
 
 def _env_count(name, default):

@@ -1,6 +1,7 @@
 """Admin for pharmacists: thin, every save versioned with a required reason."""
 
 import datetime
+from urllib.parse import urlsplit
 
 import nested_admin
 import reversion
@@ -9,7 +10,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.http import Http404, HttpResponseRedirect
-from django.urls import reverse
+from django.urls import resolve, reverse
 from django.utils import formats, timezone
 from django.utils.html import format_html
 from django.utils.text import format_lazy, smart_split
@@ -36,7 +37,7 @@ from .models import (
     TranslationStatus,
     format_amount,
 )
-from .snapshots import EDITED_STRENGTH_FIELDS
+from .snapshots import EDITED_STRENGTH_FIELDS, PRODUCT_FIELDS
 from .text_rules import as_id
 
 
@@ -45,7 +46,7 @@ class AsciiIdMixin:
 
     Django's admin reads the id with `int()`, which takes full-width digits too (`%EF%BC%91`
     opened entry 1), and the entry's own screens asked `str.isdigit()`, which also takes "²"
-    and "①" that `int()` then refuses: a 500 (issue 20). A well-formed id of nothing keeps
+    and "①" that `int()` then refuses: a 500. A well-formed id of nothing keeps
     the admin's usual "does not exist" message."""
 
     def get_object(self, request, object_id, from_field=None):
@@ -54,65 +55,40 @@ class AsciiIdMixin:
         return super().get_object(request, object_id, from_field)
 
 
-class ReasonAdminMixin:
-    """Requires a reason for every save and stores it as the revision comment."""
+class ReasonCommentMixin:
+    """The revision's comment is the reason typed on the form (`change_reason`), which is what
+    reviewers need, not the admin's change message that VersionAdmin writes there.
 
-    form = VersionedEntryForm
+    The reason goes into django-reversion's own record of the revision being saved, once the
+    form and its inlines are saved; VersionAdmin's `log_*`, called next, overwrite it with the
+    change message, so the overrides below put the reason back.
+    """
 
-    def save_model(self, request, obj, form, change):
-        request._change_reason = form.cleaned_data["change_reason"]
-        super().save_model(request, obj, form, change)
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        if reversion.is_active():
+            reversion.set_comment(form.cleaned_data["change_reason"])
 
-    def _set_reason(self, request):
-        reason = getattr(request, "_change_reason", "")
-        if reason and reversion.is_active():
-            reversion.set_comment(reason)
-
-    # VersionAdmin writes the admin change message as the comment here; the
-    # pharmacist's own words are what reviewers need.
     def log_addition(self, request, obj, message):
-        entry = super().log_addition(request, obj, message)
-        self._set_reason(request)
-        self._note_restore(request)
-        return entry
+        return self._keeping_reason(super().log_addition, request, obj, message)
 
     def log_change(self, request, obj, message):
-        entry = super().log_change(request, obj, message)
-        self._set_reason(request)
-        self._note_restore(request)
+        return self._keeping_reason(super().log_change, request, obj, message)
+
+    def _keeping_reason(self, log, request, obj, message):
+        reason = reversion.get_comment() if reversion.is_active() else ""
+        entry = log(request, obj, message)
+        if reason:
+            reversion.set_comment(reason)
         return entry
-
-    def _note_restore(self, request):
-        # Inside the restore's own revision: which version it brought back (four-eyes follows it).
-        # Every page of django-reversion that reverts a whole revision: an entry's or a product's
-        # history ("…_revision") and the recover pages ("…_recover"); the version id is last.
-        match = request.resolver_match
-        url_name = getattr(match, "url_name", "") or ""
-        if reversion.is_active() and url_name.endswith(("_revision", "_recover")):
-            version_id = match.args[-1] if match.args else match.kwargs.get("version_id")
-            restored_from = working_copy.revision_of_version(version_id)
-            if restored_from is not None:
-                reversion.add_meta(RestoredRevision, restored_from_id=restored_from)
-
-    def revision_view(self, request, object_id, version_id, extra_context=None):
-        response = super().revision_view(request, object_id, version_id, extra_context)
-        reason = getattr(request, "_change_reason", "")
-        if request.method == "POST" and response.status_code == 302 and reason:
-            # django-reversion overwrites the comment of a restore; keep the reason with it.
-            latest = reversion.models.Version.objects.get_for_object_reference(self.model, object_id).first()
-            if latest is not None:
-                revision = latest.revision
-                revision.comment = f"{revision.comment}: {reason}"
-                revision.save(update_fields=["comment"])
-        return response
 
 
 class BoundedSearchMixin:
     """Refuses list searches too large to answer in reasonable time, with a message.
 
     The admin searches every term in every search field, joined across
-    products and strengths: 1,000 terms on 2,000 entries held a worker for 27 s
-    (issue 10). Ten terms and 200 characters are far more than any name,
+    products and strengths: 1,000 terms on 2,000 entries held a worker for 27 s.
+    Ten terms and 200 characters are far more than any name,
     synonym or registration number search needs. A longer search is refused
     rather than cut short, so the list never shows results for a search
     other than the one typed.
@@ -153,17 +129,6 @@ class AmountInput(forms.NumberInput):
         if value in (None, ""):
             return None
         return format_amount(value)
-
-
-class ErrorsInViewMixin:
-    """Names the first invalid field in the message above the form; the page's script scrolls to it."""
-
-    def render_change_form(self, request, context, *args, **kwargs):
-        if context.get("errors"):
-            context["first_error"] = first_error(
-                context["adminform"].form, [inline.formset for inline in context["inline_admin_formsets"]]
-            )
-        return super().render_change_form(request, context, *args, **kwargs)
 
 
 def translation_badge(status, english_changed_at=None):
@@ -279,7 +244,7 @@ class StrengthFormSet(nested_admin.NestedInlineFormSet):
 
 class StrengthInline(nested_admin.NestedStackedInline):
     """Stacked, in three short rows: a table of nine inputs was 2,370 px wide and its columns
-    had no labels a screen reader could announce (issue 12)."""
+    had no labels a screen reader could announce."""
 
     model = Strength
     formset = StrengthFormSet
@@ -325,17 +290,18 @@ class StrengthInline(nested_admin.NestedStackedInline):
 
 
 class ProductInline(nested_admin.NestedStackedInline):
-    """A product with its strengths, edited on the entry's own page (issue 12)."""
+    """A product with its strengths, edited on the entry's own page."""
 
     model = Product
     extra = 0
     is_sortable = False
     show_change_link = True
+    # The same fields, in the same order, as a product in a snapshot and on the public page.
     fields = [
-        ("name", "chinese_name", "kind"),
-        "certificate_holder",
-        ("legal_classification", "sale_requirement", "formulary_status"),
-        "notes",
+        tuple(PRODUCT_FIELDS[0:3]),
+        PRODUCT_FIELDS[3],
+        tuple(PRODUCT_FIELDS[4:7]),
+        PRODUCT_FIELDS[7],
     ]
     inlines = [StrengthInline]
     classes = ["entry-products"]
@@ -377,17 +343,68 @@ class ReviewDueFilter(admin.SimpleListFilter):
         return queryset
 
 
-@admin.register(Entry)
-class EntryAdmin(
+class ErrorsInViewMixin:
+    """Names the first invalid field in the message above the form; the page's script scrolls to it."""
+
+    def render_change_form(self, request, context, *args, **kwargs):
+        if context.get("errors"):
+            context["first_error"] = first_error(
+                context["adminform"].form, [inline.formset for inline in context["inline_admin_formsets"]]
+            )
+        return super().render_change_form(request, context, *args, **kwargs)
+
+
+class RevisionedAdmin(
     AsciiIdMixin,
     BoundedSearchMixin,
-    ReviewAdminMixin,
     ErrorsInViewMixin,
-    ReasonAdminMixin,
-    TranslationCheckedMixin,
+    ReasonCommentMixin,
     nested_admin.NestedModelAdminMixin,
     VersionAdmin,
 ):
+    """An entry or a product: edited with its inlines (django-nested-admin), every save one
+    revision of the entry with the editor's reason, and a restore recorded as one."""
+
+    form = VersionedEntryForm
+
+    def log_addition(self, request, obj, message):
+        entry = super().log_addition(request, obj, message)
+        self._note_restore(request)
+        return entry
+
+    def log_change(self, request, obj, message):
+        entry = super().log_change(request, obj, message)
+        self._note_restore(request)
+        return entry
+
+    def _note_restore(self, request):
+        # Inside the restore's own revision: which version it brought back (four-eyes follows it).
+        # Every page of django-reversion that reverts a whole revision: an entry's or a product's
+        # history ("…_revision") and the recover pages ("…_recover"); the version id is last.
+        match = request.resolver_match
+        url_name = getattr(match, "url_name", "") or ""
+        if reversion.is_active() and url_name.endswith(("_revision", "_recover")):
+            version_id = match.args[-1] if match.args else match.kwargs.get("version_id")
+            restored_from = working_copy.revision_of_version(version_id)
+            if restored_from is not None:
+                reversion.add_meta(RestoredRevision, restored_from_id=restored_from)
+
+    def revision_view(self, request, object_id, version_id, extra_context=None):
+        response = super().revision_view(request, object_id, version_id, extra_context)
+        # django-reversion writes its own comment on a restore after the form's reason; the reason
+        # (of the form just saved: the redirect says it was valid) is added to it.
+        reason = request.POST.get("change_reason", "").strip()
+        if request.method == "POST" and response.status_code == 302 and reason:
+            latest = reversion.models.Version.objects.get_for_object_reference(self.model, object_id).first()
+            if latest is not None:
+                revision = latest.revision
+                revision.comment = f"{revision.comment}: {reason}"
+                revision.save(update_fields=["comment"])
+        return response
+
+
+@admin.register(Entry)
+class EntryAdmin(ReviewAdminMixin, TranslationCheckedMixin, RevisionedAdmin):
     form = EntryForm
     checked_field = "boxed_warning_checked"
     list_display = [
@@ -518,21 +535,25 @@ class EntryAdmin(
     def has_submit_permission(self, request):
         return workflow.can_submit_any(request.user)
 
-    def save_model(self, request, obj, form, change):
-        request._review_note = form.cleaned_data.get("review_note", "")
-        super().save_model(request, obj, form, change)
+    # The save row's buttons that do more than save, by their POST name: each names the action run
+    # once the save's revision is committed, as `<name>_action(request, entry)` (Wagtail's
+    # `action_name` → method dispatch). The admin's own buttons only save.
+    save_actions = {"_saveandsubmit": "submit"}
 
-    # "Save and submit": the admin saves, django-reversion commits the revision
-    # when the admin's view returns, and only then is that revision submitted.
+    def action_name(self, request):
+        """The action the pressed button asks for after the save, or None."""
+        if request.method != "POST":
+            return None
+        return next((name for button, name in self.save_actions.items() if button in request.POST), None)
 
     def response_add(self, request, obj, post_url_continue=None):
-        if "_saveandsubmit" in request.POST:
-            return self._submit_after_save(request, obj)
+        if self.action_name(request):
+            return HttpResponseRedirect(reverse("admin:monographs_entry_change", args=[obj.pk]))
         return super().response_add(request, obj, post_url_continue)
 
     def response_change(self, request, obj):
-        if "_saveandsubmit" in request.POST:
-            return self._submit_after_save(request, obj)
+        if self.action_name(request):
+            return HttpResponseRedirect(reverse("admin:monographs_entry_change", args=[obj.pk]))
         if getattr(request.resolver_match, "url_name", "").endswith(("_revision", "_recover")):
             # A restore lands on the entry at its submit step: one press submits what was restored.
             self.message_user(
@@ -552,21 +573,30 @@ class EntryAdmin(
             and self.has_submit_permission(request)
             and workflow.can_edit(request.user, state.entry),
         }
-        return self._submit_saved(request, super().revision_view(request, object_id, version_id, extra_context))
+        return self._run_action(request, super().revision_view(request, object_id, version_id, extra_context))
 
-    def _submit_after_save(self, request, obj):
-        request._saved_for_submission = obj
-        return HttpResponseRedirect(reverse("admin:monographs_entry_change", args=[obj.pk]))
-
-    def _submit_saved(self, request, response):
-        entry = getattr(request, "_saved_for_submission", None)
-        if entry is None:
+    def _run_action(self, request, response):
+        """The pressed button's action, once the save went through and django-reversion has
+        committed its revision (the admin's view has returned). A valid save with an action
+        answers with a redirect to the entry saved (`response_add`, `response_change`); any
+        other answer (the form again with its errors, a refusal) is returned as it is."""
+        name = self.action_name(request)
+        if name is None or response.status_code != 302:
             return response
+        match = resolve(urlsplit(response.url).path)
+        entry = Entry.objects.filter(pk=as_id(match.kwargs.get("object_id", ""))).first()
+        if match.url_name != "monographs_entry_change" or entry is None:
+            return response
+        return getattr(self, f"{name}_action")(request, entry)
+
+    def submit_action(self, request, entry):
+        """ "Save and submit": the version just saved goes to review with the editor's note."""
+        note = SubmitForm({"comment": request.POST.get("review_note", "")})
         return self._transition(
             request,
             entry,
             workflow.submit,
-            comment=getattr(request, "_review_note", ""),
+            comment=note.cleaned_data["comment"] if note.is_valid() else "",
             success=_("Saved and submitted for review."),
             refused=_("Your changes were saved, but not submitted: %s"),
             unnotified=_(
@@ -579,7 +609,7 @@ class EntryAdmin(
 
     def add_view(self, request, form_url="", extra_context=None):
         extra_context = {**(extra_context or {}), "can_save_and_submit": self.has_submit_permission(request)}
-        return self._submit_saved(request, super().add_view(request, form_url, extra_context))
+        return self._run_action(request, super().add_view(request, form_url, extra_context))
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         if as_id(object_id) is None:
@@ -607,18 +637,11 @@ class EntryAdmin(
             and workflow.can_edit(user, state.entry),
             "submit_form": SubmitForm(initial={"revision": latest.pk if latest else None}),
         }
-        return self._submit_saved(request, super().change_view(request, object_id, form_url, extra_context))
+        return self._run_action(request, super().change_view(request, object_id, form_url, extra_context))
 
 
 @admin.register(Product)
-class ProductAdmin(
-    AsciiIdMixin,
-    BoundedSearchMixin,
-    ErrorsInViewMixin,
-    ReasonAdminMixin,
-    nested_admin.NestedModelAdminMixin,
-    VersionAdmin,
-):
+class ProductAdmin(RevisionedAdmin):
     list_display = ["name", "entry", "kind", "certificate_holder", "legal_classification", "formulary_status"]
     list_filter = ["kind", "formulary_status", "legal_classification", "sale_requirement"]
     search_fields = ["name", "certificate_holder", "entry__generic_name", "strengths__registration_number"]
@@ -627,19 +650,7 @@ class ProductAdmin(
     fieldsets = [
         (
             None,
-            {
-                "fields": [
-                    "entry",
-                    "name",
-                    "chinese_name",
-                    "kind",
-                    "certificate_holder",
-                    "legal_classification",
-                    "sale_requirement",
-                    "formulary_status",
-                    "notes",
-                ]
-            },
+            {"fields": ["entry", *PRODUCT_FIELDS]},
         ),
         (_("Reason for change"), {"fields": ["change_reason", "base_revision"]}),
     ]
@@ -672,7 +683,7 @@ class DrugClassForm(forms.ModelForm):
 
 
 @admin.register(DrugClass)
-class DrugClassAdmin(AsciiIdMixin, BoundedSearchMixin, VersionAdmin):
+class DrugClassAdmin(AsciiIdMixin, BoundedSearchMixin, ReasonCommentMixin, VersionAdmin):
     """Drug classes: changed by editors (the Editors role's permissions), each save one revision
     with the editor's reason. Entries record their class in their own revisions, so a changed
     name reaches a public page with that entry's next reviewed edition."""
@@ -689,23 +700,6 @@ class DrugClassAdmin(AsciiIdMixin, BoundedSearchMixin, VersionAdmin):
     @admin.display(description=_("entries"), ordering="_entries")
     def entry_count(self, obj):
         return obj._entries
-
-    def save_model(self, request, obj, form, change):
-        request._change_reason = form.cleaned_data["change_reason"].strip()
-        super().save_model(request, obj, form, change)
-
-    # VersionAdmin writes its change message as the comment; the editor's reason is what counts.
-    def log_addition(self, request, obj, message):
-        entry = super().log_addition(request, obj, message)
-        if reversion.is_active():
-            reversion.set_comment(getattr(request, "_change_reason", ""))
-        return entry
-
-    def log_change(self, request, obj, message):
-        entry = super().log_change(request, obj, message)
-        if reversion.is_active():
-            reversion.set_comment(getattr(request, "_change_reason", ""))
-        return entry
 
 
 class ReadOnlyAdmin(AsciiIdMixin, admin.ModelAdmin):
@@ -750,7 +744,7 @@ class EditionAdmin(BoundedSearchMixin, ReadOnlyAdmin):
 
 @admin.register(OutboxMail)
 class OutboxMailAdmin(BoundedSearchMixin, admin.ModelAdmin):
-    """Outgoing mail as the worker left it (issue 21): what is queued, sent, or failed for good
+    """Outgoing mail as the worker left it: what is queued, sent, or failed for good
     and why (an address the mail server refuses), for staff to act on. Read-only: the worker
     owns these rows; the job of each is in the job queue's admin (procrastinate)."""
 

@@ -18,14 +18,10 @@ from django.views.decorators.http import require_POST
 from . import selectors, views, workflow, working_copy
 from .diffing import ChangeSummary, change_summary, compare, translation_texts
 from .forms import CompareForm, DecisionForm, ReviewDecisionForm, SubmitForm, WithdrawForm
-from .models import Edition, Entry
-from .snapshots import has_chinese_text, listing_fields, snapshot_of_revision, translation_findings
+from .models import Entry
+from .periods import local_datetime
+from .snapshots import has_chinese_text, snapshot_of_revision, translation_findings
 from .text_rules import as_id
-
-
-def _local(moment):
-    return formats.date_format(timezone.localtime(moment), "DATETIME_FORMAT")
-
 
 # The go-live time on the approve button, short: "4 Dec 09:00" / "12月4日 09:00".
 SHORT_WHEN = {"en": "j M H:i", "zh-hant": "n月j日 H:i"}
@@ -261,13 +257,13 @@ class ReviewAdminMixin:
         if not approve:
             success = _("Rejected.")
         elif go_live_at:
-            success = _("Approved; it goes live on %(when)s.") % {"when": _local(go_live_at)}
+            success = _("Approved; it goes live on %(when)s.") % {"when": local_datetime(go_live_at)}
         else:
             success = _("Approved and published.")
         if approve and waiting is not None:
             success += " " + _(
                 "Edition %(number)d, which was waiting to go live on %(when)s, was replaced and will not go live."
-            ) % {"number": waiting.number, "when": _local(waiting.effective_at)}
+            ) % {"number": waiting.number, "when": local_datetime(waiting.effective_at)}
         if approve:
             # Approval claims no mail, so the general "could not be sent" addition suits it.
             unnotified = None
@@ -347,7 +343,7 @@ class ReviewAdminMixin:
                 comment=form.cleaned_data["comment"],
                 seen=form.cleaned_data["seen"],
                 effective_at=withdraw_at,
-                success=_("Withdrawal scheduled for %(when)s.") % {"when": _local(withdraw_at)}
+                success=_("Withdrawal scheduled for %(when)s.") % {"when": local_datetime(withdraw_at)}
                 if withdraw_at
                 else _("Withdrawn from the public pages."),
                 next_url=reverse("admin:monographs_entry_change", args=[entry.pk]),
@@ -408,18 +404,9 @@ class ReviewAdminMixin:
         revision = working_copy.submitted_revision(entry) or working_copy.latest_revision(entry)
         if revision is None:
             raise Http404("This entry has no saved version.")
-        content = snapshot_of_revision(revision, entry.pk)
-        last = working_copy.last_edition(entry)
         now = timezone.now()
-        edition = Edition(
-            entry=entry,
-            number=(last.number if last else 0) + 1,
-            revision=revision,
-            content=content,
-            **listing_fields(content),
-            approved_at=now,
-            next_review_due=timezone.localdate(now) + workflow.review_interval(),
-        )
+        edition = workflow.next_edition(entry=entry, revision=revision, approved_at=now)
+        content = edition.content
         codes = [code for code, _name in settings.LANGUAGES]
         language = request.GET.get("language")
         language = language if language in codes else translation.get_language()
@@ -444,7 +431,7 @@ class ReviewAdminMixin:
         return response
 
     def history_view(self, request, object_id, extra_context=None):
-        if as_id(object_id) is None:  # ASCII digits only: "²".isdigit() is true (issue 20)
+        if as_id(object_id) is None:  # ASCII digits only: "²".isdigit() is true
             return super().history_view(request, object_id, extra_context)
         events = working_copy.audit_trail(object_id)
         entry = working_copy.state_of(object_id)

@@ -1,4 +1,4 @@
-"""Built booklets: what the web serves, and the worker's job of building them (issue 21).
+"""Built booklets: what the web serves, and the worker's job of building them.
 
 No web request lays out a PDF. The job queue's worker (`tasks.build_booklet`) calls `build`,
 which lays the booklet out with `booklet.write_booklet` and stores it as a `BuiltBooklet` in

@@ -47,7 +47,7 @@ CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]")
 CHARACTER_TOKEN = re.compile(
     r"[\u3400-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]|[^\W\u3400-\u9fff\uf900-\ufaff]+|\s+|[^\w\s]"
 )
-# Fields holding Traditional Chinese text (issue 14): diffed by character.
+# Fields holding Traditional Chinese text: diffed by character.
 CHINESE_FIELDS = frozenset({"chinese_name", "chinese_synonyms", "boxed_warning_zh", "heading_zh", "body_zh"})
 # Bookkeeping a reviewer does not read as text: which English a translation was made from, and
 # when the English last changed. Their effect is shown as the translation's status instead.
@@ -56,7 +56,7 @@ SECTION_DIFF_FIELDS = ["kind", "heading", "position", "body", "heading_zh", "bod
 
 # difflib.SequenceMatcher looks at every earlier occurrence of each element, so
 # on long texts the frequent tokens (spaces, "the", commas) make it quadratic:
-# 50 s for two 10,000-word sections, past the server's 30 s timeout (issue 10).
+# 50 s for two 10,000-word sections, past the server's 30 s timeout.
 # Its own remedy, autojunk, stops elements making up over 1 % of a long sequence
 # from starting a match, but they stay in the sequence and cut every run of
 # matching words into single words, so it aligns on whichever common word it
@@ -211,7 +211,7 @@ def _refined(a: Sequence[Hashable], b: Sequence[Hashable], depth: int = 0) -> It
 
 def _run_together(removed: str, added: str) -> bool:
     # "<del>21</del><ins>7</ins> capsules" reads as "217 capsules" in the page's
-    # text (issue 12): keep a space between two words. Chinese has none.
+    # text: keep a space between two words. Chinese has none.
     last, first = removed[-1], added[0]
     return not (last.isspace() or first.isspace() or (CJK.match(last) and CJK.match(first)))
 

@@ -273,7 +273,7 @@ def _future_time_field(label, help_text):
 
 # How far ahead a go-live or a withdrawal may be set. A monograph is reviewed every two years
 # (FORMULARY_REVIEW_INTERVAL_DAYS), so a date further off is a typing slip; and 9999-12-31 made
-# the date arithmetic after approval overflow (a 500, issue 20).
+# the date arithmetic after approval overflow (a 500).
 SCHEDULE_HORIZON_YEARS = 5
 
 

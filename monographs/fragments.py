@@ -110,7 +110,7 @@ def monograph_html(edition, history, *, bilingual_url="", preview=False, request
         TEMPLATES[Part.ENTRY],
         {
             "edition": edition,
-            "entry": edition.content,
+            "snapshot": edition.content,
             "current": history[0],
             "earlier": history[1:],
             "bilingual_url": bilingual_url,
@@ -134,7 +134,7 @@ def render(edition, part, language):
             )
         context = {"edition": edition}
         if part == Part.BILINGUAL:
-            context.update(entry=edition.content, entry_url=reverse("monographs:entry_detail", args=[edition.slug]))
+            context.update(snapshot=edition.content, entry_url=reverse("monographs:entry_detail", args=[edition.slug]))
         return render_to_string(TEMPLATES[part], context)
 
 

@@ -377,7 +377,7 @@ def _join_list_items(sections):
         section.paragraphs = merged
 
 
-# --- A Traditional Chinese text for an existing entry (issue 14) ------------------------
+# --- A Traditional Chinese text for an existing entry ------------------------
 # The classifier above reads English wording; it cannot place Chinese paragraphs. A Chinese
 # file is therefore matched to the entry's sections by order, and split by its structure only:
 # - with heading lines, each heading starts a section: a line naming a section kind (its

@@ -1,4 +1,4 @@
-"""Queueing background work in the caller's transaction (issue 21).
+"""Queueing background work in the caller's transaction.
 
 `workflow._record` calls `transition_recorded(event)` inside every transition's transaction.
 From it, the mails the transition causes are written to the outbox and their sending queued,

@@ -68,7 +68,7 @@ validate_registration_number = RegexValidator(
 # A section body is reviewed word by word: the diff of two 10,000-word bodies
 # (about 62,000 characters) takes about 30 ms, but without a limit an editor
 # could save a body of megabytes that no reviewer can read and every diff page
-# must carry (issue 10). 100,000 characters is about 16,000 English words or
+# must carry. 100,000 characters is about 16,000 English words or
 # 100,000 Chinese characters: far beyond any monograph section (the whole seed
 # monograph, eleven sections, has about 5,000), and its diff still takes well
 # under a second. A longer text belongs in several sections. Migration 0008 repeats the
@@ -164,7 +164,7 @@ def normalise_newlines(text):
     return text.replace("\r\n", "\n").replace("\r", "\n") if text else text
 
 
-# --- Traditional Chinese text beside the English (issue 14) -----------------------------
+# --- Traditional Chinese text beside the English -----------------------------
 # Each Chinese text records a fingerprint of the English it translates (`*_zh_source`).
 # When the English changes afterwards the fingerprints differ and the translation is
 # *stale*: flagged in the admin, listed at review and marked on the public page. Saving a
@@ -1307,7 +1307,7 @@ class DigestSent(AppendOnlyModel):
         return f"{self.first_day} – {self.last_day}"
 
 
-# --- Background work (issue 21) ---------------------------------------------------------
+# --- Background work ---------------------------------------------------------
 
 
 class BuiltBooklet(models.Model):

@@ -1,5 +1,6 @@
 """Periods of whole days in Hong Kong time (the site's TIME_ZONE) for the changes page, its feed
-and the quarterly digest: quarters, parsing `from`/`to`, and the aware moments a period spans.
+and the quarterly digest: quarters, parsing `from`/`to`, and the aware moments a period spans;
+and how one moment is written in staff messages (`local_datetime`).
 
 No database here; `selectors.changes_between` takes the moments.
 """
@@ -7,10 +8,16 @@ No database here; `selectors.changes_between` takes the moments.
 import datetime
 from dataclasses import dataclass
 
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 MAX_DAYS = 2 * 366  # the longest period a page or digest covers
+
+
+def local_datetime(moment):
+    """A moment as staff read it in messages and audit comments: Hong Kong time, in the active
+    language's DATETIME_FORMAT ("4 Dec 2026 09:00", "2026年12月4日 09:00")."""
+    return formats.date_format(timezone.localtime(moment), "DATETIME_FORMAT")
 
 
 class PeriodError(ValueError):

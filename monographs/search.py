@@ -5,7 +5,7 @@ MAX_RESULTS editions, best match first, for the view to page through (only the p
 shown is read from the database), and whether more may match.
 
 Over stored columns that PostgreSQL computes from each edition's
-columns and approved content when the edition is written (migrations 0007, 0013, 0014),
+columns and approved content when the edition is written (migrations 0007, 0013, 0015),
 each kind of match (`_tiers`) is one GIN-index look-up that reads at most a fixed
 number of candidates, and only those are scored (issue 13: a word in thousands of
 monographs costs no more than one in two hundred):
@@ -24,7 +24,7 @@ monographs costs no more than one in two hundred):
 
 A query that is an HK registration number (`HK-90104`, `hk90104`, `90104`) of a
 strength in a live edition finds that edition (an index look-up of the stored
-column `search_registration`, migration 0011); `registered_strength` gives the one
+column `search_registration`, migration 0013); `registered_strength` gives the one
 strength, for the page to go straight to it. A number held only by drafts or
 withdrawn entries is searched as ordinary text (and finds nothing). `match_fragments` says why
 each result of the page on show matched: a highlighted piece of a name, synonym,
@@ -81,7 +81,7 @@ EXACT_NAME_SCORE = 3.0
 SUBSTRING_SCORE = 0.5
 BODY_WEIGHT = 0.1
 # Runs of CJK ideographs: Extension A, the URO, Compatibility Ideographs and Extensions B–G
-# (Hong Kong names use HKSCS characters of Extension B). Migration 0014 indexes the same
+# (Hong Kong names use HKSCS characters of Extension B). Migration 0015 indexes the same
 # ranges; change both together.
 CJK_RUN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]+")
 
@@ -127,7 +127,7 @@ class Results:
 
 
 def cjk_grams(query, *, characters=False):
-    """The Chinese of `query` as the lexemes of the Chinese index (migration 0014): the
+    """The Chinese of `query` as the lexemes of the Chinese index (migration 0015): the
     overlapping two-character pieces of each run of two or more ideographs (`來那度胺` →
     來那, 那度, 度胺); with `characters`, a lone ideograph as itself (names only: a single
     character is in too many texts to be worth a look-up there)."""
@@ -256,7 +256,7 @@ class BodyText(Func):
 
 class ChineseText(Func):
     """The Chinese boxed warning and every section's headings and bodies in both languages,
-    as one text (migration 0014's function; for the fragments of the page shown)."""
+    as one text (migration 0015's function; for the fragments of the page shown)."""
 
     function = "monographs_edition_cjk_body_text"
     output_field = TextField()

@@ -4,25 +4,31 @@ feed or API that reads through these functions."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import FieldDoesNotExist
+from django.db import connection
+from django.db.models import BooleanField, Count, F, Func, JSONField, Max, OuterRef, Q, Subquery, Value
+from django.db.models.expressions import RawSQL
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Coalesce, Lower, Substr, Upper
 from django.http import Http404
+from django.utils import timezone
 
 from . import publication
-from .diffing import ChangeSummary, change_summary
-from .models import Edition, Entry, Product, Section, Strength
+from .diffing import ChangeSummary, change_summary, compare
+from .models import AuditEvent, Edition, Entry, EntryState, Product, Section, Strength, registration_number_in
 from .text_rules import strip_controls
 
 if TYPE_CHECKING:
-    from django.db.models import Func, Model, QuerySet
+    from django.db.models import Model, QuerySet
     from django.utils.safestring import SafeString
 
     from .diffing import Change
-    from .models import AuditEvent
     from .snapshots import Snapshot
 
     # (edition, product, strength) of one strength of a live edition's snapshot.
@@ -32,14 +38,11 @@ if TYPE_CHECKING:
 def live_editions() -> QuerySet[Edition]:
     """Live editions, each with `went_live_at`: when it became the live one (at approval, or when
     a scheduled edition was published), which sync clients, feeds and FHIR count as its update."""
-    from django.db.models import F
-
     return Edition.objects.live().annotate(went_live_at=F("live_state__live_since"))
 
 
 def live_edition_for_slug(slug: str) -> Edition:
     """The live edition at this public address, or Http404.
-
     Its content is loaded only when used: the entry page usually has the
     rendered monograph cached and needs just the edition's id and dates.
     """
@@ -113,8 +116,6 @@ OTHER_INITIAL = "#"
 
 def live_editions_by_name() -> QuerySet[Edition]:
     """Live editions in A–Z order of generic name (case-insensitive)."""
-    from django.db.models.functions import Lower
-
     # Lists show copied columns (name, brands, class) and each product's status; the snapshot
     # stays unread.
     return with_product_statuses(live_editions().defer("content")).order_by(Lower("generic_name"), "pk")
@@ -127,8 +128,6 @@ LIST_STATUSES = ("general", "special", "sfi_safety_net", "sfi")
 def _json_path_array(path: str) -> Func:
     """`jsonb_path_query_array(content, path)`: one array out of every edition's snapshot, read
     in the database, so a list shows what it needs without loading whole snapshots."""
-    from django.db.models import F, Func, JSONField, Value
-
     return Func(
         F("content"),
         Value(path),
@@ -143,8 +142,6 @@ def with_product_statuses(editions: QuerySet[Edition]) -> QuerySet[Edition]:
     order, so lists and results show each product's status, never one list merged across products
     (a brand's "self-financed" beside its generics' "special drug"). PostgreSQL only; elsewhere
     (SQLite in development) the attribute is left unset and no status is shown."""
-    from django.db import connection
-
     if connection.vendor != "postgresql":
         return editions
     return editions.annotate(
@@ -182,8 +179,6 @@ def live_editions_with_initial(letter: str) -> QuerySet[Edition]:
 
 def live_initials() -> set[str]:
     """The set of upper-case first letters of live generic names ('#' for a non A–Z start)."""
-    from django.db.models.functions import Substr, Upper
-
     firsts = (
         live_editions()
         .order_by()
@@ -197,9 +192,6 @@ def live_drug_class_rows() -> list[LiveClass]:
     """[LiveClass(slug, English name, Chinese name, number of live entries)], one per class page,
     sorted by English name whatever its case; blank classes left out. Names are the editions'
     (the class as each was reviewed); an edition made before classes had Chinese names has none."""
-    from django.db.models import Count, Max
-    from django.db.models.functions import Lower
-
     rows = (
         live_editions()
         .order_by()
@@ -255,9 +247,6 @@ def went_live_editions(entry_id: int) -> list[Edition]:
     first publication event). A scheduled edition cancelled before its time never went live and
     is not listed. An entry withdrawn later still has them: the caller tells withdrawn by
     `live_edition_for_entry`."""
-    from django.db.models import F, OuterRef, Subquery
-    from django.db.models.functions import Coalesce
-
     events = _publication_events().filter(entry_id=entry_id)
     first_live = events.filter(edition=OuterRef("pk")).order_by("created_at").values("created_at")[:1]
     return list(
@@ -299,7 +288,6 @@ def live_editions_filtered(
     containing: str | None = None,
 ) -> QuerySet[Edition]:
     """Live editions matching every given filter, in generic-name order.
-
     `containing` is the plain "contains" text filter of `live_editions_containing`,
     not the ranked search (`search.search`), which the search endpoints use.
     """
@@ -318,10 +306,6 @@ def live_editions_filtered(
 
 
 def _containing(editions: QuerySet[Edition], text: str) -> QuerySet[Edition]:
-    import re
-
-    from django.db.models import Q
-    from django.db.models.fields.json import KeyTextTransform
 
     # Product names are matched in the JSON text of the products, which PostgreSQL writes as
     # `"name": "…"`; re.escape makes the text literal in its regex dialect.
@@ -366,9 +350,6 @@ def _editions_registering(number: str) -> QuerySet[Edition]:
     """Live editions that may hold registration number `number` (HK-12345): an index look-up
     in the stored column `search_registration` (the digits of every number of the edition,
     migration 0011)."""
-    from django.db.models import BooleanField
-    from django.db.models.expressions import RawSQL
-
     editions = live_editions()
     digits = number.removeprefix("HK-")
     # A fixed column name; the number is a bound parameter.
@@ -378,13 +359,10 @@ def _editions_registering(number: str) -> QuerySet[Edition]:
 
 def live_strengths_registered_as(registration_number: str) -> list[LiveStrength]:
     """[(edition, product, strength)] of live strengths with this HK registration number.
-
     The number may be written as on a box: `HK-90104`, `hk90104`, `hk 90104` or `90104`
     (`models.registration_number_in`); anything else finds nothing. Only live editions
     are read, so a number found only in a draft or a withdrawn entry finds nothing.
     """
-    from .models import registration_number_in
-
     number = registration_number_in(registration_number)
     if number is None:
         return []
@@ -393,8 +371,6 @@ def live_strengths_registered_as(registration_number: str) -> list[LiveStrength]
 
 def first_publication_day() -> date | None:
     """The day (Hong Kong time) of the formulary's first publication, or None."""
-    from django.utils import timezone
-
     first = _publication_events().order_by("created_at").values_list("created_at", flat=True).first()
     return timezone.localdate(first) if first else None
 
@@ -470,7 +446,6 @@ class FormularyChanges:
 
 
 def _publication_events() -> QuerySet[AuditEvent]:
-    from .models import AuditEvent
 
     Action = AuditEvent.Action
     return AuditEvent.objects.filter(action__in=[Action.APPROVED, Action.WENT_LIVE], edition__isnull=False)
@@ -492,8 +467,6 @@ def changes_between(start: datetime, end: datetime, *, limit: int = CHANGES_MAX_
     (`truncated` says so). A few queries; the summaries are computed in Python, so callers
     (the page, the feed, the digest) bound the period. Labels are in the active language.
     """
-    from .models import AuditEvent, EntryState
-
     Action = AuditEvent.Action
     events = list(
         AuditEvent.objects.filter(
@@ -586,8 +559,6 @@ def public_comparison(slug: str, old: int, new: int) -> EditionComparison:
     editions that were published (an APPROVED or WENT_LIVE event; a scheduled edition that was
     cancelled or has not gone live never was). A withdrawn or never-published entry has none.
     """
-    from .diffing import compare
-
     live = live_edition_for_slug(slug)
     if not (0 < old < new):
         raise Http404("No such comparison.")
@@ -644,9 +615,6 @@ def live_editions_in_chunks(*, drug_class: str | None = None, chunk_size: int = 
     """Live editions with their snapshots, in A–Z order of generic name (as `live_editions_by_name`),
     as lists of at most `chunk_size`: one query per chunk, continuing after the last name read
     (keyset paging), so a caller holds one chunk of snapshots at a time whatever the formulary's size."""
-    from django.db.models import Q
-    from django.db.models.functions import Lower
-
     editions = live_editions().annotate(name_key=Lower("generic_name")).order_by("name_key", "pk")
     if drug_class is not None:
         editions = editions.filter(drug_class=drug_class)
@@ -667,8 +635,6 @@ def live_editions_in_chunks(*, drug_class: str | None = None, chunk_size: int = 
 def live_booklet_contents(drug_class: str | None = None) -> list[tuple[int, int]]:
     """[(entry id, live edition id)] of the booklet of `drug_class` (None: the whole formulary),
     in its A–Z order: what a built booklet is keyed by. One query on the listing columns."""
-    from django.db.models.functions import Lower
-
     editions = live_editions()
     if drug_class is not None:
         editions = editions.filter(drug_class=drug_class)
@@ -684,8 +650,6 @@ def live_entry_ids(entry_ids: Iterable[int]) -> set[int]:
 
 def withdrawn_since(entry_ids: Iterable[int], moment: datetime) -> bool:
     """Whether any of `entry_ids` was withdrawn from the public pages at or after `moment`."""
-    from .models import AuditEvent
-
     return AuditEvent.objects.filter(
         entry_id__in=list(entry_ids), action=AuditEvent.Action.WITHDRAWN, created_at__gte=moment
     ).exists()

@@ -28,7 +28,7 @@ ENTRY_FIELDS = [
     "high_alert",
     "cytotoxic",
     "boxed_warning",
-    # Traditional Chinese beside the English (issue 14); absent from editions made before.
+    # Traditional Chinese beside the English; absent from editions made before.
     "chinese_synonyms",
     "boxed_warning_zh",
     "boxed_warning_zh_source",

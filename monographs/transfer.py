@@ -39,7 +39,7 @@ from .text_rules import describe, first_forbidden, line_and_column
 
 FORMAT = "hk-formulary-export"
 # Version 2 added the entry's Chinese name and safety flags; version 3 the Traditional Chinese
-# content (issue 14) with what each translation was made from (its `*_source` fingerprint and
+# content with what each translation was made from (its `*_source` fingerprint and
 # the date the English last changed), so a translation that was stale stays stale when moved.
 # Older files still import, with the later fields empty (what an entry had before they existed).
 # Version 4 added the Chinese name of the entry's drug class ("drug_class" stays its English

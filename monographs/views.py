@@ -11,7 +11,7 @@ from urllib.parse import quote, urlencode
 from django.conf import settings
 from django.core.cache import cache
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -23,9 +23,10 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from . import booklet as booklet_module
-from . import booklet_store, fragments, http_cache, jobs, periods, public_cache, selectors
+from . import booklet_store, fragments, http_cache, jobs, periods, public_cache, selectors, workflow
 from . import search as search_module
 from .api.throttling import SearchRateThrottle
+from .vocabulary import FormularyStatus
 
 LETTERS = [*string.ascii_uppercase, selectors.OTHER_INITIAL]
 ENTRY_CACHE_SECONDS = 24 * 60 * 60
@@ -88,7 +89,6 @@ def _list_filters(request):
 def _filter_links(path, base, status, changed):
     """The filter bar's links: [(label, address, current)] per status (and "all"), and the
     "changed this quarter" switch; every address keeps the list's other parameters."""
-    from .vocabulary import FormularyStatus
 
     def address(**chosen):
         query = urlencode([(key, value) for key, value in {**base, **chosen}.items() if value])
@@ -372,11 +372,6 @@ def edit_link(request, entry_id):
     editor marker cookie is present, so the entry page itself stays the same for everyone.
     Never cached: the answer depends on who asks.
     """
-    from django.http import JsonResponse
-    from django.utils.cache import add_never_cache_headers
-
-    from . import workflow
-
     user = request.user
     if user.is_authenticated and user.is_staff and workflow.can_edit(user, None):
         response = JsonResponse({"url": reverse("admin:monographs_entry_change", args=[entry_id])})

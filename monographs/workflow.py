@@ -23,6 +23,7 @@ from directory import accounts
 
 from . import checks, jobs, publication, signals, working_copy
 from .models import AuditEvent, Edition, Entry, EntryState, State, TranslationStatus
+from .periods import local_datetime
 from .snapshots import listing_fields, snapshot_of_revision, translation_findings
 from .transitions import Action as Move
 from .transitions import NotInTable, next_state, offered
@@ -81,7 +82,7 @@ class WaitingEditionError(TransitionError):
                 "Approving this version replaces it (it will never go live). Tick “Replace edition "
                 "%(number)d, waiting to go live” to confirm."
             )
-            % {"number": edition.number, "when": _local(edition.effective_at)}
+            % {"number": edition.number, "when": local_datetime(edition.effective_at)}
         )
         self.edition = edition
 
@@ -463,10 +464,14 @@ def approve(
         if waiting is not None and not replace_waiting:
             raise WaitingEditionError(waiting)
 
-        now = timezone.now()
-        effective_at = _scheduled(effective_at)
-        content = snapshot_of_revision(revision, entry.pk)
-        stale = stale_translations(content)
+        edition = next_edition(
+            entry=entry,
+            revision=revision,
+            approved_by=user,
+            approved_at=timezone.now(),
+            effective_at=_scheduled(effective_at),
+        )
+        stale = stale_translations(edition.content)
         if stale and not accept_stale_translations:
             raise StaleTranslationError(stale)
         if stale:
@@ -474,24 +479,12 @@ def approve(
                 "sections": ", ".join(f"“{title}”" for title in stale)
             }
             comment = f"{comment}\n{outdated}"
-        last_number = Edition.objects.filter(entry=entry).order_by("-number").values_list("number", flat=True).first()
-        edition = Edition(
-            entry=entry,
-            number=(last_number or 0) + 1,
-            revision=revision,
-            content=content,
-            **listing_fields(content),
-            approved_by=user,
-            approved_at=now,
-            effective_at=effective_at,
-            next_review_due=timezone.localdate(effective_at or now) + review_interval(),
-        )
         from_state = state.state
         _cancel_scheduled_publication(
             state, user=user, comment=_("Replaced by edition %(number)d.") % {"number": edition.number}
         )
         state.submitted_revision = None
-        if effective_at is None:
+        if edition.effective_at is None:
             _move(state, Move.APPROVE_NOW)
             publish(edition=edition, state=state)
             action = Action.APPROVED
@@ -515,6 +508,31 @@ def approve(
         # What the screen tells the reviewer; not a column.
         event.replaced = waiting  # type: ignore[attr-defined]
         return event
+
+
+def next_edition(
+    *,
+    entry: Entry,
+    revision: Revision,
+    approved_at: datetime.datetime,
+    approved_by: User | None = None,
+    effective_at: datetime.datetime | None = None,
+) -> Edition:
+    """The edition approving `revision` of `entry` makes, unsaved: `approve` saves it and the
+    admin's preview renders it, so the preview is the page approval will publish."""
+    content = snapshot_of_revision(revision, entry.pk)
+    last_number = Edition.objects.filter(entry=entry).order_by("-number").values_list("number", flat=True).first()
+    return Edition(
+        entry=entry,
+        number=(last_number or 0) + 1,
+        revision=revision,
+        content=content,
+        **listing_fields(content),
+        approved_by=approved_by,
+        approved_at=approved_at,
+        effective_at=effective_at,
+        next_review_due=timezone.localdate(effective_at or approved_at) + review_interval(),
+    )
 
 
 def _check_address_free(edition: Edition) -> None:
@@ -576,14 +594,14 @@ def publish_due(*, now: datetime.datetime | None = None) -> list[AuditEvent]:
                         action=Action.WENT_LIVE,
                         from_state=from_state,
                         user=None,
-                        comment=_("Scheduled for %(when)s.") % {"when": _local(edition.effective_at)},
+                        comment=_("Scheduled for %(when)s.") % {"when": local_datetime(edition.effective_at)},
                         revision=edition.revision,
                         edition=edition,
                         signal=signals.entry_published,
                     )
                 )
             if state.withdraw_at is not None and state.withdraw_at <= now and state.live_edition_id:
-                comment = _("Scheduled for %(when)s.") % {"when": _local(state.withdraw_at)}
+                comment = _("Scheduled for %(when)s.") % {"when": local_datetime(state.withdraw_at)}
                 events.append(_take_offline(state, user=None, comment=comment, action=Move.WITHDRAWAL_DUE))
                 # As a withdrawal now: an edition waiting to go live later would bring the
                 # recalled entry back at its time, so it is cancelled too (audited).
@@ -591,10 +609,6 @@ def publish_due(*, now: datetime.datetime | None = None) -> list[AuditEvent]:
                 if cancelled is not None:
                     events.append(cancelled)
     return events
-
-
-def _local(moment: datetime.datetime | None) -> str:
-    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
 
 
 def unschedule(*, entry: Entry, user: User, comment: str, seen: object = None) -> AuditEvent | None:
@@ -684,7 +698,8 @@ def withdraw(
                 action=Action.WITHDRAW_PLANNED,
                 from_state=from_state,
                 user=user,
-                comment=_("%(comment)s (scheduled for %(when)s)") % {"comment": comment, "when": _local(effective_at)},
+                comment=_("%(comment)s (scheduled for %(when)s)")
+                % {"comment": comment, "when": local_datetime(effective_at)},
                 revision=state.live_edition.revision,
                 edition=state.live_edition,
             )

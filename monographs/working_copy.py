@@ -253,11 +253,6 @@ def review_state(entry: Entry) -> EntryState:
     ).get(entry=entry)
 
 
-def last_edition(entry: Entry) -> Edition | None:
-    """The entry's newest edition, live or not (a withdrawn entry is compared with what the public saw last)."""
-    return entry.editions.order_by("-number").first()
-
-
 def history(entry_id: int) -> list[tuple[int, Revision, int | None]]:
     """Every saved version of the entry, newest first, as (version id, revision with its author,
     number of the edition it became or None): the entry's history page."""
@@ -336,7 +331,7 @@ def scheduled() -> QuerySet[EntryState]:
     )
 
 
-# --- Chinese translations of the working copy (issue 14) --------------------------------
+# --- Chinese translations of the working copy --------------------------------
 # Staleness is worked out in SQL, one query however many entries: the English is
 # fingerprinted there exactly as `models.english_fingerprint` does it in Python (trimmed of
 # every character str.strip() removes, CRLF and CR made LF, joined with U+001F, SHA-256 in

@@ -69,6 +69,16 @@ def _fresh_rate_limits():
         store.clear()
 
 
+@pytest.fixture
+def empty_cache():
+    """The default cache (page fragments, the API's rate-limit counters) empty before and after the
+    test: a page cached by one test is not what another test's reader sees. Local memory in tests
+    (see pytest_sessionstart), so this never empties anyone's Redis."""
+    caches["default"].clear()
+    yield
+    caches["default"].clear()
+
+
 @pytest.fixture(autouse=True)
 def _default_language():
     """Each test starts in the default language, whatever the one before activated (a request in
@@ -141,7 +151,7 @@ def make_editor_reviewer(db):
 def edition_predating_the_text_rule(db, editor, reviewer):
     """Amoxicillin published twice, the second edition holding control characters and
     text-direction overrides in its name, a section heading and body (as approved before
-    issue 20's rule; `factories.publish_predating_the_text_rule`). PostgreSQL only."""
+    the control-character rule; `factories.publish_predating_the_text_rule`). PostgreSQL only."""
     from .factories import make_entry, publish_predating_the_text_rule
 
     entry = make_entry(

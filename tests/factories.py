@@ -3,17 +3,37 @@ strengths, and published editions — all made through the services and the work
 the way people make them, so a test never builds a state the app could not reach."""
 
 import functools
+import io
 import itertools
+from pathlib import Path
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group, Permission
+from django.core.management import call_command
+from django.urls import reverse
 
 from monographs import services, workflow
 from monographs.models import Entry
 from monographs.roles import sync_roles
 
 _registration_numbers = itertools.count(10001)
+
+# The seed monograph as the pharmacy supplies it, and the kinds of its sections in their order.
+SEED = Path(__file__).resolve().parent.parent / "monographs" / "seeds" / "lenalidomide.txt"
+SEED_KINDS = [
+    "overview",
+    "drug_class",
+    "availability",
+    "uses",
+    "mechanism",
+    "side_effects",
+    "seek_help",
+    "contraindications",
+    "interactions",
+    "storage",
+    "disclaimer",
+]
 
 ENTRY_DEFAULTS = {"slug": "", "synonyms": "", "drug_class": "", "atc_code": "", "notes": ""}
 PRODUCT_DEFAULTS = {
@@ -200,7 +220,7 @@ TEXT_CONSTRAINTS = {
 
 
 def publish_predating_the_text_rule(entry, *, editor, reviewer, section_heading=None, section_body=None, **fields):
-    """Publish `entry` with text the rule of issue 20 now refuses (control characters,
+    """Publish `entry` with text the control-character rule now refuses (control characters,
     text-direction overrides) in entry `fields` and its first section: an edition approved
     before migration 0017, which editions (immutable) may still hold. The database's text
     constraints are dropped inside the test's transaction only (rolled back with it), and the
@@ -224,5 +244,18 @@ def publish_predating_the_text_rule(entry, *, editor, reviewer, section_heading=
             section.body = section_body
         section.save()
         reversion.set_user(editor)
-        reversion.set_comment("Pasted from a PDF before issue 20")
+        reversion.set_comment("Pasted from a PDF before control characters were refused")
     return publish(Entry.objects.get(pk=entry.pk), editor=editor, reviewer=reviewer)
+
+
+def admin_entry_url(entry, action="change"):
+    """An entry's screen in the admin: its edit screen, or another ("review", "history", …)."""
+    return reverse(f"admin:monographs_entry_{action}", args=[entry.pk])
+
+
+def run_command(command, /, *args, **options):
+    """Run the management command `command` as an operator would: what it wrote to stdout and
+    to stderr. Positional-only, so a command's own `--name` option can be passed as `name=`."""
+    stdout, stderr = io.StringIO(), io.StringIO()
+    call_command(command, *(str(arg) for arg in args), stdout=stdout, stderr=stderr, **options)
+    return stdout.getvalue(), stderr.getvalue()

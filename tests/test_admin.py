@@ -9,6 +9,7 @@ from monographs.models import Entry, Section, Strength, split_lines
 from monographs.services import drug_class_for
 
 from .admin_forms import change_form_data
+from .factories import admin_entry_url
 
 
 @pytest.fixture
@@ -17,17 +18,13 @@ def admin_client_chief(client, superuser):
     return client
 
 
-def entry_url(entry, action="change"):
-    return reverse(f"admin:monographs_entry_{action}", args=[entry.pk])
-
-
 def test_one_admin_save_makes_one_revision_with_the_whole_entry(admin_client_chief, superuser, lenalidomide):
     before = Version.objects.get_for_object(lenalidomide).count()
-    data = change_form_data(admin_client_chief.get(entry_url(lenalidomide)))
+    data = change_form_data(admin_client_chief.get(admin_entry_url(lenalidomide)))
     data["drug_class"] = str(drug_class_for("Immunomodulator (thalidomide analogue)").pk)
     data["change_reason"] = "Clarify drug class wording"
 
-    response = admin_client_chief.post(entry_url(lenalidomide), data)
+    response = admin_client_chief.post(admin_entry_url(lenalidomide), data)
 
     assert response.status_code == 302, response.context["adminform"].form.errors if response.context else ""
     versions = Version.objects.get_for_object(lenalidomide)
@@ -51,11 +48,11 @@ def test_one_admin_save_makes_one_revision_with_the_whole_entry(admin_client_chi
 
 def test_save_without_reason_is_refused_and_changes_nothing(admin_client_chief, lenalidomide):
     before = Version.objects.get_for_object(lenalidomide).count()
-    data = change_form_data(admin_client_chief.get(entry_url(lenalidomide)))
+    data = change_form_data(admin_client_chief.get(admin_entry_url(lenalidomide)))
     data["drug_class"] = str(drug_class_for("Something else").pk)
     data.pop("change_reason", None)
 
-    response = admin_client_chief.post(entry_url(lenalidomide), data)
+    response = admin_client_chief.post(admin_entry_url(lenalidomide), data)
 
     assert response.status_code == 200
     assert "change_reason" in response.context["adminform"].form.errors
@@ -85,11 +82,11 @@ def test_restore_brings_back_earlier_section_and_strength_text(admin_client_chie
     old_appearance = strength.appearance
     old_version = Version.objects.get_for_object(lenalidomide).first()
 
-    data = change_form_data(admin_client_chief.get(entry_url(lenalidomide)))
+    data = change_form_data(admin_client_chief.get(admin_entry_url(lenalidomide)))
     index = next(i for i in range(11) if data[f"sections-{i}-id"] == section.pk)
     data[f"sections-{index}-body"] = "Store below 25 °C. 儲存於攝氏25度以下。"
     data["change_reason"] = "New storage advice"
-    assert admin_client_chief.post(entry_url(lenalidomide), data).status_code == 302
+    assert admin_client_chief.post(admin_entry_url(lenalidomide), data).status_code == 302
     product_url = reverse("admin:monographs_product_change", args=[strength.product_id])
     data = change_form_data(admin_client_chief.get(product_url))
     index = next(i for i in range(6) if data[f"strengths-{i}-id"] == strength.pk)
@@ -98,7 +95,7 @@ def test_restore_brings_back_earlier_section_and_strength_text(admin_client_chie
     assert admin_client_chief.post(product_url, data).status_code == 302
     assert Section.objects.get(pk=section.pk).body.endswith("儲存於攝氏25度以下。")
 
-    history = admin_client_chief.get(entry_url(lenalidomide, "history"))
+    history = admin_client_chief.get(admin_entry_url(lenalidomide, "history"))
     assert "New storage advice" in history.content.decode()
     revert_url = reverse("admin:monographs_entry_revision", args=[lenalidomide.pk, old_version.pk])
     data = change_form_data(admin_client_chief.get(revert_url))
@@ -126,11 +123,11 @@ def test_entry_changelist_filters_and_search(admin_client_chief, lenalidomide):
 
 
 def test_chinese_text_round_trips_through_the_admin(admin_client_chief, lenalidomide):
-    data = change_form_data(admin_client_chief.get(entry_url(lenalidomide)))
+    data = change_form_data(admin_client_chief.get(admin_entry_url(lenalidomide)))
     data["synonyms"] = "來那度胺\nLenalidomid"
     data["change_reason"] = "加入中文名稱"
-    assert admin_client_chief.post(entry_url(lenalidomide), data).status_code == 302
-    page = admin_client_chief.get(entry_url(lenalidomide)).content.decode()
+    assert admin_client_chief.post(admin_entry_url(lenalidomide), data).status_code == 302
+    page = admin_client_chief.get(admin_entry_url(lenalidomide)).content.decode()
     assert "來那度胺" in page
     assert split_lines(Entry.objects.get(pk=lenalidomide.pk).synonyms) == ["來那度胺", "Lenalidomid"]
     assert Version.objects.get_for_object(lenalidomide).first().revision.comment == "加入中文名稱"
@@ -139,20 +136,20 @@ def test_chinese_text_round_trips_through_the_admin(admin_client_chief, lenalido
 def test_browser_line_endings_are_stored_as_plain_newlines(admin_client_chief, lenalidomide):
     section = lenalidomide.sections.get(kind="drug_class")
     assert "\n\n" in section.body
-    data = change_form_data(admin_client_chief.get(entry_url(lenalidomide)))
+    data = change_form_data(admin_client_chief.get(admin_entry_url(lenalidomide)))
     index = next(i for i in range(11) if data[f"sections-{i}-id"] == section.pk)
     # Browsers send textarea text with CRLF line endings.
     data[f"sections-{index}-body"] = section.body.replace("\n", "\r\n")
     data["change_reason"] = "Saved without changes"
-    assert admin_client_chief.post(entry_url(lenalidomide), data).status_code == 302
+    assert admin_client_chief.post(admin_entry_url(lenalidomide), data).status_code == 302
     assert Section.objects.get(pk=section.pk).body == section.body
 
 
-# One edit screen (issue 12): the entry, its sections, products and their strengths together.
+# One edit screen: the entry, its sections, products and their strengths together.
 
 
 def _one_screen_edit(client, entry, **changes):
-    data = change_form_data(client.get(entry_url(entry)))
+    data = change_form_data(client.get(admin_entry_url(entry)))
     for key, value in changes.items():
         data[key] = value
     return data
@@ -173,7 +170,7 @@ def test_one_screen_saves_a_section_and_a_strength_in_one_revision_with_one_reas
     data["change_reason"] = "New pack and storage advice"
     before = Version.objects.get_for_object(lenalidomide).count()
 
-    response = admin_client_chief.post(entry_url(lenalidomide), data)
+    response = admin_client_chief.post(admin_entry_url(lenalidomide), data)
 
     assert response.status_code == 302, response.context and response.context.get("first_error")
     assert Version.objects.get_for_object(lenalidomide).count() == before + 1
@@ -197,7 +194,7 @@ def test_deleting_a_strength_and_a_product_on_the_entry_screen_is_one_revision_w
     data[f"{sandoz}-DELETE"] = "on"
     data["change_reason"] = "Sandoz withdrawn; 2.5 mg Revlimid no longer supplied"
 
-    assert admin_client_chief.post(entry_url(lenalidomide), data).status_code == 302
+    assert admin_client_chief.post(admin_entry_url(lenalidomide), data).status_code == 302
 
     snapshot = snapshot_of_revision(working_copy.latest_revision(lenalidomide), lenalidomide.pk)
     names = [p["name"] for p in snapshot["products"]]
@@ -210,7 +207,7 @@ def test_deleting_a_strength_and_a_product_on_the_entry_screen_is_one_revision_w
 
 
 def test_the_entry_form_shows_amounts_without_trailing_zeros(admin_client_chief, lenalidomide):
-    page = admin_client_chief.get(entry_url(lenalidomide)).content.decode()
+    page = admin_client_chief.get(admin_entry_url(lenalidomide)).content.decode()
     assert 'value="2.5"' in page
     assert "2.5000" not in page
 
@@ -220,7 +217,7 @@ def test_a_refused_save_names_the_first_invalid_field_at_the_top(admin_client_ch
 
     data = _one_screen_edit(admin_client_chief, lenalidomide)
     data.pop("change_reason", None)
-    response = admin_client_chief.post(entry_url(lenalidomide), data)
+    response = admin_client_chief.post(admin_entry_url(lenalidomide), data)
     page = response.content.decode()
     assert 'data-field="id_change_reason"' in page
     assert "First problem: Reason for change: This field is required." in page
@@ -229,14 +226,14 @@ def test_a_refused_save_names_the_first_invalid_field_at_the_top(admin_client_ch
     strength = formset_prefix(data, "registration_number", "HK-90101")
     data[f"{strength}-registration_number"] = "90101"
     data["change_reason"] = "Typo"
-    page = admin_client_chief.post(entry_url(lenalidomide), data).content.decode()
+    page = admin_client_chief.post(admin_entry_url(lenalidomide), data).content.decode()
     assert f'data-field="id_{strength}-registration_number"' in page
     assert "First problem: Product 1: Strength 1: HK registration number" in page
 
 
 def test_readers_see_amounts_without_trailing_zeros_too(client, reader, lenalidomide):
     client.force_login(reader)
-    page = client.get(entry_url(lenalidomide)).content.decode()
+    page = client.get(admin_entry_url(lenalidomide)).content.decode()
     assert "<p>2.5</p>" in page
     assert "2.5000" not in page
 

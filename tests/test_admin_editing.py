@@ -13,10 +13,7 @@ from monographs.models import RestoredRevision, State
 from monographs.services import section_update
 
 from .admin_forms import change_form_data
-
-
-def entry_url(entry, action="change"):
-    return reverse(f"admin:monographs_entry_{action}", args=[entry.pk])
+from .factories import admin_entry_url
 
 
 def test_home_search_opens_the_one_entry_found_or_lists_several(client, lenalidomide, editor):
@@ -27,7 +24,7 @@ def test_home_search_opens_the_one_entry_found_or_lists_several(client, lenalido
     find = reverse("admin:monographs_entry_find")
     for term in ["HK-90104", "hk-90104", "revlimid", "Lenalido", "來那度胺"]:
         response = client.get(find, {"q": term})
-        assert response.status_code == 302 and response.url == entry_url(lenalidomide), term
+        assert response.status_code == 302 and response.url == admin_entry_url(lenalidomide), term
     make_entry("Lenalidomide oral solution (test)", user=editor, sections=[("overview", "", "A test entry.")])
     listed = client.get(find, {"q": "lenalidomide"})
     assert listed.status_code == 200
@@ -38,10 +35,10 @@ def test_home_search_opens_the_one_entry_found_or_lists_several(client, lenalido
 def test_a_restore_lands_at_the_submit_step_and_is_still_recorded_as_a_restore(client, lenalidomide, editor):
     client.force_login(editor)
     first = Version.objects.get_for_object(lenalidomide).last()
-    data = change_form_data(client.get(entry_url(lenalidomide)))
+    data = change_form_data(client.get(admin_entry_url(lenalidomide)))
     data["atc_code"] = "L04AX99"
     data["change_reason"] = "ATC"
-    assert client.post(entry_url(lenalidomide), data).status_code == 302
+    assert client.post(admin_entry_url(lenalidomide), data).status_code == 302
 
     revert_url = reverse("admin:monographs_entry_revision", args=[lenalidomide.pk, first.pk])
     page = client.get(revert_url)
@@ -49,7 +46,7 @@ def test_a_restore_lands_at_the_submit_step_and_is_still_recorded_as_a_restore(c
     data = change_form_data(page)
     data["change_reason"] = "Back to the import"
     response = client.post(revert_url, data)
-    assert response.status_code == 302 and response.url == entry_url(lenalidomide) + "#submit-step"
+    assert response.status_code == 302 and response.url == admin_entry_url(lenalidomide) + "#submit-step"
     assert RestoredRevision.objects.filter(revision=working_copy.latest_revision(lenalidomide)).exists()
     landed = client.get(response.url).content.decode()
     assert 'id="submit-step"' in landed and "Restored: this version is the draft now" in landed
@@ -74,7 +71,7 @@ def test_approve_button_says_now_or_when_it_goes_live(client, published_lenalido
     section_update(section=section, user=editor2, reason="Storage", body="Store cool.")
     workflow.submit(entry=published_lenalidomide, user=editor2)
     client.force_login(reviewer2)
-    page = client.get(entry_url(published_lenalidomide, "review")).content.decode()
+    page = client.get(admin_entry_url(published_lenalidomide, "review")).content.decode()
     assert ">Approve and publish now</button>" in page
     revision = working_copy.submitted_revision(published_lenalidomide)
     when = (timezone.localtime() + datetime.timedelta(days=400)).replace(hour=9, minute=0)
@@ -82,7 +79,7 @@ def test_approve_button_says_now_or_when_it_goes_live(client, published_lenalido
     # A refused decision (no comment) comes back with the time typed on the button, and the
     # reasons at the top of the page, focused.
     response = client.post(
-        entry_url(published_lenalidomide, "review"),
+        admin_entry_url(published_lenalidomide, "review"),
         {
             "decision": "approve",
             "comment": "",
@@ -117,7 +114,7 @@ def test_review_shows_both_texts_of_a_translated_section_whose_english_changed(
     section_update(section=interactions, user=editor2, reason="More", body=interactions.body + " Dexamethasone too.")
     workflow.submit(entry=entry, user=editor2)
     client.force_login(reviewer2)
-    response = client.get(entry_url(entry, "review"))
+    response = client.get(admin_entry_url(entry, "review"))
     change = next(c for c in response.context["section_changes"] if c.translation_texts)
     assert change.translation_texts.english_after.endswith("Dexamethasone too.")
     assert change.translation_texts.chinese_before == change.translation_texts.chinese_after != ""

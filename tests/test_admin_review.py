@@ -15,11 +15,8 @@ from monographs.models import AuditEvent, Entry, EntryState, OutboxMail, Section
 from monographs.services import drug_class_for
 
 from .admin_forms import change_form_data
+from .factories import admin_entry_url
 from .job_queue import run_jobs
-
-
-def entry_url(entry, action="change"):
-    return reverse(f"admin:monographs_entry_{action}", args=[entry.pk])
 
 
 def login(client, user):
@@ -30,9 +27,9 @@ def login(client, user):
 def decide(client, entry, decision, comment):
     """Open the review page and press approve or reject, as a reviewer does: the form
     sends the revision the page showed."""
-    form = client.get(entry_url(entry, "review")).context["form"]
+    form = client.get(admin_entry_url(entry, "review")).context["form"]
     return client.post(
-        entry_url(entry, "review"),
+        admin_entry_url(entry, "review"),
         {
             "decision": decision,
             "comment": comment,
@@ -43,7 +40,7 @@ def decide(client, entry, decision, comment):
 
 
 def save_entry_with(client, entry, *, storage=None, drug_class=None, reason="Edit", data=None):
-    data = data or change_form_data(client.get(entry_url(entry)))
+    data = data or change_form_data(client.get(admin_entry_url(entry)))
     if storage is not None:
         index = next(i for i in range(20) if data.get(f"sections-{i}-kind") == "storage")
         data[f"sections-{index}-body"] = storage
@@ -51,18 +48,18 @@ def save_entry_with(client, entry, *, storage=None, drug_class=None, reason="Edi
         # The entry screen offers the drug classes as a choice; pick (or first make) this one.
         data["drug_class"] = str(drug_class_for(drug_class).pk)
     data["change_reason"] = reason
-    return client.post(entry_url(entry), data)
+    return client.post(admin_entry_url(entry), data)
 
 
 def test_editor_submits_from_the_entry_page_and_reviewers_are_emailed(
     client, lenalidomide, editor, reviewer, django_capture_on_commit_callbacks
 ):
     login(client, editor)
-    page = client.get(entry_url(lenalidomide)).content.decode()
+    page = client.get(admin_entry_url(lenalidomide)).content.decode()
     assert "Submit the saved version for review" in page and "Save and submit for review" in page
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(entry_url(lenalidomide, "submit"), {"comment": "New storage advice"})
+        response = client.post(admin_entry_url(lenalidomide, "submit"), {"comment": "New storage advice"})
 
     assert response.status_code == 302
     assert EntryState.objects.get(entry=lenalidomide).state == State.IN_REVIEW
@@ -93,10 +90,10 @@ def test_review_page_highlights_words_and_approval_publishes(
     old = published_lenalidomide.sections.get(kind="storage").body
     new = old.replace("cool, dry environment", "refrigerated environment")
     assert save_entry_with(client, published_lenalidomide, storage=new, reason="Fridge storage").status_code == 302
-    client.post(entry_url(published_lenalidomide, "submit"))
+    client.post(admin_entry_url(published_lenalidomide, "submit"))
 
     login(client, reviewer2)
-    page = client.get(entry_url(published_lenalidomide, "review")).content.decode()
+    page = client.get(admin_entry_url(published_lenalidomide, "review")).content.decode()
     assert "<del>cool, dry</del>" in page.replace("<del>cool</del><del>, dry</del>", "<del>cool, dry</del>")
     assert "<ins>refrigerated</ins>" in page
     assert "Storage and duration" in page
@@ -115,7 +112,7 @@ def test_review_page_refuses_approval_by_the_author(client, lenalidomide, make_e
     save_entry_with(client, lenalidomide, drug_class="Thalidomide analogue", reason="class")
     workflow.submit(entry=lenalidomide, user=editor)
 
-    page = client.get(entry_url(lenalidomide, "review")).content.decode()
+    page = client.get(admin_entry_url(lenalidomide, "review")).content.decode()
     assert "four-eyes" in page
     response = decide(client, lenalidomide, "approve", "mine")
     assert response.status_code == 403
@@ -141,7 +138,7 @@ def test_reject_needs_a_comment_and_the_author_sees_it(
     assert EntryState.objects.get(entry=lenalidomide).state == State.DRAFT
     run_jobs("send_mail")
     assert any("rejected" in m.subject and m.to == [editor.email] for m in mail.outbox)
-    page = login(client, editor).get(entry_url(lenalidomide)).content.decode()
+    page = login(client, editor).get(admin_entry_url(lenalidomide)).content.decode()
     assert "Use the full class name" in page
 
 
@@ -149,11 +146,11 @@ def test_compare_view_shows_added_and_removed_words_and_a_changed_strength(clien
     login(client, superuser)
     before = Version.objects.get_for_object(lenalidomide).first().revision
     section = lenalidomide.sections.get(kind="side_effects")
-    data = change_form_data(client.get(entry_url(lenalidomide)))
+    data = change_form_data(client.get(admin_entry_url(lenalidomide)))
     index = next(i for i in range(20) if data.get(f"sections-{i}-id") == section.pk)
     data[f"sections-{index}-body"] = section.body.replace("transient fatigue", "persistent tiredness")
     data["change_reason"] = "Wording"
-    assert client.post(entry_url(lenalidomide), data).status_code == 302
+    assert client.post(admin_entry_url(lenalidomide), data).status_code == 302
     strength = Strength.objects.get(product__name="Revlimid", amount=10)
     product_url = reverse("admin:monographs_product_change", args=[strength.product_id])
     data = change_form_data(client.get(product_url))
@@ -163,13 +160,13 @@ def test_compare_view_shows_added_and_removed_words_and_a_changed_strength(clien
     assert client.post(product_url, data).status_code == 302
     after = Version.objects.get_for_object(lenalidomide).first().revision
 
-    page = client.get(entry_url(lenalidomide, "compare"), {"old": before.pk, "new": after.pk}).content.decode()
+    page = client.get(admin_entry_url(lenalidomide, "compare"), {"old": before.pk, "new": after.pk}).content.decode()
 
     assert "<del>transient</del>" in page and "<ins>persistent</ins>" in page
     assert "<del>fatigue</del>" in page and "<ins>tiredness</ins>" in page
     assert "10 mg capsule" in page
     # Old and new values stay apart in the page's text: "21 28 capsules", not "2128 capsules".
-    # Before and after side by side: "21 capsules" and "28 capsules" each read as itself (issue 12).
+    # Before and after side by side: "21 capsules" and "28 capsules" each read as itself.
     assert (
         '<td class="diff-before"><del>21</del> capsules</td>\n<td class="diff-after"><ins>28</ins> capsules</td>'
         in page
@@ -178,9 +175,9 @@ def test_compare_view_shows_added_and_removed_words_and_a_changed_strength(clien
 
 def test_compare_view_refuses_foreign_or_missing_versions(client, lenalidomide, superuser):
     login(client, superuser)
-    assert client.get(entry_url(lenalidomide, "compare")).status_code == 400
-    assert client.get(entry_url(lenalidomide, "compare"), {"old": "x", "new": "1"}).status_code == 400
-    assert client.get(entry_url(lenalidomide, "compare"), {"old": 999999, "new": 999998}).status_code == 404
+    assert client.get(admin_entry_url(lenalidomide, "compare")).status_code == 400
+    assert client.get(admin_entry_url(lenalidomide, "compare"), {"old": "x", "new": "1"}).status_code == 400
+    assert client.get(admin_entry_url(lenalidomide, "compare"), {"old": 999999, "new": 999998}).status_code == 404
 
 
 def test_second_of_two_concurrent_saves_is_refused_and_keeps_its_input(client, lenalidomide, editor, editor2):
@@ -189,8 +186,8 @@ def test_second_of_two_concurrent_saves_is_refused_and_keeps_its_input(client, l
     first, second = Client(), Client()
     login(first, editor)
     login(second, editor2)
-    form_first = change_form_data(first.get(entry_url(lenalidomide)))
-    form_second = change_form_data(second.get(entry_url(lenalidomide)))
+    form_first = change_form_data(first.get(admin_entry_url(lenalidomide)))
+    form_second = change_form_data(second.get(admin_entry_url(lenalidomide)))
 
     assert save_entry_with(first, lenalidomide, drug_class="First editor's class", data=form_first).status_code == 302
     response = save_entry_with(
@@ -211,7 +208,7 @@ def test_second_of_two_concurrent_saves_is_refused_and_keeps_its_input(client, l
     merged = change_form_data(response)
     merged["drug_class"] = str(lenalidomide.drug_class_id)  # the first editor's class, chosen
     merged["change_reason"] = "Merged"
-    assert second.post(entry_url(lenalidomide), merged).status_code == 302
+    assert second.post(admin_entry_url(lenalidomide), merged).status_code == 302
     lenalidomide.refresh_from_db()
     assert lenalidomide.drug_class.name == "First editor's class"
     assert Section.objects.get(pk=section.pk).body == "Second editor's storage text"
@@ -237,7 +234,7 @@ def test_audit_log_is_read_only_in_the_admin_even_for_superusers(client, publish
 
 
 def test_history_shows_versions_and_state_changes(client, published_lenalidomide, superuser):
-    page = login(client, superuser).get(entry_url(published_lenalidomide, "history")).content.decode()
+    page = login(client, superuser).get(admin_entry_url(published_lenalidomide, "history")).content.decode()
     assert "Submitted for review" in page and "Approved and published" in page
     assert "Checked against the PI" in page
     assert "Compare two versions" in page
@@ -282,7 +279,7 @@ def test_deleting_a_product_is_an_edit_that_needs_review(client, published_lenal
     # Still on the public page until a reviewer approves the deletion.
     assert "Teva" in client.get("/en/entries/lenalidomide/").content.decode()
     workflow.submit(entry=published_lenalidomide, user=editor2)
-    page = login(client, reviewer2).get(entry_url(published_lenalidomide, "review")).content.decode()
+    page = login(client, reviewer2).get(admin_entry_url(published_lenalidomide, "review")).content.decode()
     assert "removed" in page and "Teva" in page
     workflow.approve(
         entry=published_lenalidomide,
@@ -333,7 +330,7 @@ def test_a_name_that_cannot_be_a_mail_header_fails_the_mail_for_good_not_the_sub
     Entry.objects.filter(pk=lenalidomide.pk).update(generic_name="Lenalidomide\r\nBcc: someone@example.org")
     login(client, editor)
 
-    response = client.post(entry_url(lenalidomide, "submit"), {"comment": "Please check"}, follow=True)
+    response = client.post(admin_entry_url(lenalidomide, "submit"), {"comment": "Please check"}, follow=True)
 
     assert response.status_code == 200
     assert EntryState.objects.get(entry=lenalidomide).state == State.IN_REVIEW
@@ -346,7 +343,7 @@ def test_a_name_that_cannot_be_a_mail_header_fails_the_mail_for_good_not_the_sub
 @pytest.mark.django_db(transaction=True)
 def test_the_submission_message_names_who_was_emailed(client, lenalidomide, editor, reviewer):
     login(client, editor)
-    response = client.post(entry_url(lenalidomide, "submit"), follow=True)
+    response = client.post(admin_entry_url(lenalidomide, "submit"), follow=True)
     page = response.content.decode()
     name = reviewer.get_full_name() or reviewer.username
     assert f"Submitted for review. Mail queued for: {name} &lt;{reviewer.email}&gt;." in page
@@ -359,7 +356,7 @@ def test_the_messages_say_when_nobody_could_be_emailed(client, lenalidomide, edi
     User.objects.filter(pk__in=[editor.pk, reviewer.pk]).update(email="")
     login(client, editor)
     assert save_entry_with(client, lenalidomide, drug_class="Imide", reason="Class").status_code == 302
-    page = client.post(entry_url(lenalidomide, "submit"), follow=True).content.decode()
+    page = client.post(admin_entry_url(lenalidomide, "submit"), follow=True).content.decode()
     assert "Submitted for review. No reviewer could be emailed (none has an email address); tell them yourself." in page
     assert mail.outbox == []
 
@@ -372,13 +369,13 @@ def test_the_messages_say_when_nobody_could_be_emailed(client, lenalidomide, edi
 
 def test_review_shows_a_changed_section_kind(client, published_lenalidomide, editor2, reviewer2):
     login(client, editor2)
-    data = change_form_data(client.get(entry_url(published_lenalidomide)))
+    data = change_form_data(client.get(admin_entry_url(published_lenalidomide)))
     index = next(i for i in range(20) if data.get(f"sections-{i}-kind") == "seek_help")
     data[f"sections-{index}-kind"] = "side_effects"
     data["change_reason"] = "Merge into side effects"
-    assert client.post(entry_url(published_lenalidomide), data).status_code == 302
+    assert client.post(admin_entry_url(published_lenalidomide), data).status_code == 302
     workflow.submit(entry=published_lenalidomide, user=editor2)
-    page = login(client, reviewer2).get(entry_url(published_lenalidomide, "review")).content.decode()
+    page = login(client, reviewer2).get(admin_entry_url(published_lenalidomide, "review")).content.decode()
     # The kind is compared as its label: "When to seek medical help" became "Side effects".
     assert (
         '<span class="field-label">Kind:</span> <span class="diff-before"><del>When</del> '
@@ -392,14 +389,14 @@ def test_single_person_install_sees_the_approve_button(client, lenalidomide, mak
     login(client, senior)
     save_entry_with(client, lenalidomide, drug_class="Thalidomide analogue", reason="class")
     workflow.submit(entry=lenalidomide, user=senior)
-    page = client.get(entry_url(lenalidomide, "review")).content.decode()
+    page = client.get(admin_entry_url(lenalidomide, "review")).content.decode()
     assert "Approve and publish" in page
 
 
 def test_withdrawn_entry_is_reviewed_against_its_last_edition(client, published_lenalidomide, editor2, reviewer2):
     workflow.withdraw(entry=published_lenalidomide, user=reviewer2, comment="Recall")
     workflow.submit(entry=published_lenalidomide, user=editor2)
-    page = login(client, reviewer2).get(entry_url(published_lenalidomide, "review")).content.decode()
+    page = login(client, reviewer2).get(admin_entry_url(published_lenalidomide, "review")).content.decode()
     assert "Compared with edition 1" in page
     assert "(added)" not in page
 
@@ -420,29 +417,29 @@ def test_entry_list_links_to_the_review_queue_with_its_size(client, lenalidomide
 def test_approving_an_open_review_page_after_the_editor_resubmitted_is_refused_with_a_link(
     client, published_lenalidomide, editor2, reviewer2
 ):
-    """The race of issue 10: the reviewer reads version 1, the editor changes the body and
+    """The race: the reviewer reads version 1, the editor changes the body and
     submits version 2, the reviewer presses Approve on the page still open."""
     editor_client = login(type(client)(), editor2)
     storage = published_lenalidomide.sections.get(kind="storage").body
     save_entry_with(editor_client, published_lenalidomide, storage=storage + " Take the usual dose.", reason="Dose")
-    editor_client.post(entry_url(published_lenalidomide, "submit"))
+    editor_client.post(admin_entry_url(published_lenalidomide, "submit"))
     login(client, reviewer2)
-    form = client.get(entry_url(published_lenalidomide, "review")).context["form"]
+    form = client.get(admin_entry_url(published_lenalidomide, "review")).context["form"]
     shown, seen = form["revision"].value(), form["seen"].value()
 
     save_entry_with(editor_client, published_lenalidomide, storage=storage + " Take 10x the dose.", reason="Dose")
-    editor_client.post(entry_url(published_lenalidomide, "submit"))
+    editor_client.post(admin_entry_url(published_lenalidomide, "submit"))
     assert EntryState.objects.get(entry=published_lenalidomide).state == State.IN_REVIEW
 
     response = client.post(
-        entry_url(published_lenalidomide, "review"),
+        admin_entry_url(published_lenalidomide, "review"),
         {"decision": "approve", "comment": "Looks right", "revision": shown, "seen": seen},
     )
 
     assert response.status_code == 409
     page = response.content.decode()
     assert "no longer the one awaiting review" in page
-    assert f'href="{entry_url(published_lenalidomide, "review")}"' in page
+    assert f'href="{admin_entry_url(published_lenalidomide, "review")}"' in page
     assert "10x the dose" not in client.get("/en/entries/lenalidomide/").content.decode()
     assert published_lenalidomide.editions.count() == 1
     assert not AuditEvent.objects.filter(entry=published_lenalidomide, action="approved", actor=reviewer2).exists()
@@ -455,7 +452,7 @@ def test_approving_an_open_review_page_after_the_editor_resubmitted_is_refused_w
 def test_a_decision_without_the_reviewed_revision_is_a_form_error(client, lenalidomide, editor, reviewer):
     workflow.submit(entry=lenalidomide, user=editor)
     login(client, reviewer)
-    response = client.post(entry_url(lenalidomide, "review"), {"decision": "approve", "comment": "ok"})
+    response = client.post(admin_entry_url(lenalidomide, "review"), {"decision": "approve", "comment": "ok"})
     assert response.status_code == 200
     assert "reload it" in response.content.decode()
     assert EntryState.objects.get(entry=lenalidomide).state == State.IN_REVIEW
@@ -470,7 +467,7 @@ def test_a_bad_submit_note_is_refused_with_a_message_and_nothing_submitted(
     client, lenalidomide, editor, comment, message
 ):
     # The submit view read the note without a form; a NUL reached PostgreSQL as a 500.
-    response = login(client, editor).post(entry_url(lenalidomide, "submit"), {"comment": comment})
+    response = login(client, editor).post(admin_entry_url(lenalidomide, "submit"), {"comment": comment})
     assert response.status_code == 400
     page = response.content.decode()
     assert "Not submitted" in page and message in page
@@ -479,7 +476,7 @@ def test_a_bad_submit_note_is_refused_with_a_message_and_nothing_submitted(
 
 
 def test_the_submit_note_field_tells_the_browser_its_limit(client, lenalidomide, editor):
-    page = login(client, editor).get(entry_url(lenalidomide)).content.decode()
+    page = login(client, editor).get(admin_entry_url(lenalidomide)).content.decode()
     assert '<input type="text" name="comment" size="50" id="submit-comment" maxlength="1000">' in page
 
 
@@ -487,7 +484,7 @@ def test_the_submit_note_field_tells_the_browser_its_limit(client, lenalidomide,
 
 
 def test_the_entry_page_lists_the_content_check_findings_before_submit(client, lenalidomide, editor):
-    page = login(client, editor).get(entry_url(lenalidomide)).content.decode()
+    page = login(client, editor).get(admin_entry_url(lenalidomide)).content.decode()
     assert "Content checks" in page and "Submit the saved version for review" in page
     expected = "Warning</strong> · Uses and indications: “Beyond its role in myeloma, this substance is indicated for:”"
     assert expected in page
@@ -497,7 +494,7 @@ def test_a_blocking_finding_refuses_the_admin_submit_with_the_list_and_submits_n
     client, lenalidomide, editor, settings
 ):
     settings.FORMULARY_CONTENT_CHECKS = {**settings.FORMULARY_CONTENT_CHECKS, "empty_list": "blocking"}
-    response = login(client, editor).post(entry_url(lenalidomide, "submit"), {"comment": "Ready"})
+    response = login(client, editor).post(admin_entry_url(lenalidomide, "submit"), {"comment": "Ready"})
 
     assert response.status_code == 409
     page = response.content.decode()
@@ -508,30 +505,30 @@ def test_a_blocking_finding_refuses_the_admin_submit_with_the_list_and_submits_n
 
 
 def test_a_warning_is_shown_to_the_reviewer_on_the_review_page(client, lenalidomide, editor, reviewer):
-    login(client, editor).post(entry_url(lenalidomide, "submit"), {"comment": "Ready"})
+    login(client, editor).post(admin_entry_url(lenalidomide, "submit"), {"comment": "Ready"})
     assert EntryState.objects.get(entry=lenalidomide).state == State.IN_REVIEW
 
-    response = login(client, reviewer).get(entry_url(lenalidomide, "review"))
+    response = login(client, reviewer).get(admin_entry_url(lenalidomide, "review"))
     assert [(f.code, f.level) for f in response.context["findings"]] == [("empty_list", "warning")]
     page = response.content.decode()
     assert 'data-check="empty_list"' in page and "this substance is indicated for:" in page
     assert "Approve and publish" in page
 
 
-# Save and submit (issue 12): one press saves with the reason and submits what was just saved.
+# Save and submit: one press saves with the reason and submits what was just saved.
 
 
 def test_save_and_submit_submits_the_version_just_saved(client, lenalidomide, editor):
     login(client, editor)
-    data = change_form_data(client.get(entry_url(lenalidomide)))
+    data = change_form_data(client.get(admin_entry_url(lenalidomide)))
     data["atc_code"] = "L04AX99"
     data["change_reason"] = "Corrected ATC code"
     data["review_note"] = "Only the ATC code"
     data["_saveandsubmit"] = "Save and submit for review"
 
-    response = client.post(entry_url(lenalidomide), data, follow=True)
+    response = client.post(admin_entry_url(lenalidomide), data, follow=True)
 
-    assert response.redirect_chain[-1][0] == entry_url(lenalidomide)
+    assert response.redirect_chain[-1][0] == admin_entry_url(lenalidomide)
     state = EntryState.objects.get(entry=lenalidomide)
     assert state.state == State.IN_REVIEW
     latest = working_copy.latest_revision(lenalidomide)
@@ -544,12 +541,12 @@ def test_save_and_submit_submits_the_version_just_saved(client, lenalidomide, ed
 
 def test_save_and_submit_with_an_invalid_form_neither_saves_nor_submits(client, lenalidomide, editor):
     login(client, editor)
-    data = change_form_data(client.get(entry_url(lenalidomide)))
+    data = change_form_data(client.get(admin_entry_url(lenalidomide)))
     data["atc_code"] = "L04AX99"
     data.pop("change_reason", None)
     data["_saveandsubmit"] = "Save and submit for review"
 
-    response = client.post(entry_url(lenalidomide), data)
+    response = client.post(admin_entry_url(lenalidomide), data)
 
     assert response.status_code == 200
     assert EntryState.objects.get(entry=lenalidomide).state == State.DRAFT
@@ -560,28 +557,28 @@ def test_the_separate_submit_form_refuses_when_the_entry_was_saved_since_the_pag
     client, lenalidomide, editor
 ):
     login(client, editor)
-    form = client.get(entry_url(lenalidomide)).context["submit_form"]
+    form = client.get(admin_entry_url(lenalidomide)).context["submit_form"]
     shown = form["revision"].value()
     assert shown == working_copy.latest_revision(lenalidomide).pk
     # Saved again (another tab, another person) after the page was opened.
     assert save_entry_with(client, lenalidomide, drug_class="Imide", reason="Class").status_code == 302
 
-    response = client.post(entry_url(lenalidomide, "submit"), {"revision": shown})
+    response = client.post(admin_entry_url(lenalidomide, "submit"), {"revision": shown})
 
     assert response.status_code == 409
     assert EntryState.objects.get(entry=lenalidomide).state == State.DRAFT
 
 
-# The review page (issue 12): all reasons and notes, labels, plain-text diff, preview.
+# The review page: all reasons and notes, labels, plain-text diff, preview.
 
 
 def _change_pack_size(client, entry, pack_size, reason):
     from .admin_forms import formset_prefix
 
-    data = change_form_data(client.get(entry_url(entry)))
+    data = change_form_data(client.get(admin_entry_url(entry)))
     data[f"{formset_prefix(data, 'registration_number', 'HK-90101')}-pack_size"] = pack_size
     data["change_reason"] = reason
-    assert client.post(entry_url(entry), data).status_code == 302
+    assert client.post(admin_entry_url(entry), data).status_code == 302
 
 
 def _page_text(html):
@@ -608,7 +605,7 @@ def test_review_diff_of_a_pack_size_reads_as_text_with_old_and_new_apart(
     _change_pack_size(client, published_lenalidomide, "7 capsules", "Smaller pack")
     workflow.submit(entry=published_lenalidomide, user=editor2)
 
-    page = login(client, reviewer2).get(entry_url(published_lenalidomide, "review")).content.decode()
+    page = login(client, reviewer2).get(admin_entry_url(published_lenalidomide, "review")).content.decode()
     text = _page_text(page)
 
     # The row reads "Pack size 21 capsules 7 capsules", the label in words, never "217 capsules".
@@ -631,7 +628,7 @@ def test_review_page_lists_every_reason_and_note_since_the_live_edition(
     assert save_entry_with(client, published_lenalidomide, storage="Store below 25 °C.", reason="Second reason")
     workflow.submit(entry=published_lenalidomide, user=editor2, comment="Temperature added")
 
-    text = _page_text(login(client, reviewer2).get(entry_url(published_lenalidomide, "review")).content.decode())
+    text = _page_text(login(client, reviewer2).get(admin_entry_url(published_lenalidomide, "review")).content.decode())
 
     order = [
         "First reason",
@@ -651,7 +648,7 @@ def test_changed_sections_are_open_and_unchanged_ones_folded(client, published_l
     login(client, editor2)
     assert save_entry_with(client, published_lenalidomide, storage="Store cool.", reason="Storage").status_code
     workflow.submit(entry=published_lenalidomide, user=editor2)
-    page = login(client, reviewer2).get(entry_url(published_lenalidomide, "review")).content.decode()
+    page = login(client, reviewer2).get(admin_entry_url(published_lenalidomide, "review")).content.decode()
     assert page.count('<details class="change change-changed" open>') == 1
     assert page.count('<details class="change change-same">') >= 10
 
@@ -662,9 +659,9 @@ def test_preview_renders_the_submitted_version_with_the_public_templates_in_both
     login(client, editor2)
     _change_pack_size(client, published_lenalidomide, "7 capsules", "Smaller pack")
     workflow.submit(entry=published_lenalidomide, user=editor2)
-    preview = entry_url(published_lenalidomide, "preview")
+    preview = admin_entry_url(published_lenalidomide, "preview")
 
-    review = login(client, reviewer2).get(entry_url(published_lenalidomide, "review")).content.decode()
+    review = login(client, reviewer2).get(admin_entry_url(published_lenalidomide, "review")).content.decode()
     assert f'href="{preview}?language=en"' in review and f'href="{preview}?language=zh-hant"' in review
 
     english = client.get(preview, {"language": "en"})
@@ -694,7 +691,7 @@ def test_preview_renders_the_submitted_version_with_the_public_templates_in_both
 def test_history_marks_the_edition_each_version_became_and_offers_restore_only_to_editors(
     client, published_lenalidomide, editor2, reader
 ):
-    history = entry_url(published_lenalidomide, "history")
+    history = admin_entry_url(published_lenalidomide, "history")
     approved = working_copy.latest_revision(published_lenalidomide)
     page = login(client, editor2).get(history).content.decode()
     assert "edition 1" in _page_text(page)
@@ -742,7 +739,7 @@ def test_review_page_in_zh_hant_labels_fields_in_chinese(client, published_lenal
     workflow.submit(entry=published_lenalidomide, user=editor2)
     page = (
         login(client, reviewer2)
-        .get(entry_url(published_lenalidomide, "review"), HTTP_ACCEPT_LANGUAGE="zh-hant")
+        .get(admin_entry_url(published_lenalidomide, "review"), HTTP_ACCEPT_LANGUAGE="zh-hant")
         .content.decode()
     )
     text = _page_text(page)

@@ -35,7 +35,7 @@ STRENGTH_CASES = [
     ("registration_number", "HK-9010２", "HK- followed by 5 digits"),  # full-width digit
     ("per_amount", "5", "or neither"),
     ("appearance", "x" * 301, "at most 300 characters"),
-    # Issue 20: control characters and text-direction overrides, named with where they are.
+    # Control characters and text-direction overrides, named with where they are.
     (
         "appearance",
         "white\x0b capsule",
@@ -51,7 +51,7 @@ ENTRY_CASES = [
     ("slug", "bad slug!", "Enter a valid “slug”"),
     ("atc_code", "ZZZ", "ATC code"),
     ("atc_code", "L04AX04X", "at most 7 characters"),
-    # Issue 20: control characters (BEL, ESC, C1, pasted PDF text) and direction overrides,
+    # Control characters (BEL, ESC, C1, pasted PDF text) and direction overrides,
     # in English and Chinese fields and in the section inlines.
     ("generic_name", "Lenalido\x07mide", "Remove the invisible character U+0007 (BELL) (line 1, character 9)"),
     ("chinese_name", "來那度胺\u202e", "U+202E (RIGHT-TO-LEFT OVERRIDE)"),
@@ -236,7 +236,7 @@ def test_importer_refuses_an_over_long_name_without_a_trace(tmp_path, db):
     assert not Version.objects.exists()
 
 
-# Issue 10: a NUL in a query parameter of the admin reached PostgreSQL ("cannot contain NUL") as a 500.
+# A NUL in a query parameter of the admin reached PostgreSQL ("cannot contain NUL") as a 500.
 ADMIN_NUL_PATHS = [
     "/admin/monographs/entry/?drug_class=%00",
     "/admin/monographs/entry/?state__state__exact=%00",
@@ -329,7 +329,7 @@ def test_audit_log_dates_inside_the_calendar_still_list(staff, published_lenalid
     assert staff.get(f"/admin/monographs/auditevent/?{query}").status_code == 200
 
 
-# --- Issue 20: no 500s the attack pass found --------------------------------------------
+# --- No 500s the attack pass found --------------------------------------------
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-"""Traditional Chinese beside the English (issue 14), staff side: one revision holds both
+"""Traditional Chinese beside the English, staff side: one revision holds both
 languages, a changed English marks its Chinese stale until someone checks it, the admin
 finds stale entries, and approving stale Chinese needs the reviewer's recorded tick."""
 
@@ -10,16 +10,12 @@ from monographs import services, workflow, working_copy
 from monographs.models import AuditEvent, Entry, Section, State, TranslationStatus
 
 from .admin_forms import change_form_data
-from .factories import make_entry
+from .factories import admin_entry_url, make_entry
 
 SECTIONS = [
     ("overview", "", "Aspirin relieves pain and fever."),
     ("storage", "", "Store below 25 °C."),
 ]
-
-
-def entry_url(entry, action="change"):
-    return reverse(f"admin:monographs_entry_{action}", args=[entry.pk])
 
 
 def row(data, kind):
@@ -29,7 +25,7 @@ def row(data, kind):
 def save(client, entry, reason, **changes):
     """Save the entry's admin screen as a browser would, with `changes` as {"<kind>-<field>": value}
     for sections (e.g. overview__body_zh) or entry fields."""
-    data = change_form_data(client.get(entry_url(entry)))
+    data = change_form_data(client.get(admin_entry_url(entry)))
     for key, value in changes.items():
         if "__" in key:
             kind, field = key.split("__")
@@ -37,7 +33,7 @@ def save(client, entry, reason, **changes):
         else:
             data[key] = value
     data["change_reason"] = reason
-    response = client.post(entry_url(entry), data)
+    response = client.post(admin_entry_url(entry), data)
     assert response.status_code == 302, response.context["adminform"].form.errors if response.context else ""
     return response
 
@@ -121,17 +117,17 @@ def test_changing_the_english_marks_only_that_chinese_stale_until_checked_and_th
     assert section(translated, "overview").translation == TranslationStatus.CURRENT
     assert found("stale") == ["Aspirin"]
     assert found("stale_or_missing") == ["Aspirin"]
-    page = client.get(entry_url(translated)).content.decode()
+    page = client.get(admin_entry_url(translated)).content.decode()
     assert "Outdated: the English changed on" in page
     listing = client.get(changelist).content.decode()
     assert "Outdated: the English changed after this translation" in listing
 
     versions = Version.objects.get_for_object(translated).count()
     # Ticked without both texts shown side by side: refused, nothing saved.
-    data = change_form_data(client.get(entry_url(translated)))
+    data = change_form_data(client.get(admin_entry_url(translated)))
     data[f"{row(data, 'storage')}-translation_checked"] = "on"
     data["change_reason"] = "Ticked unseen"
-    refused = client.post(entry_url(translated), data)
+    refused = client.post(admin_entry_url(translated), data)
     assert refused.status_code == 200
     assert "Compare English and Chinese side by side" in refused.context["first_error"][2]
     assert section(translated, "storage").translation == TranslationStatus.STALE
@@ -171,7 +167,7 @@ def test_the_missing_filter_finds_entries_with_an_untranslated_part(client, tran
         "Windows\r\nline ends\r\n",
         "\u3000Ideographic space and NBSP\u00a0",
         # (A unit separator, \x1f, the fingerprint's own separator, can no longer be in the text:
-        # control characters are refused since issue 20, tests/test_models.py.)
+        # control characters are refused, tests/test_models.py.)
         "Old Mac\rline end",
     ],
 )
@@ -203,8 +199,8 @@ def test_the_boxed_warning_translation_goes_stale_and_is_checked_on_the_entry_fo
     assert Entry.objects.get(pk=aspirin.pk).boxed_warning_translation == TranslationStatus.STALE
     response = client.get(reverse("admin:monographs_entry_changelist"), {"chinese": "stale"})
     assert [e.generic_name for e in response.context["cl"].result_list] == ["Aspirin"]
-    data = change_form_data(client.get(entry_url(aspirin)))
-    refused = client.post(entry_url(aspirin), {**data, "change_reason": "Unseen", "boxed_warning_checked": "on"})
+    data = change_form_data(client.get(admin_entry_url(aspirin)))
+    refused = client.post(admin_entry_url(aspirin), {**data, "change_reason": "Unseen", "boxed_warning_checked": "on"})
     assert refused.status_code == 200 and "boxed_warning_checked" in refused.context["adminform"].form.errors
     assert Entry.objects.get(pk=aspirin.pk).boxed_warning_translation == TranslationStatus.STALE
     save(client, aspirin, "Checked", boxed_warning_checked="on", boxed_warning_compared="1")
@@ -213,7 +209,7 @@ def test_the_boxed_warning_translation_goes_stale_and_is_checked_on_the_entry_fo
 
 def test_readers_see_the_translation_status_without_the_tick(client, translated, reader):
     client.force_login(reader)
-    response = client.get(entry_url(translated))
+    response = client.get(admin_entry_url(translated))
     assert response.status_code == 200
     page = response.content.decode()
     assert "Up to date" in page
@@ -231,7 +227,7 @@ def stale_in_review(client, translated, editor):
 
 
 def decide(client, entry, **extra):
-    form = client.get(entry_url(entry, "review")).context["form"]
+    form = client.get(admin_entry_url(entry, "review")).context["form"]
     data = {
         "decision": "approve",
         "comment": "Checked",
@@ -239,14 +235,14 @@ def decide(client, entry, **extra):
         "seen": form["seen"].value(),
         **extra,
     }
-    return client.post(entry_url(entry, "review"), data)
+    return client.post(admin_entry_url(entry, "review"), data)
 
 
 def test_approval_with_a_stale_translation_is_refused_without_the_tick_and_recorded_with_it(
     client, stale_in_review, reviewer
 ):
     client.force_login(reviewer)
-    page = client.get(entry_url(stale_in_review, "review")).content.decode()
+    page = client.get(admin_entry_url(stale_in_review, "review")).content.decode()
     assert "Publish with the Chinese text marked as outdated" in page
     assert 'data-translation="stale"' in page
 
@@ -280,7 +276,7 @@ def test_the_workflow_refuses_stale_chinese_without_acceptance(stale_in_review, 
 def test_missing_translations_need_no_tick(client, aspirin, editor, reviewer):
     workflow.submit(entry=aspirin, user=editor)
     client.force_login(reviewer)
-    page = client.get(entry_url(aspirin, "review")).content.decode()
+    page = client.get(admin_entry_url(aspirin, "review")).content.decode()
     assert "This version has no Chinese text" in page
     assert "Publish with the Chinese text marked as outdated" not in page
     assert decide(client, aspirin).status_code == 302
@@ -295,7 +291,7 @@ def test_the_review_diff_labels_chinese_fields_and_marks_characters(client, tran
     save(client, translated, "Chinese wording", overview__body_zh="阿士匹靈可紓緩痛楚及發燒。")
     workflow.submit(entry=translated, user=editor)
     client.force_login(reviewer)
-    page = client.get(entry_url(translated, "review")).content.decode()
+    page = client.get(admin_entry_url(translated, "review")).content.decode()
     assert "Body (Chinese)" in page
     assert "<del>退</del>" in page and "<ins>發</ins>" in page
     assert "translated from" not in page.lower()  # the fingerprint is bookkeeping, not shown as a change

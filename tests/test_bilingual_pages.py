@@ -13,7 +13,6 @@ from datetime import date
 
 import pytest
 from django.contrib.staticfiles import finders
-from django.core.cache import cache
 from django.urls import reverse
 from django.utils import translation
 
@@ -25,11 +24,7 @@ from .factories import edit, make_bilingual_entry, make_entry, publish
 ZH = "zh-hant"
 
 
-@pytest.fixture(autouse=True)
-def empty_cache():
-    cache.clear()
-    yield
-    cache.clear()
+pytestmark = pytest.mark.usefixtures("empty_cache")
 
 
 def get_in(client, language, name, *args):
@@ -149,7 +144,7 @@ def test_english_page_is_english_with_the_chinese_product_name(client, live_bili
 
 
 def test_an_edition_made_before_the_chinese_keys_reads_as_missing(rf, live_bilingual):
-    """Editions published before issue 14 have no body_zh or zh_source: English, labelled. (Editions
+    """Editions published before Chinese text existed have no body_zh or zh_source: English, labelled. (Editions
     are append-only, so the old edition is an unsaved copy, rendered as the page renders one.)"""
     edition = copy.copy(live_bilingual.state.live_edition)
     content = copy.deepcopy(edition.content)

@@ -1,5 +1,5 @@
-"""Issue 15, printable booklet: the formulary or one drug class as a PDF (WeasyPrint), read with
-poppler's pdftotext and pdffonts as a person or a printer would see it. Issue 21: requests only
+"""Printable booklet: the formulary or one drug class as a PDF (WeasyPrint), read with
+poppler's pdftotext and pdffonts as a person or a printer would see it. Requests only
 serve what the job queue built (`booklet_store`); the jobs run here with `tests.job_queue`."""
 
 import io

@@ -1,4 +1,4 @@
-"""Issue 10, bounded costs: a section body has a length cap, refused alike by the
+"""Bounded costs: a section body has a length cap, refused alike by the
 admin form, the model and the database; admin list searches have a size cap."""
 
 import importlib

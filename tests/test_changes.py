@@ -12,7 +12,6 @@ from unittest import mock
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.core.cache import cache
 from django.urls import reverse
 from django.utils import translation
 
@@ -34,11 +33,7 @@ def at(moment):
         yield
 
 
-@pytest.fixture(autouse=True)
-def empty_cache():
-    cache.clear()
-    yield
-    cache.clear()
+pytestmark = pytest.mark.usefixtures("empty_cache")
 
 
 def _published(name, when, editor, reviewer, **kwargs):
@@ -226,7 +221,7 @@ def test_feed_in_chinese(client, history):
         assert titles[0].startswith("已撤回") and "Gonadorelin" in titles[0]
 
 
-# --- Issue 20: an edition holding control characters (approved before they were refused) ---
+# --- An edition holding control characters (approved before they were refused) ---
 
 CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 

@@ -239,7 +239,7 @@ def test_a_withdrawal_by_publish_scheduled_while_redis_stalls_is_seen_once_redis
         proc.stop()
 
 
-# Issue 20: PostgreSQL and Redis both down. The shared page cache reads the publication stamp
+# PostgreSQL and Redis both down. The shared page cache reads the publication stamp
 # before any view runs, from the database while Redis is down: that query was outside the 503
 # handling (a bare 500). Nothing listens on port 1, so this touches no shared server.
 BOTH_DOWN = """

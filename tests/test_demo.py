@@ -243,7 +243,7 @@ def test_demo_entry_fields_are_recorded_in_the_history(dev):
     update = versions[1]
     assert update.field_dict["atc_code"] == "L04AX04"
     assert "來那度胺" in update.field_dict["synonyms"]
-    assert update.revision.user.username == "editor"  # the demo editor does the work (issue 12)
+    assert update.revision.user.username == "editor"  # the demo editor does the work
     # Before it, the history shows the entry without them.
     assert versions[0].field_dict["atc_code"] == ""
 

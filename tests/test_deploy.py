@@ -1,4 +1,4 @@
-"""Several app servers (issue 13): deploy/ as an operator installs it.
+"""Several app servers: deploy/ as an operator installs it.
 
 Two gunicorn servers started with the systemd unit's command and the example environment,
 on one PostgreSQL database and one Redis database, with nginx in front (rendered from

@@ -26,7 +26,7 @@ def test_markup_in_text_is_escaped_not_rendered():
 
 
 def test_removed_and_added_words_stay_apart_in_the_text():
-    # Issue 12: "<del>21</del><ins>7</ins>" read as "217 capsules".
+    # A diff of "21" to "7" once read "<del>21</del><ins>7</ins>" as "217 capsules".
     assert str(word_diff("21 capsules", "7 capsules")) == "<del>21</del> <ins>7</ins> capsules"
     assert (
         str(word_diff("Take 1 tablet", "Take 2 tablets"))
@@ -39,7 +39,7 @@ def changed_characters(html):
 
 
 def test_compare_of_two_10000_word_sections_is_fast_and_still_word_by_word(capsys):
-    # Issue 10: this took 51 s in word_diff alone (quadratic), past the 30 s server timeout.
+    # This took 51 s in word_diff alone (quadratic), past the 30 s server timeout.
     old, new = sample_bodies(words=10_000, changed=0.02)
 
     start = time.perf_counter()

@@ -34,8 +34,8 @@ from monographs import workflow
 from monographs.models import AuditEvent, State
 from monographs.roles import sync_roles
 
-from .factories import make_user, password_of
-from .test_admin_review import decide, entry_url
+from .factories import admin_entry_url, make_user, password_of
+from .test_admin_review import decide
 
 BASE = "dc=hospital,dc=test"
 ROOT_DN = f"cn=admin,{BASE}"
@@ -287,7 +287,7 @@ def test_reviewer_signs_in_with_the_directory_password_and_approves(client, dire
     # The audit log and the entry's history name the reviewer as the directory does.
     audit_log = client.get(reverse("admin:monographs_auditevent_changelist")).content.decode()
     assert "Chan Tai-man (P10234)" in audit_log
-    history = client.get(entry_url(lenalidomide, "history")).content.decode()
+    history = client.get(admin_entry_url(lenalidomide, "history")).content.decode()
     assert "Chan Tai-man (P10234)" in history
 
 
@@ -298,7 +298,7 @@ def test_review_page_shows_the_submitters_directory_name(client, directory, lena
     workflow.submit(entry=lenalidomide, user=eli, comment="Ready")
     client.logout()
     sign_in(client, "rchan", PASSWORDS["rchan"])
-    page = client.get(entry_url(lenalidomide, "review")).content.decode()
+    page = client.get(admin_entry_url(lenalidomide, "review")).content.decode()
     assert "Submitted by Li Ka-yan (P20001)" in page
     assert "Li Ka-yan (P20001)" in client.get(reverse("admin:monographs_entry_review_queue")).content.decode()
 
@@ -316,7 +316,7 @@ def test_moving_to_the_editors_group_changes_the_role_at_the_next_sign_in(client
     user = get_user_model().objects.get(username="rchan")
     workflow.submit(entry=lenalidomide, user=editor, comment="Ready")
     assert not workflow.can_review(user, lenalidomide)
-    page = client.get(entry_url(lenalidomide, "review")).content.decode()
+    page = client.get(admin_entry_url(lenalidomide, "review")).content.decode()
     assert "Only reviewers can approve or reject." in page
     assert client.get(reverse("admin:monographs_entry_add")).status_code == 200
 

@@ -6,7 +6,6 @@ never-published and withdrawn entries are 404 with an OperationOutcome."""
 import base64
 
 import pytest
-from django.core.cache import cache
 from django.test import Client
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.element import Element
@@ -22,9 +21,7 @@ from .factories import make_entry, one_product, publish
 FHIR_JSON = "application/fhir+json"
 
 
-@pytest.fixture(autouse=True)
-def _fresh_throttle():
-    cache.clear()
+pytestmark = pytest.mark.usefixtures("empty_cache")
 
 
 def modelled(body):

@@ -3,7 +3,6 @@
 Monograph content stays in the language it was written in."""
 
 import pytest
-from django.core.cache import cache
 from django.urls import reverse
 from django.utils import translation
 
@@ -12,12 +11,7 @@ from .factories import make_published
 SETLANG = "/i18n/setlang/"
 
 
-@pytest.fixture(autouse=True)
-def empty_cache():
-    cache.clear()
-    yield
-    cache.clear()
-    translation.activate("en")
+pytestmark = pytest.mark.usefixtures("empty_cache")
 
 
 def switch(client, language, next_url):

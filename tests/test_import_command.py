@@ -2,7 +2,6 @@
 reading order, re-importing changes nothing twice but leaves a trace, and a bad
 file is refused with a message instead of a traceback."""
 
-import io
 import os
 import subprocess
 import sys
@@ -10,33 +9,14 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.management import CommandError, call_command
+from django.core.management import CommandError
 from reversion.models import Version
 
 from monographs.models import Entry, Section
 
+from .factories import SEED, SEED_KINDS, run_command
+
 BASE_DIR = Path(__file__).resolve().parent.parent
-SEED = BASE_DIR / "monographs" / "seeds" / "lenalidomide.txt"
-
-SEED_KINDS = [
-    "overview",
-    "drug_class",
-    "availability",
-    "uses",
-    "mechanism",
-    "side_effects",
-    "seek_help",
-    "contraindications",
-    "interactions",
-    "storage",
-    "disclaimer",
-]
-
-
-def run_import(path, **options):
-    stdout, stderr = io.StringIO(), io.StringIO()
-    call_command("import_monograph", str(path), stdout=stdout, stderr=stderr, **options)
-    return stdout.getvalue(), stderr.getvalue()
 
 
 @pytest.fixture
@@ -47,7 +27,7 @@ def bad_file(tmp_path):
 
 
 def test_import_creates_one_entry_with_sections_in_reading_order(db):
-    stdout, stderr = run_import(SEED, name="Lenalidomide")
+    stdout, stderr = run_command("import_monograph", SEED, name="Lenalidomide")
 
     entry = Entry.objects.get()
     assert entry.generic_name == "Lenalidomide"
@@ -67,10 +47,10 @@ def test_import_creates_one_entry_with_sections_in_reading_order(db):
 
 
 def test_import_twice_changes_nothing_twice_but_keeps_both_revisions(db):
-    run_import(SEED, name="Lenalidomide")
+    run_command("import_monograph", SEED, name="Lenalidomide")
     first_bodies = list(Section.objects.order_by("position").values_list("kind", "body"))
 
-    stdout, _ = run_import(SEED, name="lenalidomide")  # the name matches whatever its case
+    stdout, _ = run_command("import_monograph", SEED, name="lenalidomide")  # the name matches whatever its case
 
     assert Entry.objects.count() == 1
     entry = Entry.objects.get()
@@ -87,7 +67,9 @@ def test_import_twice_changes_nothing_twice_but_keeps_both_revisions(db):
 
 def test_import_records_the_user_and_reason_in_the_history(db):
     pharmacist = get_user_model().objects.create_user("pharmacist", password="pw-pharm-123")
-    run_import(SEED, name="Lenalidomide", user="pharmacist", reason="Initial monograph from the seed")
+    run_command(
+        "import_monograph", SEED, name="Lenalidomide", user="pharmacist", reason="Initial monograph from the seed"
+    )
     revision = Version.objects.get_for_object(Entry.objects.get()).get().revision
     assert revision.user == pharmacist
     assert revision.comment == "Initial monograph from the seed"
@@ -95,13 +77,13 @@ def test_import_records_the_user_and_reason_in_the_history(db):
 
 def test_unknown_user_is_refused_and_nothing_is_created(db):
     with pytest.raises(CommandError, match="No user named 'nobody'"):
-        run_import(SEED, name="Lenalidomide", user="nobody")
+        run_command("import_monograph", SEED, name="Lenalidomide", user="nobody")
     assert not Entry.objects.exists()
 
 
 def test_non_utf8_file_is_refused_with_a_clear_message_and_nothing_is_created(db, bad_file):
     with pytest.raises(CommandError) as exc_info:
-        run_import(bad_file, name="Lenalidomide")
+        run_command("import_monograph", bad_file, name="Lenalidomide")
     message = str(exc_info.value)
     assert str(bad_file) in message
     assert "not valid UTF-8" in message
@@ -112,22 +94,22 @@ def test_non_utf8_file_is_refused_with_a_clear_message_and_nothing_is_created(db
 
 
 def test_bad_file_does_not_touch_an_existing_entry(db, bad_file):
-    run_import(SEED, name="Lenalidomide")
+    run_command("import_monograph", SEED, name="Lenalidomide")
     with pytest.raises(CommandError):
-        run_import(bad_file, name="Lenalidomide")
+        run_command("import_monograph", bad_file, name="Lenalidomide")
     entry = Entry.objects.get()
     assert entry.sections.count() == 11
     assert Version.objects.get_for_object(entry).count() == 1
 
 
 def test_spaces_around_the_name_are_dropped(db):
-    stdout, _ = run_import(SEED, name="  Lenalidomide \t")
+    stdout, _ = run_command("import_monograph", SEED, name="  Lenalidomide \t")
     entry = Entry.objects.get()
     assert entry.generic_name == "Lenalidomide"
     assert entry.slug == "lenalidomide"
     assert "Created Lenalidomide: 15 paragraphs" in stdout
     # The same name with other spacing updates the same entry.
-    stdout, _ = run_import(SEED, name=" lenalidomide")
+    stdout, _ = run_command("import_monograph", SEED, name=" lenalidomide")
     assert Entry.objects.count() == 1
     assert "Updated Lenalidomide" in stdout
 
@@ -135,7 +117,7 @@ def test_spaces_around_the_name_are_dropped(db):
 @pytest.mark.parametrize("name", ["", "   ", "\u3000"])
 def test_empty_name_is_refused_and_nothing_is_created(db, name):
     with pytest.raises(CommandError) as exc_info:
-        run_import(SEED, name=name)
+        run_command("import_monograph", SEED, name=name)
     assert "refused: A generic name is required." in str(exc_info.value)
     assert not Entry.objects.exists()
     assert not Version.objects.exists()
@@ -145,7 +127,7 @@ def test_utf16_file_is_refused_with_what_to_do(db, tmp_path):
     path = tmp_path / "lenalidomide-utf16.txt"
     path.write_bytes(SEED.read_text(encoding="utf-8").encode("utf-16"))
     with pytest.raises(CommandError) as exc_info:
-        run_import(path, name="Lenalidomide")
+        run_command("import_monograph", path, name="Lenalidomide")
     assert str(exc_info.value) == f"{path}: The file is UTF-16; save it as UTF-8 and try again."
     assert not Entry.objects.exists()
 
@@ -166,7 +148,7 @@ def test_hard_wrapped_file_is_imported_as_paragraphs(db, tmp_path):
         "藥物。\n",
         encoding="utf-8",
     )
-    stdout, stderr = run_import(path, name="Lenalidomide")
+    stdout, stderr = run_command("import_monograph", path, name="Lenalidomide")
     assert "Created Lenalidomide: 4 paragraphs in 4 sections." in stdout
     entry = Entry.objects.get()
     bodies = dict(entry.sections.values_list("kind", "body"))
@@ -180,14 +162,14 @@ def test_hard_wrapped_file_is_imported_as_paragraphs(db, tmp_path):
 def test_missing_file_is_refused_with_a_clear_message(db, tmp_path):
     missing = tmp_path / "no-such-monograph.txt"
     with pytest.raises(CommandError) as exc_info:
-        run_import(missing, name="Lenalidomide")
+        run_command("import_monograph", missing, name="Lenalidomide")
     assert str(exc_info.value) == f"Cannot read {missing}: No such file or directory."
     assert not Entry.objects.exists()
 
 
 def test_directory_instead_of_file_is_refused(db, tmp_path):
     with pytest.raises(CommandError, match="Cannot read .*: Is a directory"):
-        run_import(tmp_path, name="Lenalidomide")
+        run_command("import_monograph", tmp_path, name="Lenalidomide")
 
 
 @pytest.mark.parametrize(
@@ -230,14 +212,14 @@ def test_command_line_exits_with_status_1_and_a_message_not_a_traceback(tmp_path
     assert "no_such_formulary_db" not in completed.stderr
 
 
-# --language zh-hant: a Chinese text attached to an existing entry, by order (issue 14).
+# --language zh-hant: a Chinese text attached to an existing entry, by order.
 
 ZH_SEED = BASE_DIR / "monographs" / "seeds" / "lenalidomide.zh-hant.txt"
 
 
 @pytest.fixture
 def english_only(db):
-    run_import(SEED, name="Lenalidomide")
+    run_command("import_monograph", SEED, name="Lenalidomide")
     return Entry.objects.get(generic_name="Lenalidomide")
 
 
@@ -245,7 +227,7 @@ def test_chinese_import_attaches_each_section_by_order_in_one_revision(english_o
     english = list(english_only.sections.values_list("body", flat=True))
     before = Version.objects.get_for_object(english_only).count()
 
-    out, err = run_import(ZH_SEED, name="lenalidomide", language="zh-hant")
+    out, err = run_command("import_monograph", ZH_SEED, name="lenalidomide", language="zh-hant")
 
     assert "Chinese text attached to Lenalidomide: 10 sections, 1 left untranslated." in out
     sections = {s.kind: s for s in english_only.sections.all()}
@@ -263,12 +245,12 @@ def test_a_chinese_file_without_headings_is_split_at_blank_lines(db, tmp_path):
     Entry.objects.all().delete()
     path = tmp_path / "en.txt"
     path.write_text("Aspirin relieves pain.\nStore it below 25 degrees.\n", "utf-8")
-    run_import(path, name="Aspirin")
+    run_command("import_monograph", path, name="Aspirin")
     assert list(Entry.objects.get().sections.values_list("kind", flat=True)) == ["overview", "storage"]
     zh = tmp_path / "zh.txt"
     zh.write_text("阿士匹靈可紓緩\n痛楚。\n\n存放於攝氏25度以下。\n", "utf-8")
 
-    run_import(zh, name="Aspirin", language="zh-hant")
+    run_command("import_monograph", zh, name="Aspirin", language="zh-hant")
 
     assert list(Entry.objects.get().sections.values_list("body_zh", flat=True)) == [
         "阿士匹靈可紓緩痛楚。",  # a wrapped line joined without a space
@@ -282,7 +264,7 @@ def test_a_chinese_file_with_another_number_of_sections_is_refused_listing_both_
     before = Version.objects.get_for_object(english_only).count()
 
     with pytest.raises(CommandError) as refused:
-        run_import(path, name="Lenalidomide", language="zh-hant")
+        run_command("import_monograph", path, name="Lenalidomide", language="zh-hant")
 
     message = str(refused.value)
     assert "The Chinese text has 2 sections and Lenalidomide has 11" in message
@@ -297,30 +279,30 @@ def test_a_heading_naming_another_section_is_refused(english_only, tmp_path):
     path = tmp_path / "misplaced.txt"
     path.write_text(text, "utf-8")
     with pytest.raises(CommandError, match="Section 2 .*names “Side effects”, but section 2 of Lenalidomide is"):
-        run_import(path, name="Lenalidomide", language="zh-hant")
+        run_command("import_monograph", path, name="Lenalidomide", language="zh-hant")
     assert not english_only.sections.exclude(body_zh="").exists()
 
 
 def test_chinese_import_needs_an_existing_entry(db, tmp_path):
     with pytest.raises(CommandError, match="No entry named 'Nothing'; import the English text first"):
-        run_import(ZH_SEED, name="Nothing", language="zh-hant")
+        run_command("import_monograph", ZH_SEED, name="Nothing", language="zh-hant")
 
 
-# Issue 20: pasted PDF text with control characters is refused, English or Chinese, with its line.
+# Pasted PDF text with control characters is refused, English or Chinese, with its line.
 
 
 def test_a_control_character_in_the_english_file_is_refused_and_nothing_is_created(db, tmp_path):
     path = tmp_path / "pasted.txt"
     path.write_text("Lenalidomide is a drug.\nKeep below 25 °C\x0b dry.\n", encoding="utf-8")
     with pytest.raises(CommandError, match=r"refused: Line 2, character 17: the invisible character U\+000B"):
-        run_import(path, name="Lenalidomide")
+        run_command("import_monograph", path, name="Lenalidomide")
     assert not Entry.objects.exists()
     assert not Version.objects.exists()
 
 
 def test_a_control_character_in_the_name_is_refused(db):
     with pytest.raises(CommandError, match=r"generic_name|U\+202E"):
-        run_import(SEED, name="Lenalido\u202emide")
+        run_command("import_monograph", SEED, name="Lenalido\u202emide")
     assert not Entry.objects.exists()
 
 
@@ -329,6 +311,6 @@ def test_a_control_character_in_the_chinese_file_is_refused_and_nothing_changes(
     path.write_text(ZH_SEED.read_text(encoding="utf-8").replace("。", "\x1b。", 1), encoding="utf-8")
     before = Version.objects.get_for_object(english_only).count()
     with pytest.raises(CommandError, match=r"refused: Line \d+, character \d+: the invisible character U\+001B"):
-        run_import(path, name="Lenalidomide", language="zh-hant")
+        run_command("import_monograph", path, name="Lenalidomide", language="zh-hant")
     assert not english_only.sections.exclude(body_zh="").exists()
     assert Version.objects.get_for_object(english_only).count() == before

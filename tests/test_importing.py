@@ -4,8 +4,6 @@ sections, nothing is lost, and bad files are refused with a reason.
 Pure functions only; no database.
 """
 
-from pathlib import Path
-
 import pytest
 
 from monographs.importing import (
@@ -17,21 +15,7 @@ from monographs.importing import (
     parse_translation,
 )
 
-SEED = Path(__file__).resolve().parent.parent / "monographs" / "seeds" / "lenalidomide.txt"
-
-SEED_KINDS = [
-    "overview",
-    "drug_class",
-    "availability",
-    "uses",
-    "mechanism",
-    "side_effects",
-    "seek_help",
-    "contraindications",
-    "interactions",
-    "storage",
-    "disclaimer",
-]
+from .factories import SEED, SEED_KINDS
 
 
 @pytest.fixture(scope="module")
@@ -399,7 +383,7 @@ def test_parse_translation_refuses_text_before_the_first_heading():
         parse_translation("前言。\n副作用\n疲倦。\n", kind_headings=section_kind_headings())
 
 
-# Issue 20: control characters and text-direction overrides are refused, naming the line.
+# Control characters and text-direction overrides are refused, naming the line.
 
 
 @pytest.mark.parametrize(

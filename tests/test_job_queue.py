@@ -1,4 +1,4 @@
-"""Issue 21, live: real `manage.py procrastinate worker` processes on their own PostgreSQL
+"""The job queue, live: real `manage.py procrastinate worker` processes on their own PostgreSQL
 database, and a real SMTP server (aiosmtpd) started here.
 
 - An approval's mail reaches the SMTP server; with the server down the approval still

@@ -162,7 +162,7 @@ def test_pregnancy_programme_needs_the_pregnancy_warning_in_validation_and_datab
     entry.save()
 
 
-# --- Chinese text beside the English (issue 14): the translation's fingerprint -----------
+# --- Chinese text beside the English: the translation's fingerprint -----------
 
 
 def _translated_section(product):
@@ -241,7 +241,7 @@ def test_a_translation_source_that_is_not_a_fingerprint_is_refused_by_model_and_
         Section.objects.filter(pk=section.pk).update(zh_source="not-a-hash")
 
 
-# --- Control characters and text-direction overrides (issue 20) ---------------------------
+# --- Control characters and text-direction overrides ---------------------------
 # Refused in every free-text field by the model (naming the character) and by the database.
 
 FORBIDDEN = {

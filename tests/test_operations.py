@@ -1,4 +1,4 @@
-"""Running in production (issue 10): errors leave a trace, bad configuration is refused at start,
+"""Running in production: errors leave a trace, bad configuration is refused at start,
 logins land in the admin, and the operations guide names every setting it depends on."""
 
 import os

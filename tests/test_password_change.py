@@ -1,4 +1,4 @@
-"""Guessing the current password on the admin's password-change form counts like failed logins (issue 10).
+"""Guessing the current password on the admin's password-change form counts like failed logins.
 
 Before, the form checked the password with `user.check_password`, which
 django-axes never saw: eight wrong guesses, then the right one, were accepted.

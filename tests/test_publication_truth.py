@@ -14,11 +14,7 @@ from django.utils import timezone
 from monographs import publication, selectors, workflow, working_copy
 from monographs.models import AuditEvent, EntryState, State
 
-from .factories import edit, make_user
-
-
-def entry_url(entry, action="change"):
-    return reverse(f"admin:monographs_entry_{action}", args=[entry.pk])
+from .factories import admin_entry_url, edit, make_user
 
 
 def later(days=3):
@@ -70,11 +66,11 @@ def test_a_stale_review_page_cannot_undo_a_withdrawal(client, published_lenalido
     entry = published_lenalidomide
     submit(entry, editor2, "Pending version.")
     client.force_login(reviewer2)
-    form = client.get(entry_url(entry, "review")).context["form"]
+    form = client.get(admin_entry_url(entry, "review")).context["form"]
 
     workflow.withdraw(entry=entry, user=reviewer, comment="RECALL")
     response = client.post(
-        entry_url(entry, "review"),
+        admin_entry_url(entry, "review"),
         {
             "decision": "approve",
             "comment": "Looks fine",
@@ -86,7 +82,7 @@ def test_a_stale_review_page_cannot_undo_a_withdrawal(client, published_lenalido
     assert response.status_code == 409
     page = response.content.decode()
     assert "changed after your page was opened" in page and "Withdrawn from public pages" in page
-    assert f'href="{entry_url(entry, "review")}"' in page  # open it again
+    assert f'href="{admin_entry_url(entry, "review")}"' in page  # open it again
     assert public_text(client, entry) is None
     assert not AuditEvent.objects.filter(entry=entry, action="approved", actor=reviewer2).exists()
 
@@ -118,14 +114,14 @@ def test_the_review_page_names_the_waiting_edition_and_approval_over_it_needs_a_
     submit(entry, editor2, "Waiting wording. And a newer sentence.")
     client.force_login(reviewer2)
 
-    opened = client.get(entry_url(entry, "review"))
+    opened = client.get(admin_entry_url(entry, "review"))
     page = opened.content.decode()
     assert "Edition 2 is waiting to go live" in page and "replaces it" in page
     # Compared with the waiting edition: only the new sentence is new to the reviewer.
     assert "Compared with edition 2" in page
     assert "<ins>Waiting</ins>" not in page and "newer" in page
     assert "?against=live" in page
-    against_live = client.get(entry_url(entry, "review") + "?against=live").content.decode()
+    against_live = client.get(admin_entry_url(entry, "review") + "?against=live").content.decode()
     assert "Compared with edition 1" in against_live
 
     form = opened.context["form"]
@@ -135,11 +131,11 @@ def test_the_review_page_names_the_waiting_edition_and_approval_over_it_needs_a_
         "revision": form["revision"].value(),
         "seen": form["seen"].value(),
     }
-    refused = client.post(entry_url(entry, "review"), data)
+    refused = client.post(admin_entry_url(entry, "review"), data)
     assert refused.status_code == 200 and "Tick “Replace edition 2, waiting to go live”" in refused.content.decode()
     assert state_of(entry).scheduled_edition.number == 2
 
-    done = client.post(entry_url(entry, "review"), {**data, "replace_waiting": "on"}, follow=True)
+    done = client.post(admin_entry_url(entry, "review"), {**data, "replace_waiting": "on"}, follow=True)
     message = done.content.decode()
     assert "Edition 2, which was waiting to go live on" in message and "will not go live" in message
     assert state_of(entry).scheduled_edition is None and state_of(entry).live_edition.number == 3
@@ -256,7 +252,7 @@ def test_the_refusals_and_notices_of_a_stale_page_or_a_waiting_edition_are_in_ch
         assert "正等待於" in refusal and "「取代等待上線的第 2 版」" in refusal
     submit(entry, editor2, "Waiting. Newer.")
     client.force_login(reviewer2)
-    page = client.get(entry_url(entry, "review"), HTTP_ACCEPT_LANGUAGE="zh-hant").content.decode()
+    page = client.get(admin_entry_url(entry, "review"), HTTP_ACCEPT_LANGUAGE="zh-hant").content.decode()
     assert "第 2 版正等待上線" in page and "改為與現行版本比較" in page
 
 
@@ -309,12 +305,12 @@ def test_decision_comments_and_times_are_bounded_and_clean(client, published_len
     entry = published_lenalidomide
     revision = submit(entry, editor2, "New.")
     client.force_login(reviewer2)
-    form = client.get(entry_url(entry, "review")).context["form"]
+    form = client.get(admin_entry_url(entry, "review")).context["form"]
     data = {"decision": "reject", "revision": form["revision"].value(), "seen": form["seen"].value()}
-    too_long = client.post(entry_url(entry, "review"), {**data, "comment": "x" * 200_000})
+    too_long = client.post(admin_entry_url(entry, "review"), {**data, "comment": "x" * 200_000})
     assert too_long.status_code == 200 and "at most 4000 characters" in too_long.content.decode()
     nul = client.post(
-        entry_url(entry, "review"),
+        admin_entry_url(entry, "review"),
         {**data, "decision": "approve", "comment": "ok", "go_live_at": "2027-01-01T10:00\x00"},
     )
     assert nul.status_code == 200 and "Enter a valid date/time" in nul.content.decode()

@@ -167,6 +167,6 @@ def test_typed_html_is_shown_as_text():
 
 
 def test_control_characters_and_direction_overrides_are_left_out_but_variation_selectors_kept():
-    # An edition approved before issue 20 may hold them; tab and line breaks are ordinary text.
+    # An edition approved before they were refused may hold them; tab and line breaks are ordinary text.
     html = render_body("Take\x0b with\x07 food\u202e daily.\n\n- 葛\U000e0100根\x85湯\n- tab\there")
     assert html == "<p>Take with food daily.</p>\n<ul>\n<li>葛\U000e0100根湯</li>\n<li>tab\there</li>\n</ul>\n"

@@ -252,7 +252,7 @@ def test_stored_search_columns_are_filled_when_an_edition_is_published(formulary
         assert "Revlimid" in cursor.fetchone()[0]
 
 
-# --- What is on the box (issue 11) ---------------------------------------------------------
+# --- What is on the box ---------------------------------------------------------
 
 
 def strength_id(entry, number):
@@ -421,7 +421,7 @@ def test_why_and_the_formulary_status_are_in_chinese_too(client, formulary):
     assert "藥名、商品名、別名、香港註冊編號、標記或 ATC 編碼" in html
 
 
-# --- Chinese text (issue 14) and bounded candidates (issue 13) -----------------------------
+# --- Chinese text and bounded candidates -----------------------------
 
 
 def republish_with_chinese(entry, *, editor, reviewer, sections_zh=None, products_zh=None, **entry_fields):

@@ -1,4 +1,4 @@
-"""Rate limits that a client cannot reset and that all workers share (issue 10).
+"""Rate limits that a client cannot reset and that all workers share.
 
 The client address comes from one function, `formulary.client_ip.client_ip`,
 which believes X-Forwarded-For only as far as FORMULARY_TRUSTED_PROXIES says;

@@ -18,7 +18,7 @@ from reversion.models import Revision, Version
 from monographs import services, transfer
 from monographs.models import AuditEvent, Edition, Entry, Product, Section, State, Strength, TranslationStatus
 
-from .factories import make_entry, one_product
+from .factories import make_entry, one_product, run_command
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -26,12 +26,6 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 def export(path):
     out = io.StringIO()
     call_command("export_formulary", str(path), stdout=out)
-    return out.getvalue()
-
-
-def run_import(path, **options):
-    out = io.StringIO()
-    call_command("import_formulary", str(path), stdout=out, stderr=io.StringIO(), **options)
     return out.getvalue()
 
 
@@ -127,7 +121,7 @@ def test_export_then_import_into_an_empty_database_reproduces_entries_as_drafts(
     before = working_copies()
 
     wipe_database()
-    output = run_import(path, user=editor.username)
+    output, _err = run_command("import_formulary", path, user=editor.username)
 
     assert "Created: Lenalidomide" in output and "Created: Metformin" in output
     assert "2 created, 0 updated, 0 unchanged (skipped)" in output
@@ -153,7 +147,7 @@ def test_reimporting_the_same_file_changes_nothing(tmp_path, two_entries):
     path = tmp_path / "formulary.json"
     export(path)
     before = counts()
-    output = run_import(path)
+    output, _err = run_command("import_formulary", path)
     assert "Unchanged: Lenalidomide" in output and "Unchanged: Metformin" in output
     assert "0 created, 0 updated, 2 unchanged (skipped)" in output
     assert counts() == before
@@ -180,7 +174,7 @@ def test_import_updates_by_matching_names_and_keys_and_never_publishes(tmp_path,
         ]
 
     rewrite(path, change)
-    output = run_import(path)
+    output, _err = run_command("import_formulary", path)
     assert "Updated: LENALIDOMIDE" in output and "Unchanged: Metformin" in output
 
     entry = Entry.objects.get(pk=lenalidomide.pk)
@@ -211,7 +205,7 @@ def test_truncated_file_is_refused_and_changes_nothing(tmp_path, two_entries):
     data = path.read_bytes()
     path.write_bytes(data[: len(data) // 2])
     with pytest.raises(CommandError, match="not valid JSON"):
-        run_import(path)
+        run_command("import_formulary", path)
     assert not any(counts().values())
 
 
@@ -232,7 +226,7 @@ def test_tampered_file_is_refused_and_changes_nothing(tmp_path, two_entries, tam
     path.write_bytes(transfer.dump(document))
     before, copies = counts(), working_copies()
     with pytest.raises(CommandError, match="Checksum mismatch"):
-        run_import(path)
+        run_command("import_formulary", path)
     assert counts() == before and working_copies() == copies
 
 
@@ -246,7 +240,7 @@ def test_invalid_content_anywhere_rolls_back_the_whole_import(tmp_path, two_entr
 
     rewrite(path, break_second_entry)
     with pytest.raises(CommandError) as excinfo:
-        run_import(path)
+        run_command("import_formulary", path)
     message = str(excinfo.value)
     assert "nothing imported" in message
     assert "Metformin, product Metformin product, strength 500 mg per 5 mL oral_solution" in message
@@ -269,7 +263,7 @@ def test_wrong_format_is_refused(tmp_path, two_entries, change, expected):
     change(document)
     path.write_bytes(transfer.dump(document))
     with pytest.raises(CommandError, match=expected):
-        run_import(path)
+        run_command("import_formulary", path)
 
 
 @pytest.mark.parametrize(
@@ -281,7 +275,7 @@ def test_wrong_format_is_refused(tmp_path, two_entries, change, expected):
         (lambda p: p["entries"][0]["sections"][0].update(position="1"), "expected a whole number"),
         (lambda p: p["entries"][1].update(generic_name="lenalidomide"), "already appears"),
         (lambda p: p["entries"][0]["sections"][0].update(kind="poem"), "kind: Value 'poem' is not a valid choice"),
-        # Issue 20: control characters and text-direction overrides, named with where they are.
+        # Control characters and text-direction overrides, named with where they are.
         (
             lambda p: p["entries"][0]["sections"][1].update(body="Keep\x0b dry."),
             r"entries\[0\]\.sections\[1\]\.body: the invisible character U\+000B \(LINE TABULATION\) "
@@ -300,7 +294,7 @@ def test_malformed_content_is_refused_with_where_and_why(tmp_path, two_entries, 
     rewrite(path, change)
     before = counts()
     with pytest.raises(CommandError, match=expected):
-        run_import(path)
+        run_command("import_formulary", path)
     assert counts() == before
 
 
@@ -308,7 +302,7 @@ def test_dry_run_reports_but_saves_nothing(tmp_path, two_entries):
     path = tmp_path / "formulary.json"
     export(path)
     wipe_database()
-    output = run_import(path, dry_run=True)
+    output, _err = run_command("import_formulary", path, dry_run=True)
     assert "Dry run, nothing saved: 2 created" in output
     assert not any(counts().values())
 
@@ -360,7 +354,7 @@ def test_chinese_text_and_its_staleness_survive_a_transfer(tmp_path, bilingual_l
     assert next(p for p in lenalidomide["products"] if p["name"] == "Revlimid")["chinese_name"] == "瑞復美"
 
     wipe_database()
-    run_import(path, user=editor.username)
+    run_command("import_formulary", path, user=editor.username)
 
     entry = Entry.objects.get(generic_name="Lenalidomide")
     status = {section.kind: section.translation for section in entry.sections.all()}
@@ -389,7 +383,7 @@ def test_a_version_2_file_imports_with_the_chinese_empty(tmp_path, bilingual_len
     path.write_bytes(transfer.dump(document))
 
     wipe_database()
-    run_import(path, user=editor.username)
+    run_command("import_formulary", path, user=editor.username)
 
     entry = Entry.objects.get(generic_name="Lenalidomide")
     assert entry.boxed_warning_zh == "" and entry.chinese_synonyms == ""

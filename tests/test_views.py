@@ -18,15 +18,10 @@ from monographs.models import RenderedFragment
 
 from .factories import edit, make_entry, make_published, product, publish
 
-
-@pytest.fixture(autouse=True)
-def empty_cache():
-    cache.clear()
-    yield
-    cache.clear()
+pytestmark = pytest.mark.usefixtures("empty_cache")
 
 
-def entry_url(slug):
+def entry_page_url(slug):
     return reverse("monographs:entry_detail", args=[slug])
 
 
@@ -166,7 +161,7 @@ def full_entry(editor, reviewer):
 
 
 def test_entry_page_shows_sections_in_order_with_toc(client, full_entry):
-    response = client.get(entry_url("amoxicillin"))
+    response = client.get(entry_page_url("amoxicillin"))
 
     html = text_of(response)
     assert response.status_code == 200
@@ -181,7 +176,7 @@ def test_entry_page_shows_sections_in_order_with_toc(client, full_entry):
 
 
 def test_entry_page_renders_bodies_safely(client, full_entry):
-    html = text_of(client.get(entry_url("amoxicillin")))
+    html = text_of(client.get(entry_page_url("amoxicillin")))
 
     assert "<strong>penicillin</strong>" in html
     assert "<li>first point</li>" in html
@@ -190,7 +185,7 @@ def test_entry_page_renders_bodies_safely(client, full_entry):
 
 
 def test_entry_page_products_and_strengths_show_labels_not_codes(client, full_entry):
-    html = text_of(client.get(entry_url("amoxicillin")))
+    html = text_of(client.get(entry_page_url("amoxicillin")))
 
     for label in [
         "Brand",
@@ -221,7 +216,7 @@ def test_entry_page_products_and_strengths_show_labels_not_codes(client, full_en
 def test_entry_page_shows_approval_review_date_and_disclaimer(client, full_entry):
     edition = full_entry.state.live_edition
 
-    html = text_of(client.get(entry_url("amoxicillin")))
+    html = text_of(client.get(entry_page_url("amoxicillin")))
 
     assert "Last approved" in html and edition.approved_at.astimezone().strftime("%Y-%m-%d") in html
     assert "Next review due" in html and edition.next_review_due.isoformat() in html
@@ -237,7 +232,7 @@ def test_entry_page_shows_chinese_body(client, editor, reviewer):
         sections=[("overview", "概覽", "撲熱息痛用於紓緩輕度至中度痛楚及退燒。")],
     )
 
-    response = client.get(entry_url("paracetamol"))
+    response = client.get(entry_page_url("paracetamol"))
 
     assert response["Content-Type"] == "text/html; charset=utf-8"
     html = text_of(response)
@@ -246,7 +241,7 @@ def test_entry_page_shows_chinese_body(client, editor, reviewer):
 
 
 def test_entry_page_puts_the_facts_first_name_badges_warning_then_one_row_per_strength(client, published_lenalidomide):
-    html = text_of(client.get(entry_url("lenalidomide")))
+    html = text_of(client.get(entry_page_url("lenalidomide")))
     content = published_lenalidomide.state.live_edition.content
 
     # Name, Chinese name, badges, boxed warning, the products, then the warnings, then the
@@ -288,13 +283,13 @@ def test_entry_page_puts_the_facts_first_name_badges_warning_then_one_row_per_st
 
 def test_entry_page_has_one_disclaimer(client, published_lenalidomide, full_entry):
     # The seed has its own Disclaimer section: the page adds none, and the footer carries none.
-    html = text_of(client.get(entry_url("lenalidomide")))
+    html = text_of(client.get(entry_page_url("lenalidomide")))
     assert len(re.findall(r'class="[^"]*\bdisclaimer\b', html)) == 1
     assert "We disclaim all liability" in html
     assert "Disclaimer:" not in html and "does not replace clinical judgement" not in html
 
     # Without one the page gives its own, once.
-    html = text_of(client.get(entry_url("amoxicillin")))
+    html = text_of(client.get(entry_page_url("amoxicillin")))
     assert len(re.findall(r'class="[^"]*\bdisclaimer\b', html)) == 1
     assert html.count("Disclaimer:") == 1 and "does not replace clinical judgement" not in html
 
@@ -310,7 +305,7 @@ def test_entry_page_names_the_reviewer_and_lists_earlier_editions_with_what_chan
     publish(entry, editor=editor, reviewer=reviewer2)
     second = entry.editions.get(number=2)
 
-    html = text_of(client.get(entry_url("lenalidomide")))
+    html = text_of(client.get(entry_page_url("lenalidomide")))
 
     assert "by Mei Ling Chan (edition 2)" in html
     assert "Edition 2 of this monograph was approved on" in html and "by Mei Ling Chan" in html
@@ -337,15 +332,15 @@ def test_safety_flag_changed_in_the_admin_reaches_the_public_page_only_after_app
     client.logout()
 
     badge = '<li class="badge badge-high_alert">High-alert medication</li>'
-    assert badge not in shown_text(client, entry_url("lenalidomide"))  # a draft is not public
+    assert badge not in shown_text(client, entry_page_url("lenalidomide"))  # a draft is not public
     assert "badge-high_alert" not in shown_text(client, reverse("monographs:entry_list"))
 
     entry = published_lenalidomide
     submitted = workflow.submit(entry=entry, user=editor, comment="Ready")
-    assert badge not in shown_text(client, entry_url("lenalidomide"))  # nor is a submission
+    assert badge not in shown_text(client, entry_page_url("lenalidomide"))  # nor is a submission
     workflow.approve(entry=entry, revision=submitted.revision, user=reviewer2, comment="Checked")
 
-    assert badge in text_of(client.get(entry_url("lenalidomide")))
+    assert badge in text_of(client.get(entry_page_url("lenalidomide")))
     assert "badge-high_alert" in text_of(client.get(reverse("monographs:entry_list")))
 
 
@@ -388,23 +383,23 @@ def assert_absent_everywhere(client, *texts):
 
 
 def test_never_published_draft_is_404_and_absent(client, lenalidomide):
-    assert client.get(entry_url("lenalidomide")).status_code == 404
+    assert client.get(entry_page_url("lenalidomide")).status_code == 404
     assert_absent_everywhere(client, "Lenalidomide", "Revlimid", "cereblon")
 
 
 def test_entry_in_review_is_404(client, lenalidomide, editor):
     workflow.submit(entry=lenalidomide, user=editor, comment="Ready")
 
-    assert client.get(entry_url("lenalidomide")).status_code == 404
+    assert client.get(entry_page_url("lenalidomide")).status_code == 404
     assert_absent_everywhere(client, "Lenalidomide", "Revlimid")
 
 
 def test_withdrawn_entry_is_404_and_absent(client, published_lenalidomide, reviewer):
-    assert client.get(entry_url("lenalidomide")).status_code == 200
+    assert client.get(entry_page_url("lenalidomide")).status_code == 200
 
     workflow.withdraw(entry=published_lenalidomide, user=reviewer, comment="Safety review")
 
-    assert client.get(entry_url("lenalidomide")).status_code == 404
+    assert client.get(entry_page_url("lenalidomide")).status_code == 404
     assert_absent_everywhere(client, "Lenalidomide", "Revlimid", "cereblon")
     assert client.get(reverse("monographs:class_detail", args=["immunomodulatory-imide-drug"])).status_code == 404
 
@@ -412,7 +407,7 @@ def test_withdrawn_entry_is_404_and_absent(client, published_lenalidomide, revie
 def test_draft_of_a_published_entry_stays_private(client, published_lenalidomide, editor):
     edit(published_lenalidomide, user=editor, first_section_body="SECRETDRAFTWORDING about zebrafish.")
 
-    response = client.get(entry_url("lenalidomide"))
+    response = client.get(entry_page_url("lenalidomide"))
 
     assert response.status_code == 200
     assert "SECRETDRAFTWORDING" not in text_of(response)
@@ -427,7 +422,7 @@ def test_internal_notes_never_shown(client, editor, reviewer):
     entry = edit(entry, user=editor, notes="INTERNAL-ONLY-NOTE")
     publish(entry, editor=editor, reviewer=reviewer)
 
-    page = shown_text(client, entry_url("metformin"))
+    page = shown_text(client, entry_page_url("metformin"))
     assert "<h1" in page and "Metformin" in page
     assert "INTERNAL-ONLY-NOTE" not in page
 
@@ -452,10 +447,10 @@ def test_entry_page_query_count_does_not_grow_with_products(client, editor, revi
         products=[product(f"Product {i:02d}", strengths=6) for i in range(20)],
     )
 
-    small = count_queries(client, entry_url("small"))
-    large = count_queries(client, entry_url("large"))
+    small = count_queries(client, entry_page_url("small"))
+    large = count_queries(client, entry_page_url("large"))
 
-    assert "Product 19" in text_of(client.get(entry_url("large")))
+    assert "Product 19" in text_of(client.get(entry_page_url("large")))
     assert small == large
     # The live edition by slug, its stored monograph (missing: never published through the job
     # queue here), the edition to render, its published editions (reviewers, changes) and the
@@ -468,9 +463,9 @@ def test_entry_page_query_count_is_fixed_with_django_assert(client, django_asser
     # The first read renders what the job queue would have: the live edition by slug, its stored
     # monograph (missing), the edition with its snapshot, its history, the insert.
     with django_assert_num_queries(5):
-        client.get(entry_url("lenalidomide"))
+        client.get(entry_page_url("lenalidomide"))
     with django_assert_num_queries(2):  # stored: the live edition by slug, then its monograph
-        client.get(entry_url("lenalidomide"))
+        client.get(entry_page_url("lenalidomide"))
 
 
 def test_cache_serves_the_live_edition_and_sees_publication_and_withdrawal_at_once(
@@ -481,17 +476,17 @@ def test_cache_serves_the_live_edition_and_sees_publication_and_withdrawal_at_on
     RenderedFragment.objects.create(
         edition=edition, language="en", part="entry", digest=fragments.digest("entry"), html="<p>FROM-THE-STORE</p>"
     )
-    assert "FROM-THE-STORE" in text_of(client.get(entry_url("lenalidomide")))
+    assert "FROM-THE-STORE" in text_of(client.get(entry_page_url("lenalidomide")))
 
     # A new edition is shown at once, without clearing anything.
     edit(published_lenalidomide, user=editor, first_section_body="Second edition wording.")
     publish(published_lenalidomide, editor=editor, reviewer=reviewer)
-    html = text_of(client.get(entry_url("lenalidomide")))
+    html = text_of(client.get(entry_page_url("lenalidomide")))
     assert "Second edition wording." in html and "FROM-THE-STORE" not in html
 
     # Withdrawal is seen at once too.
     workflow.withdraw(entry=published_lenalidomide, user=reviewer, comment="Withdrawn")
-    assert client.get(entry_url("lenalidomide")).status_code == 404
+    assert client.get(entry_page_url("lenalidomide")).status_code == 404
 
 
 # "Edit this entry" for editors, without a visitor-dependent public page ----------------
@@ -560,7 +555,7 @@ CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\
 def test_public_pages_leave_out_control_characters_of_a_published_edition(
     client, edition_predating_the_text_rule, path
 ):
-    # Published before issue 20's rule: editions are immutable, so the pages clean what they show.
+    # Published before control characters were refused: editions are immutable, so the pages clean what they show.
     response = client.get(path)
     assert response.status_code == 200
     page = response.content.decode()
@@ -596,7 +591,7 @@ def counter_entry(editor, reviewer):
 
 
 def test_entry_page_shows_dose_then_warnings_then_the_rest_keeping_each_sections_anchor(client, counter_entry):
-    html = text_of(client.get(entry_url("warfarin")))
+    html = text_of(client.get(entry_page_url("warfarin")))
 
     headings = re.findall(r'<h2 id="section-(\d+)-heading">([^<]+)</h2>', html)
     assert headings == [
@@ -613,7 +608,7 @@ def test_entry_page_shows_dose_then_warnings_then_the_rest_keeping_each_sections
 
 
 def test_entry_page_jump_bar_goes_to_dose_warnings_interactions_and_products(client, counter_entry):
-    html = text_of(client.get(entry_url("warfarin")))
+    html = text_of(client.get(entry_page_url("warfarin")))
 
     bar = re.search(r'<div class="context-bar" id="context-bar">(.*?)</nav>', html, re.S).group(1)
     assert '<h1 id="entry-title">Warfarin</h1>' in bar and "badge" not in bar  # no safety flag here
@@ -629,13 +624,13 @@ def test_entry_page_jump_bar_goes_to_dose_warnings_interactions_and_products(cli
 def test_entry_page_jump_bar_leaves_out_what_the_entry_lacks(client, editor, reviewer):
     make_published("Plainol", editor=editor, reviewer=reviewer, sections=[("overview", "", "A plain medicine.")])
 
-    html = text_of(client.get(entry_url("plainol")))
+    html = text_of(client.get(entry_page_url("plainol")))
 
     assert 'class="jump-bar"' not in html
 
 
 def test_each_product_is_one_block_with_its_status_and_legal_class_once_later_ones_folded(client, counter_entry):
-    html = text_of(client.get(entry_url("warfarin")))
+    html = text_of(client.get(entry_page_url("warfarin")))
 
     blocks = re.findall(r'<(div|details) class="product-block" id="product-(\d)">(.*?)</\1>', html, re.S)
     assert [(tag, number) for tag, number, _body in blocks] == [("div", "1"), ("details", "2"), ("details", "3")]
@@ -652,7 +647,7 @@ def test_each_product_is_one_block_with_its_status_and_legal_class_once_later_on
 
 
 def test_entry_page_loads_its_script_from_a_file(client, counter_entry):
-    html = text_of(client.get(entry_url("warfarin")))
+    html = text_of(client.get(entry_page_url("warfarin")))
 
     assert re.search(r'<script src="[^"]*/formulary/entry\.js" defer></script>', html)
     assert "<script>" not in html and " style=" not in html

@@ -12,7 +12,7 @@ from the one table in `fhir_search`.
 
 import json
 import uuid
-from functools import wraps
+from functools import partial, wraps
 
 from django.conf import settings
 from django.db.models import Max
@@ -43,12 +43,21 @@ def _base_url(request):
     return request.build_absolute_uri("/fhir/")
 
 
+class Refused(Exception):
+    """An answer other than the resource asked for, raised where it is found; `fhir_endpoint`
+    answers it as an OperationOutcome (as api/filters.py raises `BadParameter` for DRF's views)."""
+
+    def __init__(self, status, code, diagnostics):
+        super().__init__(diagnostics)
+        self.status, self.code = status, code
+
+
 def _not_found(what):
-    return _outcome(404, "not-found", f"No published {what}.")
+    return Refused(404, "not-found", f"No published {what}.")
 
 
 def _gone(what):
-    return _outcome(410, "deleted", f"{what} was withdrawn from the formulary and is no longer published.")
+    return Refused(410, "deleted", f"{what} was withdrawn from the formulary and is no longer published.")
 
 
 def _accepts_json(request):
@@ -94,6 +103,8 @@ def fhir_endpoint(view):
         except fhir_search.SearchError as error:
             code = "invalid" if error.status == 400 else "not-supported"
             return _outcome(error.status, code, str(error))
+        except Refused as error:
+            return _outcome(error.status, error.code, str(error))
 
     return wrapper
 
@@ -140,7 +151,7 @@ def search_parameter_read(request, pk):
     for resource_type, spec in fhir_search.own_parameters():
         if fhir_search.search_parameter_id(resource_type, spec) == pk:
             return _response(fhir_search.search_parameter(resource_type, spec, _base_url(request)))
-    return _not_found(f"SearchParameter with id {pk[:40]}")
+    raise _not_found(f"SearchParameter with id {pk[:40]}")
 
 
 @fhir_endpoint
@@ -152,59 +163,41 @@ def not_found(request, path=""):
 # --- Reads, versions and history ---
 
 
-def _entry_id(pk):
-    return filters.as_id(pk)
-
-
-def _edition_numbered(editions, vid):
-    number = filters.as_id(vid)
-    return next((e for e in editions if e.number == number), None) if number else None
-
-
 @fhir_endpoint
 def medication_knowledge_read(request, pk):
     fhir_search.check_plain(request.GET)
-    entry_id = _entry_id(pk)
+    entry_id = filters.as_id(pk)
     edition = selectors.live_edition_for_entry(entry_id) if entry_id else None
     if edition is None:
         if entry_id and selectors.went_live_editions(entry_id):
-            return _gone(f"MedicationKnowledge/{entry_id}")
-        return _not_found(f"MedicationKnowledge with id {pk[:40]}")
+            raise _gone(f"MedicationKnowledge/{entry_id}")
+        raise _not_found(f"MedicationKnowledge with id {pk[:40]}")
     return _read(request, edition, lambda: fhir.medication_knowledge(edition, base_url=_base_url(request)))
 
 
-def _knowledge_versions(pk):
-    """(editions that went live, or None) and the error response when there are none to serve."""
-    entry_id = _entry_id(pk)
+def _knowledge_versions(request, pk):
+    """[(edition, its MedicationKnowledge to build)] of every edition of the entry that went live,
+    newest first; 404 for none, 410 when the entry was withdrawn."""
+    entry_id = filters.as_id(pk)
     editions = selectors.went_live_editions(entry_id) if entry_id else []
     if not editions:
-        return None, _not_found(f"MedicationKnowledge with id {pk[:40]}")
+        raise _not_found(f"MedicationKnowledge with id {pk[:40]}")
     if selectors.live_edition_for_entry(entry_id) is None:
-        return None, _gone(f"MedicationKnowledge/{entry_id}")
-    return editions, None
+        raise _gone(f"MedicationKnowledge/{entry_id}")
+    base = _base_url(request)
+    return [(e, partial(fhir.medication_knowledge, e, base_url=base)) for e in editions]
 
 
 @fhir_endpoint
 def medication_knowledge_vread(request, pk, vid):
     fhir_search.check_plain(request.GET)
-    editions, error = _knowledge_versions(pk)
-    if error is not None:
-        return error
-    edition = _edition_numbered(editions, vid)
-    if edition is None:
-        return _not_found(f"version {vid[:20]} of MedicationKnowledge/{pk}")
-    return _read(request, edition, lambda: fhir.medication_knowledge(edition, base_url=_base_url(request)))
+    return _vread(request, _knowledge_versions(request, pk), f"MedicationKnowledge/{pk}", vid)
 
 
 @fhir_endpoint
 def medication_knowledge_history(request, pk):
     fhir_search.check_plain(request.GET)
-    editions, error = _knowledge_versions(pk)
-    if error is not None:
-        return error
-    base = _base_url(request)
-    versions = [(e, fhir.medication_knowledge(e, base_url=base)) for e in editions]
-    return _history(request, versions, editions)
+    return _history(request, _knowledge_versions(request, pk))
 
 
 def _strength_in(edition, strength_id):
@@ -218,63 +211,63 @@ def _strength_in(edition, strength_id):
 @fhir_endpoint
 def medication_read(request, pk):
     fhir_search.check_plain(request.GET)
-    strength_id = _entry_id(pk)
+    strength_id = filters.as_id(pk)
     found = selectors.live_strength(strength_id) if strength_id else None
     if found is None:
         if strength_id and selectors.entry_of_published_strength(strength_id):
-            return _gone(f"Medication/{strength_id}")
-        return _not_found(f"Medication with id {pk[:40]}")
+            raise _gone(f"Medication/{strength_id}")
+        raise _not_found(f"Medication with id {pk[:40]}")
     edition, product, strength = found
     return _read(request, edition, lambda: fhir.medication(edition, product, strength, base_url=_base_url(request)))
 
 
-def _medication_versions(pk):
-    """[(edition, product, strength)] of every edition that went live with this strength, newest first."""
-    strength_id = _entry_id(pk)
+def _medication_versions(request, pk):
+    """[(edition, its Medication to build)] of every edition that went live with this strength,
+    newest first; 404 for none, 410 when the strength was withdrawn."""
+    strength_id = filters.as_id(pk)
     entry_id = selectors.entry_of_published_strength(strength_id) if strength_id else None
     if entry_id is None:
-        return None, _not_found(f"Medication with id {pk[:40]}")
+        raise _not_found(f"Medication with id {pk[:40]}")
     if selectors.live_strength(strength_id) is None:
-        return None, _gone(f"Medication/{strength_id}")
+        raise _gone(f"Medication/{strength_id}")
+    base = _base_url(request)
     versions = []
     for edition in selectors.went_live_editions(entry_id):
         found = _strength_in(edition, strength_id)
         if found:
-            versions.append((edition, *found))
-    return versions, None
+            versions.append((edition, partial(fhir.medication, edition, *found, base_url=base)))
+    return versions
 
 
 @fhir_endpoint
 def medication_vread(request, pk, vid):
     fhir_search.check_plain(request.GET)
-    versions, error = _medication_versions(pk)
-    if error is not None:
-        return error
-    number = filters.as_id(vid)
-    found = next(((e, p, s) for e, p, s in versions if e.number == number), None)
-    if found is None:
-        return _not_found(f"version {vid[:20]} of Medication/{pk}")
-    edition, product, strength = found
-    return _read(request, edition, lambda: fhir.medication(edition, product, strength, base_url=_base_url(request)))
+    return _vread(request, _medication_versions(request, pk), f"Medication/{pk}", vid)
 
 
 @fhir_endpoint
 def medication_history(request, pk):
     fhir_search.check_plain(request.GET)
-    versions, error = _medication_versions(pk)
-    if error is not None:
-        return error
-    base = _base_url(request)
-    built = [(e, fhir.medication(e, p, s, base_url=base)) for e, p, s in versions]
-    return _history(request, built, [e for e, _p, _s in versions])
+    return _history(request, _medication_versions(request, pk))
 
 
-def _history(request, versions, editions):
-    """A history Bundle, newest version first (FHIR's order)."""
+def _vread(request, versions, resource, vid):
+    """The version numbered `vid` of a resource's `versions` (`_knowledge_versions`), or a 404."""
+    number = filters.as_id(vid)
+    found = next(((edition, build) for edition, build in versions if edition.number == number), None)
+    if found is None:
+        raise _not_found(f"version {vid[:20]} of {resource}")
+    return _read(request, *found)
+
+
+def _history(request, versions):
+    """A history Bundle of a resource's `versions` (`_knowledge_versions`), newest first (FHIR's order)."""
     base = _base_url(request)
+    editions = [edition for edition, _build in versions]
     oldest = editions[-1].number
     entries = []
-    for edition, resource in versions:
+    for edition, build in versions:
+        resource = build()
         url = f"{resource['resourceType']}/{resource['id']}"
         first = edition.number == oldest
         entries.append(

@@ -50,7 +50,7 @@ def _public_page(slug):
         return None
 
 
-# Traditional Chinese content (issue 14) sits beside the English under `translations`, keyed by
+# Traditional Chinese content sits beside the English under `translations`, keyed by
 # BCP 47 language tag; every other text field is English, as in v1 from the start.
 CHINESE = "zh-Hant"
 

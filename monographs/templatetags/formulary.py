@@ -82,7 +82,7 @@ def has_disclaimer(content):
     return any(section.get("kind") == "disclaimer" for section in content.get("sections", []))
 
 
-# --- Traditional Chinese beside the English (issue 14) ----------------------------------
+# --- Traditional Chinese beside the English ----------------------------------
 # The zh-Hant pages choose here, per section, which text a reader sees: the Chinese when its
 # translation is up to date, both side by side when it is stale, the English (labelled as
 # such) when it is missing. Staleness is read from the edition itself (the fingerprint the

@@ -1,4 +1,4 @@
-/* The formulary's admin forms (issue 12). A static file: the Content-Security-Policy allows no
+/* The formulary's admin forms. A static file: the Content-Security-Policy allows no
    inline script.
    - Errors in view: after a refused save, the first invalid field (named in the message at the
      top of the form) is scrolled to and focused.

@@ -1,4 +1,4 @@
-"""The pharmacists' admin in a real browser (issue 12): one screen to edit and submit, a review
+"""The pharmacists' admin in a real browser: one screen to edit and submit, a review
 page with a preview of the public page, few page loads, nothing lost, and admin pages that fit
 1280 px, pass axe-core and break no Content-Security-Policy rule."""
 

@@ -132,7 +132,7 @@ def test_the_strength_row_is_on_screen_after_a_number_search(page, published):
     anchor = f"#strength-{_strength_of('HK-90104').pk}"
     page.goto("/en/search/?q=hk90104")
     if page.locator(anchor).count() == 0:
-        pytest.skip("the entry page has no strength anchors yet (issue 11, entry page part)")
+        pytest.skip("the entry page has no strength anchors yet (the entry page part of the search work)")
 
     expect(page.locator(anchor)).to_be_in_viewport()
     expect(page.locator(anchor)).to_contain_text("HK-90104")
