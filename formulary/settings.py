@@ -370,7 +370,7 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_THROTTLE_CLASSES": ["monographs.api.throttling.ClientRateThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": ["monographs.throttling.ClientRateThrottle"],
     "EXCEPTION_HANDLER": "monographs.api.errors.exception_handler",
 }
 

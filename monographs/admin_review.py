@@ -15,7 +15,7 @@ from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from . import selectors, views, workflow, working_copy
+from . import fragments, selectors, workflow, working_copy
 from .diffing import ChangeSummary, change_summary, compare, translation_texts
 from .forms import CompareForm, DecisionForm, ReviewDecisionForm, SubmitForm, WithdrawForm
 from .models import Entry
@@ -421,9 +421,11 @@ class ReviewAdminMixin:
                 changes=change_summary(live.content, content) if live else ChangeSummary(),
             )
             history = [upcoming, *(selectors.edition_history(live) if live else [])]
-            monograph = views.monograph_html(request, edition, history, preview=True)
+            monograph = fragments.monograph_html(edition, history, preview=True, request=request)
             page = render_to_string(
-                "monographs/entry_detail.html", views.entry_page_context(request, edition, monograph), request=request
+                "monographs/entry_detail.html",
+                fragments.entry_page_context(request, edition, monograph),
+                request=request,
             )
         response = HttpResponse(page)
         response["Content-Language"] = language

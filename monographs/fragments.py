@@ -120,6 +120,18 @@ def monograph_html(edition, history, *, bilingual_url="", preview=False, request
     )
 
 
+def entry_page_context(request, edition, monograph):
+    """The context of `monographs/entry_detail.html` around a rendered monograph part."""
+    return {
+        "edition": edition,
+        # Our own template's output, auto-escaped when rendered; stored as text.
+        "monograph": mark_safe(monograph),  # nosec B308 B703
+        # The printed page's running footer. The date of printing is written by print.js,
+        # so the page does not change from day to day (it is cached by its edition).
+        "page_address": request.build_absolute_uri(request.path),
+    }
+
+
 def render(edition, part, language):
     """`part` of a live `edition` (as `selectors.live_editions_to_render` reads it) in `language`,
     rendered now: what is stored, and what the tests compare the stored HTML with."""

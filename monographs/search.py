@@ -7,7 +7,7 @@ shown is read from the database), and whether more may match.
 Over stored columns that PostgreSQL computes from each edition's
 columns and approved content when the edition is written (migrations 0007, 0013, 0015),
 each kind of match (`_tiers`) is one GIN-index look-up that reads at most a fixed
-number of candidates, and only those are scored (issue 13: a word in thousands of
+number of candidates, and only those are scored (a word in thousands of
 monographs costs no more than one in two hundred):
 
 * full text of the names, weighted: A = generic name, Chinese name, synonyms and
@@ -18,7 +18,7 @@ monographs costs no more than one in two hundred):
 * trigram word similarity (pg_trgm) to the generic name, synonyms and brands, so
   "lenalidamide" or "revlimd" still finds lenalidomide, and a substring of any name;
 * full text of the section bodies (English stemming), scored below every name;
-* Chinese (issue 14): overlapping two-character pieces of the query against those
+* Chinese: overlapping two-character pieces of the query against those
   of the Chinese names and of the Chinese and English section text (`cjk_grams`),
   since the text-search parser does not split Chinese into words.
 

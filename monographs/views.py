@@ -17,7 +17,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.http import http_date
-from django.utils.safestring import mark_safe
 from django.utils.text import slugify
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -25,7 +24,7 @@ from django.utils.translation import gettext as _
 from . import booklet as booklet_module
 from . import booklet_store, fragments, http_cache, jobs, periods, public_cache, selectors, workflow
 from . import search as search_module
-from .api.throttling import SearchRateThrottle
+from .throttling import SearchRateThrottle
 from .vocabulary import FormularyStatus
 
 LETTERS = [*string.ascii_uppercase, selectors.OTHER_INITIAL]
@@ -197,29 +196,11 @@ def drug_class_detail(request, slug):
     )
 
 
-def monograph_html(request, edition, history, *, bilingual_url="", preview=False):
-    """The monograph part of an entry page, rendered now (`fragments.monograph_html`): for the
-    staff preview of unpublished content, which never reads or writes the stored fragments."""
-    return fragments.monograph_html(edition, history, bilingual_url=bilingual_url, preview=preview, request=request)
-
-
-def entry_page_context(request, edition, monograph):
-    """The context of `monographs/entry_detail.html` around a rendered monograph part."""
-    return {
-        "edition": edition,
-        # Our own template's output, auto-escaped when rendered; stored as text.
-        "monograph": mark_safe(monograph),  # nosec B308 B703
-        # The printed page's running footer. The date of printing is written by print.js,
-        # so the page does not change from day to day (it is cached by its edition).
-        "page_address": request.build_absolute_uri(request.path),
-    }
-
-
 def _entry_page(request, edition):
     # The monograph was rendered once for this edition and language (at publication, or by the
     # first read): one indexed read, and the small shell around it is all that is rendered here.
     monograph = fragments.html_of(edition, fragments.Part.ENTRY)
-    return render(request, "monographs/entry_detail.html", entry_page_context(request, edition, monograph))
+    return render(request, "monographs/entry_detail.html", fragments.entry_page_context(request, edition, monograph))
 
 
 @public_cache.shared_page(entry="slug")
@@ -236,7 +217,7 @@ def _bilingual_page(request, edition):
     how far each translation is up to date: the sheet printed for the counter. Stored like the
     entry page's monograph, per edition and interface language (the labels and notices are in the latter)."""
     sheet = fragments.html_of(edition, fragments.Part.BILINGUAL)
-    return render(request, "monographs/entry_bilingual.html", entry_page_context(request, edition, sheet))
+    return render(request, "monographs/entry_bilingual.html", fragments.entry_page_context(request, edition, sheet))
 
 
 @public_cache.shared_page(entry="slug")

@@ -337,7 +337,7 @@ def test_throttling_is_configurable_and_answers_429_json(client, formulary, sett
 
 
 def test_default_rate_is_high_enough_for_a_busy_client(settings):
-    from monographs.api.throttling import ClientRateThrottle
+    from monographs.throttling import ClientRateThrottle
 
     throttle = ClientRateThrottle()
     assert throttle.num_requests / throttle.duration >= 5

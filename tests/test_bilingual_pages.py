@@ -16,7 +16,7 @@ from django.contrib.staticfiles import finders
 from django.urls import reverse
 from django.utils import translation
 
-from monographs import selectors, services, views, workflow
+from monographs import fragments, selectors, services, workflow
 from monographs.models import RenderedFragment
 
 from .factories import edit, make_bilingual_entry, make_entry, publish
@@ -156,7 +156,7 @@ def test_an_edition_made_before_the_chinese_keys_reads_as_missing(rf, live_bilin
     edition.content = content
 
     with translation.override(ZH):
-        html = views.monograph_html(rf.get("/"), edition, selectors.edition_history(edition))
+        html = fragments.monograph_html(edition, selectors.edition_history(edition), request=rf.get("/"))
     html = re.sub(r">\s*\n\s*<", "><", html)
 
     assert "Lenalidomide is an immunomodulatory medicine." in section_html(html, 1)

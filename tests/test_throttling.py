@@ -22,8 +22,8 @@ from django.test import RequestFactory
 from django.urls import reverse
 
 from formulary.client_ip import client_ip
-from monographs.api import throttling
-from monographs.api.throttling import ClientRateThrottle
+from monographs import throttling
+from monographs.throttling import ClientRateThrottle
 
 from .gunicorn_process import GunicornProcess
 from .server_process import Browser
@@ -219,10 +219,10 @@ def test_redis_down_lets_requests_through_and_logs_a_warning(client, db, setting
     # Nothing listens on port 1.
     settings.CACHES = redis_cache_settings("redis://127.0.0.1:1/5")
     settings.FORMULARY_API_THROTTLE_RATE = "1/minute"
-    with caplog.at_level(logging.WARNING, logger="monographs.api.throttling"):
+    with caplog.at_level(logging.WARNING, logger="monographs.throttling"):
         statuses = [client.get(API).status_code for _ in range(4)]
     assert statuses == [200] * 4
-    warnings = [r for r in caplog.records if r.name == "monographs.api.throttling"]
+    warnings = [r for r in caplog.records if r.name == "monographs.throttling"]
     # One warning for the outage, not one per request: the store is not asked again for a few seconds.
     assert len(warnings) == 1 and warnings[0].levelno == logging.WARNING
     assert "not being limited" in warnings[0].getMessage()

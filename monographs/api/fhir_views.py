@@ -21,8 +21,8 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from .. import fhir, http_cache, selectors
+from ..throttling import ClientRateThrottle
 from . import fhir_search, filters
-from .throttling import ClientRateThrottle
 
 ALLOWED_METHODS = ("GET", "HEAD")
 # What an Accept header may ask for and get JSON; anything else (XML, Turtle, HTML alone) is a 406.
