@@ -554,6 +554,9 @@ def publish(*, edition: Edition, state: EntryState | None = None) -> Edition:
     stale from the commit on, whatever Redis is doing.
     """
     state = state or _locked_state(edition.entry)
+    # One publication at a time: the address check must see every publication committed before
+    # it, or a scheduled go-live and an approval running at once could both take one address.
+    publication.serialize()
     _check_address_free(edition)
     if edition.pk is None:
         edition.save()

@@ -2,15 +2,19 @@
 what a reader of the public pages would notice."""
 
 import shutil
+import threading
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from django.db import connection, transaction
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
-from monographs import fragments
+from monographs import fragments, workflow
+from monographs.models import Edition
 
-from .factories import make_bilingual_entry, publish
+from .factories import edit, make_bilingual_entry, make_entry, publish
 
 ZH = "zh-hant"
 
@@ -64,3 +68,54 @@ def test_after_the_approver_is_renamed_both_languages_name_them_alike(client, ed
     english = client.get(url("entry_detail", slug)).content.decode()
     assert "Mary Wong" in chinese
     assert "Mary Wong" in english and "Mary Chan" not in english
+
+
+def test_a_scheduled_go_live_and_an_approval_at_the_same_moment_never_put_two_entries_at_one_address(
+    transactional_db, editor, reviewer
+):
+    # An edition of Carbamazepine is approved to go live in an hour at /entries/shared-address/;
+    # its working copy then moves to another address, and a new entry takes the old one. If its
+    # approval runs while the timer publishes the scheduled edition, each transaction checked the
+    # address before the other committed: both went live at one address, and the entry pages
+    # (keyed by the stamp of whichever entry the address query happens to find) could serve one
+    # entry's page after the other's withdrawal.
+    scheduled = make_entry("Carbamazepine", user=editor, slug="shared-address")
+    submitted = workflow.submit(entry=scheduled, user=editor, comment="Ready")
+    later = timezone.now() + timedelta(hours=1)
+    workflow.approve(entry=scheduled, revision=submitted.revision, user=reviewer, comment="Checked", effective_at=later)
+    edit(scheduled, user=editor, slug="carbamazepine")
+    newcomer = make_entry("Oxcarbazepine", user=editor, slug="shared-address")
+    waiting = workflow.submit(entry=newcomer, user=editor, comment="Ready")
+
+    timer_published, go, errors = threading.Event(), threading.Event(), []
+
+    def timer():
+        try:
+            with transaction.atomic():
+                workflow.publish_due(now=later + timedelta(minutes=1))
+                timer_published.set()
+                go.wait(10)
+        finally:
+            connection.close()
+
+    def reviewer_approves():
+        try:
+            workflow.approve(entry=newcomer, revision=waiting.revision, user=reviewer, comment="Checked")
+        except workflow.TransitionError as error:
+            errors.append(error)
+        finally:
+            connection.close()
+
+    first = threading.Thread(target=timer)
+    first.start()
+    assert timer_published.wait(10)
+    second = threading.Thread(target=reviewer_approves)
+    second.start()
+    second.join(1)  # it reaches its address check (and waits if it must) while the timer's is open
+    go.set()
+    first.join(10)
+    second.join(10)
+
+    live_here = Edition.objects.live().filter(slug="shared-address")
+    assert list(live_here.values_list("generic_name", flat=True)) == ["Carbamazepine"]
+    assert len(errors) == 1
