@@ -93,7 +93,7 @@ def entry_stamp(slug):
     return EntryStamp(entry_id=entry_id, number=number, database=f"{database_oid}.{table_oid}")
 
 
-def serialize():
+def serialize() -> None:
     """Hold the formulary's counter row until the caller's (publishing) transaction ends: every
     publication counts on it anyway (`count`), so taking it first makes publications one at a
     time without a further lock, and what the caller reads next sees every earlier one."""

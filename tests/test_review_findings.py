@@ -1,6 +1,7 @@
 """Findings of the review of the stored page parts and the per-entry page cache: each test is
 what a reader of the public pages would notice."""
 
+import contextlib
 import shutil
 import threading
 from datetime import timedelta
@@ -11,10 +12,10 @@ from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from monographs import fragments, workflow
+from monographs import fragments, workflow, working_copy
 from monographs.models import Edition
 
-from .factories import edit, make_bilingual_entry, make_entry, publish
+from .factories import edit, make_bilingual_entry, make_entry, make_published, publish
 
 ZH = "zh-hant"
 
@@ -119,3 +120,28 @@ def test_a_scheduled_go_live_and_an_approval_at_the_same_moment_never_put_two_en
     live_here = Edition.objects.live().filter(slug="shared-address")
     assert list(live_here.values_list("generic_name", flat=True)) == ["Carbamazepine"]
     assert len(errors) == 1
+
+
+def test_a_go_live_refused_for_its_address_does_not_keep_other_entries_planned_withdrawals_public(
+    client, editor, reviewer
+):
+    # Carbamazepine's edition is approved to go live in an hour at /entries/shared-address/; its
+    # working copy moves to another address and Oxcarbazepine is published at the old one. When
+    # the hour comes, the go-live is refused (the address is taken): that must not stop the
+    # timer from carrying out Valproate's planned withdrawal (a recall), due at the same time.
+    scheduled = make_entry("Carbamazepine", user=editor, slug="shared-address")
+    submitted = workflow.submit(entry=scheduled, user=editor, comment="Ready")
+    later = timezone.now() + timedelta(hours=1)
+    workflow.approve(entry=scheduled, revision=submitted.revision, user=reviewer, comment="Checked", effective_at=later)
+    edit(scheduled, user=editor, slug="carbamazepine")
+    make_published("Oxcarbazepine", editor=editor, reviewer=reviewer, slug="shared-address")
+    recalled = make_published("Valproate", editor=editor, reviewer=reviewer)
+    workflow.withdraw(entry=recalled, user=reviewer, comment="Recalled", effective_at=later)
+    assert client.get(url("entry_detail", "valproate")).status_code == 200
+
+    with contextlib.suppress(workflow.TransitionError):
+        workflow.publish_due(now=later + timedelta(minutes=1))
+
+    assert client.get(url("entry_detail", "valproate")).status_code == 404
+    # The refused go-live stays scheduled, so the overdue check reports it to the reviewers.
+    assert [state.entry_id for state in working_copy.overdue_schedules(later + timedelta(minutes=10))] == [scheduled.pk]
