@@ -49,7 +49,9 @@ TEMPLATES = {
     Part.RESULT: "monographs/_search_result_head.html",
 }
 # The Python a part's HTML depends on besides its templates: the template tags and what they
-# call, and how the context is made here (the history's change summaries come from diffing).
+# call, how an edition is read (models.py: `Edition.from_db` cleans the fields shown, and
+# `split_lines` splits the Chinese synonyms), and how the context is made here (the history's
+# change summaries come from diffing).
 _CODE = (
     "templatetags/formulary.py",
     "rendering.py",
@@ -61,6 +63,7 @@ _CODE = (
     "diffing.py",
     "selectors.py",
     "fragments.py",
+    "models.py",
 )
 _INCLUDED = re.compile(r"""{%\s*(?:include|extends)\s+["']([^"']+)["']""")
 # Editions read and rendered at a time by `fill` (bounds the memory of a rebuild).

@@ -21,8 +21,8 @@ one SQL read and one Redis read, runs no view and no template, and skips the mid
 this one. Older responses expire after FORMULARY_PUBLIC_CACHE_SECONDS.
 
 What an outsider can make the cache hold is bounded: only the configured host
-(`FORMULARY_PUBLIC_CACHE_HOSTS`, by default FORMULARY_SITE_URL's), only the declared query
-parameters, each once and written as the site's links write them, and only values that name
+(`FORMULARY_PUBLIC_CACHE_HOSTS`, by default FORMULARY_SITE_URL's), only paths and the declared
+query parameters written as the site's links write them (each parameter once), and only values that name
 something real — a view that was given a page number out of range, a letter with no entries or
 dates outside the formulary's history calls `not_shared(request)`. The deploy runs this cache
 on a Redis with `maxmemory` and `allkeys-lru`, apart from the rate-limit counters
@@ -40,7 +40,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import caches
-from django.urls import Resolver404, resolve
+from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
 from django.utils.cache import get_conditional_response
 from django.utils.http import parse_http_date_safe, urlencode
@@ -139,7 +139,7 @@ def _failed(error):
 
 
 def _public_page(request):
-    """(the view's `SharedPage` or None, the URL's arguments) of a public page, or None when the
+    """(the view's `SharedPage` or None, the URL's match) of a public page, or None when the
     address is not one (another namespace, or nothing)."""
     try:
         match = resolve(request.path_info, getattr(request, "urlconf", None))
@@ -147,7 +147,7 @@ def _public_page(request):
         return None
     if PUBLIC_NAMESPACE not in match.namespaces:
         return None
-    return getattr(match.func, "shared_page", None), match.kwargs
+    return getattr(match.func, "shared_page", None), match
 
 
 def _canonical_query(request):
@@ -158,13 +158,20 @@ def _canonical_query(request):
     return raw == urlencode(list(request.GET.items()))
 
 
-def _cacheable(request, page):
+def _canonical_path(request, match):
+    """Whether the path is written as the site's own links write it: `<int:…>` arguments also
+    match `compare/01/2/`, `compare/001/2/`… (the same page), which must not each be stored."""
+    return request.path == reverse(match.view_name, args=match.args, kwargs=match.kwargs)
+
+
+def _cacheable(request, page, match):
     return (
         page is not None
         and request.method == "GET"
         and shared_cache_enabled()
         and request.get_host() in shared_hosts()
         and _canonical_query(request)
+        and _canonical_path(request, match)
         and all(key in page.params and len(values) == 1 for key, values in request.GET.lists())
     )
 
@@ -201,8 +208,8 @@ class PublicPageCacheMiddleware:
         found = _public_page(request)
         if found is None:
             return self.get_response(request)
-        page, kwargs = found
-        key = _page_key(request, page, kwargs) if _cacheable(request, page) else None
+        page, match = found
+        key = _page_key(request, page, match.kwargs) if _cacheable(request, page, match) else None
         if key is not None:
             hit = self._fetch(key)
             if hit is not None:

@@ -94,6 +94,13 @@ def entry_stamp(slug):
     return EntryStamp(entry_id=entry_id, number=number, database=f"{database_oid}.{table_oid}")
 
 
+def serialize() -> None:
+    """Hold the formulary's counter row until the caller's (publishing) transaction ends: every
+    publication counts on it anyway (`count`), so taking it first makes publications one at a
+    time without a further lock, and what the caller reads next sees every earlier one."""
+    PublicationCounter.objects.select_for_update().filter(pk=1).values_list("pk", flat=True).first()
+
+
 def count(*, state):
     """The public formulary changed at `state`'s entry: count it in the caller's (publishing)
     transaction, on the formulary's counter and the entry's. `state` is the locked, saved row;

@@ -554,6 +554,9 @@ def publish(*, edition: Edition, state: EntryState | None = None) -> Edition:
     stale from the commit on, whatever Redis is doing.
     """
     state = state or _locked_state(edition.entry)
+    # One publication at a time: the address check must see every publication committed before
+    # it, or a scheduled go-live and an approval running at once could both take one address.
+    publication.serialize()
     _check_address_free(edition)
     if edition.pk is None:
         edition.save()
@@ -585,21 +588,15 @@ def publish_due(*, now: datetime.datetime | None = None) -> list[AuditEvent]:
             edition = state.scheduled_edition
             # `approve` schedules only an edition with a time (effective_at).
             if edition is not None and edition.effective_at <= now:  # type: ignore[operator]
-                from_state = state.state
-                _move(state, Move.GO_LIVE)
-                publish(edition=edition, state=state)
-                events.append(
-                    _record(
-                        state,
-                        action=Action.WENT_LIVE,
-                        from_state=from_state,
-                        user=None,
-                        comment=_("Scheduled for %(when)s.") % {"when": local_datetime(edition.effective_at)},
-                        revision=edition.revision,
-                        edition=edition,
-                        signal=signals.entry_published,
-                    )
-                )
+                try:
+                    with transaction.atomic():
+                        events.append(_go_live(state, edition))
+                except TransitionError as error:
+                    # Another live entry took the address since the approval. This go-live
+                    # waits (the overdue check reports it); the rest of the run goes on, as a
+                    # planned withdrawal, here or of another entry, must not wait for it.
+                    logger.error("scheduled edition %s of entry %s not published: %s", edition.pk, entry.pk, error)
+                    state.refresh_from_db()
             if state.withdraw_at is not None and state.withdraw_at <= now and state.live_edition_id:
                 comment = _("Scheduled for %(when)s.") % {"when": local_datetime(state.withdraw_at)}
                 events.append(_take_offline(state, user=None, comment=comment, action=Move.WITHDRAWAL_DUE))
@@ -609,6 +606,23 @@ def publish_due(*, now: datetime.datetime | None = None) -> list[AuditEvent]:
                 if cancelled is not None:
                     events.append(cancelled)
     return events
+
+
+def _go_live(state: EntryState, edition: Edition) -> AuditEvent:
+    """Publish `state`'s scheduled `edition`, whose time has come (`publish_due`)."""
+    from_state = state.state
+    _move(state, Move.GO_LIVE)
+    publish(edition=edition, state=state)
+    return _record(
+        state,
+        action=Action.WENT_LIVE,
+        from_state=from_state,
+        user=None,
+        comment=_("Scheduled for %(when)s.") % {"when": local_datetime(edition.effective_at)},
+        revision=edition.revision,
+        edition=edition,
+        signal=signals.entry_published,
+    )
 
 
 def unschedule(*, entry: Entry, user: User, comment: str, seen: object = None) -> AuditEvent | None:

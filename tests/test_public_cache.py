@@ -295,6 +295,8 @@ def test_only_the_parameters_a_page_reads_make_a_cached_copy(client, formulary, 
         ("/en/search/?q=LENALIDOMIDE", "testserver"),  # one of many spellings of a name
         ("/en/search/?q=+lenalidomide", "testserver"),
         ("/en/search/?q=lenalidomide%01", "testserver"),
+        ("/en/entries/lenalidomide/compare/01/2/", "testserver"),  # edition 1, spelled otherwise
+        ("/en/entries/lenalidomide/compare/1/0002/", "testserver"),
     ],
 )
 def test_only_values_that_name_something_real_are_kept(client, formulary, redis_cache, settings, url, host):
