@@ -37,8 +37,8 @@ from django.utils import translation
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
-from . import selectors
-from .models import RenderedFragment
+from . import publication, selectors
+from .models import Edition, RenderedFragment
 
 Part = RenderedFragment.Part
 
@@ -247,6 +247,17 @@ def render_edition(edition_id):
     """Render and store every missing part of edition `edition_id` in every language, if it is
     live (the job queued at its publication; a withdrawn or superseded edition is left alone)."""
     return sum(made for _done, made in fill([edition_id]))
+
+
+def forget_approver(user_id):
+    """A reviewer's name changed (a directory sign-in or the admin): the entry part names the
+    approver of every published edition of its entry (its history), so drop the stored entry
+    parts of the entries they approved an edition of and move those entries' counters, so no
+    cached page keeps the old name. Rendered again, with the new name, on the next read."""
+    entry_ids = set(Edition.objects.filter(approved_by_id=user_id).values_list("entry_id", flat=True))
+    if entry_ids:
+        RenderedFragment.objects.filter(part=Part.ENTRY, edition__entry_id__in=entry_ids).delete()
+        publication.entries_restated(entry_ids)
 
 
 def superseded():

@@ -112,3 +112,10 @@ def count(*, state):
         PublicationCounter.objects.filter(pk=1).update(value=F("value") + 1, changed_at=now)
     EntryState.objects.filter(pk=state.pk).update(publications=F("publications") + 1)
     state.refresh_from_db(fields=["publications"])
+
+
+def entries_restated(entry_ids):
+    """The public pages of these entries changed without a publication (a name they show was
+    changed): move each entry's counter, so the shared cache lets go of their pages. The
+    formulary's counter is left alone: no list shows what changed."""
+    EntryState.objects.filter(entry_id__in=list(entry_ids)).update(publications=F("publications") + 1)
