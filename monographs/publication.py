@@ -98,7 +98,12 @@ def serialize() -> None:
     """Hold the formulary's counter row until the caller's (publishing) transaction ends: every
     publication counts on it anyway (`count`), so taking it first makes publications one at a
     time without a further lock, and what the caller reads next sees every earlier one."""
-    PublicationCounter.objects.select_for_update().filter(pk=1).values_list("pk", flat=True).first()
+    held = PublicationCounter.objects.select_for_update().filter(pk=1)
+    if held.values_list("pk", flat=True).first() is None:
+        # A database made without the migration's row (e.g. flushed by a test): without a row
+        # there is nothing to hold, and two publications would pass each other. Make it, hold it.
+        PublicationCounter.objects.get_or_create(pk=1)
+        held.values_list("pk", flat=True).first()
 
 
 def count(*, state):
