@@ -59,20 +59,12 @@ def main(argv=None):
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
     django.setup()
-    from django.contrib.auth import get_user_model
-    from django.contrib.auth.models import Group
     from django.urls import reverse
     from django.utils import translation
 
+    from bench.publication import bench_user
     from monographs import selectors, services, workflow
     from monographs.models import Entry
-
-    User = get_user_model()
-
-    def bench_user(name, group):
-        user, _ = User.objects.get_or_create(username=name, defaults={"is_staff": True})
-        user.groups.add(Group.objects.get(name=group))
-        return User.objects.get(pk=user.pk)
 
     editor = bench_user("bench-herd-editor", "Editors")
     reviewer = bench_user("bench-herd-reviewer", "Reviewers")

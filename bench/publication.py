@@ -43,6 +43,16 @@ def poll(server, path, marker, approved, seen):
         time.sleep(POLL_SECONDS)
 
 
+def bench_user(name, group):
+    """A staff user of the benchmark in `group` (made on first use); after django.setup()."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    user, _ = get_user_model().objects.get_or_create(username=name, defaults={"is_staff": True})
+    user.groups.add(Group.objects.get(name=group))
+    return get_user_model().objects.get(pk=user.pk)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser()
     parser.add_argument("--servers", required=True, help="Comma-separated base URLs of the app servers.")
@@ -53,19 +63,10 @@ def main(argv=None):
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
     django.setup()
-    from django.contrib.auth import get_user_model
-    from django.contrib.auth.models import Group
     from django.urls import reverse
 
     from monographs import selectors, services, workflow
     from monographs.models import Entry
-
-    User = get_user_model()
-
-    def bench_user(name, group):
-        user, _ = User.objects.get_or_create(username=name, defaults={"is_staff": True})
-        user.groups.add(Group.objects.get(name=group))
-        return User.objects.get(pk=user.pk)
 
     editor = bench_user("bench-pub-editor", "Editors")
     reviewer = bench_user("bench-pub-reviewer", "Reviewers")
